@@ -1,0 +1,233 @@
+"""Turning a raw page into clean article text plus the metadata the page states.
+
+Web pages saved as text carry site furniture (logos, bylines, comment widgets, social links,
+copyright lines) and sometimes text a chatbot left behind ("If you would like, I can also tailor
+this article..."). Cleaning keeps every article paragraph and drops the rest:
+
+1. HTML goes through trafilatura (main-content extraction and metadata); Markdown loses its
+   markup. Then all three kinds go through the same line-based cleaning.
+2. Header lines that state metadata (``X logo``, ``By Saad Published a day ago``,
+   ``| Published June 12, 2025``) become metadata and leave the text. A relative time
+   ("a day ago") is not a date and gives none.
+3. The text is cut at the first end-of-article marker (``About the Creator``, ``Leave a Reply``,
+   ``Sign in to comment``, a ``SOURCES:`` list ...), furniture and chatbot lines are dropped
+   anywhere, as are short non-sentence lines repeated on the page (image alt text, tags).
+
+Paragraphs of the result are separated by a blank line; passages and citations use character
+offsets into exactly this text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from index.errors import InputError
+
+# Lines from which the rest of the page is furniture.
+_END_MARKERS = re.compile(
+    r"""^(?:about\ the\ (?:creator|author)|leave\ a\ (?:reply|comment)|sign\ in\ to\ comment
+        |comments?|reader\ insights|be\ the\ first\ to\ comment|related\ (?:articles|posts|stories)
+        |you\ (?:may|might)\ also\ like|share\ this(?:\ article)?:?|sources?:.*|references:?
+        |more\ from\ .{1,40}|recommended(?:\ for\ you)?|read\ next)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Furniture lines, wherever they are.
+_FURNITURE = re.compile(
+    r"""^(?:©.*|.*\ball\ rights\ reserved\b.*|copyright\ (?:©\ )?\d{4}.*
+        |find\ us\ on\ social\ media|follow\ us(?:\ on\ .*)?|miscellaneous\ links|share\ on\ \w+
+        |(?:[•·*-]\s*)?(?:explore|contact|privacy\ policy|terms\ of\ (?:use|service)|support|home
+           |cookie\ (?:policy|settings)|about\ us|advertise|newsletter|subscribe)
+        |your\ email\ address\ will\ not\ be\ published.*|required\ fields\ are\ marked.*
+        |there\ are\ no\ comments.*|be\ the\ first\ to\ (?:comment|respond|share).*
+        |add\ your\ insights|how\ does\ it\ work\?|sign\ (?:in|up)(?:\ to\ \w+)?|log\ in|\d+\ min\ read
+        |for\ (?:ongoing|more|the\ latest)\ .{0,80}\brefer\ to\ our\b.*
+        |advertisement|skip\ to\ (?:main\ )?content)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Text a chatbot left in the page: offers, sign-offs, and talk addressed to "you" about "your sources".
+_ASSISTANT = re.compile(
+    r"""\bif\ you(?:'d|’d|\ would)\ like,?\ I\ can\b|\bwould\ you\ like\ me\ to\b|\bI\ hope\ this\ helps\b
+        |\blet\ me\ know\ if\b|\bas\ an\ AI\b|\bdrawn\ from\ your\ sources\b|\bbased\ on\ your\ sources\b
+        |^(?:sure|certainly|of\ course)[!,.]\s+(?:here|I)\b|\bI\ can\ also\ (?:tailor|rewrite|expand)\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_LOGO = re.compile(r"^(?P<outlet>.{2,60}?)\s+logo$", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^By\s+(?P<author>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})"
+    r"(?:\s*[|,·]?\s*(?:Published|Updated|Posted)\s+(?P<when>.+?))?(?:\s*[|,·]?\s*\d+\s+min\s+read)?$"
+)
+_DATELINE = re.compile(r"^[|·•]?\s*(?:Published|Updated|Posted)(?:\s+on)?:?\s+(?P<when>.+?)$", re.IGNORECASE)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE_FORMS = (
+    re.compile(rf"^(?P<m>{_MONTHS})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
+    re.compile(rf"^(?P<d>\d{{1,2}})\s+(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
+    re.compile(r"^(?P<y>\d{4})-(?P<mn>\d{2})-(?P<d>\d{2})\b"),
+)
+# A photo credit at the end of a caption, e.g. "[Adem Altan/AFP)".
+_PHOTO_CREDIT = re.compile(r"\s*[\[(][^\[\]()]{0,60}/(?:AFP|AP|Reuters|Getty Images|EPA|Getty)[\])]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"), None)
+_HEADER_LINES = 12
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Clean article text and the metadata the page states (``None`` where it states none)."""
+
+    text: str
+    title: str | None
+    author: str | None
+    published: date | None
+    outlet: str | None
+
+
+def clean(raw: str, kind: str = "text") -> Cleaned:
+    """Clean a page of the given kind (``text``, ``markdown`` or ``html``).
+
+    Raises :class:`InputError` when no article text is left.
+    """
+    meta: dict[str, object] = {}
+    if kind == "html":
+        raw, meta = _from_html(raw)
+    elif kind == "markdown":
+        raw = _from_markdown(raw)
+    lines = [_normalise_line(line) for line in raw.splitlines()]
+    lines = [line for line in lines if line]
+    lines, stated = _take_header_metadata(lines)
+    for key, value in stated.items():
+        meta.setdefault(key, value)
+    lines = _cut_at_end_marker(lines)
+    lines = [line for line in lines if not _FURNITURE.match(line) and not _ASSISTANT.search(line)]
+    lines = _drop_repeated_labels(lines)
+    lines = _drop_trailing_tags(lines)
+    lines = [_PHOTO_CREDIT.sub("", line) or line for line in lines]
+    if not any(is_sentence_line(line) for line in lines):
+        raise InputError("no article text left after removing page furniture: is this an article?")
+    title = meta.get("title") or _title_from(lines)
+    return Cleaned(
+        text="\n\n".join(lines),
+        title=str(title) if title else None,
+        author=str(meta["author"]) if meta.get("author") else None,
+        published=meta.get("published") if isinstance(meta.get("published"), date) else None,
+        outlet=str(meta["outlet"]) if meta.get("outlet") else None,
+    )
+
+
+def is_sentence_line(line: str) -> bool:
+    """True for prose (ends like a sentence); False for headings, labels and tags."""
+    return bool(_SENTENCE_END.search(line)) and len(line.split()) >= 4
+
+
+def parse_date(text: str) -> date | None:
+    """A calendar date at the start of ``text`` ("June 12, 2025", "12 June 2025", "2025-06-12"),
+    or ``None`` for anything else, relative times like "a day ago" included."""
+    text = text.strip()
+    for form in _DATE_FORMS:
+        match = form.match(text)
+        if not match:
+            continue
+        parts = match.groupdict()
+        month = int(parts["mn"]) if parts.get("mn") else _month_number(parts["m"])
+        try:
+            return date(int(parts["y"]), month, int(parts["d"]))
+        except ValueError:
+            return None
+    return None
+
+
+def _month_number(name: str) -> int:
+    return _MONTHS.split("|").index(name.lower()) + 1
+
+
+def _normalise_line(line: str) -> str:
+    line = unicodedata.normalize("NFC", line).translate(_INVISIBLE)
+    # Emoji and other pictographs carry no article content and break quoting; drop them.
+    line = "".join(ch for ch in line if unicodedata.category(ch) != "So")
+    return _SPACES.sub(" ", line).strip()
+
+
+def _take_header_metadata(lines: list[str]) -> tuple[list[str], dict[str, object]]:
+    stated: dict[str, object] = {}
+    kept: list[str] = []
+    for position, line in enumerate(lines):
+        if position >= _HEADER_LINES:
+            kept.append(line)
+            continue
+        if (match := _LOGO.match(line)) and "outlet" not in stated:
+            stated["outlet"] = match["outlet"].strip()
+        elif (match := _BYLINE.match(line)) and "author" not in stated:
+            stated["author"] = match["author"]
+            if match["when"] and (when := parse_date(match["when"])):
+                stated["published"] = when
+        elif (match := _DATELINE.match(line)) and len(line) < 80:
+            if when := parse_date(match["when"]):
+                stated.setdefault("published", when)
+        else:
+            kept.append(line)
+    return kept, stated
+
+
+def _cut_at_end_marker(lines: list[str]) -> list[str]:
+    # Only look in the second half, so a heading such as "Comments" early in a page can't cut it.
+    for position in range(len(lines) // 2, len(lines)):
+        if _END_MARKERS.match(lines[position]):
+            return lines[:position]
+    return lines
+
+
+def _drop_repeated_labels(lines: list[str]) -> list[str]:
+    counts = Counter(line for line in lines if not is_sentence_line(line))
+    return [line for line in lines if is_sentence_line(line) or counts[line] < 2]
+
+
+def _drop_trailing_tags(lines: list[str]) -> list[str]:
+    # A run of lower-case words with no punctuation at the very end is a tag list.
+    while lines and not is_sentence_line(lines[-1]) and lines[-1] == lines[-1].lower():
+        lines = lines[:-1]
+    return lines
+
+
+def _title_from(lines: list[str]) -> str | None:
+    first = lines[0] if lines else ""
+    if first and len(first) <= 160 and (not is_sentence_line(first) or first.endswith("?")):
+        return first
+    return None
+
+
+def _from_markdown(text: str) -> str:
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)                 # images
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)              # links keep their text
+    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading marks
+    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.MULTILINE)       # block quotes
+    text = re.sub(r"^\s*(?:[-*_]\s*){3,}$", "", text, flags=re.MULTILINE)  # rules
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)                    # bold
+    text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?!\w)", r"\1", text)  # italics
+    return re.sub(r"`([^`]+)`", r"\1", text)
+
+
+def _from_html(html: str) -> tuple[str, dict[str, object]]:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True,
+    )
+    if document is None or not (document.text or "").strip():
+        raise InputError("no article text found in the HTML: is this an article page?")
+    meta: dict[str, object] = {}
+    if document.title:
+        meta["title"] = _normalise_line(document.title)
+    if document.author:
+        meta["author"] = _normalise_line(document.author)
+    if document.sitename:
+        meta["outlet"] = _normalise_line(document.sitename)
+    if document.date and (when := parse_date(document.date)):
+        meta["published"] = when
+    return document.text, meta

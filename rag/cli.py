@@ -1,0 +1,79 @@
+"""The ``rag`` command line: a thin layer over :mod:`rag.build` and the assistant.
+
+Options given on the command line override ``RAG_*`` environment variables and the TOML file;
+see :mod:`rag.config`. Errors are one line that says what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.errors import RagError
+from rag.config import load_config
+
+
+class _Group(click.Group):
+    """Turns the project's errors into one clear line (``Error: ...``) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML settings file (default: $RAG_CONFIG, else ./rag.toml if present).")
+@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
+              help="Folder of the embedded Chroma store [RAG_STORE_PATH; default .rag].")
+@click.option("--chroma-host", default=None, help="Use the Chroma server on this host [RAG_CHROMA_HOST].")
+@click.option("--chroma-port", type=int, default=None, help="Chroma server port [RAG_CHROMA_PORT; default 8000].")
+@click.option("--collection", default=None, help="Collection name [RAG_COLLECTION; default articles].")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> None:
+    """Ask questions about a collection of news articles; every answer sentence cites its passage.
+
+    \b
+    Typical use:
+      rag ingest seeds/            index the articles (again: only what changed)
+    """
+    ctx.obj = {"config_file": config_file, "overrides": store_options}
+
+
+def _config(ctx: click.Context, **overrides: Any):
+    return load_config(ctx.obj["config_file"], **ctx.obj["overrides"], **overrides)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Delete the index first and embed everything again.")
+@click.option("--embedding-model", default=None,
+              help="sentence-transformers model name or folder [RAG_EMBEDDING_MODEL; default all-MiniLM-L6-v2].")
+@click.option("--chunk-sentences", type=int, default=None, help="Most sentences per passage [default 4].")
+@click.option("--chunk-overlap", type=int, default=None, help="Sentences shared by neighbouring passages [default 1].")
+@click.option("--chunk-max-chars", type=int, default=None, help="Most characters per passage [default 900].")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each article as it is committed or skipped.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bool, no_progress: bool,
+           verbose: bool, **settings: Any) -> None:
+    """Index article files (.txt, .md, .html) and folders of them, recursively.
+
+    Unchanged articles are skipped without embedding; changed ones are replaced. Files that can't
+    be used are listed with the reason, and the rest are indexed.
+    """
+    from rag.build import ingest_paths
+
+    config = _config(ctx, **settings)
+    def tell(action: str, source: str) -> None:
+        click.echo(f"{action:<9} {source}")
+
+    report = ingest_paths(config, list(paths), prune=prune, rebuild=rebuild, progress=not no_progress,
+                          on_article=tell if verbose else None)
+    click.echo(f"Indexed into {config.describe_store()}:")
+    click.echo(report.summary())

