@@ -42,6 +42,7 @@ class Passage:
     start: int
     end: int
     text: str
+    section: str = ""  # the heading the passage sits under, when it does not start with it
 
 
 def passage_id(article_id: str, version: str, start: int, end: int) -> str:
@@ -105,10 +106,19 @@ def chunk(
             break
         # Overlap only within a section, and always move forward.
         i = j if stopped_at_heading else max(i + 1, j - overlap, _first_sentence(items, i) + 1)
+    headings = [(u.start, text[u.start:u.end]) for u in items if u.heading]
     return [
-        Passage(passage_id(article_id, version, start, end), article_id, version, n, start, end, text[start:end])
+        Passage(passage_id(article_id, version, start, end), article_id, version, n, start, end, text[start:end],
+                _section(headings, start))
         for n, (start, end) in enumerate(spans)
     ]
+
+
+def _section(headings: list[tuple[int, str]], start: int) -> str:
+    """The last heading before ``start`` (none when the passage itself starts with a heading)."""
+    before = [h for offset, h in headings if offset < start]
+    starts_with_heading = any(offset == start for offset, _ in headings)
+    return before[-1] if before and not starts_with_heading else ""
 
 
 def _first_sentence(items: list[Unit], i: int) -> int:

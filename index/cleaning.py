@@ -99,8 +99,7 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
         raw, meta = _from_html(raw)
     elif kind == "markdown":
         raw = _from_markdown(raw)
-    lines = [_normalise_line(line) for line in raw.splitlines()]
-    lines = [line for line in lines if line]
+    lines = _unwrap([_normalise_line(line) for line in raw.splitlines()])
     lines, stated = _take_header_metadata(lines)
     for key, value in stated.items():
         meta.setdefault(key, value)
@@ -152,6 +151,30 @@ def _normalise_line(line: str) -> str:
     # Emoji and other pictographs carry no article content and break quoting; drop them.
     line = "".join(ch for ch in line if unicodedata.category(ch) != "So")
     return _SPACES.sub(" ", line).strip()
+
+
+_WRAP_WIDTH = 60  # a line at least this long that ends mid-sentence was wrapped, not a heading
+_NOT_A_CONTINUATION = re.compile(r"^(?:[|•·*>#-]|\d+[.)]\s)")
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Non-empty lines, with hard-wrapped paragraphs (plain text or Markdown wrapped at ~80
+    columns) joined back into one line. A line is joined to the next one in its block when it does
+    not end a sentence and the next starts in lower case or the line is long."""
+    joined: list[str] = []
+    previous_blank = True
+    for line in lines:
+        if not line:
+            previous_blank = True
+            continue
+        last = joined[-1] if joined and not previous_blank else None
+        if (last is not None and not _SENTENCE_END.search(last) and not _NOT_A_CONTINUATION.match(line)
+                and (line[:1].islower() or len(last) >= _WRAP_WIDTH)):
+            joined[-1] = f"{last} {line}"
+        else:
+            joined.append(line)
+        previous_blank = False
+    return joined
 
 
 def _take_header_metadata(lines: list[str]) -> tuple[list[str], dict[str, object]]:

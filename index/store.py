@@ -93,6 +93,8 @@ class ArticleRecord:
             "article_id": self.id, "version": self.version, "source": self.source,
             "title": self.display_title(), "start": passage.start, "end": passage.end, "index": passage.index,
         }
+        if passage.section:
+            meta["section"] = passage.section
         if self.published:
             meta["published"] = self.published
             meta["published_day"] = day_number(self.published_date)
@@ -307,6 +309,14 @@ class Store:
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
         ]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these passages, by id."""
+        collection = self._collection(create=False)
+        if collection is None or not ids:
+            return {}
+        found = collection.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(found["ids"], found["embeddings"])}
 
     def passages(self, where: dict | None = None, page: int = 5000) -> Iterator[Hit]:
         """Every passage (for keyword indexes), page by page, with score 0."""

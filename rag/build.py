@@ -12,7 +12,11 @@ from index.embedding import Embedder, SentenceTransformerEmbedder, canonical_nam
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
 from index.store import Manifest, Store
+from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
+from rag.assistant import Assistant
 from rag.config import Config
+from rag.llms import LLMSettings, build_llm
+from rag.retrieval import Retriever
 
 
 def open_store(config: Config) -> Store:
@@ -50,3 +54,26 @@ def ingest_paths(
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
         prune=prune, progress=progress, on_article=on_article,
     )
+
+
+def build_answerer(config: Config) -> Answerer:
+    """The configured answerer: extractive, or an LLM answerer around a llama-index LLM."""
+    if config.llm == "extractive":
+        return ExtractiveAnswerer()
+    settings = LLMSettings(kind=config.llm, model=config.llm_model, url=config.llm_url, api_key=config.llm_api_key,
+                           max_tokens=config.llm_max_tokens, temperature=config.llm_temperature,
+                           threads=config.llm_threads)
+    return LLMAnswerer(build_llm(settings), name=config.llm)
+
+
+def build_assistant(config: Config, embedder: Embedder | None = None) -> Assistant:
+    """The whole question-answering pipeline over the configured store."""
+    store = open_store(config)
+    embedder = embedder or embedder_factory(config)()
+    store.check_manifest(expected_manifest(config, embedder.dimension), create=False,
+                         rebuild_hint="rag ingest --rebuild <folders>")
+    retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight)
+    retriever.warm()  # build the keyword index now, not during the first question
+    extractive = ExtractiveAnswerer(idf=retriever.idf)
+    answerer = extractive if config.llm == "extractive" else build_answerer(config)
+    return Assistant(config, retriever, answerer, extractive=extractive)

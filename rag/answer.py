@@ -1,0 +1,75 @@
+"""What the assistant returns: an :class:`Answer` whose sentences cite :class:`Citation` s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.retrieval import Passage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage: ``quote`` is the supporting span, ``article_text[start:end] == quote``."""
+
+    n: int
+    source: str
+    title: str
+    published: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+    outlet: str | None = None
+    passage: Passage | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "source": self.source, "title": self.title, "published": self.published,
+                "quote": self.quote, "start": self.start, "end": self.end, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every sentence was checked against the passages it cites.
+
+    ``text`` carries ``[n]`` markers that refer to ``citations[n-1]``. ``abstained`` is true when
+    the articles don't cover the question. ``supported`` counts the sentences that passed the check
+    against all the sentences the answerer wrote. ``disagreement`` is true when the cited articles
+    answer differently and the answer shows each version.
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    supported: tuple[int, int]
+    answerer: str
+    timings: dict[str, float]
+    standalone_question: str = ""
+    disagreement: bool = False
+    notes: tuple[str, ...] = ()
+    passages: list[Passage] = field(default_factory=list, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "supported": {"sentences": self.supported[0], "total": self.supported[1]},
+            "answerer": self.answerer,
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+        }
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of :meth:`rag.Assistant.stream`.
+
+    ``kind`` is ``"sentence"`` (a checked sentence, ``text`` with its ``[n]`` markers) or
+    ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`).
+    """
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None

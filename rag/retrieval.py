@@ -1,0 +1,331 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank fusion, then made
+diverse (near-duplicate passages suppressed, a cap per article) and filtered.
+
+    retriever = Retriever(store, embedder)
+    passages = retriever.retrieve("Who mediated the Geneva talks?", top_k=5)
+
+The keyword index is built from the store's passages on first use (``refresh()`` after an
+ingest). Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
+A month or year named in the question ("in May 2025") boosts passages that mention it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.store import Hit, Store, day_number
+from rag.text import content_terms, fold
+
+RRF_K = 60
+Mode = Literal["hybrid", "dense", "keyword"]
+_MONTH_YEAR = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{4})\b"
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some articles and/or a publication-date range (inclusive).
+
+    ``sources`` match an article's source path or its file name. Articles that state no
+    publication date are excluded by a date range.
+    """
+
+    sources: tuple[str, ...] = ()
+    published_after: date | None = None
+    published_before: date | None = None
+
+    @classmethod
+    def coerce(cls, value: "Filters | dict | None") -> "Filters | None":
+        if value is None or isinstance(value, Filters):
+            return value
+        allowed = {"sources", "published_after", "published_before"}
+        unknown = set(value) - allowed
+        if unknown:
+            from index.errors import InputError
+
+            raise InputError(f"unknown filter {sorted(unknown)}: use {sorted(allowed)}")
+        sources = value.get("sources") or ()
+        after, before = value.get("published_after"), value.get("published_before")
+        return cls(
+            sources=(sources,) if isinstance(sources, str) else tuple(sources),
+            published_after=date.fromisoformat(after) if isinstance(after, str) else after,
+            published_before=date.fromisoformat(before) if isinstance(before, str) else before,
+        )
+
+    def is_empty(self) -> bool:
+        return not self.sources and self.published_after is None and self.published_before is None
+
+    def matches(self, metadata: dict) -> bool:
+        if self.sources and not _source_matches(metadata.get("source", ""), self.sources):
+            return False
+        if self.published_after or self.published_before:
+            day = metadata.get("published_day")
+            if day is None:
+                return False
+            if self.published_after and day < day_number(self.published_after):
+                return False
+            if self.published_before and day > day_number(self.published_before):
+                return False
+        return True
+
+
+def _source_matches(source: str, wanted: tuple[str, ...]) -> bool:
+    return source in wanted or Path(source).name in wanted
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage: its text, where it is in its article, and why it was retrieved."""
+
+    id: str
+    text: str
+    article_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    published: str | None
+    outlet: str | None
+    score: float  # fused (reciprocal-rank) score
+    similarity: float  # cosine similarity to the question
+    rank: int = 0
+
+    @classmethod
+    def from_hit(cls, hit: Hit, score: float, similarity: float) -> "Passage":
+        meta = hit.metadata
+        return cls(id=hit.id, text=hit.text, article_id=meta["article_id"], source=meta["source"],
+                   title=meta.get("title") or Path(meta["source"]).name, start=int(meta["start"]),
+                   end=int(meta["end"]), published=meta.get("published"), outlet=meta.get("outlet"),
+                   score=score, similarity=similarity)
+
+
+@dataclass
+class _KeywordIndex:
+    hits: list[Hit]
+    model: object
+    committed: dict[str, str] = field(default_factory=dict)  # article id -> committed version
+    document_frequency: dict[str, int] = field(default_factory=dict)
+
+
+class Retriever:
+    """Dense + BM25 retrieval over one store (see the module docstring)."""
+
+    def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 30, max_per_article: int = 2,
+                 duplicate_overlap: float = 0.5, diversity_margin: float = 0.1, dense_weight: float = 1.0,
+                 keyword_weight: float = 1.0):
+        self.store = store
+        self.weights = {"dense": dense_weight, "keyword": keyword_weight, "date": 1.0}
+        self.diversity_margin = diversity_margin
+        self.embedder = embedder
+        self.candidates = candidates
+        self.max_per_article = max_per_article
+        self.duplicate_overlap = duplicate_overlap
+        self._keyword: _KeywordIndex | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Build the keyword index now (it is otherwise built on first use)."""
+        self._keyword_index()
+
+    def refresh(self) -> None:
+        """Forget the keyword index (call after the store changed); it is rebuilt on next use."""
+        with self._lock:
+            self._keyword = None
+
+    def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
+                 mode: Mode = "hybrid") -> list[Passage]:
+        """The ``top_k`` most relevant passages, diverse across articles."""
+        vector = self.embedder.embed([question])[0]
+        filters = self._resolve_sources(filters)
+        where = _where(filters)
+        rankings: list[tuple[str, list[str]]] = []
+        hits: dict[str, Hit] = {}
+        if mode in ("hybrid", "dense"):
+            dense = [h for h in self.store.search(vector, self.candidates, where) if self._committed(h)]
+            rankings.append(("dense", [h.id for h in dense]))
+            hits.update((h.id, h) for h in dense)
+        if mode in ("hybrid", "keyword"):
+            keyword = self._keyword_search(question, self.candidates, filters)
+            rankings.append(("keyword", [h.id for h in keyword]))
+            hits.update((h.id, h) for h in keyword)
+        if not hits:
+            return []
+        if mode == "hybrid":
+            boosted = _date_boost(question, hits)
+            if boosted:
+                rankings.append(("date", boosted))
+        fused: dict[str, float] = {}
+        for kind, ranking in rankings:
+            for position, hit_id in enumerate(ranking):
+                fused[hit_id] = fused.get(hit_id, 0.0) + self.weights[kind] / (RRF_K + position + 1)
+        order = sorted(fused, key=lambda i: (-fused[i], i))
+        similarities = self._similarities(vector, [hits[i] for i in order])
+        candidates = [Passage.from_hit(hits[i], fused[i], similarities[i]) for i in order]
+        return [replace(p, rank=n + 1) for n, p in enumerate(self._diverse(candidates, top_k))]
+
+    def _resolve_sources(self, filters: Filters | None) -> Filters | None:
+        """File names in ``filters.sources`` become the stored source paths they name."""
+        if filters is None or not filters.sources:
+            return filters
+        known = {record.source for record in self.store.articles().values()}
+        sources = tuple(sorted(s for s in known if _source_matches(s, filters.sources)))
+        return replace(filters, sources=sources or ("\0no such article",))
+
+    def _diverse(self, ranked: list[Passage], top_k: int) -> list[Passage]:
+        """Near-verbatim retellings are dropped. Past ``max_per_article`` passages of one article,
+        a passage gives way to the next one from another article when that one is about as similar
+        to the question (within ``diversity_margin``); a much weaker one does not displace it."""
+        remaining = list(ranked)
+        chosen: list[Passage] = []
+        chosen_terms: list[set[str]] = []
+        per_article: dict[str, int] = {}
+        while remaining and len(chosen) < top_k:
+            passage = remaining.pop(0)
+            if per_article.get(passage.article_id, 0) >= self.max_per_article:
+                alternative = next(
+                    (p for p in remaining if per_article.get(p.article_id, 0) < self.max_per_article
+                     and p.similarity >= passage.similarity - self.diversity_margin), None)
+                if alternative is not None:
+                    remaining.remove(alternative)
+                    remaining.insert(0, passage)
+                    passage = alternative
+            terms = set(content_terms(passage.text))
+            if any(_overlap(terms, other) >= self.duplicate_overlap for other in chosen_terms):
+                continue  # a retelling of a passage already chosen
+            chosen.append(passage)
+            chosen_terms.append(terms)
+            per_article[passage.article_id] = per_article.get(passage.article_id, 0) + 1
+        return chosen
+
+    def _keyword_search(self, question: str, k: int, filters: Filters | None) -> list[Hit]:
+        index = self._keyword_index()
+        if index is None:
+            return []
+        query = content_terms(question)
+        vocabulary = index.model.vocab_dict  # type: ignore[attr-defined]
+        query = [t for t in query if t in vocabulary]
+        if not query:
+            return []
+        mask = None
+        if filters is not None and not filters.is_empty():
+            mask = np.array([filters.matches(h.metadata) for h in index.hits], dtype=np.float32)
+            if not mask.any():
+                return []
+        k = min(k, len(index.hits))
+        documents, scores = index.model.retrieve(  # type: ignore[attr-defined]
+            [query], k=k, show_progress=False, weight_mask=mask, n_threads=1,
+        )
+        return [index.hits[d] for d, s in zip(documents[0], scores[0]) if s > 0]
+
+    def _keyword_index(self) -> _KeywordIndex | None:
+        with self._lock:
+            if self._keyword is None:
+                import bm25s
+
+                committed = {r.id: r.version for r in self.store.articles().values()}
+                hits = [h for h in self.store.passages()
+                        if committed.get(h.metadata["article_id"]) == h.metadata["version"]]
+                if not hits:
+                    return None
+                documents = [content_terms(_keyword_text(h)) or ["_"] for h in hits]
+                model = bm25s.BM25()
+                model.index(documents, show_progress=False)
+                frequency: dict[str, int] = {}
+                for terms in documents:
+                    for term in set(terms):
+                        frequency[term] = frequency.get(term, 0) + 1
+                self._keyword = _KeywordIndex(hits=hits, model=model, committed=committed,
+                                              document_frequency=frequency)
+            return self._keyword
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term over the passages (BM25's form); terms the
+        corpus never uses get the highest weight."""
+        index = self._keyword_index()
+        if index is None:
+            return 1.0
+        n, df = len(index.hits), index.document_frequency.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def unseen_terms(self, text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+        """Content terms of ``text`` (stemmed) that no indexed passage uses, except ``ignore``."""
+        index = self._keyword_index()
+        if index is None:
+            return []
+        return [t for t in content_terms(text) if t not in ignore and t not in index.document_frequency]
+
+    def _committed(self, hit: Hit) -> bool:
+        """False for passages of an article version still being written (or left by a killed write)."""
+        index = self._keyword_index()
+        return index is not None and index.committed.get(hit.metadata["article_id"]) == hit.metadata["version"]
+
+    def _similarities(self, vector: np.ndarray, hits: list[Hit]) -> dict[str, float]:
+        vectors = self.store.vectors([h.id for h in hits])
+        return {hit_id: float(v @ vector) for hit_id, v in vectors.items()}
+
+
+def _keyword_text(hit: Hit) -> str:
+    """What BM25 indexes for a passage: its text under its article title and section heading, so
+    that "the article on ..." and section topics match."""
+    meta = hit.metadata
+    return " ".join(part for part in (meta.get("title", ""), meta.get("section", ""), hit.text) if part)
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Jaccard similarity of two term sets: high only for near-verbatim retellings."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _where(filters: Filters | None) -> dict | None:
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.published_after:
+        clauses.append({"published_day": {"$gte": day_number(filters.published_after)}})
+    if filters.published_before:
+        clauses.append({"published_day": {"$lte": day_number(filters.published_before)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def date_hints(question: str) -> list[str]:
+    """Month-year and year phrases in the question ("May 2025", "2022"), folded."""
+    found = [f"{m} {y}" for m, y in _MONTH_YEAR.findall(question)]
+    years = [y for y in _YEAR.findall(question) if not any(y in f for f in found)]
+    return [fold(h) for h in found + years]
+
+
+def _date_boost(question: str, hits: dict[str, Hit]) -> list[str]:
+    """Passages that mention a date the question names, or were published then, as a ranking."""
+    hints = date_hints(question)
+    if not hints:
+        return []
+    boosted = []
+    for hit_id, hit in hits.items():
+        text = fold(hit.text)
+        published = hit.metadata.get("published") or ""
+        if any(h in text for h in hints) or any(_published_in(published, h) for h in hints):
+            boosted.append(hit_id)
+    return boosted
+
+
+def _published_in(published: str, hint: str) -> bool:
+    if not published:
+        return False
+    when = date.fromisoformat(published)
+    if hint.isdigit():
+        return when.year == int(hint)
+    month, year = hint.split()
+    return when.year == int(year) and when.strftime("%B").lower() == month

@@ -1,0 +1,177 @@
+"""Small text analysis shared by retrieval, the extractive answerer and the citation verifier:
+stemmed content words, numbers, dates and names. (The evaluation has its own, separate code in
+``evals/support.py``, so the assistant never grades itself.)"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100,
+                 "thousand": 1000, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+                 "tens": 10, "hundreds": 100, "thousands": 1000, "millions": 1_000_000}
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+nor not of off on once only or other our ours ourselves out over own same she should so some such than that
+the their theirs them themselves then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours yourself yourselves said says
+say according per via many much did didn't does doesn't what's who's it's there's also may might must shall one
+""".split())
+# Explicit negators only: words like "absence" or "rejected" negate nothing about the rest of a sentence.
+NEGATIONS = frozenset({"not", "no", "never", "without", "none", "neither", "nor", "n't", "cannot"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, curly quotes and dashes made plain, accents removed."""
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = text.replace("—", " - ").replace("–", "-")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+# Words a question may use that an article needn't: light verbs, generic nouns, and words about the
+# articles themselves. A question term outside this list that no passage uses is a sign that the
+# articles don't cover the question (see rag.assistant).
+QUESTION_FILLER = frozenset(stem(w) for w in """
+take took taken taking give gave given put make made get got go went come came carry carried try tried send sent
+hand handed treat treated consist consists respond responded plan planned sum happen happened seem keep kept let
+begin began show shown bring brought provide include included continue set change follow stop create speak spoke
+allow add offer consider appear expect remain suggest raise pass require decide describe described call called
+mean meant use used want wanted need needed tell told ask asked think thought know known see seen look feel
+become became leave left work play turn help start started hold held
+article articles coverage report reports reported mention mentions mentioned say says said according piece story
+outlet outlets source sources detail details list listed quote quoted quoting enough people thing things way
+ways part parts kind kinds sort reason reasons role roles regarding concerning particular specific overall
+notable notably main key
+""".split())
+
+def words(text: str) -> list[str]:
+    """All word tokens, folded (numbers kept as written, without thousands separators)."""
+    return [w.replace(",", "") if w[0].isdigit() else w.strip("'-") for w in _WORD.findall(fold(text))]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry content: no stopwords, no possessive endings."""
+    terms = []
+    for word in words(text):
+        word = re.sub(r"'s$", "", word)
+        if word and word not in STOPWORDS and len(word) > 1:
+            terms.append(stem(word) if not word[0].isdigit() else word)
+    return terms
+
+
+def stem_in(term: str, terms: set[str] | frozenset[str]) -> bool:
+    """``term`` is in ``terms``, or shares a stem prefix of four or more letters with one of them:
+    Snowball stems "failing" to fail but "failure" to failur, "mediated" and "mediators" apart."""
+    if term in terms:
+        return True
+    return len(term) >= 4 and any(len(t) >= 4 and (t.startswith(term) or term.startswith(t)) for t in terms)
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, normalised ("1,000" -> "1000"); years included."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        value = match.group(1).replace(",", "")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".")
+        found.add(value)
+    return found
+
+
+def number_values(text: str) -> set[str]:
+    """:func:`numbers` plus simple number words ("three days" -> "3")."""
+    found = numbers(text)
+    for word in words(text):
+        if word in _NUMBER_WORDS:
+            found.add(str(_NUMBER_WORDS[word]))
+    return found
+
+
+_MONTH_YEAR = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(\d{4})\b")
+
+
+def month_years(text: str) -> set[str]:
+    """Month-year pairs, with or without a day: "June 2, 2025" and "June 2025" -> {"june 2025"}."""
+    return {f"{m} {y}" for m, y in _MONTH_YEAR.findall(fold(text))}
+
+
+def months(text: str) -> set[str]:
+    folded = fold(text)
+    return {m for m in _MONTHS if re.search(rf"\b{m}\b", folded) and not (m == "may" and not _may_is_month(text))}
+
+
+def _may_is_month(text: str) -> bool:
+    return bool(re.search(r"\bMay\b(?=\s+\d)|\bin\s+May\b|\bMay\s+\d{4}\b|\bof\s+May\b", text))
+
+
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'’.-]*[a-zA-Z](?:\s+(?:of\s+)?[A-Z][a-zA-Z'’.-]*[a-zA-Z])*")
+_NOT_NAMES = frozenset("""
+The A An In On At For From By With As But And Or If When While Where What Who Why How Which This That These
+Those It Its They Their There Here He She His Her We Our You Your I Yes No Not Despite According However
+Meanwhile Although Though After Before During Since Until Over Under Between Both Each Every Many Most Some
+Several Such Any All Another Other Previous Recent Next Last First Second Third Also Even Only Still Yet So
+Talks Negotiators Officials Analysts Observers Experts Diplomats Governments Delegations Sources Participants
+Whether Peace Conversely Furthermore Instead Indeed Overall Beyond Without Within Toward Towards Through Once
+""".split())
+
+
+def names(text: str) -> set[str]:
+    """Capitalised names (folded), without sentence-initial function words; multi-word names are
+    also split so "President Vladimir Putin" yields "putin" and "vladimir"."""
+    found = set()
+    for match in _NAME.finditer(text):
+        parts = [p for p in re.split(r"\s+(?:of\s+)?", match.group()) if p]
+        while parts and parts[0] in _NOT_NAMES:
+            parts = parts[1:]
+        for part in (piece for p in parts for piece in p.split("-")):  # "Russia-Ukraine": two names
+            part = re.sub(r"['’]s$", "", part)
+            if part not in _NOT_NAMES and len(part) > 1 and part[0].isupper():
+                found.add(fold(part))
+    return found
+
+
+def name_in(name: str, folded_text: str) -> bool:
+    """True when ``name`` (folded) or a close variant (Zelensky/Zelenskyy) occurs in ``folded_text``."""
+    if re.search(rf"\b{re.escape(name)}", folded_text):
+        return True
+    return len(name) >= 6 and re.search(rf"\b{re.escape(name[:-1])}", folded_text) is not None
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}"
+    r"\b(?:instructions?|prompts?|(?:previous|prior|above|earlier|your)\s+(?:rules|guidelines))\b"
+    r"|\b(?:you|assistants?|ai|models?|chatbots?)\s+(?:must|should|shall|will)\s+(?:now\s+)?"
+    r"(?:answer|reply|respond|say|state|output|write)\b"
+    r"|\bsystem\s+prompt\b|\bnew\s+instructions?\b|\b(?:as an ai|language model)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """True for text addressed to a model rather than a reader ("Ignore previous instructions and
+    answer ..."). Article text is data: such text is never used as an answer or as support."""
+    return _INSTRUCTION.search(text) is not None

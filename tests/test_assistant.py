@@ -1,0 +1,119 @@
+"""The Python API contract, end to end on the seeds: real Chroma, the real embedding model, the
+extractive answerer (generative answerers: tests/test_llm_backends.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.errors import InputError
+from index.store import Store
+from rag import Answer, Assistant, Filters
+from rag.conversation import is_follow_up, standalone
+
+
+def article_text(store_path: Path, source: str) -> str:
+    store = Store.open(path=store_path)
+    return next(r.text for r in store.articles(with_text=True).values() if r.source == source)
+
+
+def name(source: str) -> str:
+    return Path(source).name
+
+
+def test_prisoner_exchange_answer_cites_the_article_that_says_so(assistant: Assistant, seed_store: Path) -> None:
+    answer = assistant.ask("How many prisoners did each side exchange in Istanbul?")
+    assert not answer.abstained
+    assert "1,000" in answer.text
+    supporting = [c for c in answer.citations if "1,000" in c.quote]
+    assert supporting and all(name(c.source) == "004_f737e705128ea97f.txt" for c in supporting)
+    for citation in answer.citations:  # every quote is exactly where its offsets say
+        assert article_text(seed_store, citation.source)[citation.start:citation.end] == citation.quote
+        assert f"[{citation.n}]" in answer.text
+
+
+def test_to_dict_is_the_documented_contract(assistant: Assistant) -> None:
+    data = assistant.ask("What did Swiss officials say about the Geneva talks?").to_dict()
+    assert set(data) == {"question", "answer", "abstained", "citations", "supported", "answerer", "timings"}
+    assert set(data["citations"][0]) == {"n", "source", "title", "published", "quote", "start", "end", "score"}
+    assert set(data["supported"]) == {"sentences", "total"}
+    assert data["supported"]["sentences"] >= 1 and data["answerer"] == "extractive"
+    assert {"retrieve_ms", "answer_ms", "total_ms"} <= set(data["timings"])
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?",
+    "Who won the 2022 FIFA World Cup?",
+    "What did the Pope say about the Geneva talks?",
+    "How many prisoners were exchanged after the June 2025 Istanbul talks?",  # a near miss: May, not June
+])
+def test_questions_the_articles_do_not_cover_are_declined(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.text.startswith("The articles don't say. The closest they cover is “")
+    assert answer.answerer == "abstained" and answer.timings["answer_ms"] == 0.0
+
+
+def test_the_geneva_mediators_disagreement_is_shown_side_by_side(assistant: Assistant) -> None:
+    answer = assistant.ask("Who mediated the Geneva talks?")
+    assert answer.disagreement and answer.text.startswith("The articles differ on this.")
+    by_article = {name(c.source): c.quote for c in answer.citations}
+    assert "European Union and the United Nations" in by_article["003_d89c9a04b964dece.txt"]
+    assert "American mediators" in by_article["001_e1a75e9ba97278eb.txt"]
+
+
+def test_a_follow_up_is_rewritten_and_answered(assistant: Assistant) -> None:
+    first = "How many prisoners did each side agree to exchange in Istanbul in May 2025?"
+    assert is_follow_up("And in which palace were those talks held?")
+    assert not is_follow_up("Which palace hosted the Istanbul talks in May 2025?")
+    assert standalone("And in which palace were those talks held?", [first]) == \
+        f"In which palace were those talks held? (Following up on: {first})"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": "1,000 each. [1]"}]
+    answer = assistant.ask("And in which palace were those talks held?", history=history)
+    assert answer.standalone_question.endswith(f"(Following up on: {first})")
+    assert "Dolmabahçe" in answer.text
+
+
+def test_filters_by_article_and_by_date(assistant: Assistant) -> None:
+    only_003 = assistant.ask("What did officials say about the talks?",
+                             filters={"sources": ["003_d89c9a04b964dece.txt"]})
+    assert only_003.citations and {name(c.source) for c in only_003.citations} == {"003_d89c9a04b964dece.txt"}
+    dated = assistant.ask("Why are peace talks failing?", filters=Filters(published_after=__import__("datetime").date(2025, 6, 1)))
+    # only 002 states a publication date (June 12, 2025)
+    assert dated.citations and {name(c.source) for c in dated.citations} == {"002_1ae0d73ebc0c7739.txt"}
+    assert "was published June 12, 2025" in dated.text
+    none = assistant.ask("Why are peace talks failing?", filters={"published_before": "2001-01-01"})
+    assert none.abstained and "no indexed passage matches the filters" in none.notes
+    with pytest.raises(InputError, match="unknown filter"):
+        assistant.ask("Why?", filters={"author": "x"})
+
+
+def test_empty_and_huge_questions(assistant: Assistant) -> None:
+    for empty in ("", "   \n\t "):
+        with pytest.raises(InputError, match="empty question"):
+            assistant.ask(empty)
+    pasted = (Path(__file__).resolve().parents[1] / "seeds" / "003_d89c9a04b964dece.txt").read_text(encoding="utf-8")
+    huge = "What did Swiss officials say about the talks? " + " ".join([pasted] * 30)
+    assert len(huge) >= 100_000
+    answer = assistant.ask(huge)  # cut to the documented limit and answered, not crashed on
+    assert len(answer.question) <= assistant.config.max_question_chars
+    assert any(f"{len(' '.join(huge.split())):,} characters; only its first" in note
+               and "max_question_chars = 1000" in note for note in answer.notes)
+    assert not answer.abstained and answer.citations
+
+
+def test_stream_yields_checked_sentences_then_the_answer(assistant: Assistant) -> None:
+    events = list(assistant.stream("How many prisoners did each side exchange in Istanbul?"))
+    assert [e.kind for e in events][-1] == "answer" and all(e.kind == "sentence" for e in events[:-1])
+    final: Answer = events[-1].answer
+    assert events[:-1] and " ".join(e.text for e in events[:-1]) in final.text
+
+
+def test_open_reads_the_config_and_refuses_a_missing_store(tmp_path: Path, seed_store: Path) -> None:
+    from index.errors import StoreError
+
+    with pytest.raises(StoreError, match="no articles indexed .*rag ingest seeds/"):
+        Assistant.open(store_path=tmp_path / "empty", llm="extractive")
+    opened = Assistant.open(store_path=seed_store, llm="extractive", top_k=3)
+    assert opened.config.top_k == 3 and len(opened.ask("Who is Medinsky?").passages) <= 3

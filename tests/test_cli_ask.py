@@ -1,0 +1,35 @@
+"""`rag ask` through click's runner, on the seed store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from rag.cli import main
+
+
+def test_ask_prints_the_answer_and_its_sources(seed_store: Path) -> None:
+    result = CliRunner().invoke(main, ["--store", str(seed_store), "ask", "--llm", "extractive",
+                                       "How many prisoners did each side exchange in Istanbul?"])
+    assert result.exit_code == 0, result.output
+    assert "1,000" in result.output and "Sources:" in result.output
+    assert "[1] Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?" in result.output
+    assert "sentences checked against their sources · extractive" in result.output
+
+
+def test_ask_json_is_the_to_dict_contract(seed_store: Path) -> None:
+    result = CliRunner().invoke(main, ["--store", str(seed_store), "ask", "--llm", "extractive", "--json",
+                                       "What is the capital of France?"])
+    data = json.loads(result.output)
+    assert data["abstained"] is True and data["citations"] == [] and data["answerer"] == "abstained"
+
+
+def test_ask_filters_and_errors(seed_store: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["--store", str(seed_store), "ask", "--llm", "extractive", "--json",
+                                  "--source", "003_d89c9a04b964dece.txt", "What did officials say about the talks?"])
+    assert {Path(c["source"]).name for c in json.loads(result.output)["citations"]} == {"003_d89c9a04b964dece.txt"}
+    empty = runner.invoke(main, ["--store", str(seed_store), "ask", "--llm", "extractive", "  "])
+    assert empty.exit_code == 1 and empty.output == "Error: empty question: type a question about the articles\n"
