@@ -14,7 +14,8 @@ from typing import Callable, Sequence
 from evals.support import support_details, supports
 
 _MARKERS = re.compile(r"\s*(?:\[\d+\])+")
-_SENTENCE_WITH_MARKERS = re.compile(r"[^\[\]]+?(?:[.!?][\"”’)]*)?(?:\s*\[\d+\])+|[^\[\]]+?[.!?](?=\s|$)")
+_MARKER_RUN = re.compile(r"((?:\s*\[\d+\])+)")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z“\"])")
 
 
 def normalise(text: str) -> str:
@@ -84,13 +85,13 @@ def _has(text: str, alias: str) -> bool:
 def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, cited numbers) for each sentence of an answer."""
     body = re.sub(r"\s*\((?:\[\d+\] was published [^)]*)\)\s*$", "", answer)  # the publication note
-    result = []
-    for match in _SENTENCE_WITH_MARKERS.finditer(body):
-        piece = match.group().strip()
-        cited = [int(n) for n in re.findall(r"\[(\d+)\]", piece)]
-        text = _MARKERS.sub("", piece).strip()
-        if re.search(r"\w", text):
-            result.append((text, cited))
+    result: list[tuple[str, list[int]]] = []
+    pieces = _MARKER_RUN.split(body)  # text, markers, text, markers, ..., text
+    for position in range(0, len(pieces), 2):
+        cited = [int(n) for n in re.findall(r"\[(\d+)\]", pieces[position + 1])] if position + 1 < len(pieces) else []
+        sentences = [s.strip() for s in _SENTENCE_BREAK.split(pieces[position]) if re.search(r"\w", s)]
+        for index, sentence in enumerate(sentences):  # markers belong to the sentence just before them
+            result.append((sentence, cited if index == len(sentences) - 1 else []))
     return result
 
 

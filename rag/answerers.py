@@ -17,7 +17,9 @@ from typing import Callable, Iterator
 
 from index.chunking import units
 from rag.retrieval import Passage
-from rag.text import content_terms, looks_like_instruction, months, names, number_values, numbers, stem_in
+from rag.text import (
+    QUESTION_FILLER, content_terms, looks_like_instruction, months, names, number_values, numbers, stem_in,
+)
 
 
 class Answerer(ABC):
@@ -105,9 +107,10 @@ class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
     def __init__(self, max_sentences: int = 3, relative_floor: float = 0.75, duplicate_overlap: float = 0.6,
-                 idf: Callable[[str], float] | None = None):
+                 idf: Callable[[str], float] | None = None, article_text: Callable[[str], str] | None = None):
         self.max_sentences = max_sentences
         self.idf = idf or (lambda term: 1.0)
+        self.article_text = article_text or (lambda article_id: "")
         self.relative_floor = relative_floor
         self.duplicate_overlap = duplicate_overlap
 
@@ -118,20 +121,26 @@ class ExtractiveAnswerer(Answerer):
     def candidates(self, question: str, passages: list[Passage], asked: str | None = None) -> list[Candidate]:
         """Every prose sentence of the passages, scored against the question, best first.
 
-        ``coverage`` is the share of the question's terms found: a name, number or date counts when
-        the passage (or its title) has it; any other term counts fully in the sentence itself and a
-        quarter in the rest of the passage. ``asked`` is the user's own words, when ``question``
-        is a rewritten follow-up; it decides what kind of fact is wanted.
+        ``coverage`` is the IDF-weighted share of the question's terms (its framing words left out,
+        see :data:`rag.text.QUESTION_FILLER`) that the sentence has. A term in the sentence counts
+        fully; in the heading the sentence sits under, three quarters; elsewhere in the passage, a
+        quarter. A name or number counts fully when the sentence's article has it (it fixes what
+        the question is about, e.g. "the Geneva talks"). ``asked`` is the user's own words when
+        ``question`` is a rewritten follow-up; it decides what kind of fact is wanted.
         """
         anchors = set(content_terms(" ".join(names(question)))) | numbers(question)
-        weights = {term: self.idf(term) for term in content_terms(question)}
+        weights = {term: self.idf(term) for term in content_terms(question) if term not in QUESTION_FILLER}
         total = sum(weights.values()) or 1.0
         kind = answer_type(asked or question)
         scored: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for index, passage in enumerate(passages):
             context = set(content_terms(passage.title + " " + passage.text))
+            article = set(content_terms(self.article_text(passage.article_id))) | context
+            heading = set(content_terms(passage.section))
             for unit in units(passage.text):
+                if unit.heading:
+                    heading = set(content_terms(passage.text[unit.start:unit.end]))
                 text = passage.text[unit.start:unit.end]
                 key = (passage.article_id, passage.start + unit.start)
                 if unit.heading or text.endswith("?") or len(text.split()) < 5 or key in seen \
@@ -140,11 +149,12 @@ class ExtractiveAnswerer(Answerer):
                 seen.add(key)
                 sentence_terms = set(content_terms(text))
                 coverage = sum(
-                    w * (1.0 if stem_in(t, sentence_terms) or (t in anchors and t in context)
-                         else 0.25 if stem_in(t, context) else 0)
+                    w * (1.0 if stem_in(t, sentence_terms) or (t in anchors and t in article)
+                         else 0.75 if stem_in(t, heading) else 0.25 if stem_in(t, context) else 0)
                     for t, w in weights.items()
                 ) / total
-                bonus = 0.25 if kind != "other" and answer_entities(text, asked or question, kind) else 0.0
+                # A who/when/where/how-many question wants a sentence that states such a fact.
+                bonus = 0.5 if kind != "other" and answer_entities(text, asked or question, kind) else 0.0
                 score = coverage + bonus + 0.3 * max(passage.similarity, 0.0) - 0.01 * index
                 scored.append(Candidate(index, unit.start, unit.end, text, score, coverage))
         return sorted(scored, key=lambda c: -c.score)

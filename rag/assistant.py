@@ -33,7 +33,9 @@ from rag.text import QUESTION_FILLER, content_terms, fold, month_years, names, n
 from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
+_ASKED_FOR = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", re.I)
 MAX_DRAFT_SENTENCES = 4
+CONFLICT_COVERAGE = 0.8  # the least question coverage of each side of a disagreement
 _REFUSAL = re.compile(r"NOT\s+IN\s+(?:THE\s+)?ARTICLES", re.I)
 
 
@@ -101,7 +103,6 @@ class Assistant:
         self.verifier = verifier or Verifier()
         self.extractive = extractive or (answerer if isinstance(answerer, ExtractiveAnswerer)
                                          else ExtractiveAnswerer())
-        self._article_text: dict[str, str] = {}
 
     @classmethod
     def open(cls, config: Config | None = None, *, llm: str | None = None, config_file: str | Path | None = None,
@@ -187,7 +188,6 @@ class Assistant:
     def refresh(self) -> None:
         """Call after the store changed (an ingest, an upload, a removal)."""
         self.retriever.refresh()
-        self._article_text.clear()
 
     # ---- steps ---------------------------------------------------------------------------------
 
@@ -233,7 +233,9 @@ class Assistant:
             return True
         kind = answer_type(question)
         anchors = set(content_terms(" ".join(names(question)))) | numbers(question)
-        predicates = set(content_terms(question)) - anchors - QUESTION_FILLER
+        # "Which countries ...": "countries" is the kind of answer, not a word the sentence must use.
+        asked_for = set(content_terms(" ".join(_ASKED_FOR.findall(question))))
+        predicates = set(content_terms(question)) - anchors - QUESTION_FILLER - asked_for
         wanted_dates = month_years(question)
         wanted_years = {h for h in date_hints(question) if h.isdigit()}
         texts = self._texts(passages)
@@ -267,6 +269,9 @@ class Assistant:
         if kind == "other" or not plan.candidates:
             return []
         floor = 0.8 * plan.candidates[0].score
+        # Each version must answer the question about as fully as the best sentence does: a false
+        # "the articles differ" misleads more than a missed one.
+        coverage_floor = max(CONFLICT_COVERAGE, 0.9 * plan.candidates[0].coverage)
         articles = list(dict.fromkeys(p.source for p in plan.passages))[:4]
         versions: list[tuple[Candidate, Passage, frozenset[str]]] = []
         for source in articles:
@@ -275,7 +280,7 @@ class Assistant:
             own = self.retriever.retrieve(plan.standalone, top_k=2, filters=scope)
             ranked = self.extractive.candidates(plan.standalone, own, asked=plan.question)
             close = [c for c in ranked if c.score >= max(floor, 0.9 * ranked[0].score)
-                     and c.coverage >= self.config.abstain_below] if ranked else []
+                     and c.coverage >= coverage_floor] if ranked else []
             stated = [(c, answer_entities(c.text, plan.question, kind, own[c.passage].text)) for c in close]
             stated = [(c, e) for c, e in stated if e]
             if stated:  # the close sentence that states the most of what was asked
@@ -328,13 +333,7 @@ class Assistant:
         return f"“{section}” in {where}" if section and section != passage.title else where
 
     def _texts(self, passages: list[Passage]) -> dict[str, str]:
-        missing = {p.article_id for p in passages} - set(self._article_text)
-        if missing:
-            for article_id in missing:
-                record = self.retriever.store.article(article_id)
-                if record is not None:
-                    self._article_text[article_id] = record.text
-        return self._article_text
+        return {p.article_id: self.retriever.article_text(p.article_id) for p in passages}
 
 
 def _section(text: str, offset: int) -> str:

@@ -74,6 +74,6 @@ def build_assistant(config: Config, embedder: Embedder | None = None) -> Assista
                          rebuild_hint="rag ingest --rebuild <folders>")
     retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight)
     retriever.warm()  # build the keyword index now, not during the first question
-    extractive = ExtractiveAnswerer(idf=retriever.idf)
+    extractive = ExtractiveAnswerer(idf=retriever.idf, article_text=retriever.article_text)
     answerer = extractive if config.llm == "extractive" else build_answerer(config)
     return Assistant(config, retriever, answerer, extractive=extractive)

@@ -41,6 +41,7 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
     Typical use:
       rag ingest seeds/                  index the articles (again: only what changed)
       rag ask "Who mediated the Geneva talks?"
+      rag eval --llm extractive          score answers and citations against the gold questions
     """
     ctx.obj = {"config_file": config_file, "overrides": store_options}
 
@@ -119,3 +120,38 @@ def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ..
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_answer(answer))
+
+
+@main.command(name="eval")
+@_answer_options
+@click.option("--compare", multiple=True, type=click.Choice(["extractive", "local", "ollama", "openai"]),
+              help="Also score this answerer, side by side; repeatable.")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Gold questions (JSON lines) [default: evals/data/questions.jsonl].")
+@click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The articles the questions are about [default: seeds/].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-results"),
+              show_default=True, help="Folder for results.json, report.md and report.html.")
+@click.option("--no-baseline", is_flag=True, help="Skip the llama-index starter baseline.")
+@click.pass_context
+def eval_command(ctx: click.Context, compare: tuple[str, ...], questions: Path | None, articles: Path | None,
+                 out: Path, no_baseline: bool, **settings: Any) -> None:
+    """Score answers and citations against the gold questions, offline, with no LLM judge.
+
+    The articles are indexed into a temporary store (your index is not touched). The llama-index
+    starter pipeline (VectorStoreIndex over Chroma, same embedding model and answerer, default
+    chunking, top-k 2) is scored beside it.
+    """
+    import sys
+
+    from evals.report import metrics_table
+    from evals.runner import QUESTIONS
+    from evals.suite import run_suite
+
+    config = _config(ctx, **settings)
+    answerers = list(dict.fromkeys([config.llm, *compare]))
+    command = "rag eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "rag eval"
+    reports = run_suite(config, answerers=answerers, questions=questions or QUESTIONS, articles=articles, out=out,
+                        baseline=not no_baseline, command=command)
+    click.echo(metrics_table(reports))
+    click.echo(f"\nWrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")

@@ -100,6 +100,7 @@ class Passage:
     score: float  # fused (reciprocal-rank) score
     similarity: float  # cosine similarity to the question
     rank: int = 0
+    section: str = ""  # the heading the passage sits under, when it does not start with it
 
     @classmethod
     def from_hit(cls, hit: Hit, score: float, similarity: float) -> "Passage":
@@ -107,7 +108,7 @@ class Passage:
         return cls(id=hit.id, text=hit.text, article_id=meta["article_id"], source=meta["source"],
                    title=meta.get("title") or Path(meta["source"]).name, start=int(meta["start"]),
                    end=int(meta["end"]), published=meta.get("published"), outlet=meta.get("outlet"),
-                   score=score, similarity=similarity)
+                   score=score, similarity=similarity, section=meta.get("section", ""))
 
 
 @dataclass
@@ -132,7 +133,16 @@ class Retriever:
         self.max_per_article = max_per_article
         self.duplicate_overlap = duplicate_overlap
         self._keyword: _KeywordIndex | None = None
-        self._lock = threading.Lock()
+        self._texts: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    def article_text(self, article_id: str) -> str:
+        """The cleaned text of an indexed article ("" if unknown), cached until :meth:`refresh`."""
+        with self._lock:
+            if article_id not in self._texts:
+                record = self.store.article(article_id)
+                self._texts[article_id] = record.text if record is not None else ""
+            return self._texts[article_id]
 
     def warm(self) -> None:
         """Build the keyword index now (it is otherwise built on first use)."""
@@ -142,6 +152,7 @@ class Retriever:
         """Forget the keyword index (call after the store changed); it is rebuilt on next use."""
         with self._lock:
             self._keyword = None
+            self._texts.clear()
 
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> list[Passage]:

@@ -63,7 +63,7 @@ become became leave left work play turn help start started hold held
 article articles coverage report reports reported mention mentions mentioned say says said according piece story
 outlet outlets source sources detail details list listed quote quoted quoting enough people thing things way
 ways part parts kind kinds sort reason reasons role roles regarding concerning particular specific overall
-notable notably main key
+notable notably main key size amount number numbers
 """.split())
 
 def words(text: str) -> list[str]:
