@@ -31,12 +31,13 @@ def run_suite(config: Any, *, answerers: list[str], questions: Path = QUESTIONS,
     gold = load_questions(questions)
     reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as folder:
-        local = config.model_copy(update={"store_path": Path(folder) / "store", "chroma_host": None})
+        local = config.replace(store_path=Path(folder) / "store")
+        local = local.model_copy(update={"chroma_host": None})  # always the embedded store: None is valid
         embedder = embedder_factory(local)()
         ingest_paths(local, [articles], progress=False, embedder=lambda: embedder)
         first = None
         for name in answerers:
-            assistant = build_assistant(local.model_copy(update={"llm": name}), embedder=embedder)
+            assistant = build_assistant(local.replace(llm=name), embedder=embedder)
             first = first or assistant
             reports.append(run(assistant, gold, name=name, progress=progress))
         if baseline and first is not None:

@@ -33,6 +33,7 @@ from rag.text import QUESTION_FILLER, content_terms, fold, month_years, names, n
 from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
+DIFFER_TEXT = "The articles differ on this."
 _ASKED_FOR = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", re.I)
 MAX_DRAFT_SENTENCES = 4
 CONFLICT_COVERAGE = 0.8  # the least question coverage of each side of a disagreement
@@ -49,7 +50,6 @@ class _Plan:
     candidates: list[Candidate]
     notes: list[str]
     abstain: bool = False
-    closest: str = ""
     conflict: list[Candidate] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -116,8 +116,8 @@ class Assistant:
 
         if config is None:
             config = load_config(config_file, llm=llm, **overrides)
-        elif llm is not None or overrides:
-            config = config.model_copy(update={k: v for k, v in {"llm": llm, **overrides}.items() if v is not None})
+        else:
+            config = config.replace(llm=llm, **overrides)
         return build_assistant(config)
 
     # ---- public API ----------------------------------------------------------------------------
@@ -147,8 +147,7 @@ class Assistant:
         disagreement = bool(plan.conflict)
         generated = time.perf_counter()
         if disagreement:
-            text = "The articles differ on this."
-            yield StreamEvent("sentence", text=text)
+            yield StreamEvent("sentence", text=DIFFER_TEXT)
             for candidate in plan.conflict:
                 total += 1
                 checked = self.verifier.check_claim(Claim(candidate.text, (candidate.passage + 1,)), plan.passages)
@@ -175,7 +174,7 @@ class Assistant:
         citations = composer.citations(self._texts(plan.passages))
         text = " ".join(sentence for sentence, _ in composer.sentences)
         if disagreement:
-            text = "The articles differ on this. " + text
+            text = f"{DIFFER_TEXT} {text}"
         text += _publication_note(citations)
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=Answer(
@@ -205,7 +204,6 @@ class Assistant:
                 notes.append("no indexed passage matches the filters")
             return plan
         plan.candidates = self.extractive.candidates(query, passages, asked=question)
-        plan.closest = self._closest(passages[0])
         plan.abstain = self._should_abstain(question, plan.candidates, passages)
         if not plan.abstain:
             plan.conflict = self._conflict(plan, filters)
@@ -319,8 +317,8 @@ class Assistant:
 
     def _abstention(self, plan: _Plan, started: float) -> Answer:
         text = ABSTAIN_TEXT
-        if plan.closest:
-            text += f" The closest they cover is {plan.closest}."
+        if plan.passages:
+            text += f" The closest they cover is {self._closest(plan.passages[0])}."
         plan.timings.setdefault("answer_ms", 0.0)
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return Answer(question=plan.question, text=text, abstained=True, citations=[], supported=(0, 0),

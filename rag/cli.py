@@ -41,6 +41,7 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
     Typical use:
       rag ingest seeds/                  index the articles (again: only what changed)
       rag ask "Who mediated the Geneva talks?"
+      rag chat                           the chat page on http://127.0.0.1:7860
       rag eval --llm extractive          score answers and citations against the gold questions
     """
     ctx.obj = {"config_file": config_file, "overrides": store_options}
@@ -155,3 +156,18 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], questions: Path |
                         baseline=not no_baseline, command=command)
     click.echo(metrics_table(reports))
     click.echo(f"\nWrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
+
+
+@main.command()
+@_answer_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (loopback by default).")
+@click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.pass_context
+def chat(ctx: click.Context, host: str, port: int, open_browser: bool, **settings: Any) -> None:
+    """Serve the chat page (Gradio) over the indexed articles."""
+    from ui.app import launch
+
+    config = _config(ctx, **settings)
+    click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
+    launch(config, host, port, open_browser=open_browser)

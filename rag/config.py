@@ -98,6 +98,14 @@ class Config(BaseModel):
             raise ValueError("chunk_overlap must be smaller than chunk_sentences")
         return self
 
+    def replace(self, **changes: Any) -> "Config":
+        """A validated copy with ``changes`` applied (``None`` values are ignored)."""
+        values = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
+        try:
+            return Config(**values)
+        except ValidationError as error:
+            raise ConfigError(_describe(error)) from None
+
     def describe_store(self) -> str:
         """Where the index is, in words for messages."""
         if self.chroma_host:

@@ -1,0 +1,223 @@
+"""The chat page's HTML (ui/render.py) and its plain helpers (ui/uploads.py, ui/app.py), without a
+browser: escaping, citation chips, highlight offsets, abstention, disagreement, the checked count,
+the Articles table, uploads and filters. The browser tests (test_ui_browser.py) run the page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from index.errors import InputError
+from index.store import ArticleRecord
+from rag.answer import Answer, Citation
+from rag.config import Config
+from rag.retrieval import Passage
+from ui import render
+from ui.app import answerer_config, available_answerers, describe, make_filters
+from ui.uploads import Uploads, check_upload, display_name
+
+HOSTILE = ('<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
+           '<a href="javascript:window.__pwned=3">x</a>')
+ARTICLE = ("Envoys meet in Vienna\n\nDelegations met in Vienna on March 3, 2031. "
+           "Both sides agreed to exchange 42 fishing boats. The mediator was pleased.")
+
+
+def passage(text: str = ARTICLE, start: int = 0, **fields) -> Passage:
+    values = dict(id="p1", text=text, article_id="a1", source="articles/vienna.txt", title="Envoys meet in Vienna",
+                  start=start, end=start + len(text), published="2031-03-03", outlet="The Harbour Times",
+                  score=0.5, similarity=0.5)
+    values.update(fields)
+    return Passage(**values)
+
+
+def cite(n: int, quote: str, article: str = ARTICLE, within: Passage | None = None, **fields) -> Citation:
+    start = article.index(quote)
+    within = within or passage()
+    values = dict(n=n, source=within.source, title=within.title, published=within.published, quote=quote,
+                  start=start, end=start + len(quote), score=0.8, outlet=within.outlet, passage=within)
+    values.update(fields)
+    return Citation(**values)
+
+
+def answer(text: str, citations: list[Citation], **fields) -> Answer:
+    values = dict(question="How many boats were exchanged?", text=text, abstained=False, citations=citations,
+                  supported=(len(citations), len(citations)), answerer="extractive", timings={"total_ms": 12.0})
+    values.update(fields)
+    return Answer(**values)
+
+
+def tags(html: str) -> set[str]:
+    return {t.lower() for t in re.findall(r"<\s*([a-zA-Z][\w-]*)", html)}
+
+
+# ---- escaping ----------------------------------------------------------------------------------
+
+
+def test_article_text_is_escaped_everywhere_it_appears() -> None:
+    article = f"Hostile title {HOSTILE}\n\nThe boats were exchanged. {HOSTILE} The end."
+    quote = f"The boats were exchanged. {HOSTILE}"
+    own = passage(article, title=f"Hostile {HOSTILE}", outlet=f"Outlet {HOSTILE}", source="up/<b>.txt")
+    shown = answer(f"{quote} [1]", [cite(1, quote, article, own, title=own.title, outlet=own.outlet)],
+                   question=f"What about {HOSTILE}?", notes=(f"note {HOSTILE}",))
+    html = render.answer_html(shown, 1) + render.sources_html(shown, 1, {"<b>.txt": HOSTILE})
+    html += render.question_html(HOSTILE) + render.error_html(HOSTILE) + render.streaming_html([HOSTILE], 1)
+    assert tags(html) <= {"a", "b", "blockquote", "div", "mark", "p", "section", "span", "article"}
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "onerror=" not in html.replace("onerror=&quot;", "")  # only as escaped text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert all(href.startswith("#source-") for href in re.findall(r'href="([^"]*)"', html))
+
+
+def test_markdown_in_articles_is_not_interpreted() -> None:
+    html = render.with_chips("**bold** [link](javascript:alert(1)) _x_ [1]", 3)
+    assert "**bold** [link](javascript:alert(1)) _x_" in html and "<strong>" not in html
+    assert html.endswith('<a class="chip" href="#source-3-1" title="Show source 1" data-n="1">[1]</a>')
+
+
+# ---- chips and highlights ----------------------------------------------------------------------
+
+
+def test_each_marker_becomes_a_chip_linking_to_its_source_of_that_turn() -> None:
+    html = render.with_chips("A sentence. [1] Another one. [2][3]", turn=4)
+    assert re.findall(r'href="#(source-\d+-\d+)"', html) == ["source-4-1", "source-4-2", "source-4-3"]
+    assert render.with_chips("A quoted footnote [7]. [1]", 2, cited=[1]).count('class="chip"') == 1
+    sources = render.sources_html(answer("x [1] y [2]", [cite(1, "Delegations met in Vienna on March 3, 2031."),
+                                                         cite(2, "The mediator was pleased.")]), 4)
+    assert re.findall(r'<article class="source" id="(source-4-\d)"', sources) == ["source-4-1", "source-4-2"]
+
+
+def test_the_quote_is_highlighted_at_its_offset_within_the_passage() -> None:
+    # The passage starts 100 characters into the article; the quote appears twice in the passage,
+    # and the offsets (not a search) decide which one is marked.
+    article = "x" * 100 + "Boats were exchanged. Later: Boats were exchanged. Done."
+    within = passage(article[100:], start=100)
+    second = article.rindex("Boats were exchanged.")
+    citation = Citation(n=1, source=within.source, title=within.title, published=None,
+                        quote="Boats were exchanged.", start=second, end=second + 21, score=1.0, passage=within)
+    html = render.highlight(citation)
+    assert html == "Boats were exchanged. Later: <mark>Boats were exchanged.</mark> Done."
+
+
+def test_a_highlight_without_a_usable_passage_shows_the_quote_alone() -> None:
+    no_passage = cite(1, "The mediator was pleased.", passage=None)
+    assert render.highlight(no_passage) == "<mark>The mediator was pleased.</mark>"
+    shifted = cite(1, "The mediator was pleased.", within=passage(start=5))  # offsets do not fit: found by search
+    assert render.highlight(shifted).endswith("<mark>The mediator was pleased.</mark>")
+    assert "\n\n" not in render.highlight(cite(1, "The mediator was pleased."))  # paragraphs as single breaks
+
+
+def test_sources_show_title_outlet_date_and_file() -> None:
+    html = render.sources_html(answer("x [1]", [cite(1, "The mediator was pleased.")]), 1,
+                               {"vienna.txt": "Vienna talks (draft).txt"})
+    assert "Envoys meet in Vienna" in html and "The Harbour Times · March 3, 2031" in html
+    assert "Vienna talks (draft).txt" in html and "Sources for “How many boats were exchanged?”" in html
+
+
+# ---- kinds of answers --------------------------------------------------------------------------
+
+
+def test_the_checked_count_is_stated_plainly() -> None:
+    shown = answer("One. [1]", [cite(1, "The mediator was pleased.")], supported=(2, 3))
+    assert render.supported_line(shown) == "2 of 3 sentences checked against their sources"
+    assert "2 of 3 sentences checked against their sources" in render.answer_html(shown, 1)
+    assert render.supported_line(answer("One. [1]", [], supported=(1, 1))) == \
+        "1 of 1 sentence checked against their sources"
+
+
+def test_an_abstention_looks_different_from_an_answer() -> None:
+    declined = answer("The articles don't say. The closest they cover is “Talks”.", [], abstained=True,
+                      supported=(0, 0), answerer="abstained")
+    html = render.answer_html(declined, 1)
+    assert 'class="abstained"' in html and "Not in the articles" in html and 'class="chip"' not in html
+    assert "No answer: no passage supports one" in html and 'class="answer-text"' not in html
+    assert "nothing is cited" in render.sources_html(declined, 1)
+    normal = render.answer_html(answer("Forty-two. [1]", [cite(1, "The mediator was pleased.")]), 1)
+    assert 'class="abstained"' not in normal and 'class="answer-text"' in normal
+
+
+def test_disagreeing_sources_are_side_by_side() -> None:
+    other = passage("Talks in Geneva were mediated by the UN.", id="p2", article_id="a2", source="b.txt",
+                    title="Geneva report", outlet=None, published=None)
+    versions = [cite(1, "The mediator was pleased."),
+                cite(2, "Talks in Geneva were mediated by the UN.", other.text, other, title=other.title,
+                     outlet=None, published=None, source="b.txt")]
+    differ = answer("The articles differ on this. The mediator was pleased. [1] Talks in Geneva were mediated by "
+                    "the UN. [2]", versions, disagreement=True, answerer="extractive+sources-differ")
+    chat = render.answer_html(differ, 2)
+    assert "The articles differ on this" in chat and chat.count('class="version"') == 2
+    assert 'href="#source-2-1"' in chat and 'href="#source-2-2"' in chat
+    assert 'class="sources side-by-side"' in render.sources_html(differ, 2)
+    assert 'side-by-side' not in render.sources_html(answer("x [1]", versions[:1]), 2)
+
+
+def test_streaming_and_errors_and_the_panel() -> None:
+    assert "Checking sentences" in render.streaming_html([], 1)
+    assert 'href="#source-1-1"' in render.streaming_html(["First. [1]"], 1)
+    assert "cannot reach the Chroma server" in render.error_html("cannot reach the Chroma server")
+    assert render.SOURCES_PLACEHOLDER in render.sources_panel([])
+    assert render.sources_panel(["<section>1</section>", "<section>2</section>"]).index("2") < \
+        render.sources_panel(["<section>1</section>", "<section>2</section>"]).index("1</section>")
+
+
+# ---- articles ----------------------------------------------------------------------------------
+
+
+def test_articles_become_escaped_table_rows_with_passage_counts() -> None:
+    records = [
+        ArticleRecord(id="b", source=".rag/uploads/abc.txt", version="1", passages=3, title=f"Zeta {HOSTILE}",
+                      published="2031-03-03", outlet="Harbour Times"),
+        ArticleRecord(id="a", source="seeds/001.txt", version="2", passages=15),
+    ]
+    rows = render.article_rows(records, {"abc.txt": "my notes.txt"})
+    assert [(r.title, r.passages, r.file, r.published) for r in rows] == [
+        ("001.txt", 15, "001.txt", ""), (f"Zeta {HOSTILE}", 3, "my notes.txt", "March 3, 2031")]
+    html = render.articles_html(rows)
+    assert "2 articles, 18 passages." in html and "<script" not in html and "Harbour Times" in html
+    assert render.article_choices(rows)[1] == (f"Zeta {HOSTILE} (my notes.txt)", ".rag/uploads/abc.txt")
+    assert "rag ingest seeds/" in render.articles_html([])
+
+
+# ---- uploads, filters, answerers ---------------------------------------------------------------
+
+
+def test_uploads_are_checked_and_saved_under_generated_names(tmp_path: Path) -> None:
+    assert check_upload("notes.MD", 10, 1) == ".md"
+    for name, size, message in [("evil.exe", 10, "not an article file"), ("a.txt", 0, "empty"),
+                                ("big.html", 2_000_001, "over the 2 MB limit")]:
+        with pytest.raises(InputError, match=message):
+            check_upload(name, size, 2)
+    assert display_name("../../etc/passwd.txt") == "passwd.txt" and display_name("C:\\x\\y.md") == "y.md"
+    upload = tmp_path / "incoming.txt"
+    upload.write_text("Some article text.", encoding="utf-8")
+    uploads = Uploads(tmp_path / "uploads", max_mb=1)
+    saved = uploads.save(upload, "../../outside/../Talks in Vienna.txt")
+    assert saved.parent == tmp_path / "uploads" and re.fullmatch(r"[0-9a-f]{32}\.txt", saved.name)
+    assert uploads.names() == {saved.name: "Talks in Vienna.txt"} and uploads.owns(saved)
+    assert not (tmp_path / "outside").exists()
+    uploads.forget(saved)
+    assert not saved.exists() and uploads.names() == {}
+    uploads.forget(upload)  # not an upload: left alone
+    assert upload.exists()
+
+
+def test_filters_from_the_page_controls() -> None:
+    assert make_filters([], "", " ") is None
+    filters = make_filters(["seeds/a.txt"], "2025-01-01", "2025-12-31")
+    assert filters is not None and filters.sources == ("seeds/a.txt",) and str(filters.published_before) == "2025-12-31"
+    with pytest.raises(InputError, match="not a date: write the from date as YYYY-MM-DD"):
+        make_filters([], "1 May", "")
+    with pytest.raises(InputError, match="swap them"):
+        make_filters([], "2025-02-01", "2025-01-01")
+
+
+def test_answerers_on_offer_and_error_messages() -> None:
+    offered = available_answerers(Config(llm="extractive"))
+    assert offered[0] == "extractive" and set(offered) <= {"extractive", "local"}
+    assert "openai" not in available_answerers(Config(llm="openai"))  # no URL configured
+    assert "openai" in available_answerers(Config(llm="openai", llm_url="http://127.0.0.1:9/v1"))
+    assert "local" not in available_answerers(Config(llm="local", llm_model="/nowhere/model.gguf"))
+    assert answerer_config(Config(llm="openai", llm_model="gpt"), "local").llm_model is None
+    assert describe(InputError("empty question: type a question")) == "empty question: type a question"
+    assert describe(ValueError("boom")).startswith("unexpected ValueError: boom. The page still works")

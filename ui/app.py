@@ -1,0 +1,336 @@
+"""The chat page: a Gradio app around :class:`rag.Assistant` and the store (``rag chat``).
+
+    from rag import load_config
+    from ui.app import launch
+    launch(load_config(), "127.0.0.1", 7860)
+
+:class:`Backend` is what the page does, without Gradio: one Assistant per answerer, built on
+first use and shared by every visitor (the embedding model takes seconds to load, so it is loaded
+once and shared too); uploads and removals, one at a time. :func:`build_app` lays out the page and
+connects it to the backend; all HTML comes from the pure functions of :mod:`ui.render`. The Gradio
+queue bounds how many questions are answered at once (:data:`CONCURRENCY`); the rest wait their
+turn. Gradio analytics are off, and the page loads nothing from outside the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import gradio as gr
+
+from index.embedding import Embedder
+from index.errors import InputError, ModelError, RagError
+from index.ingest import article_id
+from index.loading import file_size_limit
+from index.store import Store
+from rag.assistant import Assistant
+from rag.build import build_assistant, embedder_factory, ingest_paths, open_store
+from rag.config import Config
+from rag.llms import default_gguf
+from rag.retrieval import Filters
+from ui import render
+from ui.style import CSS
+from ui.uploads import ALLOWED, Uploads, display_name
+
+log = logging.getLogger(__name__)
+
+#: Questions answered at the same time; more wait in the queue (the work is CPU-bound).
+CONCURRENCY = 4
+#: Requests that may wait in the queue before new ones are turned away.
+QUEUE_SIZE = 200
+EXAMPLES = [
+    "How many prisoners did each side exchange in Istanbul?",
+    "Who mediated the Geneva talks?",
+    "What is the main obstacle to a ceasefire?",
+]
+AssistantFactory = Callable[[Config], Assistant]
+
+
+def available_answerers(config: Config) -> list[str]:
+    """The answerers this machine can use: extractive always; local when its GGUF file exists;
+    the configured server answerer (ollama, openai) when a URL is set."""
+    names = ["extractive"]
+    try:
+        gguf = Path(config.llm_model).expanduser() if config.llm == "local" and config.llm_model else default_gguf()
+        if gguf.is_file():
+            names.append("local")
+    except ModelError:
+        pass
+    if config.llm in ("ollama", "openai") and config.llm_url:
+        names.append(config.llm)
+    return names
+
+
+def answerer_config(config: Config, llm: str) -> Config:
+    """``config`` with answerer ``llm`` (the model setting belongs to the configured answerer only)."""
+    if llm == config.llm:
+        return config
+    return config.model_copy(update={"llm": llm, "llm_model": None})
+
+
+def make_filters(sources: Sequence[str] | None, after: str | None, before: str | None) -> Filters | None:
+    """The page's filter controls as :class:`Filters` (None when none is set)."""
+
+    def day(text: str | None, label: str) -> date | None:
+        text = (text or "").strip()
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise InputError(f"'{text}' is not a date: write the {label} date as YYYY-MM-DD, or leave it empty") \
+                from None
+
+    filters = Filters(sources=tuple(sources or ()), published_after=day(after, "from"),
+                      published_before=day(before, "to"))
+    if filters.published_after and filters.published_before and filters.published_after > filters.published_before:
+        raise InputError("the 'from' date is after the 'to' date: swap them")
+    return None if filters.is_empty() else filters
+
+
+def describe(error: Exception) -> str:
+    """A one-line message for the page: our errors say what to do; anything else is named."""
+    if isinstance(error, RagError):
+        return str(error)
+    log.exception("unexpected error in the chat page")
+    return f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the server log."
+
+
+class Backend:
+    """What the page does, shared by every visitor and safe to call from the queue's threads."""
+
+    def __init__(self, config: Config, assistant_factory: AssistantFactory | None = None, *,
+                 embedder: Embedder | None = None, uploads_dir: Path | None = None):
+        self.config = config
+        self.answerers = available_answerers(config)
+        self.uploads = Uploads(uploads_dir or Path(config.store_path) / "uploads", config.max_file_mb)
+        self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
+        self._embedder = embedder
+        self._assistants: dict[str, Assistant] = {}
+        self._store: Store | None = None
+        self._lock = threading.RLock()  # building assistants, loading the model, opening the store
+        self._writing = threading.Lock()  # one upload or removal at a time
+
+    def default_answerer(self) -> str:
+        return self.config.llm if self.config.llm in self.answerers else "extractive"
+
+    def assistant(self, llm: str) -> Assistant:
+        """The Assistant for answerer ``llm``, built on first use (a failed build is retried next time)."""
+        if llm not in self.answerers:
+            raise InputError(f"answerer '{llm}' is not available here: choose one of {', '.join(self.answerers)}")
+        assistant = self._assistants.get(llm)
+        if assistant is None:
+            with self._lock:
+                assistant = self._assistants.get(llm)
+                if assistant is None:
+                    assistant = self._assistants[llm] = self._factory(answerer_config(self.config, llm))
+        return assistant
+
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded once (or borrowed from an Assistant already built)."""
+        with self._lock:
+            if self._embedder is None:
+                built = next(iter(self._assistants.values()), None)
+                self._embedder = built.retriever.embedder if built else embedder_factory(self.config)()
+            return self._embedder
+
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.config)
+            return self._store
+
+    def articles(self) -> list[render.ArticleRow]:
+        return render.article_rows(self.store().articles().values(), self.uploads.names())
+
+    def refresh(self) -> None:
+        """Tell every Assistant built so far that the store changed."""
+        for assistant in list(self._assistants.values()):
+            assistant.refresh()
+
+    def turn(self, question: str, chat: list, history: list, groups: list, llm: str, top_k: float,
+             sources: list[str] | None, after: str, before: str) -> Iterator[tuple[list, list, list, str, str]]:
+        """One question, streamed: yields (chat messages shown, history for the assistant, sources
+        groups, the sources panel, the emptied question box). ``chat`` holds our HTML; ``history``
+        holds the plain questions and answers (Gradio's messages format) for follow-ups."""
+        chat, history, groups = list(chat or []), list(history or []), list(groups or [])
+        question = (question or "").strip()
+        if not question:
+            yield chat, history, groups, render.sources_panel(groups), ""
+            return
+        turn = len(chat) // 2 + 1  # numbers this answer's source anchors: #source-<turn>-<n>
+        chat += [{"role": "user", "content": render.question_html(question)},
+                 {"role": "assistant", "content": render.streaming_html([], turn)}]
+        yield list(chat), history, groups, render.sources_panel(groups), ""
+        try:
+            filters = make_filters(sources, after, before)
+            sentences: list[str] = []
+            answer = None
+            for event in self.assistant(llm).stream(question, history=history, filters=filters, top_k=int(top_k)):
+                if event.kind == "sentence":
+                    sentences.append(event.text)
+                    chat[-1] = {"role": "assistant", "content": render.streaming_html(sentences, turn)}
+                    yield list(chat), history, groups, render.sources_panel(groups), ""
+                elif event.answer is not None:
+                    answer = event.answer
+            assert answer is not None, "the assistant's stream ends with the answer"
+            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+            groups.append(render.sources_html(answer, turn, self.uploads.names()))
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
+            chat[-1] = {"role": "assistant", "content": render.error_html(describe(error))}
+        yield chat, history, groups, render.sources_panel(groups), ""
+
+    def add_upload(self, temporary: Path, name: str, report: Callable[[float, str], None]) -> tuple[str, str]:
+        """Save and index one uploaded file; ``(kind, message)`` with kind ``ok`` or ``error``."""
+        shown = display_name(name)
+        saved: Path | None = None
+        try:
+            with self._writing:
+                report(0.05, f"Saving {shown}")
+                saved = self.uploads.save(temporary, name)
+                report(0.2, f"Indexing {shown}: cleaning, splitting into passages, embedding")
+                result = ingest_paths(self.config, [saved], progress=False, store=self.store(), embedder=self.embedder)
+                if result.skipped:
+                    self.uploads.forget(saved)
+                    return "error", f"{shown} was not indexed: {result.skipped[0].reason}"
+                report(0.9, "Updating the search index")
+                self.refresh()
+                source = (result.added or result.updated or result.unchanged)[0]
+                record = self.store().article(article_id(source))
+                title = record.display_title() if record else shown
+                passages = record.passages if record else 0
+                return "ok", (f"Indexed {shown} as “{title}” ({passages} passage{'s' if passages != 1 else ''}). "
+                              "Ask about it in the Chat tab.")
+        except Exception as error:  # noqa: BLE001 - shown in the page, which keeps working
+            if saved is not None:
+                self.uploads.forget(saved)
+            return "error", f"{shown}: {describe(error)}"
+
+    def remove(self, source: str) -> str:
+        """Remove the article indexed from ``source`` (and its file, if it was uploaded)."""
+        with self._writing:
+            record = next((r for r in self.store().articles().values() if r.source == source), None)
+            if record is None:
+                raise InputError("that article is no longer indexed: reload the page")
+            self.store().remove_article(record.id)
+            self.uploads.forget(record.source)
+            self.refresh()
+            return f"Removed “{record.display_title()}”."
+
+
+def build_app(config: Config, assistant_factory: AssistantFactory | None = None, *,
+              embedder: Embedder | None = None, uploads_dir: Path | None = None) -> gr.Blocks:
+    """The page. ``assistant_factory(config)`` builds an Assistant for a configuration whose
+    ``llm`` is the chosen answerer (default: :func:`rag.build.build_assistant` sharing one
+    embedding model, ``embedder`` if given). Uploads are saved in ``uploads_dir`` (default
+    ``<store_path>/uploads``)."""
+    backend = Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
+
+    def articles_view(status: str = "") -> tuple:
+        """The Articles table, the two article pickers, the empty-index notice, and ``status``."""
+        try:
+            rows = backend.articles()
+        except Exception as error:  # noqa: BLE001
+            problem = render.error_html(describe(error))
+            return problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status
+        choices = render.article_choices(rows)
+        notice = "" if rows else render.notice_html(render.EMPTY_INDEX)
+        return (render.articles_html(rows), gr.Dropdown(choices=choices, value=[]),
+                gr.Dropdown(choices=choices, value=None), notice, status)
+
+    def upload(files: list[str] | str | None, progress: gr.Progress = gr.Progress()) -> tuple:
+        paths = [files] if isinstance(files, str) else list(files or [])
+        lines = []
+        for number, path in enumerate(paths):
+            def report(fraction: float, text: str, number: int = number) -> None:
+                progress((number + fraction) / len(paths), desc=text)
+
+            lines.append(backend.add_upload(Path(path), Path(path).name, report))
+        return None, *articles_view(render.status_html(lines))
+
+    def remove(source: str | None) -> tuple:
+        if not source:
+            return articles_view(render.status_html([("error", "Choose an article to remove first.")]))
+        try:
+            line = ("ok", backend.remove(source))
+        except Exception as error:  # noqa: BLE001
+            line = ("error", describe(error))
+        return articles_view(render.status_html([line]))
+
+    with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False) as demo:
+        gr.Markdown("## Ask the news articles\nEvery sentence of an answer cites the passage it comes from, "
+                    "and is checked against it.")
+        notice = gr.HTML(js_on_load=None)
+        history = gr.State([])
+        groups = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        chat = gr.Chatbot(label="Conversation", height=470, render_markdown=False,
+                                          sanitize_html=True, feedback_options=None, elem_id="chat",
+                                          buttons=["copy", "copy_all"],
+                                          placeholder="Ask a question about the indexed articles.")
+                        with gr.Row():
+                            question = gr.Textbox(show_label=False, placeholder="Ask a question, then press Enter",
+                                                  scale=5, elem_id="question", max_length=2000, container=False)
+                            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                            clear = gr.Button("New chat", scale=1)
+                        gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Example questions")
+                        with gr.Accordion("Answer settings", open=False):
+                            with gr.Row():
+                                llm = gr.Radio(backend.answerers, value=backend.default_answerer(), label="Answerer",
+                                               info="extractive quotes the articles; local writes with a small "
+                                                    "model on this machine", elem_id="answerer")
+                                top_k = gr.Slider(1, 20, value=config.top_k, step=1, label="Passages",
+                                                  info="how many passages the answer is drawn from")
+                            pick = gr.Dropdown(multiselect=True, label="Only these articles", choices=[],
+                                               info="leave empty to search them all", elem_id="only-articles")
+                            with gr.Row():
+                                after = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
+                                before = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD",
+                                                    info="articles with no date are left out when a date is set")
+                    with gr.Column(scale=4):
+                        sources = gr.HTML(render.sources_panel([]), label="Sources", elem_id="sources",
+                                          js_on_load=None)
+            with gr.Tab("Articles", id="articles"):
+                table = gr.HTML(js_on_load=None, elem_id="articles-table")
+                files = gr.File(label=f"Upload articles ({', '.join(ALLOWED)}; up to {config.max_file_mb:g} MB)",
+                                file_types=list(ALLOWED), file_count="multiple", type="filepath", elem_id="upload")
+                status = gr.HTML(js_on_load=None, elem_id="upload-status")
+                with gr.Row():
+                    chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
+                    remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
+
+        view = [table, pick, chosen, notice, status]
+        asked = dict(fn=backend.turn, inputs=[question, chat, history, groups, llm, top_k, pick, after, before],
+                     outputs=[chat, history, groups, sources, question], concurrency_id="questions")
+        question.submit(**asked, api_name="ask")
+        ask_button.click(**asked, api_visibility="private")
+        clear.click(lambda: ([], [], [], render.sources_panel([])), outputs=[chat, history, groups, sources],
+                    api_visibility="private")
+        chat.clear(lambda: ([], [], render.sources_panel([])), outputs=[history, groups, sources],
+                   api_visibility="private")
+        files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
+                     concurrency_id="store-writes", api_name="upload")
+        remove_button.click(remove, inputs=[chosen], outputs=view, concurrency_limit=1,
+                            concurrency_id="store-writes", api_name="remove")
+        demo.load(articles_view, outputs=view, api_visibility="private")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_browser: bool = False,
+           block: bool = True, **options: Any) -> gr.Blocks:
+    """Serve the page on ``host:port`` (loopback by default). ``block=False`` returns at once with
+    the server running (call ``.close()`` on the result); ``options`` go to :func:`build_app`."""
+    demo = build_app(config, **options)
+    demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
+                css=CSS, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
+                max_file_size=file_size_limit(config.max_file_mb))
+    return demo

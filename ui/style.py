@@ -1,0 +1,45 @@
+"""The page's CSS (class names are those of :mod:`ui.render`)."""
+
+CSS = """
+.answer p, .question { margin: 0 0 .4em 0; line-height: 1.5; }
+.chip { display: inline-block; padding: 0 .35em; margin: 0 .1em; border-radius: .6em; font-size: .85em;
+        font-weight: 600; text-decoration: none !important; background: var(--color-accent-soft);
+        color: var(--color-accent) !important; border: 1px solid var(--color-accent); cursor: pointer; }
+.chip.static { cursor: default; margin-right: .5em; }
+.supported { font-size: .85em; margin-top: .3em !important; }
+.supported.checked::before { content: "✓ "; color: #15803d; font-weight: 700; }
+.dim { opacity: .7; }
+.abstained { border-left: 4px solid #a3a3a3; padding: .2em .8em; font-style: italic; }
+.abstained-label, .disagreement-label, .error-label { font-weight: 700; font-style: normal; margin-bottom: .3em; }
+.abstained-label::before { content: "∅ "; }
+.disagreement-label { color: #b45309; }
+.disagreement-label::before { content: "⇄ "; }
+.versions, .sources.side-by-side { display: grid; grid-template-columns: repeat(auto-fit, minmax(14em, 1fr));
+                                   gap: .6em; }
+.version { border: 1px solid #d97706; border-radius: .5em; padding: .5em .7em; }
+.version .source-title { font-size: .9em; margin-bottom: .3em; }
+.error { border-left: 4px solid #dc2626; padding: .2em .8em; }
+.error-label { color: #dc2626; font-size: 1em; }
+.note { font-size: .85em; opacity: .8; }
+.sources-panel { max-height: 78vh; overflow-y: auto; padding-right: .3em; }
+.source-group { margin-bottom: 1.2em; }
+.sources-heading { font-weight: 700; margin: .2em 0 .5em 0; }
+.source { border: 1px solid var(--border-color-primary); border-radius: .5em; padding: .6em .8em;
+          margin-bottom: .6em; scroll-margin-top: .5em; transition: box-shadow .3s; }
+.source:target { box-shadow: 0 0 0 3px var(--color-accent); }
+.source-head { display: flex; align-items: baseline; }
+.source-title b { display: block; }
+.meta { font-size: .85em; opacity: .75; }
+.passage { margin: .5em 0; padding-left: .7em; border-left: 3px solid var(--border-color-primary);
+           white-space: pre-wrap; font-size: .92em; line-height: 1.45; }
+.passage mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: .2em; }
+.source-file { font-size: .8em; }
+.notice { border: 1px solid var(--border-color-primary); border-radius: .5em; padding: .6em .9em; }
+.notice:empty { display: none; }
+table.articles { width: 100%; border-collapse: collapse; font-size: .92em; }
+table.articles th, table.articles td { text-align: left; padding: .35em .5em;
+                                        border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+table.articles .num { text-align: right; }
+.status.ok::before { content: "✓ "; color: #15803d; }
+.status.error { color: #dc2626; }
+"""
