@@ -10,7 +10,11 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from evals.metrics import paired_difference
 from evals.runner import HEADLINE, Report
+
+#: Metrics on which systems are compared question by question (see :func:`comparisons`).
+COMPARED = ("key_fact_recall", "all_facts", "citation_recall", "citation_precision", "faithfulness")
 
 _COLOURS = ["#2563eb", "#9ca3af", "#16a34a", "#d97706"]
 
@@ -34,11 +38,37 @@ def metrics_table(reports: list[Report]) -> str:
     return "\n".join([header, rule] + [f"| {r.table_row()} |" for r in reports])
 
 
+def comparisons(reports: list[Report]) -> list[tuple[str, str, tuple[float, float, float]]]:
+    """(other system, metric, (mean difference, low, high)): the first system minus each other one,
+    paired by question, with 95% bootstrap intervals. An interval that excludes 0 is a difference
+    beyond the noise of this question set."""
+    rows = []
+    main = reports[0]
+    for other in reports[1:]:
+        for metric in COMPARED:
+            a = {r.id: r.scores[metric] for r in main.results if metric in r.scores}
+            b = {r.id: r.scores[metric] for r in other.results if metric in r.scores}
+            difference = paired_difference(a, b)
+            if difference is not None:
+                rows.append((other.name, metric, difference))
+    return rows
+
+
+def comparison_table(reports: list[Report]) -> str:
+    rows = comparisons(reports)
+    if not rows:
+        return ""
+    lines = [f"| {reports[0].name} minus | metric | mean difference | 95% interval |", "|---|---|---|---|"]
+    lines += [f"| {name} | {metric} | {d[0]:+.3f} | {d[1]:+.3f} to {d[2]:+.3f} |" for name, metric, d in rows]
+    return "\n".join(lines)
+
+
 def markdown(reports: list[Report], stamp: str, command: str) -> str:
     main = reports[0]
     lines = [f"# Eval report: {main.name}", "", f"Generated {stamp}" + (f" by `{command}`" if command else "") + ".",
              f"{len(main.results)} questions; values are means with 95% bootstrap intervals.", "",
-             metrics_table(reports), "", "## Latency (ms)", "", "| system | " + " | ".join(main.latency) + " |",
+             metrics_table(reports), "", "## Paired differences (question by question)", "",
+             comparison_table(reports) or "Only one system was scored.", "", "## Latency (ms)", "", "| system | " + " | ".join(main.latency) + " |",
              "|---" * (len(main.latency) + 1) + "|"]
     for report in reports:
         lines.append(f"| {report.name} | " + " | ".join(_num(v, 0) for v in report.latency.values()) + " |")

