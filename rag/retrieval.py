@@ -134,7 +134,21 @@ class Retriever:
         self.duplicate_overlap = duplicate_overlap
         self._keyword: _KeywordIndex | None = None
         self._texts: dict[str, str] = {}
+        self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
+
+    def _question_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, remembered for the next few calls (an answer may search several
+        articles separately with the same question)."""
+        with self._lock:
+            vector = self._vectors.get(question)
+        if vector is None:
+            vector = self.embedder.embed([question])[0]
+            with self._lock:
+                if len(self._vectors) >= 256:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[question] = vector
+        return vector
 
     def article_text(self, article_id: str) -> str:
         """The cleaned text of an indexed article ("" if unknown), cached until :meth:`refresh`."""
@@ -157,7 +171,7 @@ class Retriever:
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> list[Passage]:
         """The ``top_k`` most relevant passages, diverse across articles."""
-        vector = self.embedder.embed([question])[0]
+        vector = self._question_vector(question)
         filters = self._resolve_sources(filters)
         where = _where(filters)
         rankings: list[tuple[str, list[str]]] = []
