@@ -53,7 +53,7 @@ def passage_id(article_id: str, version: str, start: int, end: int) -> str:
 
 def units(text: str) -> list[Unit]:
     """Sentences and headings of ``text``, in order, with offsets."""
-    tokenizer = _punkt()
+    tokenizer = sentence_tokenizer()
     found: list[Unit] = []
     for paragraph in _PARAGRAPH.finditer(text):
         body = paragraph.group()
@@ -128,7 +128,7 @@ def _first_sentence(items: list[Unit], i: int) -> int:
 
 
 @lru_cache(maxsize=1)
-def _punkt():
+def sentence_tokenizer():
     """NLTK's English Punkt model, read from the copy llama-index-core ships (no download; NLTK's
     own loader refuses paths outside its data folders, so the four parameter files are read here)."""
     from importlib.util import find_spec

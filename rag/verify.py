@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.chunking import _punkt, units
+from index.chunking import sentence_tokenizer, units
 from rag.retrieval import Passage
 from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, months, name_in, names, numbers, words
 
@@ -62,7 +62,7 @@ def split_draft(draft: str) -> list[Claim]:
         if not line:
             continue
         line = _STRAY_MARKUP.sub("", line)
-        for start, end in _punkt().span_tokenize(line):
+        for start, end in sentence_tokenizer().span_tokenize(line):
             piece = line[start:end]
             cited = tuple(int(n) for group in _MARKER.findall(piece) for n in re.split(r"\s*[,;]\s*", group))
             text = _MARKER.sub("", piece).strip()
