@@ -1,0 +1,312 @@
+"""What the benchmark scripts share: corpora, prepared stores, the gold queries, statistics,
+tables and JSON results.
+
+Every benchmark reports medians, p95s and ratios of things measured side by side in one run (the
+machines are shared and noisy: a single absolute time means little). Corpora and stores live in
+``benchmarks/.cache/`` and results in ``benchmarks/results/`` (both git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+CACHE = ROOT / "benchmarks" / ".cache"
+RESULTS = ROOT / "benchmarks" / "results"
+QUICK_ARTICLES = 20  # --quick: the seeds plus 20 synthetic articles (~280 passages)
+FULL_ARTICLES = (1000, 10000)  # ~10,000 and ~100,000 passages
+_READY = ".bench-ready"
+
+
+# ---- arguments -------------------------------------------------------------------------------
+
+
+def parser(description: str, default_sizes: Sequence[int] = FULL_ARTICLES) -> argparse.ArgumentParser:
+    """``--articles N [N ...]`` (synthetic articles added to the seeds; 0 = the seeds alone) and
+    ``--quick`` (the seeds plus 20 articles, fewer repeats: a smoke run)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--articles", type=int, nargs="+", default=None,
+                   help=f"corpus sizes in synthetic articles (default {' '.join(map(str, default_sizes))})")
+    p.add_argument("--quick", action="store_true", help=f"a smoke run: the seeds plus {QUICK_ARTICLES} articles, fewer repeats")
+    p.set_defaults(default_sizes=list(default_sizes))
+    return p
+
+
+def sizes(args: argparse.Namespace) -> list[int]:
+    if args.articles:
+        return list(args.articles)
+    return [QUICK_ARTICLES] if args.quick else list(args.default_sizes)
+
+
+# ---- statistics and output -------------------------------------------------------------------
+
+
+def summary(values: Iterable[float]) -> dict[str, float]:
+    """Median, p95 (linear interpolation), min and count."""
+    values = [float(v) for v in values]
+    if not values:
+        return {"n": 0}
+    return {"median": float(np.median(values)), "p95": float(np.percentile(values, 95)),
+            "min": min(values), "n": len(values)}
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if not a or not b else a / b
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    began = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - began
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A Markdown table (what the README shows)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(fmt(cell) if not isinstance(cell, str) else cell for cell in row) + " |"
+              for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cores": os.cpu_count(), "memory_gib": round(memory, 1), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def save(name: str, results: list[dict[str, Any]], **extra: Any) -> Path:
+    """Merge ``results`` into ``benchmarks/results/<name>.json``: each entry gets the date and the
+    command that measured it, and replaces an earlier entry for the same corpus (its ``key``, else
+    its ``articles``), so sizes measured by separate commands end up in one file."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    stamp = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             "command": " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])}
+    key = lambda entry: entry.get("key", entry.get("articles"))  # noqa: E731
+    fresh = [{**entry, **stamp} for entry in results]
+    kept = []
+    if path.exists():
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+        except ValueError:
+            kept = []
+    new_keys = {key(entry) for entry in fresh}
+    merged = sorted([e for e in kept if key(e) not in new_keys] + fresh, key=lambda e: str(key(e)).zfill(12))
+    document = {"benchmark": name, "machine": machine(), "results": merged, **extra}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    """The entries of ``benchmarks/results/<name>.json`` (none if it was never run)."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["results"] if path.exists() else []
+
+
+_STARTED = time.perf_counter()
+
+
+def say(*parts: Any) -> None:
+    print(f"[{time.perf_counter() - _STARTED:6.1f}s]", *parts, file=sys.stderr, flush=True)
+
+
+# ---- corpora and stores ----------------------------------------------------------------------
+
+
+def corpus(articles: int) -> Path:
+    """A flat folder with the five seeds plus ``articles`` synthetic articles (deterministic; made
+    once and kept in the cache). Flat, because the llama-index starter reads one folder."""
+    folder = CACHE / f"corpus-{articles}"
+    if (folder / _READY).exists():
+        return folder
+    from benchmarks.corpus import write_corpus
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for seed in sorted(SEEDS.glob("*.txt")):
+        shutil.copyfile(seed, folder / seed.name)
+    if articles:
+        write_corpus(folder, articles, SEEDS)
+    (folder / _READY).write_text("ok\n")
+    return folder
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.txt"))
+
+
+def config(store: Path, **settings: Any):
+    """The default configuration over ``store`` (embedded Chroma), not read from the environment."""
+    from rag.config import Config
+
+    return Config(store_path=store, llm=settings.pop("llm", "extractive"), **settings)
+
+
+def store_path(articles: int) -> Path:
+    return CACHE / f"store-{articles}"
+
+
+def starter_path(articles: int) -> Path:
+    return CACHE / f"starter-{articles}"
+
+
+def mark_ready(folder: Path) -> None:
+    (folder / _READY).write_text("ok\n")
+
+
+def is_ready(folder: Path) -> bool:
+    return (folder / _READY).exists()
+
+
+_EMBEDDER: list[Any] = []
+
+
+def embedder() -> Any:
+    """The project's embedder (all-MiniLM-L6-v2, batch 64), loaded once per process."""
+    if not _EMBEDDER:
+        from rag.build import embedder_factory
+
+        _EMBEDDER.append(embedder_factory(config(CACHE / "unused"))())
+    return _EMBEDDER[0]
+
+
+def encoder(name: str = "torch") -> Any:
+    """``torch`` (the project's embedder) or ``onnx-int8`` (benchmarks.encoders), loaded once."""
+    if name == "torch":
+        return embedder()
+    if name not in _ENCODERS:
+        from benchmarks.encoders import OnnxEmbedder, export_onnx
+
+        _ENCODERS[name] = OnnxEmbedder(export_onnx()[name])
+    return _ENCODERS[name]
+
+
+_ENCODERS: dict[str, Any] = {}
+
+
+def stored_with(folder: Path) -> str:
+    """Which encoder computed the stored passage vectors of a prepared store or starter index."""
+    marker = folder / ".bench-encoder"
+    return marker.read_text().strip() if marker.exists() else "torch"
+
+
+def prepared_store(articles: int) -> Path:
+    """The project's store over ``corpus(articles)``: built by ``benchmarks.ingest`` (reused), or
+    built here, untimed, when a benchmark needs it first."""
+    path = store_path(articles)
+    if is_ready(path):
+        return path
+    from rag.build import ingest_paths
+
+    say(f"building the store for {articles} articles (untimed) ...")
+    shutil.rmtree(path, ignore_errors=True)
+    model = embedder()
+    ingest_paths(config(path), [corpus(articles)], progress=False, embedder=lambda: model)
+    mark_ready(path)
+    return path
+
+
+def prepared_starter(articles: int, answerer: Any, top_k: int = 2):
+    """The llama-index starter over ``corpus(articles)``, reopened without re-embedding (built,
+    untimed, when missing)."""
+    from benchmarks.starter import Starter
+
+    path = starter_path(articles)
+    build = not is_ready(path)
+    if build:
+        say(f"building the llama-index starter index for {articles} articles (untimed) ...")
+        shutil.rmtree(path, ignore_errors=True)
+    starter = Starter(corpus(articles), answerer, path, top_k=top_k, build=build)
+    if build:
+        mark_ready(path)
+    return starter
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str  # the standalone question (follow-ups joined with their previous question)
+    question: str
+    history: tuple[str, ...]
+    answerable: bool
+    quotes: tuple[str, ...]
+
+
+def gold_queries(limit: int | None = None) -> list[Query]:
+    """The gold questions of ``evals/data/questions.jsonl`` as queries."""
+    from evals.runner import load_questions
+    from rag.conversation import standalone
+
+    queries = []
+    for gold in load_questions():
+        history = tuple(gold.get("history") or ())
+        queries.append(Query(gold["id"], standalone(gold["question"], list(history) or None), gold["question"],
+                             history, gold["answerable"], tuple(e["quote"] for e in gold.get("evidence", []))))
+    return queries[:limit] if limit else queries
+
+
+def recall_at_5(ranked: dict[str, list[str]], queries: Sequence[Query]) -> float | None:
+    """Mean recall@5 (evals.metrics.retrieval_scores) over the answerable queries, from the texts
+    each query retrieved."""
+    from evals.metrics import retrieval_scores
+
+    values = [retrieval_scores(ranked[q.id], q.quotes)["recall@5"] for q in queries
+              if q.answerable and q.quotes and q.id in ranked]
+    return sum(values) / len(values) if values else None
+
+
+def passage_texts(folder: Path, limit: int | None = None) -> list[str]:
+    """The passage texts ingest embeds for ``folder`` (same cleaning and default chunking), in file
+    order, without a store; the first ``limit`` of them."""
+    from index.chunking import chunk
+    from index.cleaning import clean
+    from index.ingest import ChunkSettings, article_id, content_version
+    from index.loading import read_file
+
+    settings = ChunkSettings()
+    texts: list[str] = []
+    for path in corpus_files(folder):
+        raw = read_file(path, 10_000_000)
+        cleaned = clean(raw.text, raw.kind)
+        texts += [p.text for p in chunk(cleaned.text, article_id(raw.source), content_version(cleaned.text),
+                                        settings.sentences, settings.overlap, settings.max_chars)]
+        if limit and len(texts) >= limit:
+            return texts[:limit]
+    return texts
+
+
+def rag_command() -> list[str]:
+    """The installed ``rag`` console script next to this Python (or the module, if absent)."""
+    script = Path(sys.executable).parent / "rag"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from rag.cli import main; main()"]
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without ``RAG_*`` settings (so a user's settings don't change what is measured)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}

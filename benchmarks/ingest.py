@@ -1,0 +1,197 @@
+"""Ingest throughput against the raw encoder, the llama-index starter's ingest, and re-ingest of an
+unchanged corpus.
+
+    .venv/bin/python -m benchmarks.ingest [--articles N ...] [--quick]
+
+For each corpus (the seeds plus N synthetic articles), in rounds whose order rotates so that drift
+on a shared machine hits all three alike:
+
+* **ours**: ``rag.build.ingest_paths`` into a fresh embedded store (read, clean, chunk, embed,
+  write article by article with the all-or-nothing protocol). The embedding model is loaded
+  beforehand and not counted; the time spent inside the encoder is recorded too.
+* **raw encoder**: ``SentenceTransformer.encode`` alone, same model and batch size (64),
+  normalised, on the same passage texts (the first ``--raw-limit`` of them at the large size).
+* **starter**: llama-index's ``VectorStoreIndex.from_documents`` over Chroma with
+  ``HuggingFaceEmbedding`` (:mod:`benchmarks.starter`), model loaded beforehand.
+
+Then the unchanged corpus is ingested again: in-process (median of 3; the embedding model must not
+be asked for) and as ``rag ingest`` in a subprocess (process start to exit, median of 3).
+The pipeline's overhead is ours/raw; passages/s counts each system's own passages (the starter's
+chunks are ~1,000 tokens, ours ~4 sentences), so the like-for-like comparison is articles/s.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from typing import Any
+
+from benchmarks import common
+from benchmarks.common import CACHE, say, summary
+from index.embedding import Embedder
+
+
+class TimedEmbedder(Embedder):
+    """Wraps an embedder and adds up the seconds spent encoding."""
+
+    def __init__(self, inner: Embedder):
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.seconds = 0.0
+
+    def _embed(self, texts: list[str]):
+        began = time.perf_counter()
+        try:
+            return self.inner._embed(texts)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+
+def _refuse() -> Embedder:
+    raise AssertionError("re-ingest of an unchanged corpus asked for the embedding model")
+
+
+def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs: int, cli_runs: int,
+             encoder: str = "torch") -> dict[str, Any]:
+    from rag.build import ingest_paths
+
+    folder = common.corpus(articles)
+    files = len(common.corpus_files(folder))
+    model = common.encoder(encoder)
+    texts = common.passage_texts(folder, raw_limit)
+    answerer = None
+    try:
+        from benchmarks.starter import starter_embed_model
+        from rag.answerers import ExtractiveAnswerer
+
+        starter_embed_model()
+        answerer = ExtractiveAnswerer()
+        build_embed_model = None
+        if encoder != "torch":
+            from benchmarks.starter import onnx_embed_model
+
+            build_embed_model = onnx_embed_model(model)
+    except ImportError as error:
+        say(f"starter skipped: {error} (pip install -e '.[bench]')")
+
+    work = CACHE / f"work-{os.getpid()}"  # per process: benchmarks may run side by side
+    shutil.rmtree(work, ignore_errors=True)
+    final_store, final_starter = common.store_path(articles), common.starter_path(articles)
+    shutil.rmtree(final_store, ignore_errors=True)
+    shutil.rmtree(final_starter, ignore_errors=True)
+    samples: dict[str, list[float]] = {"ours": [], "raw": [], "starter": [], "encoder_share": []}
+    passages = chunks = 0
+    steps = ["ours", "raw"] + (["starter"] if answerer else [])
+    for round_ in range(rounds):
+        last = round_ == rounds - 1
+        store = final_store if last else work / f"store-{round_}"
+        starter_dir = final_starter if last else work / f"starter-{round_}"
+        for step in steps[round_ % len(steps):] + steps[:round_ % len(steps)]:
+            say(f"[{articles} articles] round {round_ + 1}/{rounds}: {step}")
+            if step == "ours":
+                timed = TimedEmbedder(model)
+                report, seconds = common.timed(lambda: ingest_paths(common.config(store), [folder], progress=False,
+                                                                    embedder=lambda: timed))
+                passages = report.passages_embedded
+                samples["ours"].append(seconds)
+                samples["encoder_share"].append(timed.seconds / seconds)
+            elif step == "raw" and encoder == "torch":
+                _, seconds = common.timed(lambda: model._model.encode(
+                    texts, batch_size=model.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                    show_progress_bar=False))
+                samples["raw"].append(seconds)
+            elif step == "raw":
+                _, seconds = common.timed(lambda: model.embed(texts))
+                samples["raw"].append(seconds)
+            else:
+                from benchmarks.starter import Starter
+
+                starter = Starter(folder, answerer, starter_dir, build=True, build_embed_model=build_embed_model)
+                samples["starter"].append(starter.index_seconds)
+                chunks = starter.chunks()
+    common.mark_ready(final_store)
+    (final_store / ".bench-encoder").write_text(encoder + "\n")
+    if answerer:
+        common.mark_ready(final_starter)
+        (final_starter / ".bench-encoder").write_text(encoder + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+
+    reingest = []
+    for _ in range(reingest_runs):
+        report, seconds = common.timed(lambda: ingest_paths(common.config(final_store), [folder], progress=False,
+                                                            embedder=_refuse))
+        assert report.passages_embedded == 0 and len(report.unchanged) == files, report.summary()
+        reingest.append(seconds)
+    cli = []
+    for _ in range(cli_runs):
+        command = common.rag_command() + ["--store", str(final_store), "ingest", str(folder), "--no-progress"]
+        began = time.perf_counter()
+        done = subprocess.run(command, cwd=common.ROOT, env=common.clean_env(), capture_output=True, text=True)
+        cli.append(time.perf_counter() - began)
+        if done.returncode != 0 or "passages embedded: 0" not in done.stdout:
+            raise RuntimeError(f"rag ingest failed or embedded something: {done.stdout}{done.stderr}")
+
+    ours = summary(passages / s for s in samples["ours"])
+    raw = summary(len(texts) / s for s in samples["raw"])
+    ours_articles = summary(files / s for s in samples["ours"])
+    starter_articles = summary(files / s for s in samples["starter"]) if samples["starter"] else None
+    return {
+        "articles": files, "synthetic_articles": articles, "encoder": encoder, "passages": passages, "starter_chunks": chunks, "raw_passages": len(texts),
+        "rounds": rounds, "model_batch_size": model.batch_size,
+        "ours_passages_per_s": ours, "raw_passages_per_s": raw,
+        "ours_over_raw": common.ratio(ours.get("median"), raw.get("median")),
+        "encoder_share_of_ingest": summary(samples["encoder_share"]),
+        "ours_articles_per_s": ours_articles,
+        "starter_articles_per_s": starter_articles,
+        "starter_chunks_per_s": summary(chunks / s for s in samples["starter"]) if samples["starter"] else None,
+        "ours_over_starter_articles": common.ratio(ours_articles.get("median"),
+                                                   starter_articles and starter_articles.get("median")),
+        "reingest_unchanged_s": summary(reingest), "cli_reingest_unchanged_s": summary(cli),
+        "seconds": {k: v for k, v in samples.items() if k != "encoder_share"},
+    }
+
+
+def report_table(results: list[dict[str, Any]]) -> str:
+    med = lambda d: d.get("median") if d else None  # noqa: E731
+    label = lambda r: f"{r.get('synthetic_articles', r['articles']):,}" + (  # noqa: E731
+        "" if r.get("encoder", "torch") == "torch" else f" ({r['encoder']} encoder)")
+    rows = [[label(r),
+             r["passages"], med(r["ours_passages_per_s"]), med(r["raw_passages_per_s"]),
+             f"{r['ours_over_raw']:.2f}", f"{med(r['encoder_share_of_ingest']):.2f}",
+             med(r["ours_articles_per_s"]), med(r["starter_articles_per_s"]), r["starter_chunks"],
+             common.fmt(r["ours_over_starter_articles"], 2), common.fmt(med(r["reingest_unchanged_s"]), 2),
+             common.fmt(med(r["cli_reingest_unchanged_s"]), 1)] for r in results]
+    return common.table(["articles", "passages", "ours passages/s", "raw encoder passages/s", "ours/raw",
+                         "encoder share of ingest", "ours articles/s", "starter articles/s", "starter chunks",
+                         "ours/starter (articles/s)", "re-ingest unchanged, in-process s (median)",
+                         "`rag ingest` unchanged, process s (median)"], rows)
+
+
+def run(article_sizes: list[int], quick: bool = False, rounds: int | None = None,
+        raw_limit: int | None = None, encoder: str = "torch") -> list[dict[str, Any]]:
+    results = []
+    for n in article_sizes:
+        r = rounds or (1 if quick else 2 if n <= 1000 else 1)
+        limit = raw_limit if raw_limit is not None else (None if n <= 1000 else 20_000)
+        results.append(run_size(n, rounds=r, raw_limit=limit, reingest_runs=3, cli_runs=1 if quick else 3,
+                                encoder=encoder))
+    print("\n## Ingest\n\n" + report_table(results))
+    return results
+
+
+def main() -> None:
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=None, help="timed rounds (default 2 up to 1,000 articles, else 1)")
+    p.add_argument("--raw-limit", type=int, default=None,
+                   help="passages the raw encoder encodes (default all up to 1,000 articles, else 20,000)")
+    p.add_argument("--encoder", choices=["torch", "onnx-int8"], default="torch",
+                   help="the encoder both pipelines index with, and the raw baseline (default torch, the "
+                        "project's; onnx-int8 from benchmarks.encoders builds the largest corpus ~2x faster)")
+    args = p.parse_args()
+    results = run(common.sizes(args), args.quick, args.rounds, args.raw_limit, args.encoder)
+    say(f"wrote {common.save('ingest', results)}")
+
+
+if __name__ == "__main__":
+    main()
