@@ -310,6 +310,16 @@ class Store:
             )
         ]
 
+    def hits(self, ids: Sequence[str]) -> list[Hit]:
+        """These passages, in the order of ``ids`` (missing ones left out), with score 0."""
+        collection = self._collection(create=False)
+        if collection is None or not ids:
+            return []
+        found = collection.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {i: Hit(id=i, text=doc, metadata=meta, score=0.0)
+                 for i, doc, meta in zip(found["ids"], found["documents"], found["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these passages, by id."""
         collection = self._collection(create=False)

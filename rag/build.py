@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from index.embedding import Embedder, SentenceTransformerEmbedder, canonical_name
+from index.embedding import Embedder, canonical_name, default_cache, load_embedder
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
 from index.store import Manifest, Store
@@ -27,7 +27,23 @@ def open_store(config: Config) -> Store:
 
 def embedder_factory(config: Config) -> Callable[[], Embedder]:
     """A callable that loads the configured embedding model (once per process)."""
-    return lambda: SentenceTransformerEmbedder(config.embedding_model, batch_size=config.embedding_batch_size)
+    cache = config.cache_dir / "onnx" if config.cache_dir else None
+    return lambda: load_embedder(config.embedding_model, config.embedding_backend,
+                                 batch_size=config.embedding_batch_size, cache=cache)
+
+
+def keyword_folder(config: Config) -> Path:
+    """Where the keyword index is saved: in an embedded store's folder (it travels with the store),
+    else under ``cache_dir`` for the server's collection."""
+    if config.chroma_host is None:
+        return config.store_path / "keyword"
+    cache = Path(config.cache_dir or default_cache().parent).expanduser()
+    return cache / "keyword" / f"{config.chroma_host}_{config.chroma_port}_{config.collection}"
+
+
+def embedding_name(config: Config) -> str:
+    """The model name the store's manifest must record for the configured embedder."""
+    return canonical_name(config.embedding_model, config.embedding_backend)
 
 
 def chunk_settings(config: Config) -> ChunkSettings:
@@ -36,7 +52,7 @@ def chunk_settings(config: Config) -> ChunkSettings:
 
 def expected_manifest(config: Config, dimension: int) -> Manifest:
     chunking = chunk_settings(config)
-    return Manifest(canonical_name(config.embedding_model), dimension, chunking.sentences, chunking.overlap,
+    return Manifest(embedding_name(config), dimension, chunking.sentences, chunking.overlap,
                     chunking.max_chars)
 
 
@@ -50,7 +66,7 @@ def ingest_paths(
     if rebuild:
         store.reset()
     return ingest(
-        paths, store, embedder or embedder_factory(config), canonical_name(config.embedding_model),
+        paths, store, embedder or embedder_factory(config), embedding_name(config),
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
         prune=prune, progress=progress, on_article=on_article,
     )
@@ -72,7 +88,8 @@ def build_assistant(config: Config, embedder: Embedder | None = None) -> Assista
     embedder = embedder or embedder_factory(config)()
     store.check_manifest(expected_manifest(config, embedder.dimension), create=False,
                          rebuild_hint="rag ingest --rebuild <folders>")
-    retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight)
+    retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
+                          keyword_folder=keyword_folder(config))
     retriever.warm()  # build the keyword index now, not during the first question
     extractive = ExtractiveAnswerer(idf=retriever.idf, article_text=retriever.article_text)
     answerer = extractive if config.llm == "extractive" else build_answerer(config)

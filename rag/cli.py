@@ -57,6 +57,9 @@ def _config(ctx: click.Context, **overrides: Any):
 @click.option("--rebuild", is_flag=True, help="Delete the index first and embed everything again.")
 @click.option("--embedding-model", default=None,
               help="sentence-transformers model name or folder [RAG_EMBEDDING_MODEL; default all-MiniLM-L6-v2].")
+@click.option("--embedding-backend", type=click.Choice(["onnx", "onnx-int8", "torch"]), default=None,
+              help="What runs the model [RAG_EMBEDDING_BACKEND; default onnx]. onnx-int8 is about twice as "
+              "fast with vectors within cosine 0.99; a store keeps the backend it was built with.")
 @click.option("--chunk-sentences", type=int, default=None, help="Most sentences per passage [default 4].")
 @click.option("--chunk-overlap", type=int, default=None, help="Sentences shared by neighbouring passages [default 1].")
 @click.option("--chunk-max-chars", type=int, default=None, help="Most characters per passage [default 900].")

