@@ -8,7 +8,8 @@ For each corpus, the store from ``benchmarks.ingest`` (built, untimed, if missin
 ``rag`` opens it (``rag.build.build_assistant``, timed once as "load"), so latencies are "after
 load". After two warm-up questions, each gold question (with its history) is asked of ours and
 of the starter, alternating which goes first, ``--repeats`` times: median and p95 of the whole
-``ask``, and of its retrieval part (``answer.timings``).
+``ask``, and of its retrieval part (``answer.timings``). Each ask is a new question to the
+retriever (its cache of recent question vectors is emptied first).
 
 With ``local``, for ``--llm-questions`` answerable questions: the time from calling
 ``Assistant.stream`` to its first event (a checked sentence, or the whole answer when the assistant
@@ -31,30 +32,28 @@ def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int)
     from rag.build import build_assistant
 
     path = common.prepared_store(articles)
-    model = common.embedder()
+    model = common.embedder(path)
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path), embedder=model))
     queries = common.gold_queries(limit)
-    systems = {"ours (extractive)": lambda q: assistant.ask(q.question, history=list(q.history) or None)}
+
+    def ask(q: common.Query):
+        assistant.retriever.clear_question_cache()  # a new question: no cached question vector
+        return assistant.ask(q.question, history=list(q.history) or None)
+
+    systems = {"ours (extractive)": ask}
     try:
         starter = common.prepared_starter(articles, assistant.answerer, top_k=2)
         systems["starter (extractive, top-k 2)"] = lambda q: starter.ask(q.question, history=list(q.history) or None)
     except ImportError as error:
-        say(f"starter skipped: {error} (pip install -e '.[bench]')")
-    for call in systems.values():
-        for q in queries[:2]:
-            call(q)
-    total: dict[str, list[float]] = {name: [] for name in systems}
+        say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
     retrieve: dict[str, list[float]] = {name: [] for name in systems}
+
+    def retrieval_part(name: str, q: common.Query, repeat: int, answer: Any) -> None:
+        retrieve[name].append(answer.timings.get("retrieve_ms", 0.0))
+
+    total = common.interleaved(systems, queries, repeats, retrieval_part, warm_up=2,
+                               label=f"[{articles} articles] extractive answers")
     names = list(systems)
-    for repeat in range(repeats):
-        say(f"[{articles} articles] extractive answers, repeat {repeat + 1}/{repeats}")
-        for i, q in enumerate(queries):
-            shift = (i + repeat) % len(names)
-            for name in names[shift:] + names[:shift]:
-                began = time.perf_counter()
-                answer = systems[name](q)
-                total[name].append((time.perf_counter() - began) * 1000)
-                retrieve[name].append(answer.timings.get("retrieve_ms", 0.0))
     stats = {name: summary(values) for name, values in total.items()}
     result: dict[str, Any] = {
         "articles": articles, "passages": assistant.retriever.store.count(), "queries": len(queries),
@@ -78,6 +77,7 @@ def first_token(path, model, queries: list[common.Query]) -> dict[str, Any]:
     # the last prompt; only the shared system-prompt prefix is reused, as between real questions).
     for i, q in enumerate(queries):
         say(f"local: first event, question {i + 1}/{len(queries)}")
+        assistant.retriever.clear_question_cache()
         began = time.perf_counter()
         events = assistant.stream(q.question, history=list(q.history) or None)
         event = next(events)
@@ -118,7 +118,7 @@ def report_table(results: list[dict[str, Any]]) -> str:
 def run(article_sizes: list[int], quick: bool = False, repeats: int | None = None,
         llm_questions: int | None = None) -> list[dict[str, Any]]:
     results = [run_size(n, repeats or (1 if quick else 2), 20 if quick else None,
-                        llm_questions if llm_questions is not None else (3 if quick else 20)) for n in article_sizes]
+                        llm_questions if llm_questions is not None else (2 if quick else 20)) for n in article_sizes]
     print("\n## Answer latency (after load)\n\n" + report_table(results))
     return results
 
@@ -127,7 +127,7 @@ def main() -> None:
     p = common.parser(__doc__.splitlines()[0], default_sizes=(0, 1000, 10000))
     p.add_argument("--repeats", type=int, default=None, help="passes over the questions (default 2; quick 1)")
     p.add_argument("--llm-questions", type=int, default=None,
-                   help="questions for the local answerer's first token (default 20; quick 3; 0 skips)")
+                   help="questions for the local answerer's first token (default 20; quick 2; 0 skips)")
     args = p.parse_args()
     results = run(common.sizes(args), args.quick, args.repeats, args.llm_questions)
     say(f"wrote {common.save('answer', results)}")

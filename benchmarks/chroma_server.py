@@ -106,13 +106,16 @@ def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dic
     from rag.build import build_assistant, ingest_paths
 
     folder = common.corpus(articles)
-    cached = CachedEmbedder(common.embedder(), stored_vectors(common.prepared_store(articles)))
+    store = common.prepared_store(articles)
+    backend = common.config(store).embedding_backend
+    cached = CachedEmbedder(common.encoder(backend), stored_vectors(store))
     work = CACHE / f"work-server-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     with ChromaServer(work / "server") as server:
-        configs = {"embedded": lambda r: common.config(work / f"embedded-{r}"),
-                   "server": lambda r: common.config(work / "unused", chroma_host="127.0.0.1", chroma_port=server.port)}
+        configs = {"embedded": lambda r: common.config(work / f"embedded-{r}", embedding_backend=backend),
+                   "server": lambda r: common.config(work / "unused", embedding_backend=backend,
+                                                     chroma_host="127.0.0.1", chroma_port=server.port)}
         ingest: dict[str, list[float]] = {"embedded": [], "server": []}
         passages = 0
         for round_ in range(rounds):
@@ -128,21 +131,9 @@ def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dic
                 lambda: build_assistant(configs[kind](rounds - 1), embedder=cached))
         queries = common.gold_queries(limit)
         cached.embed([q.text for q in queries])  # every question's vector is cached: the stores are compared
-        calls = {f"{kind} {mode}": (lambda q, a=assistants[kind], m=mode: a.retriever.retrieve(q, top_k=5, mode=m))
+        calls = {f"{kind} {mode}": (lambda q, r=assistants[kind].retriever, m=mode: r.retrieve(q.text, top_k=5, mode=m))
                  for kind in ("embedded", "server") for mode in MODES}
-        for call in calls.values():
-            for q in queries[:3]:
-                call(q.text)
-        times: dict[str, list[float]] = {name: [] for name in calls}
-        names = list(calls)
-        for repeat in range(repeats):
-            say(f"[{articles} articles] retrieval, repeat {repeat + 1}/{repeats}")
-            for i, q in enumerate(queries):
-                shift = (i + repeat) % len(names)
-                for name in names[shift:] + names[:shift]:
-                    began = time.perf_counter()
-                    calls[name](q.text)
-                    times[name].append((time.perf_counter() - began) * 1000)
+        times = common.interleaved(calls, queries, repeats, label=f"[{articles} articles] retrieval")
     shutil.rmtree(work, ignore_errors=True)
     latency = {name: summary(values) for name, values in times.items()}
     rate = {kind: summary(passages / s for s in values) for kind, values in ingest.items()}

@@ -4,18 +4,21 @@
 
 Against the store from ``benchmarks.ingest`` (built, untimed, if missing), a subprocess runs
 ``rag --store STORE ask --llm extractive "Who mediated the Geneva talks?"`` (the installed console
-script, ``RAG_*`` variables removed) and is timed from spawn to exit; one unmeasured run first
-(so every measured run finds the files in the page cache, as a second start of the tool does),
-then ``--runs`` runs: median, min, max. Peak memory is the child's ``ru_maxrss`` from
-``os.wait4``. To show where the time goes, the same is measured for ``python -c "import X"`` of
-the heaviest imports (median of ``--runs``; not in ``--quick``).
+script, ``RAG_*`` variables removed but ``RAG_EMBEDDING_BACKEND``, set to the backend the store
+opens with: the project's default, onnx, unless the store was built with onnx-int8) and is timed
+from spawn to exit; one unmeasured run first (so every measured run finds the files in the page
+cache, as a second start of the tool does), then ``--runs`` runs: median, min, max. Peak memory is
+the child's maximum resident set size, from ``/usr/bin/time -f %M`` when it is installed, else
+from a small Python launcher that does the same (and adds its own start, some 20 ms, to the
+time). To show where the time goes, the same is measured for ``python -c "import X"`` of the
+heaviest imports (median of ``--runs``; not in ``--quick``).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,47 +36,62 @@ IMPORTS = {
 }
 
 
-def measure(command: list[str]) -> tuple[float, float, str]:
+# Runs argv[2:] and writes its peak RSS in KiB to the file argv[1], as /usr/bin/time -f %M -o FILE does.
+_LAUNCHER = """import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.exit(code)
+"""
+
+
+def peak_wrapper(peak_file: str) -> list[str]:
+    """The command prefix that writes the wrapped command's peak RSS (KiB) to ``peak_file``:
+    ``/usr/bin/time`` if installed (Debian's ``time`` package, which ``scripts/install.sh`` does not
+    install), else :data:`_LAUNCHER`. Either way the command is forked from a small process: forked
+    from this (large) benchmark process, its ``ru_maxrss`` would count the parent's pages too."""
+    if Path("/usr/bin/time").exists():
+        return ["/usr/bin/time", "-f", "%M", "-o", peak_file]
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, peak_file]
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """(seconds from spawn to exit, peak RSS in MiB, stdout) of one child process."""
-    with open(os.devnull, "w") as devnull, _capture() as out:
+    with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as out:
         began = time.perf_counter()
-        child = subprocess.Popen(command, cwd=common.ROOT, env=common.clean_env(), stdout=out, stderr=devnull)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.run(peak_wrapper(peak.name) + command, cwd=common.ROOT, env=env, stdout=out,
+                               stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - began
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {child.returncode}: {text}")
-    return seconds, usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
-
-
-def _capture():
-    import tempfile
-
-    return tempfile.TemporaryFile()
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} exited {child.returncode}: {text}")
+        kib = int(peak.read().split()[-1])  # /usr/bin/time may write a line about the exit status first
+    return seconds, kib / 1024, text
 
 
 def run_size(articles: int, runs: int, imports: bool) -> dict[str, Any]:
     path = common.prepared_store(articles)
     command = common.rag_command() + ["--store", str(path), "ask", "--llm", "extractive", QUESTION]
+    env = common.rag_env(path)
     say(f"[{articles} articles] cold start: warm-up run")
-    _, _, text = measure(command)
+    _, _, text = measure(command, env)
     seconds, memory = [], []
     for i in range(runs):
         say(f"[{articles} articles] cold start: run {i + 1}/{runs}")
-        s, m, _ = measure(command)
+        s, m, _ = measure(command, env)
         seconds.append(s)
         memory.append(m)
     result: dict[str, Any] = {
         "articles": articles, "command": " ".join(["rag", "--store", str(path.relative_to(common.ROOT)), "ask",
                                                    "--llm", "extractive", f'"{QUESTION}"']),
-        "runs": runs, "seconds": summary(seconds), "max_s": max(seconds), "peak_rss_mib": summary(memory),
+        "embedding_backend": env["RAG_EMBEDDING_BACKEND"], "runs": runs, "seconds": summary(seconds),
+        "max_s": max(seconds), "peak_rss_mib": summary(memory),
         "answer_head": text.strip().splitlines()[0][:120] if text.strip() else "",
     }
     if imports:
         result["imports_s"] = {
-            name: summary(measure([sys.executable, "-c", code])[0] for _ in range(runs)) for name, code in IMPORTS.items()
+            name: summary(measure([sys.executable, "-c", code], common.clean_env())[0] for _ in range(runs))
+            for name, code in IMPORTS.items()
         }
     return result
 
@@ -81,7 +99,8 @@ def run_size(articles: int, runs: int, imports: bool) -> dict[str, Any]:
 def report_table(results: list[dict[str, Any]]) -> str:
     rows = []
     for r in results:
-        rows.append([r["articles"], "`rag ask --llm extractive` (spawn to exit)", r["seconds"]["median"],
+        rows.append([r["articles"], f"`rag ask --llm extractive`, {r.get('embedding_backend', 'torch')} (spawn to exit)",
+                     r["seconds"]["median"],
                      r["seconds"]["min"], r["max_s"], r["peak_rss_mib"]["median"]])
         for name, stats in (r.get("imports_s") or {}).items():
             rows.append([r["articles"], f"`{name}`", stats["median"], stats["min"], "", ""])

@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: corpora, prepared stores, the gold queries, statistics,
-tables and JSON results.
+"""What the benchmark scripts share: corpora, prepared stores and the embedders to open them with,
+the gold queries, the interleaved timing loop, statistics, tables and JSON results.
 
 Every benchmark reports medians, p95s and ratios of things measured side by side in one run (the
 machines are shared and noisy: a single absolute time means little). Corpora and stores live in
@@ -29,6 +29,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 QUICK_ARTICLES = 20  # --quick: the seeds plus 20 synthetic articles (~280 passages)
 FULL_ARTICLES = (1000, 10000)  # ~10,000 and ~100,000 passages
 _READY = ".bench-ready"
+_ENCODER = ".bench-encoder"
 
 
 # ---- arguments -------------------------------------------------------------------------------
@@ -71,6 +72,32 @@ def timed(function: Callable[[], Any]) -> tuple[Any, float]:
     began = time.perf_counter()
     result = function()
     return result, time.perf_counter() - began
+
+
+def interleaved(systems: dict[str, Callable[[Query], Any]], queries: Sequence[Query], repeats: int,
+                on_result: Callable[[str, Query, int, Any], None] | None = None, *, label: str,
+                warm_up: int = 3) -> dict[str, list[float]]:
+    """Milliseconds per call of each system, by name. Untimed, each system first gets the first
+    ``warm_up`` queries; then, ``repeats`` times, each query goes to every system in turn, the order
+    rotating from query to query and from pass to pass (so drift on a shared machine hits all
+    alike). ``on_result(name, query, repeat, result)`` is told each call's result, outside the time;
+    ``label`` starts each pass's progress line."""
+    for call in systems.values():
+        for q in queries[:warm_up]:
+            call(q)
+    names = list(systems)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        say(f"{label}, repeat {repeat + 1}/{repeats}")
+        for i, q in enumerate(queries):
+            shift = (i + repeat) % len(names)
+            for name in names[shift:] + names[:shift]:
+                began = time.perf_counter()
+                result = systems[name](q)
+                times[name].append((time.perf_counter() - began) * 1000)
+                if on_result:
+                    on_result(name, q, repeat, result)
+    return times
 
 
 def fmt(value: Any, digits: int = 1) -> str:
@@ -159,9 +186,14 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def config(store: Path, **settings: Any):
-    """The default configuration over ``store`` (embedded Chroma), not read from the environment."""
+    """The default configuration over ``store`` (embedded Chroma), not read from the environment. A
+    store whose passages were embedded by ``onnx-int8`` (:func:`stored_with`) gets that
+    ``embedding_backend``, which its manifest requires; any other opens with the project's default
+    backend (torch and onnx vectors are the same)."""
     from rag.config import Config
 
+    if stored_with(store) == "onnx-int8":
+        settings.setdefault("embedding_backend", "onnx-int8")
     return Config(store_path=store, llm=settings.pop("llm", "extractive"), **settings)
 
 
@@ -173,7 +205,11 @@ def starter_path(articles: int) -> Path:
     return CACHE / f"starter-{articles}"
 
 
-def mark_ready(folder: Path) -> None:
+def mark_ready(folder: Path, backend: str | None = None) -> None:
+    """Mark a corpus, store or starter index complete; for a store or index, record the embedding
+    ``backend`` that computed its passage vectors (read back by :func:`stored_with`)."""
+    if backend:
+        (folder / _ENCODER).write_text(backend + "\n")
     (folder / _READY).write_text("ok\n")
 
 
@@ -181,35 +217,30 @@ def is_ready(folder: Path) -> bool:
     return (folder / _READY).exists()
 
 
-_EMBEDDER: list[Any] = []
-
-
-def embedder() -> Any:
-    """The project's embedder (all-MiniLM-L6-v2, batch 64), loaded once per process."""
-    if not _EMBEDDER:
-        from rag.build import embedder_factory
-
-        _EMBEDDER.append(embedder_factory(config(CACHE / "unused"))())
-    return _EMBEDDER[0]
-
-
-def encoder(name: str = "torch") -> Any:
-    """``torch`` (the project's embedder) or ``onnx-int8`` (benchmarks.encoders), loaded once."""
-    if name == "torch":
-        return embedder()
-    if name not in _ENCODERS:
-        from benchmarks.encoders import OnnxEmbedder, export_onnx
-
-        _ENCODERS[name] = OnnxEmbedder(export_onnx()[name])
-    return _ENCODERS[name]
-
-
 _ENCODERS: dict[str, Any] = {}
 
 
+def encoder(backend: str) -> Any:
+    """all-MiniLM-L6-v2 (batch 64) on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``), loaded by
+    ``rag.build.embedder_factory`` (``index.embedding.load_embedder``) as ``rag`` loads it; once per
+    process."""
+    if backend not in _ENCODERS:
+        from rag.build import embedder_factory
+
+        _ENCODERS[backend] = embedder_factory(config(CACHE / "unused", embedding_backend=backend))()
+    return _ENCODERS[backend]
+
+
+def embedder(store: Path | None = None) -> Any:
+    """The project's configured embedder (its default backend, onnx), or the one :func:`config`
+    opens ``store`` with."""
+    return encoder(config(store or CACHE / "unused").embedding_backend)
+
+
 def stored_with(folder: Path) -> str:
-    """Which encoder computed the stored passage vectors of a prepared store or starter index."""
-    marker = folder / ".bench-encoder"
+    """Which backend computed the stored passage vectors of a prepared store or starter index
+    (torch for one prepared before backends were recorded)."""
+    marker = folder / _ENCODER
     return marker.read_text().strip() if marker.exists() else "torch"
 
 
@@ -223,9 +254,10 @@ def prepared_store(articles: int) -> Path:
 
     say(f"building the store for {articles} articles (untimed) ...")
     shutil.rmtree(path, ignore_errors=True)
+    settings = config(path)  # the project's default backend
     model = embedder()
-    ingest_paths(config(path), [corpus(articles)], progress=False, embedder=lambda: model)
-    mark_ready(path)
+    ingest_paths(settings, [corpus(articles)], progress=False, embedder=lambda: model)
+    mark_ready(path, settings.embedding_backend)
     return path
 
 
@@ -241,7 +273,7 @@ def prepared_starter(articles: int, answerer: Any, top_k: int = 2):
         shutil.rmtree(path, ignore_errors=True)
     starter = Starter(corpus(articles), answerer, path, top_k=top_k, build=build)
     if build:
-        mark_ready(path)
+        mark_ready(path, "torch")  # HuggingFaceEmbedding
     return starter
 
 
@@ -310,3 +342,9 @@ def rag_command() -> list[str]:
 def clean_env() -> dict[str, str]:
     """The environment without ``RAG_*`` settings (so a user's settings don't change what is measured)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+
+
+def rag_env(store: Path) -> dict[str, str]:
+    """:func:`clean_env` for a ``rag`` process over a prepared store, with the embedding backend
+    :func:`config` opens that store with (``RAG_EMBEDDING_BACKEND``)."""
+    return {**clean_env(), "RAG_EMBEDDING_BACKEND": config(store).embedding_backend}

@@ -1,20 +1,22 @@
-"""Cheaper encoder paths for all-MiniLM-L6-v2: throughput and recall@5 against the torch backend.
+"""The embedding backends of all-MiniLM-L6-v2 side by side: throughput and recall@5 against torch.
 
     .venv/bin/python -m benchmarks.encoders [--articles N ...] [--quick] [--passages N]
 
-Backends, all of the same packaged model folder, all offline:
+The backends are the project's own (``index.embedding.load_embedder``, chosen by the
+``embedding_backend`` setting), all of the same packaged model folder, all offline:
 
-* ``torch``: the project's ``SentenceTransformerEmbedder`` (sentence-transformers, batch 64).
-* ``onnx``: the model exported once with ``torch.onnx.export`` (mean pooling in the graph) to
-  ``benchmarks/.cache/onnx/model.onnx``, run with onnxruntime's CPU provider; tokenised with the
-  model's own ``tokenizer.json`` (``tokenizers``), truncated at the model's 256 tokens, batches of
-  64 sorted by length as sentence-transformers does, L2-normalised.
+* ``torch``: ``SentenceTransformerEmbedder`` (sentence-transformers, batch 64).
+* ``onnx`` (the project's default): ``OnnxEmbedder``, the model's transformer exported once with
+  ``torch.onnx.export`` (into ``cache_dir``/onnx, by default ``~/.cache/rag/onnx``) and run with
+  onnxruntime's CPU provider; tokenised with the model's own ``tokenizer.json`` (``tokenizers``),
+  truncated at its ``max_seq_length`` (256), batches of 64 sorted by length as
+  sentence-transformers does, mean-pooled and L2-normalised.
 * ``onnx-int8``: that graph with dynamic int8 quantisation of its weights
   (``onnxruntime.quantization.quantize_dynamic``, per channel, QInt8).
 
-``SentenceTransformer(path, backend="onnx")`` is tried first and its outcome recorded: it needs
+``SentenceTransformer(path, backend="onnx")`` is tried as well and its outcome recorded: it needs
 ``optimum-onnx``, whose only release pins ``transformers<4.58`` while the project runs on
-transformers 5, so the export is done directly with torch and onnxruntime instead.
+transformers 5, so ``index/embedding.py`` exports with torch and runs onnxruntime itself instead.
 
 Measured: encoding the same ``--passages`` passage texts of the 1,000-article corpus with each
 backend, in rounds with rotating order (median passages/s, ratio to torch); embedding one gold
@@ -26,81 +28,15 @@ seeds alone, as ``rag eval`` does) built with that backend, hybrid and dense ret
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks import common
-from benchmarks.common import CACHE, say, summary
-from index.embedding import DEFAULT_MODEL, Embedder, canonical_name, resolve_model
-
-ONNX_DIR = CACHE / "onnx"
-MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
-
-
-def export_onnx(folder: Path = ONNX_DIR) -> dict[str, Path]:
-    """Export the packaged model to ONNX (fp32, mean pooling in the graph) and an int8 copy; once."""
-    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
-    if fp32.exists() and int8.exists():
-        return {"onnx": fp32, "onnx-int8": int8}
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    location = resolve_model(DEFAULT_MODEL)
-    model = AutoModel.from_pretrained(location).eval()
-
-    class MeanPooled(torch.nn.Module):
-        def __init__(self, bert: torch.nn.Module):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-    sample = AutoTokenizer.from_pretrained(location)(["a probe", "a longer probe sentence"], padding=True,
-                                                     return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
-    with torch.no_grad():
-        torch.onnx.export(MeanPooled(model), tuple(sample[n] for n in names), str(fp32), input_names=names,
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-    return {"onnx": fp32, "onnx-int8": int8}
-
-
-class OnnxEmbedder(Embedder):
-    """all-MiniLM-L6-v2 through onnxruntime (see the module docstring)."""
-
-    def __init__(self, path: Path, batch_size: int = 64):
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        self.name, self.dimension, self.batch_size = canonical_name(DEFAULT_MODEL), 384, batch_size
-        self.tokenizer = Tokenizer.from_file(str(Path(resolve_model(DEFAULT_MODEL)) / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for begin in range(0, len(texts), self.batch_size):
-            chosen = order[begin:begin + self.batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i] for i in chosen])
-            feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                     "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                     "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
-            out[chosen] = self.session.run(None, feeds)[0]
-        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
+from benchmarks.common import say, summary
+from index.embedding import BACKENDS, DEFAULT_MODEL, resolve_model
 
 
 def sentence_transformers_onnx() -> str:
@@ -114,24 +50,14 @@ def sentence_transformers_onnx() -> str:
         return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
 
 
-def backends() -> tuple[dict[str, Embedder], str]:
-    """The torch embedder and, if onnx/onnxruntime are installed, the two ONNX ones."""
-    found: dict[str, Embedder] = {"torch": common.embedder()}
-    try:
-        paths = export_onnx()
-    except ImportError as error:
-        return found, f"ONNX backends skipped: {error} (pip install -e '.[bench]')"
-    found.update({name: OnnxEmbedder(path) for name, path in paths.items()})
-    return found, ""
-
-
-def recall(embedder: Embedder, articles: int, queries: list[common.Query]) -> dict[str, Any]:
-    """Retrieval quality of the gold questions over a store of ``corpus(articles)`` built with ``embedder``."""
+def recall(backend: str, articles: int, queries: list[common.Query]) -> dict[str, Any]:
+    """Retrieval quality of the gold questions over a store of ``corpus(articles)`` built with ``backend``."""
     from evals.metrics import retrieval_scores
     from rag.build import build_assistant, ingest_paths
 
+    embedder = common.encoder(backend)
     with tempfile.TemporaryDirectory(prefix="bench-encoder-") as folder:
-        config = common.config(Path(folder) / "store")
+        config = common.config(Path(folder) / "store", embedding_backend=backend)
         ingest_paths(config, [common.corpus(articles)], progress=False, embedder=lambda: embedder)
         retriever = build_assistant(config, embedder=embedder).retriever
         scores: dict[str, Any] = {}
@@ -144,9 +70,7 @@ def recall(embedder: Embedder, articles: int, queries: list[common.Query]) -> di
 
 def run(article_sizes: list[int], quick: bool = False, passages: int | None = None,
         rounds: int | None = None) -> list[dict[str, Any]]:
-    encoders, note = backends()
-    if note:
-        say(note)
+    encoders = {name: common.encoder(name) for name in BACKENDS}
     texts = common.passage_texts(common.corpus(common.QUICK_ARTICLES if quick else 1000), passages or (300 if quick else 2000))
     rounds = rounds or (1 if quick else 3)
     names = list(encoders)
@@ -161,14 +85,10 @@ def run(article_sizes: list[int], quick: bool = False, passages: int | None = No
             seconds[name].append(took)
     rates = {name: summary(len(texts) / s for s in values) for name, values in seconds.items()}
     queries = common.gold_queries()
-    single: dict[str, list[float]] = {name: [] for name in names}  # one question at a time, as retrieval does
-    for i, q in enumerate(queries):
-        for name in names[i % len(names):] + names[:i % len(names)]:
-            began = time.perf_counter()
-            encoders[name].embed([q.text])
-            single[name].append((time.perf_counter() - began) * 1000)
+    single = common.interleaved({name: (lambda q, e=encoders[name]: e.embed([q.text])) for name in names}, queries,
+                                repeats=1, warm_up=0, label="encoders: one question at a time, as retrieval does")
     result: dict[str, Any] = {
-        "key": "encoders", "passages": len(texts), "rounds": rounds, "note": note,
+        "key": "encoders", "passages": len(texts), "rounds": rounds,
         "sentence_transformers_backend_onnx": sentence_transformers_onnx(),
         "passages_per_s": rates, "question_ms": {name: summary(values) for name, values in single.items()},
         "over_torch": {name: common.ratio(rates[name]["median"], rates["torch"]["median"]) for name in names},
@@ -179,7 +99,7 @@ def run(article_sizes: list[int], quick: bool = False, passages: int | None = No
     for articles in article_sizes:
         for name in names:
             say(f"encoders: recall over {articles} articles with {name}")
-            result["retrieval"].setdefault(str(articles), {})[name] = recall(encoders[name], articles, queries)
+            result["retrieval"].setdefault(str(articles), {})[name] = recall(name, articles, queries)
     print("\n## Encoder backends\n\n" + report_table([result]))
     return [result]
 

@@ -7,12 +7,19 @@ For each corpus (the seeds plus N synthetic articles), in rounds whose order rot
 on a shared machine hits all three alike:
 
 * **ours**: ``rag.build.ingest_paths`` into a fresh embedded store (read, clean, chunk, embed,
-  write article by article with the all-or-nothing protocol). The embedding model is loaded
-  beforehand and not counted; the time spent inside the encoder is recorded too.
-* **raw encoder**: ``SentenceTransformer.encode`` alone, same model and batch size (64),
-  normalised, on the same passage texts (the first ``--raw-limit`` of them at the large size).
+  write article by article with the all-or-nothing protocol) with the ``--encoder`` backend of
+  ``index.embedding`` (default ``onnx``, the project's). The embedding model is loaded beforehand
+  and not counted; the time spent inside the encoder is recorded too.
+* **raw encoder**: the same backend's encoder alone, same model and batch size (64), normalised,
+  on the same passage texts (the first ``--raw-limit`` of them at the large size):
+  ``SentenceTransformer.encode`` for ``torch``, the embedder's ``embed`` of the whole list for
+  ``onnx`` and ``onnx-int8``.
 * **starter**: llama-index's ``VectorStoreIndex.from_documents`` over Chroma with
-  ``HuggingFaceEmbedding`` (:mod:`benchmarks.starter`), model loaded beforehand.
+  ``HuggingFaceEmbedding`` (torch; :mod:`benchmarks.starter`), model loaded beforehand; with
+  ``--encoder onnx-int8`` its passages are embedded by our int8 embedder instead.
+
+The kept store and starter index record the backend that embedded them (``.bench-encoder``), so
+the other benchmarks open them with a matching configuration (:func:`benchmarks.common.config`).
 
 Then the unchanged corpus is ingested again: in-process (median of 3; the embedding model must not
 be asked for) and as ``rag ingest`` in a subprocess (process start to exit, median of 3).
@@ -30,7 +37,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.common import CACHE, say, summary
-from index.embedding import Embedder
+from index.embedding import BACKENDS, Embedder
 
 
 class TimedEmbedder(Embedder):
@@ -48,12 +55,21 @@ class TimedEmbedder(Embedder):
             self.seconds += time.perf_counter() - began
 
 
+def raw_encode(model: Any, backend: str, texts: list[str]) -> Any:
+    """The encoder alone on ``texts``: ``SentenceTransformer.encode`` for ``torch`` (called as the
+    project's embedder calls it), the embedder's own ``embed`` for the onnx backends."""
+    if backend == "torch":
+        return model._model.encode(texts, batch_size=model.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+    return model.embed(texts)
+
+
 def _refuse() -> Embedder:
     raise AssertionError("re-ingest of an unchanged corpus asked for the embedding model")
 
 
 def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs: int, cli_runs: int,
-             encoder: str = "torch") -> dict[str, Any]:
+             encoder: str = "onnx") -> dict[str, Any]:
     from rag.build import ingest_paths
 
     folder = common.corpus(articles)
@@ -62,18 +78,14 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
     texts = common.passage_texts(folder, raw_limit)
     answerer = None
     try:
-        from benchmarks.starter import starter_embed_model
+        from benchmarks.starter import onnx_embed_model, starter_embed_model
         from rag.answerers import ExtractiveAnswerer
 
         starter_embed_model()
+        build_embed_model = onnx_embed_model(model) if encoder == "onnx-int8" else None
         answerer = ExtractiveAnswerer()
-        build_embed_model = None
-        if encoder != "torch":
-            from benchmarks.starter import onnx_embed_model
-
-            build_embed_model = onnx_embed_model(model)
     except ImportError as error:
-        say(f"starter skipped: {error} (pip install -e '.[bench]')")
+        say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
 
     work = CACHE / f"work-{os.getpid()}"  # per process: benchmarks may run side by side
     shutil.rmtree(work, ignore_errors=True)
@@ -91,18 +103,13 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
             say(f"[{articles} articles] round {round_ + 1}/{rounds}: {step}")
             if step == "ours":
                 timed = TimedEmbedder(model)
-                report, seconds = common.timed(lambda: ingest_paths(common.config(store), [folder], progress=False,
-                                                                    embedder=lambda: timed))
+                report, seconds = common.timed(lambda: ingest_paths(common.config(store, embedding_backend=encoder),
+                                                                    [folder], progress=False, embedder=lambda: timed))
                 passages = report.passages_embedded
                 samples["ours"].append(seconds)
                 samples["encoder_share"].append(timed.seconds / seconds)
-            elif step == "raw" and encoder == "torch":
-                _, seconds = common.timed(lambda: model._model.encode(
-                    texts, batch_size=model.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                    show_progress_bar=False))
-                samples["raw"].append(seconds)
             elif step == "raw":
-                _, seconds = common.timed(lambda: model.embed(texts))
+                _, seconds = common.timed(lambda: raw_encode(model, encoder, texts))
                 samples["raw"].append(seconds)
             else:
                 from benchmarks.starter import Starter
@@ -110,11 +117,9 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
                 starter = Starter(folder, answerer, starter_dir, build=True, build_embed_model=build_embed_model)
                 samples["starter"].append(starter.index_seconds)
                 chunks = starter.chunks()
-    common.mark_ready(final_store)
-    (final_store / ".bench-encoder").write_text(encoder + "\n")
+    common.mark_ready(final_store, encoder)
     if answerer:
-        common.mark_ready(final_starter)
-        (final_starter / ".bench-encoder").write_text(encoder + "\n")
+        common.mark_ready(final_starter, "onnx-int8" if build_embed_model else "torch")
     shutil.rmtree(work, ignore_errors=True)
 
     reingest = []
@@ -127,7 +132,7 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
     for _ in range(cli_runs):
         command = common.rag_command() + ["--store", str(final_store), "ingest", str(folder), "--no-progress"]
         began = time.perf_counter()
-        done = subprocess.run(command, cwd=common.ROOT, env=common.clean_env(), capture_output=True, text=True)
+        done = subprocess.run(command, cwd=common.ROOT, env=common.rag_env(final_store), capture_output=True, text=True)
         cli.append(time.perf_counter() - began)
         if done.returncode != 0 or "passages embedded: 0" not in done.stdout:
             raise RuntimeError(f"rag ingest failed or embedded something: {done.stdout}{done.stderr}")
@@ -154,22 +159,20 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
 
 def report_table(results: list[dict[str, Any]]) -> str:
     med = lambda d: d.get("median") if d else None  # noqa: E731
-    label = lambda r: f"{r.get('synthetic_articles', r['articles']):,}" + (  # noqa: E731
-        "" if r.get("encoder", "torch") == "torch" else f" ({r['encoder']} encoder)")
-    rows = [[label(r),
+    rows = [[f"{r.get('synthetic_articles', r['articles']):,}", r.get("encoder", "torch"),
              r["passages"], med(r["ours_passages_per_s"]), med(r["raw_passages_per_s"]),
              f"{r['ours_over_raw']:.2f}", f"{med(r['encoder_share_of_ingest']):.2f}",
              med(r["ours_articles_per_s"]), med(r["starter_articles_per_s"]), r["starter_chunks"],
              common.fmt(r["ours_over_starter_articles"], 2), common.fmt(med(r["reingest_unchanged_s"]), 2),
              common.fmt(med(r["cli_reingest_unchanged_s"]), 1)] for r in results]
-    return common.table(["articles", "passages", "ours passages/s", "raw encoder passages/s", "ours/raw",
+    return common.table(["articles", "encoder", "passages", "ours passages/s", "raw encoder passages/s", "ours/raw",
                          "encoder share of ingest", "ours articles/s", "starter articles/s", "starter chunks",
                          "ours/starter (articles/s)", "re-ingest unchanged, in-process s (median)",
                          "`rag ingest` unchanged, process s (median)"], rows)
 
 
 def run(article_sizes: list[int], quick: bool = False, rounds: int | None = None,
-        raw_limit: int | None = None, encoder: str = "torch") -> list[dict[str, Any]]:
+        raw_limit: int | None = None, encoder: str = "onnx") -> list[dict[str, Any]]:
     results = []
     for n in article_sizes:
         r = rounds or (1 if quick else 2 if n <= 1000 else 1)
@@ -185,9 +188,9 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=None, help="timed rounds (default 2 up to 1,000 articles, else 1)")
     p.add_argument("--raw-limit", type=int, default=None,
                    help="passages the raw encoder encodes (default all up to 1,000 articles, else 20,000)")
-    p.add_argument("--encoder", choices=["torch", "onnx-int8"], default="torch",
-                   help="the encoder both pipelines index with, and the raw baseline (default torch, the "
-                        "project's; onnx-int8 from benchmarks.encoders builds the largest corpus ~2x faster)")
+    p.add_argument("--encoder", choices=list(BACKENDS), default="onnx",
+                   help="the embedding backend ours indexes with, and the raw baseline's (default onnx, the "
+                        "project's; onnx-int8 builds the largest corpus ~2x faster, and the starter's too)")
     args = p.parse_args()
     results = run(common.sizes(args), args.quick, args.rounds, args.raw_limit, args.encoder)
     say(f"wrote {common.save('ingest', results)}")

@@ -10,13 +10,13 @@ BM25 index; timed once as "load"). After three warm-up queries, every gold quest
 rotating from question to question, ``--repeats`` times. Reported: median and p95 per system,
 starter/ours ratios, the two parts dense search is made of (embedding the question; Chroma's
 nearest-neighbour query for 30 candidates), and recall@5 over the answerable questions from the
-same retrievals (``evals.metrics.retrieval_scores``). Every mode embeds the question (the keyword
-mode too, for the similarity used to diversify).
+same retrievals (``evals.metrics.retrieval_scores``). Every call is a new question: the
+retriever's cache of recent question vectors is emptied first, so every mode embeds the question
+(the keyword mode too, for the similarity used to diversify).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 from benchmarks import common
@@ -29,40 +29,35 @@ def run_size(articles: int, repeats: int, limit: int | None) -> dict[str, Any]:
     from rag.build import build_assistant
 
     path = common.prepared_store(articles)
-    model = common.embedder()
+    model = common.embedder(path)
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path), embedder=model))
     retriever = assistant.retriever
     queries = common.gold_queries(limit)
-    systems: dict[str, Callable[[str], list]] = {
-        mode: (lambda q, mode=mode: retriever.retrieve(q, top_k=5, mode=mode)) for mode in SYSTEMS[:3]
-    }
+
+    def fresh(q: common.Query, mode: str) -> list:
+        retriever.clear_question_cache()
+        return retriever.retrieve(q.text, top_k=5, mode=mode)
+
+    systems: dict[str, Callable[[common.Query], list]] = {
+        mode: (lambda q, mode=mode: fresh(q, mode)) for mode in SYSTEMS[:3]}
     try:
         starter = common.prepared_starter(articles, assistant.extractive, top_k=5)
-        systems["starter"] = lambda q: starter.retrieve(q, top_k=5)
+        systems["starter"] = lambda q: starter.retrieve(q.text, top_k=5)
     except ImportError as error:
-        say(f"starter skipped: {error} (pip install -e '.[bench]')")
+        say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
     vectors = {q.text: model.embed([q.text])[0] for q in queries}
-    parts: dict[str, Callable[[str], Any]] = {
-        "embed question": lambda q: model.embed([q]),
-        "Chroma query (k=30)": lambda q: retriever.store.search(vectors[q], 30),
+    parts: dict[str, Callable[[common.Query], Any]] = {
+        "embed question": lambda q: model.embed([q.text]),
+        "Chroma query (k=30)": lambda q: retriever.store.search(vectors[q.text], 30),
     }
-    everything = {**systems, **parts}
-    for name, call in everything.items():  # warm-up
-        for q in queries[:3]:
-            call(q.text)
-    times: dict[str, list[float]] = {name: [] for name in everything}
     ranked: dict[str, dict[str, list[str]]] = {name: {} for name in systems}
-    names = list(everything)
-    for repeat in range(repeats):
-        say(f"[{articles} articles] retrieval, repeat {repeat + 1}/{repeats}")
-        for i, q in enumerate(queries):
-            shift = (i + repeat) % len(names)
-            for name in names[shift:] + names[:shift]:
-                began = time.perf_counter()
-                result = everything[name](q.text)
-                times[name].append((time.perf_counter() - began) * 1000)
-                if name in systems and repeat == 0:
-                    ranked[name][q.id] = [p.text for p in result]
+
+    def keep_ranking(name: str, q: common.Query, repeat: int, passages: Any) -> None:
+        if name in systems and repeat == 0:
+            ranked[name][q.id] = [p.text for p in passages]
+
+    times = common.interleaved({**systems, **parts}, queries, repeats, keep_ranking,
+                               label=f"[{articles} articles] retrieval")
     stats = {name: summary(values) for name, values in times.items()}
     return {
         "articles": articles, "passages": retriever.store.count(), "queries": len(queries), "repeats": repeats,

@@ -1,4 +1,4 @@
-"""Every benchmark, in one process (the embedding model is loaded once), then every table.
+"""Every benchmark, in one process (each embedding backend is loaded once), then every table.
 
     .venv/bin/python -m benchmarks.run_all [--quick]
 

@@ -6,8 +6,10 @@ over the folder, default ``SentenceSplitter``, ``HuggingFaceEmbedding`` of the s
 differences that only concern timing: the embedding model is loaded once per process and outside
 the timed indexing; an index already persisted can be reopened without re-embedding
 (``build=False``); and the passages may be indexed with another encoder of the same model
-(``build_embed_model``, to build the largest corpus in reasonable time; questions are always
-embedded by ``HuggingFaceEmbedding``). Its ``retrieve`` and ``ask`` are the baseline's own.
+(``build_embed_model``: ``benchmarks.ingest --encoder onnx-int8`` passes the project's int8 ONNX
+embedder through :func:`onnx_embed_model`, to build the largest corpus in reasonable time;
+questions are always embedded by ``HuggingFaceEmbedding``, which is torch). Its ``retrieve`` and
+``ask`` are the baseline's own.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def starter_embed_model() -> Any:
 
 
 def onnx_embed_model(embedder: Any) -> Any:
-    """A llama-index embedding model over one of :mod:`benchmarks.encoders`' ONNX embedders, with
-    ``HuggingFaceEmbedding``'s batch size (10): to index a large corpus faster, same model."""
+    """A llama-index embedding model over one of the project's embedders (``index.embedding``, e.g.
+    its ``onnx-int8`` backend), with ``HuggingFaceEmbedding``'s batch size (10): to index a large
+    corpus faster, same model."""
     from llama_index.core.embeddings import BaseEmbedding
 
     class OnnxEmbedding(BaseEmbedding):
@@ -50,7 +53,7 @@ def onnx_embed_model(embedder: Any) -> Any:
         async def _aget_query_embedding(self, query: str) -> list[float]:
             return self._get_query_embedding(query)
 
-    return OnnxEmbedding(model_name="all-MiniLM-L6-v2 (onnx)", embed_batch_size=10)
+    return OnnxEmbedding(model_name=embedder.name, embed_batch_size=10)
 
 
 class Starter(StarterBaseline):

@@ -183,17 +183,18 @@ def _prepare(
 
 
 def _flush(buffer: list[_Work], store: Store, get_embedder: Callable[[], Embedder], report: IngestReport) -> None:
-    """Embed the buffered articles' passages in one batch, then write each article on its own."""
+    """Embed the buffered articles' passages in one batch, then write them in one batch."""
     if not buffer:
         return
     texts = [p.text for work in buffer for p in work.passages]
     vectors = get_embedder().embed(texts)
-    offset = 0
+    items, offset = [], 0
     for work in buffer:
-        count = len(work.passages)
-        store.write_article(work.record, work.passages, vectors[offset:offset + count])
-        offset += count
-        report.passages_embedded += count
+        items.append((work.record, work.passages, vectors[offset:offset + len(work.passages)]))
+        offset += len(work.passages)
+    store.write_articles(items)
+    for work in buffer:
+        report.passages_embedded += len(work.passages)
         report.record("updated" if work.previous is not None else "added", work.record.source)
     buffer.clear()
 

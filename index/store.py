@@ -12,12 +12,14 @@ Two collections:
 * ``<name>_registry``: one record per article (the cleaned text as document, metadata as
   below). Chroma needs a vector per record; registry records carry a constant 1-d vector.
 
-Writing an article (:meth:`Store.write_article`):
+Writing articles (:meth:`Store.write_articles`, a batch at a time so that Chroma sees a few large
+calls rather than several small ones per article):
 
-1. its registry record is marked ``pending`` (remembering the committed record it replaces);
-2. leftovers of the new version are deleted, then the new passages are added;
-3. the old version's passages are deleted;
-4. the record is marked ``committed``.
+1. their registry records are marked ``pending`` (each remembering the committed record it replaces);
+2. their passages are upserted (ids derive from article, version and offsets, so the leftovers of
+   a killed write of the same version are overwritten, not duplicated);
+3. the old versions' passages are deleted;
+4. the records are marked ``committed``.
 
 A process killed anywhere in between leaves a ``pending`` record. :meth:`Store.repair` (run at the
 start of every ingest and when the assistant opens a store) rolls it forward when all of the new
@@ -236,29 +238,31 @@ class Store:
             return None
         return ArticleRecord._from(found["ids"][0], found["metadatas"][0], None)
 
-    def write_article(self, record: ArticleRecord, passages: Sequence[Passage], vectors: np.ndarray) -> None:
-        """Store ``record`` and its passages, replacing the committed version of the same article if
-        there is one; all-or-nothing (see the module docstring)."""
+    def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+        """Store each ``(record, passages, vectors)``, replacing the committed version of the same
+        article if there is one; all-or-nothing per article (see the module docstring)."""
+        if not items:
+            return
         registry, store = self._registry_collection(), self._collection(create=True)
-        previous = self.article(record.id)
-        if previous is not None and previous.status != "committed":
-            previous = None
-        pending = replace(
-            record, status="pending", previous=json.dumps(_record_dict(previous)) if previous else ""
-        )
-        self._put_record(registry, pending)
-        self._delete_version(record.id, record.version)
-        for begin in range(0, len(passages), self.write_batch):
-            batch = passages[begin:begin + self.write_batch]
-            store.add(
-                ids=[p.id for p in batch],
-                embeddings=vectors[begin:begin + self.write_batch].tolist(),
-                documents=[p.text for p in batch],
-                metadatas=[record.passage_metadata(p) for p in batch],
-            )
-        if previous is not None and previous.version != record.version:
-            self._delete_version(previous.id, previous.version)
-        self._put_record(registry, replace(record, status="committed", previous=""))
+        found = registry.get(ids=[record.id for record, _, _ in items], include=["metadatas", "documents"])
+        previous = {i: ArticleRecord._from(i, meta, doc)
+                    for i, meta, doc in zip(found["ids"], found["metadatas"], found["documents"])}
+        previous = {i: r for i, r in previous.items() if r.status == "committed"}
+        pending = [replace(record, status="pending",
+                           previous=json.dumps(_record_dict(previous[record.id])) if record.id in previous else "")
+                   for record, _, _ in items]
+        self._put_records(registry, pending)
+        rows = [(record, p, v) for record, passages, vectors in items for p, v in zip(passages, vectors)]
+        for begin in range(0, len(rows), self.write_batch):
+            batch = rows[begin:begin + self.write_batch]
+            store.upsert(ids=[p.id for _, p, _ in batch], embeddings=np.stack([v for _, _, v in batch]).tolist(),
+                         documents=[p.text for _, p, _ in batch],
+                         metadatas=[record.passage_metadata(p) for record, p, _ in batch])
+        for record, _, _ in items:
+            old = previous.get(record.id)
+            if old is not None and old.version != record.version:
+                self._delete_version(old.id, old.version)
+        self._put_records(registry, [replace(record, status="committed", previous="") for record, _, _ in items])
 
     def remove_article(self, article_id: str) -> None:
         """Delete an article and all its passages."""
@@ -379,8 +383,11 @@ class Store:
         ]
 
     def _put_record(self, registry: Any, record: ArticleRecord) -> None:
-        registry.upsert(ids=[record.id], embeddings=[_UNIT_VECTOR], documents=[record.text or " "],
-                        metadatas=[record._metadata()])
+        self._put_records(registry, [record])
+
+    def _put_records(self, registry: Any, records: Sequence[ArticleRecord]) -> None:
+        registry.upsert(ids=[r.id for r in records], embeddings=[_UNIT_VECTOR] * len(records),
+                        documents=[r.text or " " for r in records], metadatas=[r._metadata() for r in records])
 
     def _delete_version(self, article_id: str, version: str) -> None:
         self._collection(create=True).delete(where={"$and": [{"article_id": article_id}, {"version": version}]})

@@ -142,15 +142,11 @@ def test_interrupted_write_is_rolled_back_or_forward(store: Store, seed_copy: Pa
     target.write_text(target.read_text(encoding="utf-8") + "\nAn added sentence changes the version now.\n",
                       encoding="utf-8")
     original_delete = Store._delete_version
-    calls = {"n": 0}
 
-    def crash_on_second_delete(self, article_id, version):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise _Crash()
-        return original_delete(self, article_id, version)
+    def crash_on_deleting_the_old_version(self, article_id, version):
+        raise _Crash()
 
-    monkeypatch.setattr(Store, "_delete_version", crash_on_second_delete)
+    monkeypatch.setattr(Store, "_delete_version", crash_on_deleting_the_old_version)
     with pytest.raises(_Crash):
         run([seed_copy], store, embedder)
     monkeypatch.setattr(Store, "_delete_version", original_delete)
@@ -163,16 +159,17 @@ def test_interrupted_write_is_rolled_back_or_forward(store: Store, seed_copy: Pa
                       encoding="utf-8")
     committed = {r.source: r.version for r in store.articles().values()}
     store.write_batch = 3
-    real_add = type(store._collection(create=True)).add
+    real_upsert = type(store._collection(create=True)).upsert
     added = {"n": 0}
 
     def crash_on_second_batch(collection, *args, **kwargs):
-        added["n"] += 1
-        if added["n"] == 2:
-            raise _Crash()
-        return real_add(collection, *args, **kwargs)
+        if collection.name == store.name:  # a batch of passages, not a registry record
+            added["n"] += 1
+            if added["n"] == 2:
+                raise _Crash()
+        return real_upsert(collection, *args, **kwargs)
 
-    monkeypatch.setattr(type(store._collection(create=True)), "add", crash_on_second_batch)
+    monkeypatch.setattr(type(store._collection(create=True)), "upsert", crash_on_second_batch)
     with pytest.raises(_Crash):
         run([seed_copy], store, embedder)
     monkeypatch.undo()
