@@ -22,7 +22,7 @@ from index.chunking import Passage, chunk
 from index.cleaning import clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
-from index.loading import Problem, discover, read_file
+from index.loading import Problem, discover, read_file, source_key
 from index.store import ArticleRecord, Manifest, Store
 
 REBUILD_HINT = "rag ingest --rebuild <folders>"
@@ -107,13 +107,15 @@ def ingest(
     """
     report = IngestReport(on_article=on_article)
     with _writer_lock(store):
-        report.repaired = store.repair()
+        files, problems = discover(paths)
+        # Only these articles' unfinished writes (another ingest may be writing others), unless
+        # pruning, which treats ``paths`` as the whole collection.
+        report.repaired = store.repair(None if prune else {article_id(source_key(path)) for path in files})
         stored_manifest = store.manifest()
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
                           chunking.sentences, chunking.overlap, chunking.max_chars)
         if stored_manifest is not None:
             store.check_manifest(wanted, create=False, rebuild_hint=REBUILD_HINT)
-        files, problems = discover(paths)
         for problem in problems:
             report.record("skipped", problem.source, problem.reason)
         stored = store.articles()

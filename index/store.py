@@ -21,9 +21,10 @@ calls rather than several small ones per article):
 3. the old versions' passages are deleted;
 4. the records are marked ``committed``.
 
-A process killed anywhere in between leaves a ``pending`` record. :meth:`Store.repair` (run at the
-start of every ingest and when the assistant opens a store) rolls it forward when all of the new
-passages are there, and back otherwise, so no article is ever half-written or counted twice.
+A process killed anywhere in between leaves a ``pending`` record. :meth:`Store.repair` (run by the
+next ingest of the same articles) rolls it forward when all of the new passages are there, and
+back otherwise, so no article is ever half-written or counted twice. Readers never see a pending
+version: retrieval keeps only passages of committed versions.
 """
 
 from __future__ import annotations
@@ -269,12 +270,16 @@ class Store:
         self._collection(create=True).delete(where={"article_id": article_id})
         self._registry_collection().delete(ids=[article_id])
 
-    def repair(self) -> list[str]:
-        """Finish or undo writes a killed process left pending; returns the sources it touched."""
+    def repair(self, article_ids: set[str] | None = None) -> list[str]:
+        """Finish or undo writes a killed process left pending (only those of ``article_ids`` when
+        given, so that ingests of disjoint shards never undo each other's writes in progress);
+        returns the sources it touched."""
         if not self.exists():
             return []
         repaired = []
         for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
+            if article_ids is not None and record.id not in article_ids:
+                continue
             found = self._collection(create=True).get(
                 where={"$and": [{"article_id": record.id}, {"version": record.version}]}, include=[]
             )

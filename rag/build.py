@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from index.embedding import Embedder, canonical_name, default_cache, load_embedder
+from index.embedding import Embedder, canonical_name, default_cache_dir, load_embedder
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
 from index.store import Manifest, Store
@@ -37,7 +37,7 @@ def keyword_folder(config: Config) -> Path:
     else under ``cache_dir`` for the server's collection."""
     if config.chroma_host is None:
         return config.store_path / "keyword"
-    cache = Path(config.cache_dir or default_cache().parent).expanduser()
+    cache = Path(config.cache_dir or default_cache_dir()).expanduser()
     return cache / "keyword" / f"{config.chroma_host}_{config.chroma_port}_{config.collection}"
 
 

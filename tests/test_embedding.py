@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import canonical_name, load_embedder, load_sentence_transformer, onnx_model_path, resolve_model
+from index.embedding import canonical_name, load_embedder, load_sentence_transformer, resolve_model
+from index.onnx_embedding import onnx_model_path
 from index.errors import ModelError
 from index.ingest import ingest
 from index.store import Store

@@ -183,6 +183,35 @@ def test_interrupted_write_is_rolled_back_or_forward(store: Store, seed_copy: Pa
     assert_consistent(store)
 
 
+def test_an_ingest_leaves_another_shards_unfinished_write_alone(store: Store, seed_copy: Path, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """Workers ingesting disjoint shards into one Chroma server must not undo each other's writes."""
+    shard_a, shard_b = tmp_path / "a", tmp_path / "b"
+    shard_a.mkdir(), shard_b.mkdir()
+    shutil.move(seed_copy / "004_f737e705128ea97f.txt", shard_a)
+    shutil.move(seed_copy / "001_e1a75e9ba97278eb.txt", shard_b)
+    real_upsert = type(store._collection(create=True)).upsert
+
+    def crash_while_adding_passages(collection, *args, **kwargs):
+        if collection.name == store.name:
+            raise _Crash()
+        return real_upsert(collection, *args, **kwargs)
+
+    monkeypatch.setattr(type(store._collection(create=True)), "upsert", crash_while_adding_passages)
+    with pytest.raises(_Crash):  # shard A's write is "in progress": its record is pending
+        run([shard_a], store, HashEmbedder())
+    monkeypatch.undo()
+
+    report = run([shard_b], store, HashEmbedder())
+    assert report.repaired == [] and len(report.added) == 1
+    pending = store._records(include=["metadatas"], where={"status": "pending"})
+    assert [r.source.rsplit("/", 1)[-1] for r in pending] == ["004_f737e705128ea97f.txt"]
+    report = run([shard_a], store, HashEmbedder())
+    assert len(report.repaired) == 1 and report.repaired[0].endswith("004_f737e705128ea97f.txt")
+    assert len(report.added) == 1 and len(store.articles()) == 2
+    assert_consistent(store)
+
+
 def test_two_writers_on_one_embedded_store_are_refused(tmp_path: Path, seed_copy: Path) -> None:
     import fcntl
 

@@ -1,0 +1,207 @@
+"""The onnx embedding backends: a sentence-transformers model (transformer, pooling,
+normalisation) run by onnxruntime with the model's own tokenizer, so that answering never imports
+torch.
+
+The transformer is exported once with ``torch.onnx`` (its last hidden state; pooling stays in
+numpy) into ``<cache>/<model folder name>-<hash of its files>/model.onnx``, written to a temporary
+file and moved into place when complete; a model folder that ships ``onnx/model.onnx`` (the
+Hugging Face convention) is used as is. ``onnx-int8`` is that graph with dynamically quantised
+int8 weights (``onnxruntime.quantization.quantize_dynamic``), made once beside it.
+
+sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, whose only release requires
+transformers < 4.58 while this project runs on transformers 5; hence this small exporter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import DEFAULT_MODEL, Embedder, canonical_name, default_cache_dir, model_folder
+from index.errors import ModelError
+
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_sessions: dict[str, tuple[object, object]] = {}  # ONNX file -> (session, tokenizer), once per process
+
+
+class OnnxEmbedder(Embedder):
+    """A sentence-transformers model (transformer, pooling, normalisation) run by onnxruntime.
+
+    Tokenised by the model's ``tokenizer.json`` and truncated at its ``max_seq_length``; pooled
+    as its ``1_Pooling/config.json`` says (mean or CLS); batches sorted by length, as
+    sentence-transformers does, so that padding stays short.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, quantized: bool = False, batch_size: int = 64,
+                 cache: Path | None = None):
+        self.name = canonical_name(model, "onnx-int8" if quantized else "onnx")
+        self.batch_size = batch_size
+        folder = model_folder(model)
+        if not (folder / "tokenizer.json").exists():
+            raise ModelError(
+                f"embedding model '{model}' has no tokenizer.json in '{folder}', which the onnx backends "
+                "need: use RAG_EMBEDDING_BACKEND=torch (or --embedding-backend torch)"
+            )
+        self._pooling = _pooling(folder)
+        self._normalize = (folder / "modules.json").exists() and "Normalize" in (folder / "modules.json").read_text()
+        self._session, self._tokenizer = _load_onnx(folder, quantized, cache)
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for begin in range(0, len(texts), self.batch_size):
+            chosen = order[begin:begin + self.batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in chosen])
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask,
+                     "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+            hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+            if self._pooling == "cls":
+                out[chosen] = hidden[:, 0]
+            else:
+                weights = mask[:, :, None].astype(np.float32)
+                out[chosen] = (hidden * weights).sum(1) / weights.sum(1).clip(min=1e-9)
+        if self._normalize:
+            out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
+        return out
+
+
+def _pooling(folder: Path) -> str:
+    config = folder / "1_Pooling" / "config.json"
+    if not config.exists():
+        return "mean"
+    settings = json.loads(config.read_text())
+    if settings.get("pooling_mode_cls_token"):
+        return "cls"
+    if settings.get("pooling_mode_mean_tokens", True):
+        return "mean"
+    raise ModelError(f"embedding model '{folder}': only mean or CLS pooling runs on the onnx backends; "
+                     "use --embedding-backend torch")
+
+
+def _load_onnx(folder: Path, quantized: bool, cache: Path | None):
+    """(onnxruntime session, tokenizer) for the model in ``folder``; exported once if needed."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    path = onnx_model_path(folder, quantized, cache)
+    with _lock:
+        key = str(path)
+        if key not in _sessions:
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3
+            session = onnxruntime.InferenceSession(key, options, providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.enable_truncation(_max_tokens(folder))
+            tokenizer.enable_padding(pad_id=tokenizer.padding["pad_id"] if tokenizer.padding else 0)
+            _sessions[key] = (session, tokenizer)
+        return _sessions[key]
+
+
+def _max_tokens(folder: Path) -> int:
+    settings = folder / "sentence_bert_config.json"
+    length = json.loads(settings.read_text()).get("max_seq_length") if settings.exists() else None
+    return int(length or 512)
+
+
+def onnx_model_path(folder: Path, quantized: bool, cache: Path | None) -> Path:
+    """The ONNX file for the model in ``folder``: ``folder/onnx/model.onnx`` when the model ships
+    one, else exported once into ``cache`` (under a key of the model's files); for int8, that
+    graph quantised once into the same cache folder."""
+    fingerprint = hashlib.sha256()
+    for item in sorted(folder.iterdir()):
+        if item.is_file():
+            fingerprint.update(f"{item.name}:{item.stat().st_size}:{int(item.stat().st_mtime)}".encode())
+    target = Path(cache or default_cache()).expanduser() / f"{folder.name}-{fingerprint.hexdigest()[:16]}"
+    fp32 = folder / "onnx" / "model.onnx"
+    if not fp32.exists():
+        fp32 = target / "model.onnx"
+        if not fp32.exists():
+            _export(folder, fp32)
+    if not quantized:
+        return fp32
+    int8 = target / "model-int8.onnx"
+    if not int8.exists():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        with _staging(int8) as staged, _quiet("root"):  # a hint about pre-processing, irrelevant here
+            quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
+    return int8
+
+
+def default_cache() -> Path:
+    """Where exported models go by default: ``<default_cache_dir()>/onnx``."""
+    return default_cache_dir() / "onnx"
+
+
+@contextmanager
+def _staging(target: Path):
+    """Yield a temporary path beside ``target``; move it into place only if the block completes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(handle)
+    staged = Path(name)
+    try:
+        yield staged
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+@contextmanager
+def _quiet(logger: str):
+    """Hide warnings from ``logger`` for the duration."""
+    log = logging.getLogger(None if logger == "root" else logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _export(folder: Path, target: Path) -> None:
+    """Export the transformer in ``folder`` to ONNX (its last hidden state; pooling stays in numpy)."""
+    try:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as error:
+        raise ModelError(f"exporting '{folder}' to ONNX needs torch and transformers ({error}); "
+                         "install them or use --embedding-backend torch") from None
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Loading weights" is noise in a one-off export
+    try:
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    finally:
+        transformers_logging.enable_progress_bar()
+    sample = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)(
+        ["a probe", "a longer probe sentence"], padding=True, return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs))).last_hidden_state
+
+    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"last_hidden_state": {0: "batch", 1: "tokens"}}
+    _log.info("exporting the embedding model in %s to ONNX, once, into %s", folder, target.parent)
+    with _staging(target) as staged, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's warnings are about code paths it does not take
+        torch.onnx.export(LastHiddenState(model), tuple(sample[n] for n in names), str(staged), input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
