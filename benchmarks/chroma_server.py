@@ -109,7 +109,7 @@ def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dic
     store = common.prepared_store(articles)
     backend = common.config(store).embedding_backend
     cached = CachedEmbedder(common.encoder(backend), stored_vectors(store))
-    work = CACHE / f"work-server-{os.getpid()}"
+    work = CACHE / f"work-server-{os.getpid()}-{articles}"  # a path chromadb has seen is never reused
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     with ChromaServer(work / "server") as server:

@@ -87,7 +87,9 @@ def run_size(articles: int, *, rounds: int, raw_limit: int | None, reingest_runs
     except ImportError as error:
         say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
 
-    work = CACHE / f"work-{os.getpid()}"  # per process: benchmarks may run side by side
+    # Per process and size: benchmarks may run side by side, and chromadb keeps a client per path
+    # for the life of the process, so a path must not be deleted and used again.
+    work = CACHE / f"work-{os.getpid()}-{articles}"
     shutil.rmtree(work, ignore_errors=True)
     final_store, final_starter = common.store_path(articles), common.starter_path(articles)
     shutil.rmtree(final_store, ignore_errors=True)
