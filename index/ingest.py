@@ -96,7 +96,7 @@ def ingest(
     max_file_bytes: int = 10_000_000,
     prune: bool = False,
     progress: bool = True,
-    batch_passages: int = 256,
+    batch_passages: int = 1024,
     on_article: Callable[[str, str], None] | None = None,
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``store``.

@@ -263,7 +263,9 @@ class Store:
             old = previous.get(record.id)
             if old is not None and old.version != record.version:
                 self._delete_version(old.id, old.version)
-        self._put_records(registry, [replace(record, status="committed", previous="") for record, _, _ in items])
+        # Committing changes only the records' metadata: no need to send their text again.
+        registry.update(ids=[record.id for record, _, _ in items],
+                        metadatas=[replace(record, status="committed", previous="")._metadata() for record, _, _ in items])
 
     def remove_article(self, article_id: str) -> None:
         """Delete an article and all its passages."""
@@ -318,6 +320,21 @@ class Store:
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
         ]
+
+    def search_exact(self, vector: Sequence[float], k: int, where: dict) -> list[Hit]:
+        """:meth:`search` by comparing ``vector`` with every passage ``where`` selects: for a
+        handful of articles this metadata lookup is much faster than a filtered nearest-neighbour
+        query over the whole collection, and exact."""
+        collection = self._collection(create=False)
+        if collection is None or k <= 0:
+            return []
+        found = collection.get(where=where, include=["documents", "metadatas", "embeddings"])
+        if not found["ids"]:
+            return []
+        scores = np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [Hit(id=found["ids"][i], text=found["documents"][i], metadata=found["metadatas"][i],
+                    score=float(scores[i])) for i in best]
 
     def hits(self, ids: Sequence[str]) -> list[Hit]:
         """These passages, in the order of ``ids`` (missing ones left out), with score 0."""

@@ -66,8 +66,29 @@ class KeywordIndex:
         return {term: int(counts[column]) for term, column in vocabulary if column < len(counts)}  # bm25s adds ""
 
     @cached_property
-    def known_sources(self) -> frozenset[str]:
-        return frozenset(self.sources.tolist())
+    def _by_source(self) -> dict[str, int]:
+        """Passages per source path."""
+        names, counts = np.unique(self.sources, return_counts=True)
+        return dict(zip(names.tolist(), counts.tolist()))
+
+    @cached_property
+    def _by_file_name(self) -> dict[str, list[str]]:
+        """Source paths by their file name (stored sources are POSIX paths)."""
+        found: dict[str, list[str]] = {}
+        for source in self._by_source:
+            found.setdefault(source.rsplit("/", 1)[-1], []).append(source)
+        return found
+
+    def resolve_sources(self, wanted: Iterable[str]) -> tuple[str, ...]:
+        """The indexed source paths that ``wanted`` names, by path or by file name."""
+        found = {w for w in wanted if w in self._by_source}
+        for name in wanted:
+            found.update(self._by_file_name.get(name, ()))
+        return tuple(sorted(found))
+
+    def passages_of(self, sources: Iterable[str]) -> int:
+        """How many indexed passages these source paths have."""
+        return sum(self._by_source.get(s, 0) for s in sources)
 
     def search(self, terms: list[str], k: int, filters: "Filters | None" = None) -> list[str]:
         """Ids of the ``k`` best passages for the stemmed ``terms`` (positive scores only),
@@ -81,10 +102,11 @@ class KeywordIndex:
             mask = self.mask(filters)
             if not mask.any():
                 return []
-        documents, scores = self.model.retrieve(  # type: ignore[attr-defined]
-            [terms], k=min(k, len(self)), show_progress=False, weight_mask=mask, n_threads=1,
-        )
-        return [str(self.ids[d]) for d, s in zip(documents[0], scores[0]) if s > 0]
+        scores = self.model.get_scores(terms, weight_mask=mask)  # type: ignore[attr-defined]
+        k = min(k, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.lexsort((best, -scores[best]))]  # by score, ties by index order
+        return [str(self.ids[d]) for d in best if scores[d] > 0]
 
     def mask(self, filters: "Filters") -> np.ndarray:
         """1.0 for the passages ``filters`` let through, else 0.0."""

@@ -27,6 +27,7 @@ from rag.keyword import KeywordIndex, index_key
 from rag.text import content_terms, fold
 
 RRF_K = 60
+EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
 Mode = Literal["hybrid", "dense", "keyword"]
 _MONTH_YEAR = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{4})\b"
@@ -66,10 +67,6 @@ class Filters:
 
     def is_empty(self) -> bool:
         return not self.sources and self.published_after is None and self.published_before is None
-
-
-def _source_matches(source: str, wanted: tuple[str, ...]) -> bool:
-    return source in wanted or source.rsplit("/", 1)[-1] in wanted  # stored sources are POSIX paths
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ class Retriever:
         rankings: list[tuple[str, list[str]]] = []
         hits: dict[str, Hit] = {}
         if mode in ("hybrid", "dense"):
-            dense = [h for h in self.store.search(vector, self.candidates, where) if self._committed(h)]
+            dense = [h for h in self._dense_search(vector, filters, where) if self._committed(h)]
             rankings.append(("dense", [h.id for h in dense]))
             hits.update((h.id, h) for h in dense)
         if mode in ("hybrid", "keyword"):
@@ -186,13 +183,20 @@ class Retriever:
         candidates = [Passage.from_hit(hits[i], fused[i], similarities[i]) for i in order]
         return [replace(p, rank=n + 1) for n, p in enumerate(self._diverse(candidates, top_k))]
 
+    def _dense_search(self, vector: np.ndarray, filters: Filters | None, where: dict | None) -> list[Hit]:
+        """Chroma's nearest neighbours; within a few articles, an exact comparison instead."""
+        index = self._keyword_index()
+        if filters is not None and filters.sources and index is not None:
+            if index.passages_of(filters.sources) <= EXACT_SEARCH_LIMIT:
+                return self.store.search_exact(vector, self.candidates, where or {})
+        return self.store.search(vector, self.candidates, where)
+
     def _resolve_sources(self, filters: Filters | None) -> Filters | None:
         """File names in ``filters.sources`` become the stored source paths they name."""
         if filters is None or not filters.sources:
             return filters
         index = self._keyword_index()
-        known = index.known_sources if index is not None else frozenset()
-        sources = tuple(sorted(s for s in known if _source_matches(s, filters.sources)))
+        sources = index.resolve_sources(filters.sources) if index is not None else ()
         return replace(filters, sources=sources or ("\0no such article",))
 
     def _diverse(self, ranked: list[Passage], top_k: int) -> list[Passage]:
