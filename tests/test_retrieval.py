@@ -88,3 +88,16 @@ def test_keyword_filters_by_article_and_date(store_copy: Path, real_embedder) ->
     assert found and {Path(p.source).name for p in found} == {"004_f737e705128ea97f.txt"}
     nothing_dated_then = Filters(published_after=date(1990, 1, 1), published_before=date(1990, 12, 31))
     assert retriever.retrieve("prisoner exchange", top_k=5, filters=nothing_dated_then, mode="keyword") == []
+
+
+def test_exact_search_within_articles_ranks_as_the_nearest_neighbour_index_does(store_copy: Path,
+                                                                                 real_embedder) -> None:
+    store = Store.open(path=store_copy)
+    vector = real_embedder.embed(["Who mediated the Geneva talks?"])[0]
+    sources = sorted({h.metadata["source"] for h in store.passages()})[:2]
+    where = {"source": {"$in": sources}}
+    exact = store.search_exact(vector, 10, where)
+    approximate = store.search(vector, 10, where)
+    assert exact and {h.metadata["source"] for h in exact} <= set(sources)
+    assert [h.id for h in exact] == [h.id for h in approximate]
+    assert [round(h.score, 4) for h in exact] == [round(h.score, 4) for h in approximate]
