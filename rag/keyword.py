@@ -79,7 +79,7 @@ class KeywordIndex:
             found.setdefault(source.rsplit("/", 1)[-1], []).append(source)
         return found
 
-    def resolve_sources(self, wanted: Iterable[str]) -> tuple[str, ...]:
+    def resolve_sources(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """The indexed source paths that ``wanted`` names, by path or by file name."""
         found = {w for w in wanted if w in self._by_source}
         for name in wanted:
