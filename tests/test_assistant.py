@@ -119,15 +119,17 @@ def test_open_reads_the_config_and_refuses_a_missing_store(tmp_path: Path, seed_
     assert opened.config.top_k == 3 and len(opened.ask("Who is Medinsky?").passages) <= 3
 
 
-def test_the_same_answers_from_a_chroma_server(chroma_server, real_embedder, seeds: Path) -> None:
+def test_the_same_answers_from_a_chroma_server(chroma_server, real_embedder, seeds: Path, tmp_path: Path) -> None:
     """Index into and answer from a real `chroma run` server on loopback (client/server mode)."""
     from rag.build import build_assistant, ingest_paths
     from rag.config import Config
 
     host, port = chroma_server
-    config = Config(chroma_host=host, chroma_port=port, collection="served", llm="extractive")
+    config = Config(chroma_host=host, chroma_port=port, collection="served", llm="extractive", cache_dir=tmp_path)
     report = ingest_paths(config, [seeds], progress=False, embedder=lambda: real_embedder)
     assert len(report.added) == 5
     answer = build_assistant(config, embedder=real_embedder).ask("How many prisoners did each side exchange in Istanbul?")
     assert "1,000" in answer.text
     assert {name(c.source) for c in answer.citations if "1,000" in c.quote} == {"004_f737e705128ea97f.txt"}
+    # The server's keyword index is saved on this machine, under cache_dir.
+    assert len(list((tmp_path / "keyword" / f"{host}_{port}_served").iterdir())) == 1
