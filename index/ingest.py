@@ -1,7 +1,9 @@
 """Ingest: files to cleaned articles to passages to vectors in the store, incrementally.
 
-An article's identity is its source path; its version is the hash of its cleaned text. An
-article whose version is already stored is skipped without loading the embedding model; a
+An article's identity is its source path; its version is the hash of its cleaned text. A file
+read exactly as when it was indexed (same text, same cleaner version) is skipped without even
+being cleaned; an article whose version is already stored is skipped without loading the
+embedding model; a
 changed one is replaced; one whose text is already stored under another source is reported as a
 duplicate; with ``prune``, stored articles whose files are gone are removed. Every problem with a
 file is reported and the rest of the ingest goes on.
@@ -19,10 +21,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from index.chunking import Passage, chunk
-from index.cleaning import clean
+from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
-from index.loading import Problem, discover, read_file, source_key
+from index.loading import Problem, RawFile, discover, read_file, source_key
 from index.store import ArticleRecord, Manifest, Store
 
 REBUILD_HINT = "rag ingest --rebuild <folders>"
@@ -81,6 +83,11 @@ class _Work:
 
 def article_id(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+def raw_version(raw: RawFile) -> str:
+    """A hash of the file as read, and of the cleaner that would clean it."""
+    return hashlib.sha256(f"{CLEANER_VERSION}\n{raw.kind}\n{raw.text}".encode("utf-8")).hexdigest()[:32]
 
 
 def content_version(text: str) -> str:
@@ -161,13 +168,17 @@ def _prepare(
     try:
         raw = read_file(path, max_file_bytes)
         source = raw.source
+        identity, raw_hash = article_id(source), raw_version(raw)
+        previous = stored.get(identity)
+        if previous is not None and previous.raw_hash == raw_hash:  # the same file: no need to clean it
+            report.record("unchanged", source)
+            return None
         cleaned = clean(raw.text, raw.kind)
     except InputError as error:
         report.record("skipped", source, str(error))
         return None
-    identity, version = article_id(source), content_version(cleaned.text)
-    previous = stored.get(identity)
-    if previous is not None and previous.version == version:
+    version = content_version(cleaned.text)
+    if previous is not None and previous.version == version:  # e.g. only furniture changed
         report.record("unchanged", source)
         return None
     original = by_version.get(version)
@@ -179,7 +190,7 @@ def _prepare(
     record = ArticleRecord(
         id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
         author=cleaned.author, published=cleaned.published.isoformat() if cleaned.published else None,
-        outlet=cleaned.outlet, text=cleaned.text,
+        outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
     )
     return _Work(record, passages, previous)
 

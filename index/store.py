@@ -80,6 +80,7 @@ class ArticleRecord:
     published: str | None = None  # ISO date, where the article states one
     outlet: str | None = None
     text: str = field(default="", repr=False)
+    raw_hash: str | None = None  # of the file as read, with the cleaner's version (see index.ingest)
     status: str = "committed"
     previous: str = field(default="", repr=False)  # JSON of the committed record a pending one replaces
 

@@ -68,6 +68,24 @@ def test_the_model_is_not_even_loaded_when_nothing_changed(store: Store, seed_co
     assert len(report.unchanged) == 5
 
 
+def test_an_unchanged_file_is_not_even_cleaned_again(store: Store, seed_copy: Path, monkeypatch) -> None:
+    import index.ingest
+
+    run([seed_copy], store, HashEmbedder())
+    target = seed_copy / "002_1ae0d73ebc0c7739.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nSign in to comment\n", encoding="utf-8")
+    cleaned: list[str] = []
+    real_clean = index.ingest.clean
+    monkeypatch.setattr(index.ingest, "clean", lambda text, kind: cleaned.append(text) or real_clean(text, kind))
+
+    report = run([seed_copy], store, HashEmbedder())
+    assert len(report.unchanged) == 5 and len(cleaned) == 1  # only the file whose bytes changed (furniture)
+    cleaned.clear()
+    monkeypatch.setattr(index.ingest, "CLEANER_VERSION", index.ingest.CLEANER_VERSION + 1)
+    report = run([seed_copy], store, HashEmbedder())  # a new cleaner: every file is cleaned again
+    assert len(report.unchanged) == 5 and len(cleaned) == 5
+
+
 def test_changed_article_is_replaced_and_removed_one_pruned(store: Store, seed_copy: Path) -> None:
     embedder = HashEmbedder()
     run([seed_copy], store, embedder)
