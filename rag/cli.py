@@ -53,13 +53,14 @@ def _config(ctx: click.Context, **overrides: Any):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
+@click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone (and finish any write a "
+              "killed ingest left, whatever files it was for; without --prune only the given files' are).")
 @click.option("--rebuild", is_flag=True, help="Delete the index first and embed everything again.")
 @click.option("--embedding-model", default=None,
               help="sentence-transformers model name or folder [RAG_EMBEDDING_MODEL; default all-MiniLM-L6-v2].")
 @click.option("--embedding-backend", type=click.Choice(["onnx", "onnx-int8", "torch"]), default=None,
               help="What runs the model [RAG_EMBEDDING_BACKEND; default onnx]. onnx-int8 is about twice as "
-              "fast with vectors within cosine 0.99; a store keeps the backend it was built with.")
+              "fast with vectors within cosine 0.99; a store built with it must be asked with it too.")
 @click.option("--chunk-sentences", type=int, default=None, help="Most sentences per passage [default 4].")
 @click.option("--chunk-overlap", type=int, default=None, help="Sentences shared by neighbouring passages [default 1].")
 @click.option("--chunk-max-chars", type=int, default=None, help="Most characters per passage [default 900].")
