@@ -115,13 +115,17 @@ def resolve_model(model: str) -> str:
     return str(path) if path.exists() else model
 
 
+def _looks_like_path(model: str) -> bool:
+    """A folder path (absolute, ``./``, ``~``) rather than a Hugging Face model name."""
+    return Path(model).expanduser().is_absolute() or model.startswith((".", "~"))
+
+
 def model_folder(model: str) -> Path:
     """The local folder of ``model``: the packaged default, a folder, or its Hugging Face cache copy."""
     location = resolve_model(model)
     if Path(location).is_dir():
         return Path(location)
-    looks_like_path = Path(model).expanduser().is_absolute() or model.startswith((".", "~"))
-    if not looks_like_path:
+    if not _looks_like_path(model):
         try:
             from huggingface_hub import snapshot_download
 
@@ -132,7 +136,7 @@ def model_folder(model: str) -> Path:
 
 
 def _not_found(model: str, location: str) -> ModelError:
-    if Path(model).expanduser().is_absolute() or model.startswith((".", "~")):
+    if _looks_like_path(model):
         return ModelError(f"embedding model folder '{model}' does not exist: check RAG_EMBEDDING_MODEL")
     return ModelError(
         f"embedding model '{model}' not found: looked for a local folder '{location}' and for "
@@ -151,8 +155,7 @@ def load_sentence_transformer(model: str):
     with _lock:
         if location in _loaded:
             return _loaded[location]
-        looks_like_path = Path(model).expanduser().is_absolute() or model.startswith((".", "~"))
-        if looks_like_path and not Path(location).exists():
+        if _looks_like_path(model) and not Path(location).exists():
             raise _not_found(model, location)
         from sentence_transformers import SentenceTransformer
 

@@ -3,10 +3,9 @@
 An article's identity is its source path; its version is the hash of its cleaned text. A file
 read exactly as when it was indexed (same text, same cleaner version) is skipped without even
 being cleaned; an article whose version is already stored is skipped without loading the
-embedding model; a
-changed one is replaced; one whose text is already stored under another source is reported as a
-duplicate; with ``prune``, stored articles whose files are gone are removed. Every problem with a
-file is reported and the rest of the ingest goes on.
+embedding model; a changed one is replaced; one whose text is already stored under another
+source is reported as a duplicate; with ``prune``, stored articles whose files are gone are
+removed. Every problem with a file is reported and the rest of the ingest goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -116,8 +116,10 @@ def ingest(
     with _writer_lock(store):
         files, problems = discover(paths)
         # Only these articles' unfinished writes (another ingest may be writing others), unless
-        # pruning, which treats ``paths`` as the whole collection.
-        report.repaired = store.repair(None if prune else {article_id(source_key(path)) for path in files})
+        # pruning, which treats ``paths`` as the whole collection. Their ids are worked out only if
+        # something is pending: resolving every path costs more than the rest of an unchanged ingest.
+        given = cache(lambda: {article_id(source_key(path)) for path in files})
+        report.repaired = store.repair(None if prune else lambda record: record.id in given())
         stored_manifest = store.manifest()
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
                           chunking.sentences, chunking.overlap, chunking.max_chars)

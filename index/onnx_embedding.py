@@ -53,7 +53,8 @@ class OnnxEmbedder(Embedder):
                 "need: use RAG_EMBEDDING_BACKEND=torch (or --embedding-backend torch)"
             )
         self._pooling = _pooling(folder)
-        self._normalize = (folder / "modules.json").exists() and "Normalize" in (folder / "modules.json").read_text()
+        modules = folder / "modules.json"
+        self._normalize = modules.exists() and "Normalize" in modules.read_text()
         self._session, self._tokenizer = _load_onnx(folder, quantized, cache)
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self._session.get_inputs()}

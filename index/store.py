@@ -33,7 +33,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -273,15 +273,15 @@ class Store:
         self._collection(create=True).delete(where={"article_id": article_id})
         self._registry_collection().delete(ids=[article_id])
 
-    def repair(self, article_ids: set[str] | None = None) -> list[str]:
-        """Finish or undo writes a killed process left pending (only those of ``article_ids`` when
-        given, so that ingests of disjoint shards never undo each other's writes in progress);
+    def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[str]:
+        """Finish or undo writes a killed process left pending (only the records ``only`` accepts,
+        when given, so that ingests of disjoint shards never undo each other's writes in progress);
         returns the sources it touched."""
         if not self.exists():
             return []
         repaired = []
         for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
-            if article_ids is not None and record.id not in article_ids:
+            if only is not None and not only(record):
                 continue
             found = self._collection(create=True).get(
                 where={"$and": [{"article_id": record.id}, {"version": record.version}]}, include=[]

@@ -27,9 +27,13 @@ def open_store(config: Config) -> Store:
 
 def embedder_factory(config: Config) -> Callable[[], Embedder]:
     """A callable that loads the configured embedding model (once per process)."""
-    cache = config.cache_dir / "onnx" if config.cache_dir else None
     return lambda: load_embedder(config.embedding_model, config.embedding_backend,
-                                 batch_size=config.embedding_batch_size, cache=cache)
+                                 batch_size=config.embedding_batch_size, cache=cache_dir(config) / "onnx")
+
+
+def cache_dir(config: Config) -> Path:
+    """The configured ``cache_dir``, else ``~/.cache/rag`` (``$XDG_CACHE_HOME/rag``)."""
+    return Path(config.cache_dir or default_cache_dir()).expanduser()
 
 
 def keyword_folder(config: Config) -> Path:
@@ -37,8 +41,7 @@ def keyword_folder(config: Config) -> Path:
     else under ``cache_dir`` for the server's collection."""
     if config.chroma_host is None:
         return config.store_path / "keyword"
-    cache = Path(config.cache_dir or default_cache_dir()).expanduser()
-    return cache / "keyword" / f"{config.chroma_host}_{config.chroma_port}_{config.collection}"
+    return cache_dir(config) / "keyword" / f"{config.chroma_host}_{config.chroma_port}_{config.collection}"
 
 
 def embedding_name(config: Config) -> str:
