@@ -76,9 +76,18 @@ class Report:
         return " | ".join([self.name] + [cell(n) for n in HEADLINE])
 
 
-def load_questions(path: str | Path = QUESTIONS) -> list[dict[str, Any]]:
+#: The halves of the gold set: tune on ``dev`` only; ``test`` was frozen before any tuning.
+SPLITS = ("dev", "test", "all")
+
+
+def load_questions(path: str | Path = QUESTIONS, split: str = "all") -> list[dict[str, Any]]:
+    """The gold questions of ``split`` (``dev``, ``test`` or ``all``); a file without a ``split``
+    field counts as all ``test``."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        questions = [json.loads(line) for line in handle if line.strip()]
+    return [q for q in questions if split == "all" or q.get("split", "test") == split]
 
 
 def run(assistant: Any, questions: Sequence[dict[str, Any]] | None = None, *, name: str | None = None,

@@ -22,13 +22,14 @@ def default_articles() -> Path:
 
 def run_suite(config: Any, *, answerers: list[str], questions: Path = QUESTIONS, articles: Path | None = None,
               out: Path | None = None, baseline: bool = True, progress: bool = True,
-              command: str = "") -> list[Report]:
-    """Score each answerer in ``answerers`` (and the starter baseline with the first one)."""
+              command: str = "", split: str = "all") -> list[Report]:
+    """Score each answerer in ``answerers`` (and the starter baseline with the first one) on the
+    gold questions of ``split``."""
     from index.embedding import resolve_model
     from rag.build import build_assistant, embedder_factory, ingest_paths
 
     articles = articles or default_articles()
-    gold = load_questions(questions)
+    gold = load_questions(questions, split)
     reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as folder:
         local = config.replace(store_path=Path(folder) / "store")

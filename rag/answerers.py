@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from index.chunking import units
+from index.errors import ModelError
 from rag.retrieval import Passage
 from rag.text import (
     QUESTION_FILLER, content_terms, looks_like_instruction, months, names, number_values, numbers, stem_in,
@@ -240,9 +241,16 @@ class LLMAnswerer(Answerer):
                 ChatMessage(role=MessageRole.USER, content=user)]
 
     def _stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
-        for chunk in self.llm.stream_chat(self.messages(question, passages)):
-            if chunk.delta:
-                yield chunk.delta
+        """The model's text as it streams; any failure of the model or its server is a :class:`ModelError`."""
+        try:
+            for chunk in self.llm.stream_chat(self.messages(question, passages)):
+                if chunk.delta:
+                    yield chunk.delta
+        except ModelError:
+            raise
+        except Exception as error:  # noqa: BLE001 - clients raise many types; the cause is the model's side
+            raise ModelError(f"the {self.name} model failed while answering ({type(error).__name__}: {error}); "
+                             "check that its server is running (llm_url), or use --llm extractive") from error
 
 
 def _shorten(passage: Passage, limit: int) -> Passage:

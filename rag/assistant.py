@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
-from index.errors import InputError
+from index.errors import InputError, ModelError
 from rag.answer import Answer, Citation, StreamEvent
 from rag.answerers import Answerer, Candidate, ExtractiveAnswerer, answer_entities, answer_type
 from rag.config import Config, load_config
@@ -152,20 +152,30 @@ class Assistant:
                 total += 1
                 checked = self.verifier.check_claim(Claim(candidate.text, (candidate.passage + 1,)), plan.passages)
                 if checked:
+                    self._first_sentence(plan, started)
                     yield StreamEvent("sentence", text=composer.add(checked))
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
-            for checked, seen in self._checked_sentences(self.answerer, plan):
-                total = seen
-                if checked is not None:
-                    yield StreamEvent("sentence", text=composer.add(checked))
+            failure = None
+            try:
+                for checked, seen in self._checked_sentences(self.answerer, plan):
+                    total = seen
+                    if checked is not None:
+                        self._first_sentence(plan, started)
+                        yield StreamEvent("sentence", text=composer.add(checked))
+            except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
+                failure = str(error)
+            if failure and composer.sentences:
+                plan.notes.append(f"the answer was cut short: {failure}")
             if not composer.sentences:  # nothing the answerer wrote survived: the extractive answer
                 if self.answerer is not self.extractive:
-                    plan.notes.append(f"no sentence of the {self.answerer.name} answer was supported by the "
+                    plan.notes.append(f"{failure}; showing the extractive answer" if failure else
+                                      f"no sentence of the {self.answerer.name} answer was supported by the "
                                       "passages; showing the extractive answer")
                     answerer_name = f"{self.answerer.name}->extractive"
                 for checked, _ in self._checked_sentences(self.extractive, plan):
                     if checked is not None:
+                        self._first_sentence(plan, started)
                         yield StreamEvent("sentence", text=composer.add(checked))
         plan.timings["answer_ms"] = (time.perf_counter() - generated) * 1000
         if not composer.sentences:
@@ -189,6 +199,11 @@ class Assistant:
         self.retriever.refresh()
 
     # ---- steps ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _first_sentence(plan: _Plan, started: float) -> None:
+        """Record when the first checked sentence was ready (what a user waits for)."""
+        plan.timings.setdefault("first_sentence_ms", (time.perf_counter() - started) * 1000)
 
     def _plan(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
         notes: list[str] = []

@@ -81,7 +81,7 @@ def build_answerer(config: Config) -> Answerer:
         return ExtractiveAnswerer()
     settings = LLMSettings(kind=config.llm, model=config.llm_model, url=config.llm_url, api_key=config.llm_api_key,
                            max_tokens=config.llm_max_tokens, temperature=config.llm_temperature,
-                           threads=config.llm_threads)
+                           threads=config.llm_threads, timeout=config.llm_timeout)
     return LLMAnswerer(build_llm(settings), name=config.llm)
 
 

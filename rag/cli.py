@@ -138,9 +138,11 @@ def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ..
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-results"),
               show_default=True, help="Folder for results.json, report.md and report.html.")
 @click.option("--no-baseline", is_flag=True, help="Skip the llama-index starter baseline.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True,
+              help="Which half of the gold questions: tune on dev only; test is frozen.")
 @click.pass_context
 def eval_command(ctx: click.Context, compare: tuple[str, ...], questions: Path | None, articles: Path | None,
-                 out: Path, no_baseline: bool, **settings: Any) -> None:
+                 out: Path, no_baseline: bool, split: str, **settings: Any) -> None:
     """Score answers and citations against the gold questions, offline, with no LLM judge.
 
     The articles are indexed into a temporary store (your index is not touched). The llama-index
@@ -157,7 +159,7 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], questions: Path |
     answerers = list(dict.fromkeys([config.llm, *compare]))
     command = "rag eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "rag eval"
     reports = run_suite(config, answerers=answerers, questions=questions or QUESTIONS, articles=articles, out=out,
-                        baseline=not no_baseline, command=command)
+                        baseline=not no_baseline, command=command, split=split)
     click.echo(metrics_table(reports))
     click.echo(f"\nWrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
 

@@ -104,6 +104,11 @@ class Config(BaseModel):
     llm_max_tokens: int = Field(200, ge=16, le=4096, description="Most tokens the LLM may write.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
     llm_threads: int = Field(2, ge=1, le=256, description="CPU threads for the local LLM.")
+    llm_timeout: float = Field(
+        120.0, gt=0, le=3600,
+        description="Seconds to wait for the LLM's next words; a local model that stays silent longer is "
+        "stopped, and the answer falls back to the extractive one.",
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Config":

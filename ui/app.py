@@ -30,6 +30,7 @@ from index.store import Store
 from rag.assistant import Assistant
 from rag.build import build_assistant, embedder_factory, ingest_paths, open_store
 from rag.config import Config
+from rag.llm_server import probe
 from rag.llms import default_gguf
 from rag.retrieval import Filters
 from ui import render
@@ -50,19 +51,26 @@ EXAMPLES = [
 AssistantFactory = Callable[[Config], Assistant]
 
 
-def available_answerers(config: Config) -> list[str]:
-    """The answerers this machine can use: extractive always; local when its GGUF file exists;
-    the configured server answerer (ollama, openai) when a URL is set."""
-    names = ["extractive"]
+def answerer_problems(config: Config) -> dict[str, str | None]:
+    """Each answerer the page could offer, with why it can't be used here (None: it works).
+    extractive always works; local when its GGUF loads and writes a token in a child process
+    (:func:`rag.llm_server.probe`, once per process: a llama.cpp that crashes on this CPU is never
+    offered); the configured server answerer (ollama, openai) when a URL is set."""
+    problems: dict[str, str | None] = {"extractive": None}
     try:
         gguf = Path(config.llm_model).expanduser() if config.llm == "local" and config.llm_model else default_gguf()
-        if gguf.is_file():
-            names.append("local")
-    except ModelError:
-        pass
-    if config.llm in ("ollama", "openai") and config.llm_url:
-        names.append(config.llm)
-    return names
+        result = probe(gguf, threads=config.llm_threads)
+        problems["local"] = None if result.ok else result.reason
+    except ModelError as error:
+        problems["local"] = str(error)
+    if config.llm in ("ollama", "openai"):
+        problems[config.llm] = None if config.llm_url else f"the {config.llm} answerer needs llm_url (RAG_LLM_URL)"
+    return problems
+
+
+def available_answerers(config: Config) -> list[str]:
+    """The answerers this machine can use (see :func:`answerer_problems`)."""
+    return [name for name, problem in answerer_problems(config).items() if problem is None]
 
 
 def answerer_config(config: Config, llm: str) -> Config:
@@ -106,7 +114,11 @@ class Backend:
     def __init__(self, config: Config, assistant_factory: AssistantFactory | None = None, *,
                  embedder: Embedder | None = None, uploads_dir: Path | None = None):
         self.config = config
-        self.answerers = available_answerers(config)
+        problems = answerer_problems(config)
+        self.answerers = [name for name, problem in problems.items() if problem is None]
+        #: Why the configured answerer is not offered (shown on the page), else "".
+        self.unavailable = "" if config.llm in self.answerers else (
+            f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         self.uploads = Uploads(uploads_dir or Path(config.store_path) / "uploads", config.max_file_mb)
         self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
         self._embedder = embedder
@@ -240,6 +252,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             return problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status
         choices = render.article_choices(rows)
         notice = "" if rows else render.notice_html(render.EMPTY_INDEX)
+        if backend.unavailable:
+            notice = render.error_html(backend.unavailable) + notice
         return (render.articles_html(rows), gr.Dropdown(choices=choices, value=[]),
                 gr.Dropdown(choices=choices, value=None), notice, status)
 
