@@ -29,7 +29,7 @@ from index.errors import InputError
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
-CLEANER_VERSION = 1
+CLEANER_VERSION = 2
 
 # Lines from which the rest of the page is furniture.
 _END_MARKERS = re.compile(
@@ -216,9 +216,15 @@ def _drop_repeated_labels(lines: list[str]) -> list[str]:
     return [line for line in lines if is_sentence_line(line) or counts[line] < 2]
 
 
+#: A list item ("- ...", "* ...", "• ...", "1. ..."): article structure, whatever its words.
+_LIST_ITEM = re.compile(r"^(?:[-*+•‣◦]|\d{1,3}[.)])\s+\S")
+
+
 def _drop_trailing_tags(lines: list[str]) -> list[str]:
-    # A run of lower-case words with no punctuation at the very end is a tag list.
-    while lines and not is_sentence_line(lines[-1]) and lines[-1] == lines[-1].lower():
+    # A run of lower-case words with no punctuation at the very end is a tag list; a list item
+    # is not (an article may well end on a bulleted list).
+    while lines and not is_sentence_line(lines[-1]) and lines[-1] == lines[-1].lower() \
+            and not _LIST_ITEM.match(lines[-1]):
         lines = lines[:-1]
     return lines
 

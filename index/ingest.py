@@ -101,19 +101,25 @@ def ingest(
     embedding_model: str,
     chunking: ChunkSettings = ChunkSettings(),
     max_file_bytes: int = 10_000_000,
-    prune: bool = False,
+    prune: bool | int = False,
     progress: bool = True,
     batch_passages: int = 1024,
     on_article: Callable[[str, str], None] | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``store``.
 
     ``embedder`` is called at most once, and only when something needs embedding, so an ingest of
     unchanged articles never loads the model. ``embedding_model`` is the name the manifest records.
     ``on_article(action, source)`` is told of each article as soon as it is committed or skipped.
+    ``rebuild`` empties the store first, once this process holds the writer's lock (never while
+    another ingest writes). ``prune`` removes articles whose files are gone; a prune that would
+    remove every indexed article is refused unless ``prune`` is 2 or more (asked twice).
     """
     report = IngestReport(on_article=on_article)
     with _writer_lock(store):
+        if rebuild:
+            store.reset()
         files, problems = discover(paths)
         # Only these articles' unfinished writes (another ingest may be writing others), unless
         # pruning, which treats ``paths`` as the whole collection. Their ids are worked out only if
@@ -154,10 +160,15 @@ def ingest(
         _flush(buffer, store, get_embedder, report)
 
         if prune:
-            for record in stored.values():
-                if not Path(record.source).exists():
-                    store.remove_article(record.id)
-                    report.record("removed", record.source)
+            gone = [record for record in stored.values() if not record.location().exists()]
+            if gone and len(gone) == len(stored) and prune < 2:
+                raise StoreError(
+                    f"--prune would remove all {len(gone)} indexed articles: none of their files is found (e.g. "
+                    f"{gone[0].location()}). Nothing was removed. If the files moved, ingest them from their new "
+                    "place; to really empty the index, give --prune twice")
+            for record in gone:
+                store.remove_article(record.id)
+                report.record("removed", record.source)
     return report
 
 
@@ -193,6 +204,7 @@ def _prepare(
         id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
         author=cleaned.author, published=cleaned.published.isoformat() if cleaned.published else None,
         outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
+        root=None if Path(source).is_absolute() else Path.cwd().resolve().as_posix(),
     )
     return _Work(record, passages, previous)
 

@@ -83,6 +83,13 @@ class ArticleRecord:
     raw_hash: str | None = None  # of the file as read, with the cleaner's version (see index.ingest)
     status: str = "committed"
     previous: str = field(default="", repr=False)  # JSON of the committed record a pending one replaces
+    root: str | None = None  # the working directory a relative ``source`` was named from
+
+    def location(self) -> Path:
+        """Where the article's file is: ``source`` resolved against the folder it was ingested from
+        (records from before ``root`` was kept: against the working directory)."""
+        source = Path(self.source)
+        return source if source.is_absolute() or not self.root else Path(self.root) / source
 
     @property
     def published_date(self) -> date | None:

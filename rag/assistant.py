@@ -137,6 +137,8 @@ class Assistant:
                top_k: int | None = None) -> Iterator[StreamEvent]:
         """Like :meth:`ask`, yielding each sentence as soon as it has been checked, then the answer."""
         started = time.perf_counter()
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50):
+            raise InputError(f"top_k must be a whole number from 1 to 50 (got {top_k!r})")
         plan = self._plan(question, history, Filters.coerce(filters), top_k or self.config.top_k)
         if plan.abstain:
             yield StreamEvent("answer", answer=self._abstention(plan, started))

@@ -60,18 +60,17 @@ def expected_manifest(config: Config, dimension: int) -> Manifest:
 
 
 def ingest_paths(
-    config: Config, paths: list[Path], *, prune: bool = False, rebuild: bool = False, progress: bool = True,
+    config: Config, paths: list[Path], *, prune: bool | int = False, rebuild: bool = False, progress: bool = True,
     store: Store | None = None, embedder: Callable[[], Embedder] | None = None,
     on_article: Callable[[str, str], None] | None = None,
 ) -> IngestReport:
-    """Index ``paths`` into the configured store (``rebuild`` first deletes what it holds)."""
+    """Index ``paths`` into the configured store (``rebuild`` first deletes what it holds, under
+    the writer's lock)."""
     store = store or open_store(config)
-    if rebuild:
-        store.reset()
     return ingest(
         paths, store, embedder or embedder_factory(config), embedding_name(config),
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
-        prune=prune, progress=progress, on_article=on_article,
+        prune=prune, progress=progress, on_article=on_article, rebuild=rebuild,
     )
 
 

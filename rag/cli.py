@@ -53,8 +53,9 @@ def _config(ctx: click.Context, **overrides: Any):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone (and finish any write a "
-              "killed ingest left, whatever files it was for; without --prune only the given files' are).")
+@click.option("--prune", count=True, help="Remove indexed articles whose files are gone (and finish any write a "
+              "killed ingest left, whatever files it was for; without --prune only the given files' are). "
+              "A prune that would remove every article is refused: give --prune twice to mean it.")
 @click.option("--rebuild", is_flag=True, help="Delete the index first and embed everything again.")
 @click.option("--embedding-model", default=None,
               help="sentence-transformers model name or folder [RAG_EMBEDDING_MODEL; default all-MiniLM-L6-v2].")
@@ -67,7 +68,7 @@ def _config(ctx: click.Context, **overrides: Any):
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each article as it is committed or skipped.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bool, no_progress: bool,
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: bool, no_progress: bool,
            verbose: bool, **settings: Any) -> None:
     """Index article files (.txt, .md, .html) and folders of them, recursively.
 
@@ -84,6 +85,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, rebuild: bo
                           on_article=tell if verbose else None)
     click.echo(f"Indexed into {config.describe_store()}:")
     click.echo(report.summary())
+    if report.skipped and not (report.added or report.updated or report.unchanged or report.removed):
+        raise click.ClickException("no article was indexed: every file was skipped (the reasons are above)")
 
 
 def _answer_options(function):

@@ -133,3 +133,9 @@ def test_the_same_answers_from_a_chroma_server(chroma_server, real_embedder, see
     assert {name(c.source) for c in answer.citations if "1,000" in c.quote} == {"004_f737e705128ea97f.txt"}
     # The server's keyword index is saved on this machine, under cache_dir.
     assert len(list((tmp_path / "keyword" / f"{host}_{port}_served").iterdir())) == 1
+
+
+@pytest.mark.parametrize("top_k", [-3, 0, 10**9, 2.5, True])
+def test_a_top_k_out_of_range_is_refused(assistant, top_k) -> None:
+    with pytest.raises(InputError, match="top_k must be a whole number from 1 to 50"):
+        assistant.ask("Who mediated the Geneva talks?", top_k=top_k)

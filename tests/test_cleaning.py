@@ -136,6 +136,19 @@ def test_markdown_loses_its_markup() -> None:
     assert "The sides agreed to a 1,000-for-1,000 swap in Istanbul." in cleaned.text
 
 
+def test_an_article_may_end_on_a_bulleted_list() -> None:
+    """Lower-case lines at the end are dropped as tags, but never list items: text is not dropped
+    for its shape alone (issue 12: "450 observers" was lost)."""
+    page = ("Observers to watch the line\n\nThe two sides agreed on a monitoring mission on Friday.\n\n"
+            "The mission will include:\n\n- 450 observers\n- drones over the contact line\n"
+            "- a hotline between commanders\n")
+    for kind in ("markdown", "text"):
+        text = clean(page, kind).text
+        assert text.endswith("- 450 observers\n\n- drones over the contact line\n\n- a hotline between commanders")
+    assert not clean("A real article\n\nThe talks ended on Friday in Geneva.\n\nrussia\nukraine talks\n").text \
+        .endswith("talks")  # a tag list is still dropped
+
+
 def test_page_of_only_furniture_is_refused() -> None:
     with pytest.raises(InputError, match="no article text"):
         clean("Sign in to comment\n\n© 2026 Example Inc. All Rights Reserved.\nFind us on social media\n")

@@ -31,8 +31,9 @@ def test_ingest_twice_with_the_real_model(seeds: Path, env: dict[str, str]) -> N
 def test_problems_are_listed_and_errors_are_one_line(tmp_path: Path, env: dict[str, str]) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["ingest", str(tmp_path / "nowhere")], env=env)
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # nothing was indexed: a script must not take that for success
     assert "nowhere: does not exist: check the path" in result.output
+    assert "Error: no article was indexed: every file was skipped" in result.output
     result = runner.invoke(main, ["ingest", "--chunk-overlap", "9", str(tmp_path)], env=env)
     assert result.exit_code == 1
     assert result.output.startswith("Error: invalid configuration") and result.output.count("\n") == 1

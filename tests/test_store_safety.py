@@ -1,0 +1,91 @@
+"""Rebuild and prune cannot destroy the store by accident (issue 12): a ``--rebuild`` racing a
+running ``rag ingest`` changes nothing, and ``--prune`` from another working directory, or with
+every file out of sight, removes nothing unless asked twice.
+
+The race runs two real ``rag ingest`` processes with the real model on real Chroma; the prune
+tests are bookkeeping, so the hash embedder stands in for the model (tests/fakes.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import write_corpus
+from index.errors import StoreError
+from index.ingest import ingest
+from index.store import Store
+from tests.conftest import ROOT, SEEDS, VENV_BIN
+from tests.fakes import HashEmbedder
+from tests.test_ingest import assert_consistent
+
+
+def run(paths, store: Store, embedder: HashEmbedder, **options):
+    return ingest(paths, store, lambda: embedder, embedder.name, progress=False, **options)
+
+
+@pytest.mark.slow
+def test_a_rebuild_racing_an_ingest_is_refused_and_deletes_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    files = write_corpus(corpus, 120, SEEDS)
+    store_path = tmp_path / "store"
+    rag = [str(VENV_BIN / "rag"), "--store", str(store_path), "ingest", "--no-progress"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    first = subprocess.Popen([*rag, "--verbose", str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, cwd=ROOT, env=env)
+    for line in first.stdout:  # the first ingest is writing: it holds the lock
+        if line.startswith("added"):
+            break
+    rebuild = subprocess.run([*rag, "--rebuild", str(SEEDS)], capture_output=True, text=True, cwd=ROOT, env=env,
+                             timeout=300)
+    rest = first.stdout.read()
+    assert first.wait(timeout=600) == 0, rest
+    assert rebuild.returncode == 1 and "another `rag ingest` is writing" in rebuild.stderr, rebuild.stderr
+    store = Store.open(path=store_path)
+    assert len(store.articles()) == len(files)  # the rebuild deleted nothing
+    assert_consistent(store)
+
+
+@pytest.fixture()
+def ingested_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Store]:
+    """The seeds indexed from the folder that holds them, by relative path ("seeds/..."), as
+    ``cd project && rag ingest seeds/`` does."""
+    project = tmp_path / "project"
+    shutil.copytree(SEEDS, project / "seeds")
+    store = Store.open(path=tmp_path / "store")
+    monkeypatch.chdir(project)
+    report = run([Path("seeds")], store, HashEmbedder())
+    assert len(report.added) == 5 and all(not source.startswith("/") for source in report.added)
+    return project, store
+
+
+def test_prune_from_another_directory_removes_nothing(ingested_from, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, store = ingested_from
+    monkeypatch.chdir("/")
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert report.removed == [] and len(store.articles()) == 5
+    assert all(r.location() == project / r.source for r in store.articles().values())
+
+
+def test_a_prune_of_every_article_must_be_asked_twice(ingested_from) -> None:
+    project, store = ingested_from
+    gone = project / "gone"
+    (project / "seeds").rename(gone)
+    gone.mkdir(exist_ok=True)
+    with pytest.raises(StoreError, match="would remove all 5 indexed articles.*Nothing was removed.*--prune twice"):
+        run([gone], store, HashEmbedder(), prune=True)
+    assert len(store.articles()) == 5
+    report = run([gone], store, HashEmbedder(), prune=2)
+    assert len(report.removed) == 5 and store.articles() == {}
+
+
+def test_prune_still_removes_what_is_really_gone(ingested_from) -> None:
+    project, store = ingested_from
+    victim = sorted((project / "seeds").iterdir())[0]
+    victim.unlink()
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert report.removed == [f"seeds/{victim.name}"] and len(store.articles()) == 4
+    assert_consistent(store)
