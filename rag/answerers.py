@@ -10,6 +10,7 @@ Every draft, whoever wrote it, goes through :class:`rag.verify.Verifier` before 
 
 from __future__ import annotations
 
+import gc
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -242,15 +243,33 @@ class LLMAnswerer(Answerer):
 
     def _stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
         """The model's text as it streams; any failure of the model or its server is a :class:`ModelError`."""
+        stream = self.llm.stream_chat(self.messages(question, passages))
+        finished = False
         try:
-            for chunk in self.llm.stream_chat(self.messages(question, passages)):
+            for chunk in stream:
                 if chunk.delta:
                     yield chunk.delta
+            finished = True
         except ModelError:
             raise
         except Exception as error:  # noqa: BLE001 - clients raise many types; the cause is the model's side
             raise ModelError(f"the {self.name} model failed while answering ({type(error).__name__}: {error}); "
                              "check that its server is running (llm_url), or use --llm extractive") from error
+        finally:
+            if not finished:
+                _abandon(stream)
+
+
+def _abandon(stream) -> None:
+    """Close a model's stream that was not read to its end (the answer was long enough, or it
+    failed), now rather than whenever the garbage collector gets to it: httpx deadlocks when the
+    collector finalizes an abandoned streaming response while the same thread holds its connection
+    pool's lock for the next request (seen with the OpenAI client under llama-index's wrappers,
+    which do not close the streams they wrap)."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+    gc.collect()
 
 
 def _shorten(passage: Passage, limit: int) -> Passage:
