@@ -42,7 +42,7 @@ llama_cmake="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML
 [[ $(uname -m) != x86_64 ]] && llama_cmake="-DGGML_NATIVE=OFF"
 llama_stamp=".venv/.llama-cpp-$(echo "$llama_version $llama_cmake" | sha1sum | cut -c1-12)"
 if [[ ! -f $llama_stamp ]]; then
-    echo "== building llama-cpp-python $llama_version for a portable CPU baseline (~10 min on 2 cores)"
+    echo "== building llama-cpp-python $llama_version for a portable CPU baseline (~5 min on 2 cores)"
     CMAKE_ARGS="$llama_cmake" $py -m pip install -q --no-cache-dir --force-reinstall \
         --no-binary llama-cpp-python "llama-cpp-python[server]==$llama_version"
     rm -f .venv/.llama-cpp-*
@@ -53,7 +53,7 @@ extras=""
 [[ $want_test == 1 ]] && extras="[test]"
 stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)${extras:+-test}"
 if [[ ! -f $stamp ]]; then
-    echo "== installing the project${extras} (llama-cpp-python builds from source the first time: ~11 min)"
+    echo "== installing the project${extras}"
     $py -m pip install -q -e ".${extras}"
     touch "$stamp"
 fi

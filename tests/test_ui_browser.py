@@ -295,3 +295,50 @@ def test_problems_are_explained_in_the_page(browser, tmp_path: Path, real_embedd
             page.screenshot(path=str(ARTIFACTS / f"problem-{setting.replace(' ', '-').lower()}.png"))
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize("failure", ["not a model", "killed mid-answer"])
+def test_a_local_model_that_fails_is_one_message_and_the_page_answers(browser, tmp_path: Path, seed_store: Path,
+                                                                     real_embedder, failure: str) -> None:
+    """The local model's process really fails (a file that is no model; SIGKILL once its first
+    words have arrived): the page says so in one message and answers with extractive."""
+    from tests.test_llm_isolation import KillAfterFirstWords
+
+    store = tmp_path / "store"
+    shutil.copytree(seed_store, store)
+    notes = tmp_path / "notes.gguf"
+    notes.write_bytes(b"these are meeting notes, not a GGUF model\n" * 200)
+    config = Config(store_path=store, llm="local", llm_model=str(notes) if failure == "not a model" else None)
+
+    def factory(settings: Config):
+        assistant = build_assistant(settings, embedder=real_embedder)
+        if settings.llm == "local":
+            KillAfterFirstWords(assistant)
+        return assistant
+
+    port = free_port()
+    demo = launch(config, "127.0.0.1", port, block=False, assistant_factory=factory, uploads_dir=tmp_path / "up")
+    try:
+        with open_page(browser, f"http://127.0.0.1:{port}/") as page:
+            page.get_by_text("Answer settings").click()
+            page.locator("#answerer").get_by_text("extractive", exact=True).wait_for()
+            offered = page.locator("#answerer").get_by_text("local", exact=True).count()
+            if failure == "not a model":
+                page.wait_for_function("t => document.body.innerText.includes(t)",
+                                       arg="The local answerer is not available")
+                assert "notes.gguf" in page.locator(".error").first.inner_text() and offered == 0
+            else:
+                assert offered == 1  # SmolLM2 passed the probe
+                page.locator("#answerer").get_by_text("local", exact=True).click()
+            answers = []
+            for _ in range(2):  # one clear message, a real answer, and the page keeps answering
+                ask(page, ISTANBUL, timeout=120_000)
+                answers.append(last_answer(page))
+                assert "1,000" in answers[-1] and "checked against their sources" in answers[-1]
+                assert "Something went wrong" not in answers[-1]
+            if failure == "killed mid-answer":  # the first answer's model was killed; the second had a new one
+                assert "stopped while answering (killed by SIGKILL" in answers[0] and "extractive answer" in answers[0]
+                assert "stopped while answering" not in answers[1]
+            page.screenshot(path=str(ARTIFACTS / f"local-model-{failure.replace(' ', '-')}.png"))
+    finally:
+        demo.close()
