@@ -226,17 +226,18 @@ class Store:
     # ---- articles ----------------------------------------------------------------------------
 
     def articles(self, *, with_text: bool = False) -> dict[str, ArticleRecord]:
-        """Committed articles by id."""
+        """The readable articles by id: committed ones, and for an update still pending (in
+        progress, or left by a killed process), the committed version it replaces."""
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        return {
-            record.id: record for record in self._records(include=include) if record.status == "committed"
-        }
+        readable = (_readable(record) for record in self._records(include=include))
+        return {record.id: record for record in readable if record is not None}
 
     def article(self, article_id: str) -> ArticleRecord | None:
+        """One readable article (see :meth:`articles`), with its text; None if there is none."""
         found = self._registry_collection().get(ids=[article_id], include=["metadatas", "documents"])
         if not found["ids"]:
             return None
-        return ArticleRecord._from(found["ids"][0], found["metadatas"][0], found["documents"][0])
+        return _readable(ArticleRecord._from(found["ids"][0], found["metadatas"][0], found["documents"][0]))
 
     def find_version(self, version: str) -> ArticleRecord | None:
         """A committed article with this content hash, if any (to report duplicates)."""
@@ -421,6 +422,17 @@ class Store:
 
     def _delete_version(self, article_id: str, version: str) -> None:
         self._collection(create=True).delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+
+
+def _readable(record: ArticleRecord) -> ArticleRecord | None:
+    """What readers see of a registry record: a committed one as it is; a pending update as the
+    committed version it replaces (whose passages stay until the update commits); a pending new
+    article not at all."""
+    if record.status == "committed":
+        return record
+    if record.previous:
+        return ArticleRecord(**json.loads(record.previous))
+    return None
 
 
 def _record_dict(record: ArticleRecord) -> dict[str, Any]:

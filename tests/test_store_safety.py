@@ -89,3 +89,41 @@ def test_prune_still_removes_what_is_really_gone(ingested_from) -> None:
     report = run([project / "seeds"], store, HashEmbedder(), prune=True)
     assert report.removed == [f"seeds/{victim.name}"] and len(store.articles()) == 4
     assert_consistent(store)
+
+
+def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process dies after writing an article's new passages, before committing them (issue 12:
+    articles answered nothing until the next ingest). Readers keep the old version; the next
+    ingest rolls the update forward."""
+    from rag.retrieval import Filters, Retriever
+
+    embedder = HashEmbedder()
+    store = Store.open(path=tmp_path / "store")
+    run([seed_copy], store, embedder)
+    target = sorted(seed_copy.iterdir())[0]
+    (record,) = [r for r in store.articles(with_text=True).values() if r.source.endswith(target.name)]
+    paragraph = max(record.text.split("\n\n"), key=len)  # an article paragraph, found as is in the file
+    raw = target.read_text(encoding="utf-8")
+    assert paragraph in raw
+    target.write_text(raw.replace(paragraph, paragraph + " A late sentence about the harbour of Arden.", 1),
+                      encoding="utf-8")
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt("killed between writing the new passages and committing them")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_delete_version", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run([seed_copy], store, embedder)
+    reader = Store.open(path=tmp_path / "store")
+    assert reader.articles()[record.id].version == record.version  # the old version, not nothing
+    assert reader.article(record.id).text == record.text
+    hits = Retriever(reader, embedder, keyword_folder=tmp_path / "keyword").retrieve(
+        paragraph[:200], top_k=5, filters=Filters(sources=(record.source,)))
+    assert hits and all(h.article_id == record.id and h.text in record.text for h in hits)
+
+    report = run([seed_copy], store, embedder)  # the next ingest finishes the update
+    assert report.repaired == [record.source]
+    assert store.articles()[record.id].version != record.version and "harbour of Arden" in store.article(record.id).text
+    assert_consistent(store)
