@@ -218,7 +218,10 @@ class Assistant:
         if not passages:
             plan.abstain = True
             if filters is not None and not filters.is_empty():
-                notes.append("no indexed passage matches the filters")
+                dated = " (articles that state no publication date are left out by a date)" \
+                    if filters.published_after or filters.published_before else ""
+                notes.append(f"no indexed passage matches the filters ({filters.describe()}){dated}: check the "
+                             "article names (file name or path, as listed by the page's Articles tab) and dates")
             return plan
         plan.candidates = self.extractive.candidates(query, passages, asked=question)
         plan.abstain = self._should_abstain(question, plan.candidates, passages)

@@ -68,6 +68,17 @@ class Filters:
     def is_empty(self) -> bool:
         return not self.sources and self.published_after is None and self.published_before is None
 
+    def describe(self) -> str:
+        """The filters in words, for messages: "source 'a.txt' or 'b.txt'; published on or after 2025-06-01"."""
+        parts = []
+        if self.sources:
+            parts.append("source " + " or ".join(f"'{s}'" for s in self.sources))
+        if self.published_after:
+            parts.append(f"published on or after {self.published_after.isoformat()}")
+        if self.published_before:
+            parts.append(f"published on or before {self.published_before.isoformat()}")
+        return "; ".join(parts)
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -84,7 +84,11 @@ def test_filters_by_article_and_by_date(assistant: Assistant) -> None:
     assert dated.citations and {name(c.source) for c in dated.citations} == {"002_1ae0d73ebc0c7739.txt"}
     assert "was published June 12, 2025" in dated.text
     none = assistant.ask("Why are peace talks failing?", filters={"published_before": "2001-01-01"})
-    assert none.abstained and "no indexed passage matches the filters" in none.notes
+    assert none.abstained
+    assert none.notes[0].startswith("no indexed passage matches the filters (published on or before 2001-01-01) "
+                                    "(articles that state no publication date are left out by a date)")
+    nowhere = assistant.ask("Why are peace talks failing?", filters={"sources": ["nowhere.txt"]})
+    assert nowhere.abstained and "(source 'nowhere.txt'): check the article names" in nowhere.notes[0]
     with pytest.raises(InputError, match="unknown filter"):
         assistant.ask("Why?", filters={"author": "x"})
 
