@@ -9,7 +9,8 @@ starts the server again.
 * :func:`probe` asks a throwaway child process to load a GGUF and write one token: how the chat
   page decides, at start, whether to offer ``local`` at all.
 * :class:`LocalServer` is one supervised server process per model file and settings, shared by the
-  whole process, stopped at exit (and with its parent on Linux, so none is left orphaned).
+  whole process, stopped at exit; a watcher inside it ends it when its parent is gone (even after
+  a ``kill -9``), so none is left orphaned.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def describe_exit(returncode: int) -> str:
     return f"killed by {name} ({words})" if words else f"killed by {name}"
 
 
+def missing_model(model: Path) -> str:
+    """The message for a GGUF path that is not a file."""
+    return f"GGUF model file '{model}' not found: set RAG_LLM_MODEL / --llm-model to a .gguf file"
+
+
 def _advice(returncode: int) -> str:
     if returncode == -signal.SIGILL:
         return ("llama.cpp was compiled for another CPU: reinstall it with scripts/install.sh, which builds a "
@@ -89,8 +95,7 @@ def probe(model: Path, threads: int = 2, timeout: float = PROBE_TIMEOUT) -> Prob
 
 def _probe(model: Path, threads: int, timeout: float) -> ProbeResult:
     if not model.is_file():
-        return ProbeResult(False, f"GGUF model file '{model}' not found: set RAG_LLM_MODEL / --llm-model to a "
-                                  ".gguf file")
+        return ProbeResult(False, missing_model(model))
     try:
         done = subprocess.run([sys.executable, "-c", _PROBE, str(model), str(threads)], capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
@@ -99,9 +104,9 @@ def _probe(model: Path, threads: int, timeout: float) -> ProbeResult:
                                   "use a smaller model or --llm extractive")
     if done.returncode == 0:
         return ProbeResult(True)
+    detail = _last_line(done.stderr)
     return ProbeResult(False, f"the local model '{model.name}' does not work here ({describe_exit(done.returncode)}"
-                              f"{': ' + _last_line(done.stderr) if _last_line(done.stderr) else ''}); "
-                              f"{_advice(done.returncode)}")
+                              f"{': ' + detail if detail else ''}); {_advice(done.returncode)}")
 
 
 def _last_line(text: str) -> str:
@@ -166,7 +171,8 @@ class LocalServer:
         return describe_exit(self.process.returncode)
 
     def stop(self, *, kill: bool = False) -> None:
-        """End the server: politely, or at once with ``kill`` (a hung or stopped process)."""
+        """End the server: politely, or at once with ``kill`` (a hung or stopped process); its log
+        goes with it."""
         with self._lock:
             process, self.process = self.process, None
         if process is not None and process.poll() is None:
@@ -176,11 +182,11 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self._log.unlink(missing_ok=True)
 
     def _start(self) -> None:
         if not self.model.is_file():
-            raise ModelError(f"GGUF model file '{self.model}' not found: set RAG_LLM_MODEL / --llm-model to a "
-                             ".gguf file")
+            raise ModelError(missing_model(self.model))
         command = [sys.executable, "-c", _SERVE, str(os.getpid()), "--model", str(self.model), "--host", "127.0.0.1",
                    "--port", str(self.port), "--n_ctx", str(self.context), "--n_threads", str(self.threads),
                    "--n_gpu_layers", "0", "--model_alias", SERVED_NAME]

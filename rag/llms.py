@@ -13,12 +13,13 @@ Heavy packages are imported here, when an LLM is built, never at import time.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
 from index.errors import ModelError
-from rag.llm_server import SERVED_NAME, LocalServer, local_server
+from rag.llm_server import SERVED_NAME, LocalServer, local_server, missing_model
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
@@ -61,7 +62,7 @@ def build_llm(settings: LLMSettings):
 def _local(settings: LLMSettings) -> "LocalLLM":
     path = Path(settings.model).expanduser() if settings.model else default_gguf()
     if not path.is_file():
-        raise ModelError(f"GGUF model file '{path}' not found: set RAG_LLM_MODEL / --llm-model to a .gguf file")
+        raise ModelError(missing_model(path))
     server = local_server(path, threads=settings.threads, context=settings.context)
     client = _openai(LLMSettings(kind="openai", model=SERVED_NAME, url=server.url, max_tokens=settings.max_tokens,
                                  temperature=settings.temperature, context=settings.context,
@@ -86,10 +87,11 @@ class LocalLLM:
         try:
             yield from self.client.stream_chat(messages)
         except Exception as error:  # noqa: BLE001 - whatever the client raises, the cause is the process
-            if self.server.process is not None:
+            process = self.server.process
+            if process is not None:
                 try:
-                    self.server.process.wait(timeout=1)
-                except Exception:  # noqa: BLE001 - still running
+                    process.wait(timeout=1)  # a process that is dying: let it finish, to name its end
+                except subprocess.TimeoutExpired:  # still running
                     pass
             died = self.server.failure()
             if died:
