@@ -1,0 +1,176 @@
+"""The data of the two generalization suites: the BBC News gold questions (evals/data/bbc_questions.jsonl
+on the articles in evals/data/bbc/) and the SQuAD 2.0 slice (evals/data/squad2-dev-normans.json).
+
+The news questions were written and frozen as test before any code was changed for them: every
+evidence quote is verbatim in one line of its article, every key fact is in the evidence, and the
+counts the suite promises (at least 40 questions on at least 10 articles, at least 10 unanswerable
+near misses, several multi-article) hold. Only the standard library and pytest are used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "evals" / "data"
+NEWS = DATA / "bbc"
+NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
+SQUAD = DATA / "squad2-dev-normans.json"
+SHARED_SQUAD = Path("/work/shared/data/squad2-dev-normans.json")
+
+TYPES = {"factoid", "list", "numeric", "temporal", "multi-article", "conflicting-sources", "follow-up",
+         "false-premise", "unanswerable"}
+FIELDS = {"id": str, "question": str, "type": str, "answerable": bool, "gold_answer": str, "key_facts": list,
+          "evidence": list, "forbidden": list, "split": str}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict]:
+    with NEWS_QUESTIONS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def articles() -> dict[str, str]:
+    return {p.relative_to(NEWS).as_posix(): p.read_text(encoding="utf-8") for p in sorted(NEWS.rglob("*.txt"))}
+
+
+# ---- news: structure and counts --------------------------------------------------------------
+
+
+def test_news_fields_and_types(questions) -> None:
+    problems = []
+    for q in questions:
+        for name, kind in FIELDS.items():
+            if not isinstance(q.get(name), kind):
+                problems.append(f"{q.get('id')}: field {name!r} missing or not {kind.__name__}")
+        if q.get("type") not in TYPES:
+            problems.append(f"{q.get('id')}: type {q.get('type')!r}")
+        if (q.get("type") == "unanswerable") != (q.get("answerable") is False):
+            problems.append(f"{q.get('id')}: unanswerable type and answerable flag disagree")
+        if "history" in q and q["type"] != "follow-up":
+            problems.append(f"{q['id']}: history on a {q['type']} question")
+    assert not problems, "\n".join(problems)
+
+
+def test_news_ids_and_questions_unique(questions) -> None:
+    ids = [q["id"] for q in questions]
+    assert ids == [f"bbc{n:03d}" for n in range(1, len(ids) + 1)]
+    texts = Counter(_norm(q["question"]) for q in questions)
+    assert not [t for t, n in texts.items() if n > 1]
+
+
+def test_news_counts(questions, articles) -> None:
+    unanswerable = [q for q in questions if not q["answerable"]]
+    multi = [q for q in questions if len({e["doc"] for e in q["evidence"]}) >= 2]
+    cited = {e["doc"] for q in questions for e in q["evidence"]}
+    assert len(questions) >= 40
+    assert len(unanswerable) >= 10
+    assert len(multi) >= 5 and sum(q["type"] == "multi-article" for q in questions) >= 4
+    assert len(cited) >= 10 and {d.split("/")[0] for d in cited} >= {"business", "tech", "politics"}
+    assert cited == set(articles), f"articles never cited: {sorted(set(articles) - cited)}"
+
+
+def test_news_questions_are_all_frozen_test(questions) -> None:
+    assert {q["split"] for q in questions} == {"test"}
+
+
+# ---- news: evidence, key facts, forbidden values ---------------------------------------------
+
+
+def test_news_evidence_is_verbatim_in_one_line_of_its_article(questions, articles) -> None:
+    problems = []
+    for q in questions:
+        for k, e in enumerate(q["evidence"]):
+            where = f"{q['id']} evidence[{k}]"
+            if set(e) != {"doc", "quote"}:
+                problems.append(f"{where}: must have exactly doc and quote")
+            elif e["doc"] not in articles:
+                problems.append(f"{where}: unknown article {e['doc']!r}")
+            elif len(e["quote"].strip()) < 10:
+                problems.append(f"{where}: quote too short")
+            elif not any(e["quote"] in line for line in articles[e["doc"]].splitlines()):
+                problems.append(f"{where}: not verbatim in one line of {e['doc']}: {e['quote'][:60]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_news_answerable_have_facts_and_evidence_unanswerable_none(questions) -> None:
+    for q in questions:
+        if q["answerable"]:
+            assert q["key_facts"] and q["evidence"], q["id"]
+        else:
+            assert not q["key_facts"] and not q["evidence"], q["id"]
+
+
+def test_news_key_facts_are_in_the_evidence(questions) -> None:
+    problems = []
+    for q in questions:
+        evidence = _norm(" ".join(e["quote"] for e in q["evidence"]))
+        for group in q["key_facts"]:
+            if not group or not all(isinstance(a, str) and a.strip() for a in group):
+                problems.append(f"{q['id']}: malformed key fact group {group}")
+            elif not any(_norm(a) in evidence for a in group):
+                problems.append(f"{q['id']}: key fact {group} not in the evidence")
+    assert not problems, "\n".join(problems)
+
+
+def test_news_forbidden_values_are_not_gold(questions) -> None:
+    problems = []
+    for q in questions:
+        for value in q["forbidden"]:
+            if _norm(value) in _norm(q["gold_answer"]):
+                problems.append(f"{q['id']}: gold answer contains forbidden {value!r}")
+            if any(_norm(value) in _norm(a) for group in q["key_facts"] for a in group):
+                problems.append(f"{q['id']}: a key fact contains forbidden {value!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_news_multi_source_types_cite_two_articles(questions) -> None:
+    for q in questions:
+        if q["type"] in {"multi-article", "conflicting-sources"}:
+            assert len({e["doc"] for e in q["evidence"]}) >= 2, q["id"]
+
+
+def test_news_follow_ups_come_after_their_history(questions) -> None:
+    position = {_norm(q["question"]): n for n, q in enumerate(questions)}
+    for n, q in enumerate(questions):
+        if q["type"] == "follow-up":
+            assert q.get("history"), q["id"]
+            assert all(position.get(_norm(h), n) < n for h in q["history"]), q["id"]
+
+
+def test_news_articles_have_a_title_line_and_a_notice(articles) -> None:
+    for name, text in articles.items():
+        title, blank = text.splitlines()[:2]
+        assert title.strip() and not blank.strip(), name
+    notice = (NEWS / "NOTICE").read_text(encoding="utf-8")
+    assert "moztom/bbc_ml" in notice and "BBC" in notice and "non-commercial" in notice
+
+
+# ---- SQuAD slice ------------------------------------------------------------------------------
+
+
+def test_squad_slice_counts_and_licence() -> None:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    (article,) = data["data"]
+    qas = [qa for p in article["paragraphs"] for qa in p["qas"]]
+    assert (article["title"], len(qas), sum(qa["is_impossible"] for qa in qas)) == ("Normans", 208, 112)
+    for p in article["paragraphs"]:
+        for qa in p["qas"]:
+            for answer in qa["answers"]:
+                start = answer["answer_start"]
+                assert p["context"][start:start + len(answer["text"])] == answer["text"], qa["id"]
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in readme and "squad2-dev-normans.json" in readme
+
+
+@pytest.mark.skipif(not SHARED_SQUAD.exists(), reason="the shared copy is only on the team's machines")
+def test_squad_slice_is_the_shared_copy() -> None:
+    assert SQUAD.read_bytes() == SHARED_SQUAD.read_bytes()
