@@ -1,7 +1,9 @@
 """Finding article files and reading them as text.
 
-One file is one article. Folders are searched recursively for ``.txt``, ``.md`` and ``.html``.
-Every problem with a file becomes an :class:`InputError` whose message names the reason; the
+One file is one article. Folders are searched recursively for ``.txt``, ``.md``, ``.html``,
+``.pdf`` and ``.docx``. PDF and Word files are turned into text by :mod:`index.documents`, their
+title, author and date written where the cleaner reads metadata; from then on every article is
+text. Every problem with a file becomes an :class:`InputError` whose message names the reason; the
 ingest reports it and carries on with the other files.
 """
 
@@ -12,11 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.documents import docx_text, pdf_text
 from index.errors import InputError
 
 KINDS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-         ".html": "html", ".htm": "html"}
-SUPPORTED = ", ".join(sorted({".txt", ".md", ".html"}))
+         ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+SUPPORTED = ", ".join(sorted({".txt", ".md", ".html", ".pdf", ".docx"}))
+#: A .docx may unpack to this many times ``max_file_mb``; more is refused as a zip bomb.
+DOCX_UNPACK_RATIO = 20
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # Among charset-normalizer's equally plausible guesses, the common Western code pages win: on short
@@ -26,7 +31,10 @@ _PREFERRED = ("cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15")
 
 @dataclass(frozen=True)
 class RawFile:
-    """A file read from disk: its ``source`` key (a stable path string) and decoded text."""
+    """A file read from disk: its ``source`` key (a stable path string) and decoded text.
+
+    ``kind`` is how :func:`index.cleaning.clean` reads ``text``: ``text``, ``markdown`` or ``html``
+    (PDF and Word files arrive as ``text``)."""
 
     path: Path
     source: str
@@ -56,7 +64,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     """Expand ``paths`` (files or folders) into article files, in a stable order.
 
     A path that does not exist, a file of an unsupported type named explicitly, and a folder with
-    no article files are reported as problems. Hidden files and folders are skipped.
+    no article files are reported as problems. Hidden files and folders are skipped, and so are
+    Word's lock files (``~$name.docx``, left beside a document that is open).
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -66,7 +75,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
         elif path.is_dir():
             found = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in KINDS
+                if p.is_file() and p.suffix.lower() in KINDS and not p.name.startswith("~$")
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
@@ -97,6 +106,11 @@ def read_file(path: Path, max_bytes: int) -> RawFile:
     if not data.strip():
         raise InputError("empty file: nothing to index")
     kind = KINDS[path.suffix.lower()]
+    if kind == "pdf":
+        return RawFile(path=path, source=source_key(path), kind="text", text=pdf_text(data))
+    if kind == "docx":
+        text = docx_text(data, max_unpacked_bytes=DOCX_UNPACK_RATIO * max_bytes)
+        return RawFile(path=path, source=source_key(path), kind="text", text=text)
     return RawFile(path=path, source=source_key(path), kind=kind, text=decode(data, kind))
 
 
@@ -110,7 +124,7 @@ def decode(data: bytes, kind: str = "text") -> str:
         if data.startswith(bom):
             return _strict(data, encoding)
     if _looks_binary(data):
-        raise InputError("binary file, not text: convert it to .txt, .md or .html first")
+        raise InputError(f"binary file, not text: convert it to one of {SUPPORTED} first")
     candidates: list[str] = []
     if kind == "html":
         declared = _DECLARED_CHARSET.search(data[:4096])

@@ -64,10 +64,10 @@ def test_discover_reports_missing_paths_empty_folders_and_wrong_types(tmp_path: 
     (tmp_path / "docs" / "image.png").write_bytes(b"x")
     (tmp_path / "docs" / ".hidden").mkdir()
     (tmp_path / "docs" / ".hidden" / "d.txt").write_text("x")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
-    files, problems = discover([tmp_path / "docs", tmp_path / "empty", tmp_path / "missing", tmp_path / "notes.pdf"])
+    (tmp_path / "notes.rtf").write_bytes(b"{\\rtf1}")
+    files, problems = discover([tmp_path / "docs", tmp_path / "empty", tmp_path / "missing", tmp_path / "notes.rtf"])
     assert [f.name for f in files] == ["a.txt", "b.html", "c.md"]
     reasons = {Path(p.source).name: p.reason for p in problems}
     assert reasons["empty"].startswith("folder has no article files")
     assert reasons["missing"].startswith("does not exist")
-    assert reasons["notes.pdf"].startswith("unsupported file type '.pdf'")
+    assert reasons["notes.rtf"].startswith("unsupported file type '.rtf': use .docx, .html, .md, .pdf, .txt")

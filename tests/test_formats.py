@@ -1,0 +1,377 @@
+"""PDF and Word articles: real files written here (fpdf2 for PDF, python-docx for DOCX), read
+through the same cleaning as every article, ingested with the real model into embedded Chroma and
+asked about; and each kind of unusable file a skip with its reason, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+import sys
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index.cleaning import clean
+from index.errors import InputError
+from index.loading import discover, read_file
+from tests.conftest import ROOT
+
+LIMIT = 10_000_000
+
+# The Danube article: its key sentence runs from page 1 to page 2, hyphenated at the page end.
+FERRY_PAGES = [
+    [
+        "# Danube ferry crossings resume",
+        "",
+        "Ferry crossings on the lower Danube resumed on Tuesday after the two governments signed a",
+        "transit protocol in Bucharest, ending a suspension that had lasted eleven weeks, officials",
+        "said. The talks had stalled twice over the Russia-",
+        "Ukraine border arrangements and over the inspection of well-known hauliers.",
+        "",
+        "## What the protocol says",
+        "",
+        "Inspectors will treat well-",
+        "known hauliers like any other carrier, the protocol says.",
+        "",
+        "Under the protocol, the ferry between Izmail and Isaccea will carry up to 240 lorries a day",
+        "under the super-",
+    ],
+    [
+        "vision of a joint customs team from both countries, and crossings will run at night.",
+        "",
+        "Hauliers welcomed the decision but warned that queues at the Romanian bank could stretch",
+        "for kilometres during the harvest season.",
+    ],
+]
+FERRY_SENTENCE = ("Under the protocol, the ferry between Izmail and Isaccea will carry up to 240 lorries a day "
+                  "under the supervision of a joint customs team from both countries, and crossings will run at night.")
+
+PILOTS = [
+    ("Normal", "WORLD NEWS"),
+    ("Heading 1", "Odesa harbour pilots end their strike"),
+    ("Normal", "Harbour pilots in Odesa returned to work on Monday after a strike that had lasted nine days."),
+    ("Heading 2", "The agreement"),
+    ("Normal", "The pilots' union said its members had accepted a pay rise of 18 percent negotiated "
+               "by the port authority."),
+    ("List Bullet", "Pilots boarded fourteen ships on the first day."),
+    ("List Bullet", "Two damaged tugs were repaired over the weekend."),
+    ("Normal", "Shipping agents said the backlog of grain vessels would clear within a week."),
+]
+
+
+class _Paper:
+    """An fpdf2 document with a running header and a 'Page n of m' footer, as printed pages have."""
+
+    @staticmethod
+    def make(pages: list[list[str]], title: str | None = None, author: str | None = None,
+             created: datetime | None = None, running: bool = True, **encryption) -> bytes:
+        from fpdf import FPDF
+
+        class Paper(FPDF):
+            def header(self):
+                if not running:
+                    return
+                self.set_font("Helvetica", size=8)
+                self.cell(0, 5, "The Danube Courier - Business", new_x="LMARGIN", new_y="NEXT")
+                self.ln(4)
+
+            def footer(self):
+                if not running:
+                    return
+                self.set_y(-15)
+                self.set_font("Helvetica", size=8)
+                self.cell(0, 5, f"Page {self.page_no()} of {{nb}}")
+
+        pdf = Paper()
+        pdf.set_auto_page_break(False)
+        if title:
+            pdf.set_title(title)
+        if author:
+            pdf.set_author(author)
+        pdf.set_creation_date(created or datetime(2025, 3, 4, 9, 30, tzinfo=timezone.utc))
+        for lines in pages:
+            pdf.add_page()
+            for line in lines:
+                if line.startswith("#"):
+                    pdf.set_font("Helvetica", "B", 18 if line.startswith("# ") else 13)
+                    pdf.cell(0, 9, line.lstrip("# "), new_x="LMARGIN", new_y="NEXT")
+                else:
+                    pdf.set_font("Helvetica", size=11)
+                    pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        if encryption:
+            pdf.set_encryption(**encryption)
+        return bytes(pdf.output())
+
+
+def ferry_pdf(**options) -> bytes:
+    return _Paper.make(FERRY_PAGES, title="Danube ferry crossings resume", author="Ioana Popescu", **options)
+
+
+def scanned_pdf() -> bytes:
+    """A page that is only a picture of text, as a scanner makes it: no text layer."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (900, 300), "white")
+    ImageDraw.Draw(image).text((20, 20), "Ferry crossings on the lower Danube resumed on Tuesday.", fill="black")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
+    return bytes(pdf.output())
+
+
+def pilots_docx(properties: bool = True, blocks=PILOTS) -> bytes:
+    import docx
+
+    document = docx.Document()
+    if properties:
+        core = document.core_properties
+        core.author, core.title = "Olena Kovalenko", "Pilots (draft 3)"
+        core.created = datetime(2025, 7, 1, 8, 0)
+    for style, text in blocks:
+        document.add_paragraph(text, style=style)
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {(0, 0): "Port", (0, 1): "Ships", (1, 0): "Odesa", (1, 1): "14"}.items():
+        table.cell(row, col).text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name, text in files.items():
+            package.writestr(name, text)
+    return buffer.getvalue()
+
+
+def read(tmp_path: Path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    raw = read_file(path, LIMIT)
+    return raw, clean(raw.text, raw.kind)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+def test_pdf_lines_pages_and_hyphenation_are_rejoined_and_metadata_kept(tmp_path: Path) -> None:
+    raw, article = read(tmp_path, "ferry.pdf", ferry_pdf())
+    assert raw.kind == "text"
+    assert (article.title, article.author, article.published) == (
+        "Danube ferry crossings resume", "Ioana Popescu", date(2025, 3, 4))
+    paragraphs = article.text.split("\n\n")
+    assert paragraphs[0] == "Danube ferry crossings resume"
+    assert FERRY_SENTENCE in paragraphs                   # across a line, a page and a hyphenated word
+    assert "What the protocol says" in paragraphs         # a heading stays its own paragraph
+    assert "the Russia-Ukraine border" in article.text    # a hyphen before a capital is a real one
+    assert "treat well-known hauliers" in article.text    # ... and so is one the article spells elsewhere
+    assert "Hauliers welcomed the decision but warned that queues at the Romanian bank could stretch for " \
+           "kilometres during the harvest season." in paragraphs
+    for furniture in ("Page 1", "Page 2", "Danube Courier", "Published", "By Ioana"):
+        assert furniture not in article.text
+
+
+def test_pdf_property_title_is_added_when_the_text_lacks_it_and_placeholders_are_ignored(tmp_path: Path) -> None:
+    body = [["Crossings resumed on Tuesday after a suspension of eleven weeks, officials said."]]
+    _, article = read(tmp_path, "a.pdf", _Paper.make(body, title="Ferries are back", author="Admin",
+                                                                 running=False))
+    assert article.title == "Ferries are back" and article.author is None
+    assert article.text.startswith("Ferries are back\n\nCrossings resumed")
+    _, article = read(tmp_path, "b.pdf", _Paper.make(body, title="Microsoft Word - ferries.docx",
+                                                     author="Ioana van der Berg", running=False))
+    assert article.title is None and article.author is None     # a file name is no title
+    assert article.text.startswith("Crossings resumed")         # and no half-read byline is left behind
+
+
+def test_docx_paragraphs_headings_lists_tables_and_properties(tmp_path: Path) -> None:
+    raw, article = read(tmp_path, "pilots.docx", pilots_docx())
+    assert raw.kind == "text"
+    # The first heading is the title (before the property's "draft" title and the kicker above it).
+    assert (article.title, article.author, article.published) == (
+        "Odesa harbour pilots end their strike", "Olena Kovalenko", date(2025, 7, 1))
+    assert article.text.split("\n\n") == [
+        "Odesa harbour pilots end their strike",
+        "WORLD NEWS",
+        "Harbour pilots in Odesa returned to work on Monday after a strike that had lasted nine days.",
+        "The agreement",
+        "The pilots' union said its members had accepted a pay rise of 18 percent negotiated by the port authority.",
+        "- Pilots boarded fourteen ships on the first day.",
+        "- Two damaged tugs were repaired over the weekend.",
+        "Shipping agents said the backlog of grain vessels would clear within a week.",
+        "Port | Ships",
+        "Odesa | 14",
+    ]
+
+
+def test_docx_without_a_heading_takes_the_title_property_and_a_bare_file_states_nothing(tmp_path: Path) -> None:
+    prose = [(style, text) for style, text in PILOTS if not style.startswith("Heading")]
+    _, article = read(tmp_path, "a.docx", pilots_docx(blocks=prose))
+    assert article.title == "Pilots (draft 3)" and article.text.startswith("Pilots (draft 3)\n\nWORLD NEWS")
+    # python-docx's own template says author "python-docx", created 2013: neither is the article's.
+    _, article = read(tmp_path, "b.docx", pilots_docx(properties=False))
+    assert article.author is None and article.published is None
+    assert article.title == "Odesa harbour pilots end their strike"
+
+
+def test_an_article_that_states_its_own_byline_and_date_keeps_them(tmp_path: Path) -> None:
+    blocks = [("Heading 1", "Pilots end their strike"), ("Normal", "By Mykola Shevchenko"),
+              ("Normal", "Published June 12, 2025"), *PILOTS[2:]]
+    _, article = read(tmp_path, "a.docx", pilots_docx(blocks=blocks))
+    assert (article.author, article.published) == ("Mykola Shevchenko", date(2025, 6, 12))
+    assert "Olena" not in article.text and "2025-07-01" not in article.text
+
+
+def _bad_docx_xml() -> bytes:
+    good = zipfile.ZipFile(io.BytesIO(pilots_docx()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for item in good.infolist():
+            package.writestr(item, b"<w:document broken" if item.filename == "word/document.xml" else good.read(item))
+    return buffer.getvalue()
+
+
+def _aes256():
+    from fpdf.enums import EncryptionMethod
+
+    return EncryptionMethod.AES_256
+
+
+def _wordless_docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("")
+    document.add_paragraph("   ")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+BAD = {
+    "locked.pdf": (lambda: ferry_pdf(owner_password="o", user_password="secret"), r"^password-protected PDF"),
+    "locked-aes.pdf": (lambda: ferry_pdf(owner_password="o", user_password="secret",
+                                         encryption_method=_aes256()), r"^password-protected PDF"),
+    "scanned.pdf": (scanned_pdf, r"^no text layer on its page \(a scanned image\?\): run OCR first"),
+    "truncated.pdf": (lambda: ferry_pdf()[:1500], r"^truncated PDF"),
+    "corrupt.pdf": (lambda: b"%PDF-1.7\n" + random.Random(3).randbytes(4000) + b"\n%%EOF\n", r"^corrupt PDF \("),
+    "word-named.pdf": (pilots_docx, r"^not a PDF: it is a zip file"),
+    "zip-of-text.docx": (lambda: zip_of({"notes.txt": "x", "photo.jpg": "y"}),
+                         r"^not a Word document: a zip of something else \(no word/document.xml; it holds notes.txt"),
+    "workbook.docx": (lambda: zip_of({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<workbook/>"}),
+                      r"^not a Word document: a zip of something else \(an Excel workbook\)"),
+    "truncated.docx": (lambda: pilots_docx()[:3000], r"^corrupt or truncated .docx"),
+    "broken-xml.docx": (_bad_docx_xml, r"^corrupt .docx \(XMLSyntaxError"),
+    "protected.docx": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000), r"^password-protected Word file"),
+    "pdf-named.docx": (ferry_pdf, r"^not a Word document: it is a PDF: rename it to .pdf"),
+    "wordless.docx": (_wordless_docx, r"^no text in the Word document"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_unusable_files_are_refused_with_a_reason(tmp_path: Path, name: str, capfd) -> None:
+    make, reason = BAD[name]
+    path = tmp_path / name
+    path.write_bytes(make())
+    with pytest.raises(InputError, match=reason):
+        read_file(path, LIMIT)
+    assert capfd.readouterr().err == ""                  # no traceback, nor pypdf's repair warnings
+
+
+def test_a_damaged_pdf_that_pypdf_repairs_is_read_without_printing_its_warnings(tmp_path: Path) -> None:
+    """As a real process with no logging set up, where Python would print pypdf's warnings."""
+    data = ferry_pdf()
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(data[:data.rindex(b"startxref")] + b"startxref\n999\n%%EOF\n")  # a wrong xref offset
+    process = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from index.loading import read_file; "
+                               "print(read_file(Path(sys.argv[1]), 10**7).text)", str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert process.returncode == 0 and process.stderr == "", process.stderr
+    assert FERRY_SENTENCE in process.stdout
+
+
+def test_a_pdf_protected_only_against_changes_is_read(tmp_path: Path) -> None:
+    """An owner password alone (no password to open) is common on published PDFs: it is read."""
+    _, article = read(tmp_path, "ro.pdf", ferry_pdf(owner_password="o", encryption_method=_aes256()))
+    assert FERRY_SENTENCE in article.text
+
+
+def test_a_docx_that_unpacks_too_far_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.docx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/document.xml", b" " * 30_000_000)
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(InputError, match=r"unpacks to 30 MB, over the 20 MB allowed"):
+        read_file(path, 1_000_000)
+
+
+def test_folders_yield_pdf_and_docx_but_not_word_lock_files(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"x")
+    (tmp_path / "b.docx").write_bytes(b"x")
+    (tmp_path / "~$b.docx").write_bytes(b"x")
+    (tmp_path / "c.doc").write_bytes(b"x")
+    files, problems = discover([tmp_path])
+    assert [f.name for f in files] == ["a.pdf", "b.docx"] and not problems
+
+
+# --- ingest and ask ---------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_pdf_and_docx_are_ingested_beside_bad_files_and_answer_questions(seed_copy: Path, tmp_path: Path,
+                                                                         real_embedder) -> None:
+    from index.ingest import ingest
+    from index.store import Store
+    from rag.build import build_assistant
+    from rag.config import Config
+
+    (seed_copy / "ferry.pdf").write_bytes(ferry_pdf())
+    (seed_copy / "pilots.docx").write_bytes(pilots_docx())
+    for name in ("locked.pdf", "scanned.pdf", "truncated.docx", "zip-of-text.docx"):
+        (seed_copy / name).write_bytes(BAD[name][0]())
+    store_path = tmp_path / "store"
+    report = ingest([seed_copy], Store.open(path=store_path), lambda: real_embedder, real_embedder.name,
+                    progress=False)
+    reasons = {Path(p.source).name: p.reason for p in report.skipped}
+    assert set(reasons) == {"locked.pdf", "scanned.pdf", "truncated.docx", "zip-of-text.docx"}
+    assert reasons["scanned.pdf"].startswith("no text layer") and "OCR" in reasons["scanned.pdf"]
+    assert len(report.added) == 7                          # the five seeds, the PDF and the DOCX
+
+    records = {Path(r.source).name: r for r in Store.open(path=store_path).articles().values()}
+    assert (records["ferry.pdf"].title, records["ferry.pdf"].author, records["ferry.pdf"].published) == (
+        "Danube ferry crossings resume", "Ioana Popescu", "2025-03-04")
+    assert (records["pilots.docx"].title, records["pilots.docx"].author, records["pilots.docx"].published) == (
+        "Odesa harbour pilots end their strike", "Olena Kovalenko", "2025-07-01")
+
+    assistant = build_assistant(Config(store_path=store_path, llm="extractive"), embedder=real_embedder)
+    for question, source, words in (
+        ("How many lorries a day will the ferry between Izmail and Isaccea carry?", "ferry.pdf",
+         "240 lorries a day under the supervision of a joint customs team"),
+        ("What pay rise did the Odesa harbour pilots accept?", "pilots.docx", "a pay rise of 18 percent"),
+    ):
+        answer = assistant.ask(question)
+        assert not answer.abstained, answer.text
+        cited = [c for c in answer.citations if Path(c.source).name == source]
+        assert cited and any(words in c.quote for c in cited), answer.to_dict()
+        assert "[1]" in answer.text
+
+
+@pytest.mark.slow
+def test_rag_ingest_names_pdf_and_docx_and_lists_the_bad_one(tmp_path: Path) -> None:
+    from rag.cli import main
+
+    (tmp_path / "ferry.pdf").write_bytes(ferry_pdf())
+    (tmp_path / "pilots.docx").write_bytes(pilots_docx())
+    (tmp_path / "scanned.pdf").write_bytes(scanned_pdf())
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", "--no-progress", str(tmp_path / "ferry.pdf"), str(tmp_path / "pilots.docx"),
+                                  str(tmp_path / "scanned.pdf")], env={"RAG_STORE_PATH": str(tmp_path / "store")})
+    assert result.exit_code == 0, result.output
+    assert "added          2" in result.output and "skipped        1" in result.output
+    assert "scanned.pdf: no text layer on its page (a scanned image?): run OCR first" in result.output
+    assert "Traceback" not in result.output
