@@ -1,7 +1,12 @@
-"""Writing eval results: ``results.json``, ``report.md`` and a self-contained ``report.html``
-(inline SVG plots: pass rate per question type, latency distribution; every failed question with
-its answer, gold answer and citations). The first report is the system under test; the others
-(e.g. the llama-index starter baseline) are shown beside it."""
+"""Writing eval results: ``results.json``, ``report.md`` and a self-contained ``report.html``.
+
+One section per suite (seeds, squad, news): the primary metrics, judged from the gold data alone
+(key facts, gold spans, citations against the gold evidence, abstention), then retrieval, then the
+secondary metrics of the eval's support check (``evals/support.py``); paired differences between
+systems, latency, pass rate per question type (an inline SVG plot in the HTML) and every failed
+question with its answer, gold answer and citations. A summary table, one row per suite for the
+system under test, comes first. In each suite the first report is the system under test; the
+others (e.g. the llama-index starter baseline) are shown beside it."""
 
 from __future__ import annotations
 
@@ -9,12 +14,28 @@ import html
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 from evals.metrics import paired_difference
-from evals.runner import HEADLINE, Report
+from evals.runner import HEADLINE, PRIMARY, RETRIEVAL, SECONDARY, Report
 
 #: Metrics on which systems are compared question by question (see :func:`comparisons`).
-COMPARED = ("key_fact_recall", "all_facts", "citation_recall", "citation_precision", "faithfulness")
+COMPARED = ("key_fact_recall", "all_facts", "gold_span", "citation_correct", "citation_recall",
+            "citation_precision", "faithfulness")
+
+#: What each suite is, for headings.
+SUITE_TITLES = {
+    "seeds": "seeds: the team's gold questions on the five seed articles",
+    "squad": "squad: SQuAD 2.0 dev, article \"Normans\" (one article of 39 paragraphs)",
+    "news": "news: 17 BBC News articles (2004-2005), gold questions frozen as test",
+}
+
+#: Columns of the per-suite summary (the README's table).
+SUMMARY = ("key_fact_recall", "gold_span", "citation_correct", "evidence_cited", "correct_abstention",
+           "false_abstention", "forbidden_rate", "recall@5")
+
+_GROUPS = (("Primary: judged from the gold data", PRIMARY), ("Retrieval", RETRIEVAL),
+           ("Secondary: the eval's support check (evals/support.py)", SECONDARY))
 
 _COLOURS = ["#2563eb", "#9ca3af", "#16a34a", "#d97706"]
 
@@ -24,18 +45,57 @@ def write_reports(reports: list[Report], out: Path, command: str = "") -> dict[s
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "results.json", "markdown": out / "report.md", "html": out / "report.html"}
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    paths["json"].write_text(json.dumps({"generated": stamp, "command": command,
+    summary = {suite: {name: {"value": main.metrics.get(name), "interval": main.intervals.get(name)}
+                       for name in SUMMARY}
+               for suite, (main, *_) in by_suite(reports).items()}
+    paths["json"].write_text(json.dumps({"generated": stamp, "command": command, "summary": summary,
                                          "reports": [r.to_dict() for r in reports]}, indent=1), encoding="utf-8")
     paths["markdown"].write_text(markdown(reports, stamp, command), encoding="utf-8")
     paths["html"].write_text(render_html(reports, stamp, command), encoding="utf-8")
     return paths
 
 
-def metrics_table(reports: list[Report]) -> str:
-    """The headline table (value and 95% bootstrap interval per metric), one row per system."""
-    header = "| system | " + " | ".join(HEADLINE) + " |"
-    rule = "|---" * (len(HEADLINE) + 1) + "|"
-    return "\n".join([header, rule] + [f"| {r.table_row()} |" for r in reports])
+def by_suite(reports: Iterable[Report]) -> dict[str, list[Report]]:
+    """The reports grouped by suite, in the order the suites were run."""
+    groups: dict[str, list[Report]] = {}
+    for report in reports:
+        groups.setdefault(report.suite, []).append(report)
+    return groups
+
+
+def present(reports: list[Report], names: Iterable[str]) -> list[str]:
+    """The metrics of ``names`` that some report scored (SQuAD has no key facts, the seeds no spans)."""
+    return [n for n in names if any(r.metrics.get(n) is not None for r in reports)]
+
+
+def metrics_table(reports: list[Report], names: Iterable[str] | None = None) -> str:
+    """Value and 95% bootstrap interval per metric, one row per system (default: the headline
+    metrics of the seeds)."""
+    names = list(HEADLINE if names is None else names)
+    header = "| system | " + " | ".join(names) + " |"
+    rule = "|---" * (len(names) + 1) + "|"
+    return "\n".join([header, rule] + [f"| {r.table_row(names)} |" for r in reports])
+
+
+def summary_table(reports: list[Report]) -> str:
+    """One row per suite for its system under test: the headline figures with 95% intervals."""
+    lines = ["| suite | system | questions (answerable + not) | " + " | ".join(SUMMARY) + " |",
+             "|---" * (len(SUMMARY) + 3) + "|"]
+    for suite, (main, *_) in by_suite(reports).items():
+        answerable = sum(r.answerable for r in main.results)
+        counts = f"{len(main.results)} ({answerable} + {len(main.results) - answerable})"
+        cells = [main.cell(n) if main.metrics.get(n) is not None else "–" for n in SUMMARY]
+        lines.append(f"| {suite} | {main.name} | {counts} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def console_summary(reports: list[Report]) -> str:
+    """What ``rag eval`` prints: the summary, then each suite's primary table."""
+    parts = ["Summary (system under test, 95% intervals):", "", summary_table(reports)]
+    for suite, group in by_suite(reports).items():
+        parts += ["", f"{SUITE_TITLES.get(suite, suite)} — primary metrics:", "",
+                  metrics_table(group, present(group, PRIMARY))]
+    return "\n".join(parts)
 
 
 def comparisons(reports: list[Report]) -> list[tuple[str, str, tuple[float, float, float]]]:
@@ -64,40 +124,81 @@ def comparison_table(reports: list[Report]) -> str:
 
 
 def markdown(reports: list[Report], stamp: str, command: str) -> str:
+    suites = by_suite(reports)
+    first = next(iter(suites.values()))[0]
+    lines = [f"# Eval report: {first.name}", "", f"Generated {stamp}" + (f" by `{command}`" if command else "") + ".",
+             "Values are means with 95% bootstrap intervals. Primary metrics are judged from the gold data "
+             "alone; the support-check metrics are secondary.", "", "## Summary by suite", "",
+             summary_table(reports)]
+    for suite, group in suites.items():
+        lines += _suite_markdown(suite, group)
+    return "\n".join(lines) + "\n"
+
+
+def _suite_markdown(suite: str, reports: list[Report]) -> list[str]:
     main = reports[0]
-    lines = [f"# Eval report: {main.name}", "", f"Generated {stamp}" + (f" by `{command}`" if command else "") + ".",
-             f"{len(main.results)} questions; values are means with 95% bootstrap intervals.", "",
-             metrics_table(reports), "", "## Paired differences (question by question)", "",
-             comparison_table(reports) or "Only one system was scored.", "", "## Latency (ms)", "", "| system | " + " | ".join(main.latency) + " |",
-             "|---" * (len(main.latency) + 1) + "|"]
+    answerable = sum(r.answerable for r in main.results)
+    lines = ["", f"## {SUITE_TITLES.get(suite, suite)}", "",
+             f"{len(main.results)} questions ({answerable} answerable, {len(main.results) - answerable} not)."]
+    for title, names in _GROUPS:
+        names = present(reports, names)
+        if names:
+            lines += ["", f"### {title}", "", metrics_table(reports, names)]
+    lines += ["", "### Paired differences (question by question)", "",
+              comparison_table(reports) or "Only one system was scored.", "", "### Latency (ms)", "",
+              "| system | " + " | ".join(main.latency) + " |", "|---" * (len(main.latency) + 1) + "|"]
     for report in reports:
         lines.append(f"| {report.name} | " + " | ".join(_num(v, 0) for v in report.latency.values()) + " |")
-    lines += ["", "## By question type", "", "| type | questions | " + " | ".join(f"{r.name} passed" for r in reports) + " |",
+    lines += ["", "### By question type", "",
+              "| type | questions | " + " | ".join(f"{r.name} passed" for r in reports) + " |",
               "|---" * (len(reports) + 2) + "|"]
     for kind, row in main.by_type.items():
         passed = [_num(r.by_type.get(kind, {}).get("passed")) for r in reports]
         lines.append(f"| {kind} | {int(row['questions'])} | " + " | ".join(passed) + " |")
-    lines += ["", f"## Failed questions ({len(main.failed)})", ""]
+    lines += ["", f"### Failed questions ({len(main.failed)})", ""]
     for result in main.failed:
-        lines += [f"### {result.id} ({result.type}): {result.question}", "",
+        lines += [f"#### {result.id} ({result.type}): {result.question}", "",
                   f"- failures: {'; '.join(result.failures)}", f"- answer: {result.answer['answer']}",
                   f"- gold: {result.gold_answer}"]
         lines += [f"- [{c['n']}] {Path(c['source']).name}: “{c['quote']}”" for c in result.answer["citations"]]
         lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def render_html(reports: list[Report], stamp: str, command: str) -> str:
-    main = reports[0]
     esc = html.escape
+    suites = by_suite(reports)
+    first = next(iter(suites.values()))[0]
     rows = []
-    for report in reports:
-        cells = []
-        for name in HEADLINE:
-            value, interval = report.metrics.get(name), report.intervals.get(name)
-            ci = f"<br><small>{interval[0]:.2f}–{interval[1]:.2f}</small>" if interval else ""
-            cells.append(f"<td>{_num(value)}{ci}</td>")
-        rows.append(f"<tr><th>{esc(report.name)}</th>{''.join(cells)}</tr>")
+    for suite, (main, *_) in suites.items():
+        cells = "".join(_html_cell(main, n) if main.metrics.get(n) is not None else "<td>–</td>" for n in SUMMARY)
+        rows.append(f"<tr><th>{esc(suite)}</th><td>{len(main.results)}</td>{cells}</tr>")
+    summary = (f"<table><tr><th>suite</th><th>questions</th>{''.join(f'<th>{esc(n)}</th>' for n in SUMMARY)}</tr>"
+               f"{''.join(rows)}</table>")
+    sections = "".join(_suite_html(suite, group) for suite, group in suites.items())
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Eval report: {esc(first.name)}</title>
+<style>body{{font:14px/1.5 system-ui,sans-serif;margin:2rem;max-width:1200px}}table{{border-collapse:collapse;font-size:12px}}
+td,th{{border:1px solid #ddd;padding:4px 6px;text-align:right}}th{{text-align:left}}details{{margin:.4rem 0}}
+summary{{cursor:pointer}}small{{color:#666}}</style></head><body>
+<h1>Eval report: {esc(first.name)}</h1><p>Generated {esc(stamp)}{' by <code>' + esc(command) + '</code>' if command else ''};
+means with 95% bootstrap intervals. Primary metrics are judged from the gold data alone; the support-check metrics
+are secondary.</p>
+<h2>Summary by suite ({esc(first.name)})</h2>{summary}
+{sections}
+</body></html>"""
+
+
+def _suite_html(suite: str, reports: list[Report]) -> str:
+    esc = html.escape
+    main = reports[0]
+    tables = []
+    for title, names in _GROUPS:
+        names = present(reports, names)
+        if not names:
+            continue
+        rows = "".join(f"<tr><th>{esc(r.name)}</th>{''.join(_html_cell(r, n) for n in names)}</tr>" for r in reports)
+        tables.append(f"<h3>{esc(title)}</h3><table><tr><th>system</th>"
+                      f"{''.join(f'<th>{esc(n)}</th>' for n in names)}</tr>{rows}</table>")
     failed = []
     for result in main.failed:
         citations = "".join(
@@ -111,17 +212,16 @@ def render_html(reports: list[Report], stamp: str, command: str) -> str:
     bars = _bar_chart(kinds, [[r.by_type.get(k, {}).get("passed") or 0.0 for k in kinds] for r in reports],
                       [r.name for r in reports])
     latency = _strip_chart([[x.retrieve_ms + x.answer_ms for x in r.results] for r in reports], [r.name for r in reports])
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Eval report: {esc(main.name)}</title>
-<style>body{{font:14px/1.5 system-ui,sans-serif;margin:2rem;max-width:1200px}}table{{border-collapse:collapse;font-size:12px}}
-td,th{{border:1px solid #ddd;padding:4px 6px;text-align:right}}th{{text-align:left}}details{{margin:.4rem 0}}
-summary{{cursor:pointer}}small{{color:#666}}</style></head><body>
-<h1>Eval report: {esc(main.name)}</h1><p>Generated {esc(stamp)}{' by <code>' + esc(command) + '</code>' if command else ''};
-{len(main.results)} questions; means with 95% bootstrap intervals.</p>
-<table><tr><th>system</th>{''.join(f'<th>{esc(n)}</th>' for n in HEADLINE)}</tr>{''.join(rows)}</table>
-<h2>Share of questions passed, by type</h2>{bars}
-<h2>Latency per question (retrieval + answer, ms)</h2>{latency}
-<h2>Failed questions ({len(main.failed)})</h2>{''.join(failed) or '<p>None.</p>'}
-</body></html>"""
+    return (f"<h2>{esc(SUITE_TITLES.get(suite, suite))}</h2><p>{len(main.results)} questions.</p>{''.join(tables)}"
+            f"<h3>Share of questions passed, by type</h3>{bars}"
+            f"<h3>Latency per question (retrieval + answer, ms)</h3>{latency}"
+            f"<h3>Failed questions ({len(main.failed)})</h3>{''.join(failed) or '<p>None.</p>'}")
+
+
+def _html_cell(report: Report, name: str) -> str:
+    value, interval = report.metrics.get(name), report.intervals.get(name)
+    ci = f"<br><small>{interval[0]:.2f}–{interval[1]:.2f}</small>" if interval else ""
+    return f"<td>{_num(value)}{ci}</td>"
 
 
 def _bar_chart(labels: list[str], series: list[list[float]], names: list[str]) -> str:

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from evals.judge import citation_scores as judge_citations
+from evals.judge import has_gold_span
 from evals.metrics import (
     answer_sentences, bootstrap_ci, citation_scores, faithfulness_scores, forbidden_found, key_fact_scores, mean,
     percentile, retrieval_scores,
@@ -20,17 +22,31 @@ from evals.metrics import (
 
 QUESTIONS = Path(__file__).parent / "data" / "questions.jsonl"
 
-#: Headline metrics, the population each is averaged over, and the direction that is better.
-HEADLINE = {
+#: Every metric: the population it is averaged over and the direction that is better.
+METRICS = {
+    # retrieval (a passage is relevant when it holds a gold evidence quote)
     "recall@1": ("answerable", "up"), "recall@5": ("answerable", "up"), "mrr@10": ("answerable", "up"),
     "ndcg@10": ("answerable", "up"),
+    # primary: judged from the gold data alone (key facts, gold spans, gold evidence, abstention)
     "key_fact_recall": ("answerable", "up"), "all_facts": ("answerable", "up"),
+    "gold_span": ("answerable", "up"), "overall": ("all", "up"),
+    "citation_correct": ("answered", "up"), "evidence_cited": ("answered", "up"),
     "forbidden_rate": ("all", "down"),
+    "correct_abstention": ("unanswerable", "up"), "false_abstention": ("answerable", "down"),
+    # secondary: the eval's support check (evals/support.py) on the answer's sentences
     "citation_recall": ("answered", "up"), "citation_precision": ("answered", "up"),
     "cited_sentences": ("answered", "up"),
     "faithfulness": ("answered", "up"), "unsupported_values": ("answered", "down"),
-    "correct_abstention": ("unanswerable", "up"), "false_abstention": ("answerable", "down"),
 }
+RETRIEVAL = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
+PRIMARY = ("key_fact_recall", "all_facts", "gold_span", "overall", "citation_correct", "evidence_cited",
+           "forbidden_rate", "correct_abstention", "false_abstention")
+SECONDARY = ("citation_recall", "citation_precision", "cited_sentences", "faithfulness", "unsupported_values")
+
+#: The headline metrics of the seeds' gold questions, each with a floor in ``evals/floors.json``.
+HEADLINE = {name: METRICS[name] for name in (*RETRIEVAL, "key_fact_recall", "all_facts", "forbidden_rate",
+                                              "citation_correct", "evidence_cited", *SECONDARY,
+                                              "correct_abstention", "false_abstention")}
 
 
 @dataclass
@@ -57,23 +73,25 @@ class Report:
     intervals: dict[str, tuple[float, float] | None]
     latency: dict[str, float | None]
     by_type: dict[str, dict[str, float | None]]
+    suite: str = "seeds"
 
     @property
     def failed(self) -> list[QuestionResult]:
         return [r for r in self.results if r.failures]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "metrics": self.metrics, "intervals": self.intervals, "latency": self.latency,
-                "by_type": self.by_type, "results": [asdict(r) for r in self.results]}
+        return {"name": self.name, "suite": self.suite, "metrics": self.metrics, "intervals": self.intervals,
+                "latency": self.latency, "by_type": self.by_type, "results": [asdict(r) for r in self.results]}
 
-    def table_row(self) -> str:
-        def cell(name: str) -> str:
-            value, interval = self.metrics.get(name), self.intervals.get(name)
-            if value is None:
-                return "n/a"
-            return f"{value:.2f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
+    def cell(self, name: str) -> str:
+        """``value (low–high)``: the mean and its 95% interval, or ``n/a``."""
+        value, interval = self.metrics.get(name), self.intervals.get(name)
+        if value is None:
+            return "n/a"
+        return f"{value:.2f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
 
-        return " | ".join([self.name] + [cell(n) for n in HEADLINE])
+    def table_row(self, names: Iterable[str] = tuple(HEADLINE)) -> str:
+        return " | ".join([self.name] + [self.cell(n) for n in names])
 
 
 #: The halves of the gold set: tune on ``dev`` only; ``test`` was frozen before any tuning.
@@ -91,18 +109,19 @@ def load_questions(path: str | Path = QUESTIONS, split: str = "all") -> list[dic
 
 
 def run(assistant: Any, questions: Sequence[dict[str, Any]] | None = None, *, name: str | None = None,
-        progress: bool = True, on_result: Callable[[QuestionResult], None] | None = None) -> "Report":
+        progress: bool = True, on_result: Callable[[QuestionResult], None] | None = None,
+        suite: str = "seeds") -> "Report":
     """Ask every question and score the answers. ``assistant`` is a :class:`rag.Assistant` (or
     anything with ``ask(question, history=...)`` returning a :class:`rag.Answer` and a
     ``retrieve(question, top_k)`` method or ``retriever``)."""
     questions = list(questions if questions is not None else load_questions())
     results = []
-    for question in _progress(questions, progress):
+    for question in _progress(questions, progress, suite):
         result = score_question(assistant, question)
         results.append(result)
         if on_result:
             on_result(result)
-    return aggregate(name or getattr(getattr(assistant, "answerer", None), "name", "assistant"), results)
+    return aggregate(name or getattr(getattr(assistant, "answerer", None), "name", "assistant"), results, suite)
 
 
 def score_question(assistant: Any, gold: dict[str, Any]) -> QuestionResult:
@@ -123,8 +142,20 @@ def score_question(assistant: Any, gold: dict[str, Any]) -> QuestionResult:
         scores.update(facts)
         if facts and facts["all_facts"] < 1:
             failures.append(f"missing key facts ({facts['key_fact_recall']:.2f} found)")
+        if "answers" in gold:  # SQuAD-style gold spans
+            scores["gold_span"] = scores["overall"] = float(
+                not answer.abstained and has_gold_span(answer.text, gold["answers"]))
+            if not answer.abstained and not scores["gold_span"]:
+                failures.append("no gold answer span in the answer")
+        if not answer.abstained:
+            judged = judge_citations([(c.source, c.quote) for c in answer.citations], gold.get("evidence", []))
+            scores.update(judged)
+            if judged and not judged["evidence_cited"]:
+                failures.append("no citation overlaps the gold evidence")
     else:
         scores["correct_abstention"] = float(answer.abstained)
+        if "answers" in gold:
+            scores["overall"] = scores["correct_abstention"]
         if not answer.abstained:
             failures.append("answered an unanswerable question")
     forbidden = forbidden_found(answer.text, gold.get("forbidden", []))
@@ -154,10 +185,10 @@ def _retrieve(assistant: Any, question: str, k: int):
     return assistant.retriever.retrieve(question, top_k=k)
 
 
-def aggregate(name: str, results: list[QuestionResult]) -> Report:
+def aggregate(name: str, results: list[QuestionResult], suite: str = "seeds") -> Report:
     metrics: dict[str, float | None] = {}
     intervals: dict[str, tuple[float, float] | None] = {}
-    for metric in HEADLINE:
+    for metric in METRICS:
         values = [r.scores[metric] for r in results if metric in r.scores]
         metrics[metric] = mean(values)
         intervals[metric] = bootstrap_ci(values)
@@ -173,12 +204,12 @@ def aggregate(name: str, results: list[QuestionResult]) -> Report:
             "passed": mean([float(not r.failures) for r in group]),
             "key_fact_recall": mean([r.scores["key_fact_recall"] for r in group if "key_fact_recall" in r.scores]),
         }
-    return Report(name, results, metrics, intervals, latency, by_type)
+    return Report(name, results, metrics, intervals, latency, by_type, suite)
 
 
-def _progress(items: Iterable, enabled: bool):
+def _progress(items: Iterable, enabled: bool, suite: str = "eval"):
     if not enabled:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc="eval", unit="question", file=sys.stderr, leave=False)
+    return tqdm(items, desc=f"eval {suite}", unit="question", file=sys.stderr, leave=False)

@@ -1,17 +1,49 @@
-"""The whole eval as ``rag eval`` runs it: index the gold articles into a fresh store, score the
-configured answerer (and any others to compare), score the llama-index starter baseline with the
-same answerer, and write the reports."""
+"""The whole eval as ``rag eval`` runs it: for each suite, index its articles into a fresh store,
+score the configured answerer (and any others to compare), score the llama-index starter baseline
+with the same answerer on the seeds, and write the reports.
+
+The suites (:data:`SUITES`):
+
+- ``seeds``: the team's gold questions (``evals/data/questions.jsonl``) on the five seed articles,
+  split into a development and a frozen test half;
+- ``squad``: the SQuAD 2.0 dev article "Normans" (``evals/data/squad2-dev-normans.json``), its 39
+  paragraphs indexed as one article; 96 answerable and 112 unanswerable questions, all test;
+- ``news``: 17 BBC News articles of 2004-2005 (``evals/data/bbc/``) and 63 gold questions written
+  for them (``evals/data/bbc_questions.jsonl``), all test.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from evals import squad
 from evals.report import write_reports
 from evals.runner import QUESTIONS, Report, load_questions, run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+NEWS_ARTICLES = DATA / "bbc"
+NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
+
+SUITES = ("seeds", "squad", "news")
+
+
+@dataclass
+class Suite:
+    """A set of gold questions and the articles they are about (``articles`` is a folder to index;
+    ``write`` makes it inside a temporary folder when the articles are generated, as SQuAD's are)."""
+
+    name: str
+    questions: list[dict[str, Any]]
+    articles: Path | None = None
+    write: Callable[[Path], Path] | None = None
+    baseline: bool = False  # score the llama-index starter on it too
+
+    def folder(self, scratch: Path) -> Path:
+        return self.write(scratch / "articles") if self.write else self.articles
 
 
 def default_articles() -> Path:
@@ -20,33 +52,69 @@ def default_articles() -> Path:
     return here if here.is_dir() else PROJECT_ROOT / "seeds"
 
 
+def load_suite(name: str, split: str = "all", *, questions: Path | None = None,
+               articles: Path | None = None) -> Suite:
+    """The suite ``name`` with its questions of ``split``. ``questions`` and ``articles`` replace the
+    seeds' gold file and folder (the other suites ship their own)."""
+    if name == "seeds":
+        return Suite("seeds", load_questions(questions or QUESTIONS, split), articles or default_articles(),
+                     baseline=True)
+    if name == "squad":
+        _, _, gold = squad.load()
+        return Suite("squad", [q for q in gold if split == "all" or q["split"] == split], write=squad.write_article)
+    if name == "news":
+        return Suite("news", load_questions(NEWS_QUESTIONS, split), NEWS_ARTICLES)
+    raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {name!r}")
+
+
+def run_suites(config: Any, *, suites: list[Suite], answerers: list[str], out: Path | None = None,
+               baseline: bool = True, progress: bool = True, command: str = "") -> list[Report]:
+    """Score each answerer on each suite (and the starter baseline with the first answerer on the
+    suites that have one); one embedding model serves every suite."""
+    from rag.build import embedder_factory
+
+    reports: list[Report] = []
+    embedder = None
+    for suite in suites:
+        if not suite.questions:
+            continue
+        embedder = embedder or embedder_factory(config)()
+        reports += _score(config, suite, answerers, embedder, baseline and suite.baseline, progress)
+    if out is not None:
+        write_reports(reports, out, command)
+    return reports
+
+
 def run_suite(config: Any, *, answerers: list[str], questions: Path = QUESTIONS, articles: Path | None = None,
               out: Path | None = None, baseline: bool = True, progress: bool = True,
               command: str = "", split: str = "all") -> list[Report]:
     """Score each answerer in ``answerers`` (and the starter baseline with the first one) on the
-    gold questions of ``split``."""
-    from index.embedding import resolve_model
-    from rag.build import build_assistant, embedder_factory, ingest_paths
+    seeds' gold questions of ``split``."""
+    suite = load_suite("seeds", split, questions=questions, articles=articles)
+    return run_suites(config, suites=[suite], answerers=answerers, out=out, baseline=baseline, progress=progress,
+                      command=command)
 
-    articles = articles or default_articles()
-    gold = load_questions(questions, split)
+
+def _score(config: Any, suite: Suite, answerers: list[str], embedder: Any, baseline: bool,
+           progress: bool) -> list[Report]:
+    from index.embedding import resolve_model
+    from rag.build import build_assistant, ingest_paths
+
     reports: list[Report] = []
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite.name}-") as folder:
+        articles = suite.folder(Path(folder))
         local = config.replace(store_path=Path(folder) / "store")
         local = local.model_copy(update={"chroma_host": None})  # always the embedded store: None is valid
-        embedder = embedder_factory(local)()
         ingest_paths(local, [articles], progress=False, embedder=lambda: embedder)
         first = None
         for name in answerers:
             assistant = build_assistant(local.replace(llm=name), embedder=embedder)
             first = first or assistant
-            reports.append(run(assistant, gold, name=name, progress=progress))
+            reports.append(run(assistant, suite.questions, name=name, progress=progress, suite=suite.name))
         if baseline and first is not None:
             from evals.baseline import StarterBaseline
 
             starter = StarterBaseline(articles, first.answerer, resolve_model(local.embedding_model),
                                       persist_dir=Path(folder) / "starter")
-            reports.append(run(starter, gold, name=starter.name, progress=progress))
-    if out is not None:
-        write_reports(reports, out, command)
+            reports.append(run(starter, suite.questions, name=starter.name, progress=progress, suite=suite.name))
     return reports
