@@ -10,11 +10,8 @@ removed. Every problem with a file is reported and the rest of the ingest goes o
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -112,12 +109,12 @@ def ingest(
     ``embedder`` is called at most once, and only when something needs embedding, so an ingest of
     unchanged articles never loads the model. ``embedding_model`` is the name the manifest records.
     ``on_article(action, source)`` is told of each article as soon as it is committed or skipped.
-    ``rebuild`` empties the store first, once this process holds the writer's lock (never while
-    another ingest writes). ``prune`` removes articles whose files are gone; a prune that would
+    The whole ingest holds the store's writer lock (:meth:`Store.writing`); ``rebuild`` empties
+    the store first, under that lock (never while another process writes). ``prune`` removes articles whose files are gone; a prune that would
     remove every indexed article is refused unless ``prune`` is 2 or more (asked twice).
     """
     report = IngestReport(on_article=on_article)
-    with _writer_lock(store):
+    with store.writing():
         if rebuild:
             store.reset()
         files, problems = discover(paths)
@@ -234,24 +231,3 @@ def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
 
     # disable=None: a bar on a terminal, nothing when output is redirected.
     yield from tqdm(files, desc="ingest", unit="file", file=sys.stderr, leave=False, disable=None)
-
-
-@contextmanager
-def _writer_lock(store: Store) -> Iterator[None]:
-    """One writer at a time on an embedded store (a Chroma server serialises writes itself)."""
-    folder = store.folder
-    if folder is None:
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / ".ingest.lock", "w")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(f"another `rag ingest` is writing to the {store.where}: wait for it to finish") from None
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()

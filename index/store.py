@@ -25,15 +25,34 @@ A process killed anywhere in between leaves a ``pending`` record. :meth:`Store.r
 next ingest of the same articles) rolls it forward when all of the new passages are there, and
 back otherwise, so no article is ever half-written or counted twice. Readers never see a pending
 version: retrieval keeps only passages of committed versions.
+
+An embedded store is one folder that several processes may open (the page, ``rag ask``,
+``rag ingest``), but embedded Chroma keeps each collection's vector index in the memory of the
+process that opened it. So:
+
+* every change goes through :meth:`Store.writing`, which holds the folder's lock file
+  (``.ingest.lock``) for the whole write: one writing process at a time, whatever it is;
+* a write starts and ends by touching ``.generation``; a process that sees it changed since it
+  opened the folder reopens its Chroma client before the next read or write, so it neither serves
+  a stale index nor writes one back over the newer files.
+
+A Chroma server serialises writes itself; there, a collection deleted and created again by
+another process (``--rebuild``) is found again on the next call.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
+from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -45,6 +64,9 @@ _REGISTRY_SUFFIX = "_registry"
 _MANIFEST_KEY = "rag_manifest"
 _UNIT_VECTOR = [1.0]
 _EPOCH = date(1970, 1, 1)
+LOCK_FILE = ".ingest.lock"
+GENERATION_FILE = ".generation"
+SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
 
 
 @dataclass(frozen=True)
@@ -135,9 +157,187 @@ class Hit:
     score: float
 
 
+@dataclass
+class Health:
+    """What :meth:`Store.check` found. Problems are listed by article (source) where they belong to one."""
+
+    articles: int = 0
+    passages: int = 0
+    pending: list[str] = field(default_factory=list)  # sources with a write left unfinished
+    incomplete: dict[str, str] = field(default_factory=dict)  # article id -> "9 of 12 passages"
+    unreadable: dict[str, int] = field(default_factory=dict)  # article id -> passages whose vector is lost
+    orphans: list[str] = field(default_factory=list)  # passage ids of no article version in the registry
+    unloadable: str = ""  # why the passages cannot be read at all (then every article is unreadable)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable)
+
+    def damaged(self) -> set[str]:
+        """Ids of the committed articles whose passages must be embedded again."""
+        return set(self.incomplete) | set(self.unreadable)
+
+
 def day_number(when: date | None) -> int | None:
     """Days since 1970-01-01, the form dates take in passage metadata (Chroma filters on numbers)."""
     return (when - _EPOCH).days if when else None
+
+
+
+class _Folder:
+    """An embedded store's folder as this process sees it: the Chroma client every :class:`Store`
+    on the folder shares, reopened when another process has written since (see the module
+    docstring), and the writer's lock (re-entrant within the process)."""
+
+    _open: dict[Path, "_Folder"] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.client: Any = None
+        self.epoch = 0  # how many times the client was (re)opened; Stores drop cached collections when it moves
+        self._seen: tuple[int, int] | None = None  # the generation the client was opened at
+        self._reopen = threading.Lock()
+        self._write = threading.RLock()
+        self._depth = 0
+        self._handle: Any = None
+
+    @classmethod
+    def of(cls, path: Path) -> "_Folder":
+        key = path.resolve()
+        with cls._guard:
+            if key not in cls._open:
+                cls._open[key] = cls(key)
+            return cls._open[key]
+
+    def generation(self) -> tuple[int, int] | None:
+        """Identifies the last write any process started or finished (None before the first)."""
+        try:
+            stat = os.stat(self.path / GENERATION_FILE)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def current(self, force: bool = False) -> tuple[Any, int]:
+        """The client, reopened first when another process wrote since it was opened (or ``force``)."""
+        with self._reopen:
+            generation = self.generation()
+            if self.client is None or force or (generation != self._seen and self._depth == 0):
+                self.client = _persistent_client(self.path)
+                self._seen = generation
+                self.epoch += 1
+            return self.client, self.epoch
+
+    @contextmanager
+    def writing(self, where: str) -> Iterator[None]:
+        """Hold the folder's lock file for a write (nested calls in this process just go on)."""
+        with self._write:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK_FILE, "a+")
+            try:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise StoreError(f"{holder} is writing to the {where}: wait for it to finish; "
+                                     f"{SERVER_HINT}") from None
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"process {os.getpid()} ({_command()})")
+                handle.flush()
+                self.current()  # another process may have written since: never write over its files
+                self._depth = 1
+                self._touch()
+                try:
+                    yield
+                finally:
+                    self._touch()
+                    self._depth = 0
+                    with self._reopen:
+                        self._seen = self.generation()  # our own write: the client is current
+            finally:
+                handle.close()
+
+    def writer(self) -> str | None:
+        """Who holds the lock file now (another process), or None."""
+        if self._depth:
+            return None  # this process: its own write failed
+        try:
+            with open(self.path / LOCK_FILE, "a+") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.seek(0)
+                    return handle.read().strip() or "another process"
+                return None
+        except OSError:
+            return None
+
+    def _touch(self) -> None:
+        temporary = self.path / f"{GENERATION_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
+        os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
+
+
+def _persistent_client(path: Path) -> Any:
+    """A new embedded Chroma client on ``path``. chromadb caches one client system per folder and
+    process, which would hand back the stale one: drop it from the cache first (clients still
+    using it keep it until they are done)."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.config import Settings
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+
+
+def _command() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return " ".join([name, *sys.argv[1:2]])[:80]
+
+
+_T = TypeVar("_T")
+
+
+def _from_chroma(error: Exception) -> bool:
+    """True for errors raised by Chroma or what it stands on (sqlite, the HTTP client, files),
+    not for ours or for bugs, which pass through unchanged."""
+    module = type(error).__module__ or ""
+    return isinstance(error, OSError) or module.split(".")[0] in {"chromadb", "sqlite3", "httpx", "httpcore"}
+
+
+def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """Run a :class:`Store` method; an error raised inside Chroma becomes one :class:`StoreError`
+    line naming the store and what to do. A collection deleted and made again by another process
+    (a rebuild) is looked up again once before giving up."""
+
+    def decorate(method: Callable[..., _T]) -> Callable[..., _T]:
+        @wraps(method)
+        def run(self: "Store", *args: Any, **kwargs: Any) -> _T:
+            for attempt in (1, 2):
+                try:
+                    return method(self, *args, **kwargs)
+                except Exception as error:  # noqa: BLE001 - Chroma raises many types
+                    if not _from_chroma(error):
+                        raise
+                    if attempt == 1 and type(error).__name__ in {"NotFoundError", "InvalidCollectionException"}:
+                        self._forget(reopen=True)
+                        continue
+                    raise self._failure(error, doing) from error
+            raise AssertionError("unreachable")
+
+        return run
+
+    return decorate
 
 
 class Store:
@@ -152,6 +352,8 @@ class Store:
         self.where = where
         #: The embedded store's folder; None for a Chroma server.
         self.folder = folder
+        self._shared = _Folder.of(folder) if folder is not None else None
+        self._epoch = 0
         self._passages = None
         self._registry = None
 
@@ -163,35 +365,52 @@ class Store:
         collection: str = "articles",
     ) -> "Store":
         """Connect to a Chroma server (``host``) or open the embedded store at ``path``."""
-        import chromadb
-        from chromadb.config import Settings
-
-        settings = Settings(anonymized_telemetry=False)
-        folder = None
         if host:
+            import chromadb
+            from chromadb.config import Settings
+
             where = f"Chroma server {host}:{port}"
             try:
-                client = chromadb.HttpClient(host=host, port=port, settings=settings)
+                client = chromadb.HttpClient(host=host, port=port, settings=Settings(anonymized_telemetry=False))
                 client.heartbeat()
             except Exception as error:  # noqa: BLE001 - connection failures come in many types
                 raise StoreError(
                     f"cannot reach the {where} ({type(error).__name__}): start it with "
                     f"`chroma run --path DIR --port {port}`, or unset RAG_CHROMA_HOST to use the embedded store"
                 ) from None
-        else:
-            folder = Path(path or ".rag")
-            where = f"store {folder}"
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(folder), settings=settings)
-            except Exception as error:  # noqa: BLE001
-                raise StoreError(f"cannot open the {where}: {error}; check the folder or set RAG_STORE_PATH") from None
-        return cls(client, collection, where, folder)
+            return cls(client, collection, where)
+        folder = Path(path or ".rag")
+        store = cls(None, collection, f"store {folder}", folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            store._sync()
+        except Exception as error:  # noqa: BLE001
+            raise store._failure(error, "opening it") from None
+        return store
 
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock for a batch of changes: one writing process per embedded
+        store at a time (a second one gets a :class:`StoreError` naming the first). Every change
+        below takes it; hold it around several to make them one write. A server needs no lock."""
+        if self._shared is None:
+            yield
+            return
+        with self._shared.writing(self.where):
+            self._sync()
+            yield
+
+    def generation(self) -> object:
+        """Changes whenever any process writes to this embedded store (None for a server, whose
+        writers are not seen): readers that cache what they read compare it to know when to reload."""
+        return self._shared.generation() if self._shared is not None else None
+
+    @_chroma("reading it")
     def exists(self) -> bool:
         """True when the passage collection has been created (by an ingest)."""
         return self._collection(create=False) is not None
 
+    @_chroma("reading its settings")
     def manifest(self) -> Manifest | None:
         collection = self._collection(create=False)
         if collection is None:
@@ -199,6 +418,7 @@ class Store:
         raw = (collection.metadata or {}).get(_MANIFEST_KEY)
         return Manifest(**json.loads(raw)) if raw else None
 
+    @_chroma("checking its settings")
     def check_manifest(self, wanted: Manifest, *, create: bool, rebuild_hint: str) -> None:
         """Create the store with ``wanted`` settings (when ``create``), or refuse one built otherwise."""
         stored = self.manifest()
@@ -214,17 +434,21 @@ class Store:
                 f"rebuild it with `{rebuild_hint}`, or use the settings it was built with"
             )
 
+    @_chroma("emptying it")
     def reset(self) -> None:
         """Delete both collections (``rag ingest --rebuild``)."""
-        for name in (self.name, self.name + _REGISTRY_SUFFIX):
-            try:
-                self._client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - absent already
-                pass
-        self._passages = self._registry = None
+        with self.writing():
+            for name in (self.name, self.name + _REGISTRY_SUFFIX):
+                try:
+                    self._client.delete_collection(name)
+                except Exception as error:  # noqa: BLE001
+                    if type(error).__name__ not in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
+                        raise
+            self._passages = self._registry = None
 
     # ---- articles ----------------------------------------------------------------------------
 
+    @_chroma("listing its articles")
     def articles(self, *, with_text: bool = False) -> dict[str, ArticleRecord]:
         """The readable articles by id: committed ones, and for an update still pending (in
         progress, or left by a killed process), the committed version it replaces."""
@@ -232,6 +456,7 @@ class Store:
         readable = (_readable(record) for record in self._records(include=include))
         return {record.id: record for record in readable if record is not None}
 
+    @_chroma("reading an article")
     def article(self, article_id: str) -> ArticleRecord | None:
         """One readable article (see :meth:`articles`), with its text; None if there is none."""
         found = self._registry_collection().get(ids=[article_id], include=["metadatas", "documents"])
@@ -239,6 +464,7 @@ class Store:
             return None
         return _readable(ArticleRecord._from(found["ids"][0], found["metadatas"][0], found["documents"][0]))
 
+    @_chroma("reading an article")
     def find_version(self, version: str) -> ArticleRecord | None:
         """A committed article with this content hash, if any (to report duplicates)."""
         found = self._registry_collection().get(
@@ -248,11 +474,16 @@ class Store:
             return None
         return ArticleRecord._from(found["ids"][0], found["metadatas"][0], None)
 
+    @_chroma("writing articles")
     def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
         """Store each ``(record, passages, vectors)``, replacing the committed version of the same
         article if there is one; all-or-nothing per article (see the module docstring)."""
         if not items:
             return
+        with self.writing():
+            self._write_articles(items)
+
+    def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
         registry, store = self._registry_collection(), self._collection(create=True)
         found = registry.get(ids=[record.id for record, _, _ in items], include=["metadatas", "documents"])
         previous = {i: ArticleRecord._from(i, meta, doc)
@@ -276,17 +507,24 @@ class Store:
         registry.update(ids=[record.id for record, _, _ in items],
                         metadatas=[replace(record, status="committed", previous="")._metadata() for record, _, _ in items])
 
+    @_chroma("removing an article")
     def remove_article(self, article_id: str) -> None:
         """Delete an article and all its passages."""
-        self._collection(create=True).delete(where={"article_id": article_id})
-        self._registry_collection().delete(ids=[article_id])
+        with self.writing():
+            self._collection(create=True).delete(where={"article_id": article_id})
+            self._registry_collection().delete(ids=[article_id])
 
+    @_chroma("repairing an interrupted write")
     def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[str]:
         """Finish or undo writes a killed process left pending (only the records ``only`` accepts,
         when given, so that ingests of disjoint shards never undo each other's writes in progress);
         returns the sources it touched."""
         if not self.exists():
             return []
+        with self.writing():
+            return self._repair(only)
+
+    def _repair(self, only: Callable[[ArticleRecord], bool] | None) -> list[str]:
         repaired = []
         for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
             if only is not None and not only(record):
@@ -308,12 +546,102 @@ class Store:
             repaired.append(record.source)
         return repaired
 
+    @_chroma("checking it")
+    def check(self, page: int = 1000) -> Health:
+        """Verify the passages against the registry: every committed article has all its passages,
+        each passage's vector can be read and is found by a search for it, and no passage belongs
+        to no article. Reads everything once; changes nothing."""
+        records = self._records(include=["metadatas"])
+        committed = {r.id: r for r in records if r.status == "committed"}
+        allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
+        allowed |= {(r.id, json.loads(r.previous)["version"]) for r in records if r.previous}
+        health = Health(articles=len(committed), pending=[r.source for r in records if r.status != "committed"])
+        collection = self._collection(create=False)
+        if collection is None:
+            health.incomplete = {i: f"0 of {r.passages} passages" for i, r in committed.items()}
+            return health
+        counts: dict[str, int] = {}
+        offset = 0
+        while True:
+            try:
+                found = collection.get(limit=page, offset=offset, include=["metadatas"])
+            except Exception as error:  # noqa: BLE001 - the vector index cannot be loaded at all
+                if not _from_chroma(error):
+                    raise
+                health.unloadable = " ".join(str(error).split())[:300] or type(error).__name__
+                health.unreadable = {i: r.passages for i, r in committed.items()}
+                return health
+            owner = {i: meta.get("article_id") for i, meta in zip(found["ids"], found["metadatas"])}
+            for i, meta in zip(found["ids"], found["metadatas"]):
+                key = (meta.get("article_id"), meta.get("version"))
+                if key not in allowed:
+                    health.orphans.append(i)
+                elif key[0] in committed and committed[key[0]].version == key[1]:
+                    counts[key[0]] = counts.get(key[0], 0) + 1
+            for i in self._lost_vectors(collection, found["ids"]):
+                health.unreadable[owner[i]] = health.unreadable.get(owner[i], 0) + 1
+            health.passages += len(found["ids"])
+            if len(found["ids"]) < page:
+                break
+            offset += page
+        health.incomplete = {i: f"{counts.get(i, 0)} of {r.passages} passages" for i, r in committed.items()
+                             if counts.get(i, 0) != r.passages}
+        return health
+
+    @staticmethod
+    def _lost_vectors(collection: Any, ids: list[str]) -> list[str]:
+        """Those of ``ids`` whose vector cannot be read, or is not found by a search for it."""
+        if not ids:
+            return []
+        try:
+            found = collection.get(ids=ids, include=["embeddings"])
+            vectors = {i: v for i, v in zip(found["ids"], found["embeddings"]) if v is not None and len(v)}
+            asked = [i for i in ids if i in vectors]
+            lost = [i for i in ids if i not in vectors]
+            for n in (1, 10):  # the graph search is approximate: look wider before calling a vector lost
+                if not asked:
+                    break
+                result = collection.query(query_embeddings=[vectors[i] for i in asked], n_results=n,
+                                          include=["distances"])
+                asked = [i for i, hits, distances in zip(asked, result["ids"], result["distances"])
+                         if i not in hits and not (distances and distances[0] < 1e-6)]
+            return lost + asked
+        except Exception as error:  # noqa: BLE001 - a damaged index fails in many ways
+            if not _from_chroma(error):
+                raise
+            return list(ids)
+
+    @_chroma("deleting passages")
+    def delete_passages(self, ids: Sequence[str] = (), *, article_id: str | None = None) -> None:
+        """Delete these passages, or all of one article's (its registry record stays)."""
+        with self.writing():
+            if article_id is not None:
+                self._collection(create=True).delete(where={"article_id": article_id})
+            if ids:
+                self._collection(create=True).delete(ids=list(ids))
+
+    @_chroma("emptying its passages")
+    def reset_passages(self) -> None:
+        """Delete every passage and make the collection again with the same settings; the registry
+        stays (``rag doctor --repair`` then embeds every article again from it)."""
+        with self.writing():
+            manifest = self.manifest()
+            try:
+                self._client.delete_collection(self.name)
+            except Exception as error:  # noqa: BLE001
+                if type(error).__name__ not in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
+                    raise
+            self._passages = None
+            self._collection(create=True, manifest=manifest)
+
     # ---- passages ----------------------------------------------------------------------------
 
+    @_chroma("counting passages")
     def count(self) -> int:
         collection = self._collection(create=False)
         return collection.count() if collection is not None else 0
 
+    @_chroma("searching it")
     def search(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[Hit]:
         """The ``k`` passages nearest to ``vector`` (cosine), optionally filtered by metadata."""
         collection = self._collection(create=False)
@@ -330,6 +658,7 @@ class Store:
             )
         ]
 
+    @_chroma("searching it")
     def search_exact(self, vector: Sequence[float], k: int, where: dict) -> list[Hit]:
         """:meth:`search` by comparing ``vector`` with every passage ``where`` selects: for a
         handful of articles this metadata lookup is much faster than a filtered nearest-neighbour
@@ -345,6 +674,7 @@ class Store:
         return [Hit(id=found["ids"][i], text=found["documents"][i], metadata=found["metadatas"][i],
                     score=float(scores[i])) for i in best]
 
+    @_chroma("reading passages")
     def hits(self, ids: Sequence[str]) -> list[Hit]:
         """These passages, in the order of ``ids`` (missing ones left out), with score 0."""
         collection = self._collection(create=False)
@@ -355,6 +685,7 @@ class Store:
                  for i, doc, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
 
+    @_chroma("reading vectors")
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these passages, by id."""
         collection = self._collection(create=False)
@@ -370,8 +701,13 @@ class Store:
             return
         offset = 0
         while True:
-            found = collection.get(where=where or None, limit=page, offset=offset,
-                                   include=["documents", "metadatas"])
+            try:
+                found = collection.get(where=where or None, limit=page, offset=offset,
+                                       include=["documents", "metadatas"])
+            except Exception as error:  # noqa: BLE001 - see _chroma
+                if not _from_chroma(error):
+                    raise
+                raise self._failure(error, "reading passages") from error
             for i, doc, meta in zip(found["ids"], found["documents"], found["metadatas"]):
                 yield Hit(id=i, text=doc, metadata=meta, score=0.0)
             if len(found["ids"]) < page:
@@ -380,7 +716,51 @@ class Store:
 
     # ---- internals ---------------------------------------------------------------------------
 
+    def _sync(self) -> None:
+        """Follow the shared client of an embedded folder: when it was reopened (another process
+        wrote), drop the collections cached from the old one."""
+        if self._shared is None:
+            return
+        client, epoch = self._shared.current()
+        if epoch != self._epoch:
+            self._client, self._epoch = client, epoch
+            self._passages = self._registry = None
+
+    def _forget(self, *, reopen: bool = False) -> None:
+        """Drop the cached collections (and, for an embedded store, reopen its client)."""
+        if reopen and self._shared is not None:
+            self._shared.current(force=True)
+        self._passages = self._registry = None
+        self._sync()
+
+    def _failure(self, error: Exception, doing: str) -> StoreError:
+        """One line for an error raised inside Chroma: what failed, and what to do about it."""
+        name = type(error).__name__
+        detail = " ".join(str(error).split())[:300] or name
+        self._passages = self._registry = None  # the next call starts from fresh collections
+        if self._shared is None:
+            if "connect" in name.lower() or "connect" in detail.lower() or isinstance(error, OSError):
+                return StoreError(
+                    f"lost the connection to the {self.where} while {doing} ({name}): check that it runs, then "
+                    "try again; an ingest cut short is completed or undone when it is run again")
+            return StoreError(f"the {self.where} failed while {doing} ({name}: {detail}): check the server's "
+                              "log; if its collection is damaged, rebuild it with `rag ingest --rebuild <folders>`")
+        folder = self._shared.path
+        if "malformed" in detail or "not a database" in detail:
+            return StoreError(
+                f"the {self.where} is damaged ({detail}): move it away and build it again, e.g. "
+                f"`mv {folder} {folder}.damaged && rag ingest <folders>` (uploaded files are in {folder}/uploads)")
+        self._shared.current(force=True)  # a half-read index is not kept
+        writer = self._shared.writer()
+        if writer is not None:
+            return StoreError(f"the {self.where} failed while {doing}, because {writer} is writing to it now "
+                              f"({name}: {detail}): try again when it finishes; {SERVER_HINT}")
+        return StoreError(
+            f"the {self.where} failed while {doing} ({name}: {detail}): check it with `rag doctor`; "
+            "`rag doctor --repair` fixes what it finds, else rebuild with `rag ingest --rebuild <folders>`")
+
     def _collection(self, *, create: bool, manifest: Manifest | None = None):
+        self._sync()
         if self._passages is not None:
             return self._passages
         try:
@@ -396,10 +776,11 @@ class Store:
         except Exception as error:  # noqa: BLE001
             if not create and type(error).__name__ in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
                 return None
-            raise StoreError(f"the {self.where} failed: {error}") from None
+            raise
         return self._passages
 
     def _registry_collection(self):
+        self._sync()
         if self._registry is None:
             self._registry = self._client.get_or_create_collection(
                 self.name + _REGISTRY_SUFFIX, embedding_function=None

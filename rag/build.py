@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from index.doctor import DoctorReport, doctor
 from index.embedding import Embedder, canonical_name, default_cache_dir, load_embedder
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
@@ -72,6 +73,14 @@ def ingest_paths(
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
         prune=prune, progress=progress, on_article=on_article, rebuild=rebuild,
     )
+
+
+def doctor_store(config: Config, *, repair: bool = False) -> tuple[DoctorReport, dict[str, str]]:
+    """Check (and with ``repair``, fix) the configured store; also its articles' titles by id, to name them."""
+    store = open_store(config)
+    report = doctor(store, embedder_factory(config), embedding_name(config), repair=repair)
+    titles = {i: record.display_title() for i, record in store.articles().items()}
+    return report, titles
 
 
 def build_answerer(config: Config) -> Answerer:

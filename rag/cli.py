@@ -43,6 +43,7 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
       rag ask "Who mediated the Geneva talks?"
       rag chat                           the chat page on http://127.0.0.1:7860
       rag eval --llm extractive          score answers and citations against the gold questions
+      rag doctor                         check the index (--repair fixes what it finds)
     """
     ctx.obj = {"config_file": config_file, "overrides": store_options}
 
@@ -70,7 +71,7 @@ def _config(ctx: click.Context, **overrides: Any):
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: bool, no_progress: bool,
            verbose: bool, **settings: Any) -> None:
-    """Index article files (.txt, .md, .html) and folders of them, recursively.
+    """Index article files (.txt, .md, .html, .pdf, .docx) and folders of them, recursively.
 
     Unchanged articles are skipped without embedding; changed ones are replaced. Files that can't
     be used are listed with the reason, and the rest are indexed.
@@ -87,6 +88,29 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: boo
     click.echo(report.summary())
     if report.skipped and not (report.added or report.updated or report.unchanged or report.removed):
         raise click.ClickException("no article was indexed: every file was skipped (the reasons are above)")
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Fix what the check finds: finish interrupted writes, delete stray "
+              "passages, embed damaged articles again from the store's own copy of their text.")
+@click.option("--embedding-model", default=None, help="The model the store was built with [RAG_EMBEDDING_MODEL].")
+@click.option("--embedding-backend", type=click.Choice(["onnx", "onnx-int8", "torch"]), default=None,
+              help="What runs the model [RAG_EMBEDDING_BACKEND; default onnx].")
+@click.pass_context
+def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
+    """Check the index: every article has all its passages, every passage a vector that can be read
+    and that search finds, no passage without an article, no write left unfinished.
+
+    Exits 1 when a problem remains. Holds the writer's lock while repairing.
+    """
+    from rag.build import doctor_store
+
+    config = _config(ctx, **settings)
+    report, titles = doctor_store(config, repair=repair)
+    click.echo(report.summary(titles))
+    if not report.ok:
+        raise click.ClickException("the index has problems (listed above)" + ("" if repair else
+                                   ": run `rag doctor --repair`"))
 
 
 def _answer_options(function):

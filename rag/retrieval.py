@@ -4,8 +4,8 @@ diverse (near-duplicate passages suppressed, a cap per article) and filtered.
     retriever = Retriever(store, embedder)
     passages = retriever.retrieve("Who mediated the Geneva talks?", top_k=5)
 
-The keyword index (:mod:`rag.keyword`) is loaded or built on first use (``refresh()`` after an
-ingest). Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
+The keyword index (:mod:`rag.keyword`) is loaded or built on first use, and again after any process
+writes to the store. Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
 A month or year named in the question ("in May 2025") boosts passages that mention it.
 """
 
@@ -124,6 +124,7 @@ class Retriever:
         self._keyword: KeywordIndex | None = None
         self._committed_versions: dict[str, str] = {}  # article id -> committed version
         self._texts: dict[str, str] = {}
+        self._generation = store.generation()  # the store's state the caches above were read from
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
@@ -158,7 +159,8 @@ class Retriever:
         self._keyword_index()
 
     def refresh(self) -> None:
-        """Forget the keyword index (call after the store changed); it is rebuilt on next use."""
+        """Forget the keyword index; it is rebuilt on next use. An embedded store's changes are
+        noticed without it (see :meth:`Store.generation`); call it after a Chroma server changed."""
         with self._lock:
             self._keyword = None
             self._texts.clear()
@@ -246,6 +248,10 @@ class Retriever:
         """The BM25 index of the committed passages: loaded from ``keyword_folder`` when saved
         there for the store as it is, else built (and saved)."""
         with self._lock:
+            generation = self.store.generation()
+            if generation != self._generation:  # another process (or the page) wrote to the store
+                self._keyword, self._generation = None, generation
+                self._texts.clear()
             if self._keyword is None:
                 committed = {r.id: r.version for r in self.store.articles().values()}
                 key = index_key(committed, self.store.manifest())

@@ -236,7 +236,7 @@ def test_two_writers_on_one_embedded_store_are_refused(tmp_path: Path, seed_copy
     store = Store.open(path=tmp_path / "store")
     with open(tmp_path / "store" / ".ingest.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(StoreError, match="another `rag ingest` is writing"):
+        with pytest.raises(StoreError, match="is writing to the store"):
             run([seed_copy], store, HashEmbedder())
 
 

@@ -43,7 +43,7 @@ def test_a_rebuild_racing_an_ingest_is_refused_and_deletes_nothing(tmp_path: Pat
                              timeout=300)
     rest = first.stdout.read()
     assert first.wait(timeout=600) == 0, rest
-    assert rebuild.returncode == 1 and "another `rag ingest` is writing" in rebuild.stderr, rebuild.stderr
+    assert rebuild.returncode == 1 and "is writing to the store" in rebuild.stderr, rebuild.stderr
     store = Store.open(path=store_path)
     assert len(store.articles()) == len(files)  # the rebuild deleted nothing
     assert_consistent(store)

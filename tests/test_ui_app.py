@@ -116,10 +116,10 @@ def test_uploads_are_indexed_refused_and_removed(backend: Backend, tmp_path: Pat
 
     again = backend.add_upload(article, "copy.txt", lambda *_: None)
     assert again[0] == "error" and "duplicate of" in again[1]
-    wrong = tmp_path / "incoming" / "notes.pdf"
-    wrong.write_bytes(b"%PDF")
+    wrong = tmp_path / "incoming" / "notes.rtf"
+    wrong.write_bytes(b"{\\rtf1 notes}")
     assert backend.add_upload(wrong, wrong.name, lambda *_: None) == \
-        ("error", "notes.pdf: 'notes.pdf' is not an article file: upload .txt, .md, .html files")
+        ("error", "notes.rtf: 'notes.rtf' is not an article file: upload .txt, .md, .html, .pdf, .docx files")
     assert len(list(backend.uploads.folder.glob("*.txt"))) == 1  # refused uploads leave nothing behind
 
     assert backend.remove(row.source) == "Removed “Envoys meet in Vienna”."

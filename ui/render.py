@@ -26,7 +26,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 
 EMPTY_INDEX = (
     "No articles are indexed yet. Index some from a terminal with <code>rag ingest seeds/</code> "
-    "(or any folder of .txt, .md and .html files), or upload one in the <b>Articles</b> tab."
+    "(or any folder of .txt, .md, .html, .pdf and .docx files), or upload one in the <b>Articles</b> tab."
 )
 SOURCES_PLACEHOLDER = "The passages an answer cites appear here, with the quoted words highlighted."
 

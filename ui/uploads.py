@@ -17,7 +17,7 @@ from pathlib import Path
 
 from index.errors import InputError
 
-ALLOWED = (".txt", ".md", ".html")
+ALLOWED = (".txt", ".md", ".html", ".pdf", ".docx")
 NAMES_FILE = "names.json"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 

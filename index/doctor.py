@@ -1,0 +1,141 @@
+"""``rag doctor``: check a store against its registry of articles, and repair what it finds.
+
+The registry keeps every article's cleaned text, so lost or damaged passages can be embedded
+again without the article files: an article with missing passages, or with vectors that cannot be
+read or are no longer found by a search, gets its passages deleted and written again. Should even
+that fail (the vector index cannot be loaded at all), the passage collection is made again and
+every article embedded from the registry. A registry that cannot be read is beyond repair here:
+the error says to move the folder away and ingest again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from index.chunking import chunk
+from index.embedding import Embedder
+from index.errors import StoreError
+from index.store import ArticleRecord, Health, Store
+
+
+@dataclass
+class DoctorReport:
+    """What ``rag doctor`` found (``before``), did (``actions``) and found afterwards (``after``)."""
+
+    where: str
+    before: Health
+    actions: list[str] = field(default_factory=list)
+    after: Health | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (self.after or self.before).ok
+
+    def summary(self, titles: dict[str, str] | None = None) -> str:
+        titles = titles or {}
+        lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages"]
+        lines += _problems(self.before, titles) or ["  no problem found"]
+        if self.actions:
+            lines.append("repaired:")
+            lines += [f"  {action}" for action in self.actions]
+        if self.after is not None:
+            lines += (["after repair: still"] + _problems(self.after, titles)) if not self.after.ok \
+                else ["after repair: no problem found"]
+        elif not self.before.ok:
+            lines.append("run `rag doctor --repair` to fix this (the registry's texts are embedded again; "
+                         "no article file is needed)")
+        return "\n".join(lines)
+
+
+def doctor(store: Store, embedder: Callable[[], Embedder], embedding_model: str, *, repair: bool = False,
+           batch_passages: int = 1024) -> DoctorReport:
+    """Check ``store``; with ``repair``, fix what the check found and check again.
+
+    ``embedder`` is called only when passages must be embedded again; ``embedding_model`` is the
+    configured model's name, which must be the one the store was built with."""
+    report = DoctorReport(store.where, store.check())
+    if not repair or report.before.ok:
+        return report
+    with store.writing():
+        before = report.before
+        if before.pending:
+            store.repair()
+            report.actions.append(f"finished or undid the interrupted write of {len(before.pending)} article(s)")
+        if before.orphans:
+            store.delete_passages(before.orphans)
+            report.actions.append(f"deleted {len(before.orphans)} passage(s) of no indexed article")
+        damaged = before.damaged()
+        if damaged:
+            _embed_again(store, damaged, embedder, embedding_model, batch_passages, report)
+    report.after = store.check()
+    return report
+
+
+def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedder], embedding_model: str,
+                 batch_passages: int, report: DoctorReport) -> None:
+    manifest = store.manifest()
+    if manifest is None:
+        raise StoreError(f"the {store.where} has lost its settings: move it away and ingest the articles again")
+    if manifest.embedding_model != embedding_model:
+        raise StoreError(f"the {store.where} was built with the embedding model {manifest.embedding_model}, "
+                         f"not {embedding_model}: run `rag doctor --repair --embedding-model "
+                         f"{manifest.embedding_model}`")
+    records = store.articles(with_text=True)
+    targets = [records[i] for i in sorted(damaged) if i in records]
+    try:
+        if report.before.unloadable:
+            raise StoreError(report.before.unloadable)
+        for record in targets:
+            store.delete_passages(article_id=record.id)
+        report.actions.append(f"embedded {len(targets)} article(s) again from the registry: "
+                              + ", ".join(record.display_title() for record in targets[:5])
+                              + (", ..." if len(targets) > 5 else ""))
+    except StoreError:  # the vector index cannot even delete: start it afresh
+        store.reset_passages()
+        targets = list(records.values())
+        report.actions.append(f"made the passage collection again and embedded all {len(targets)} articles "
+                              "from the registry")
+    model = embedder()
+    if model.dimension != manifest.dimension:
+        raise StoreError(f"the embedding model gives {model.dimension}-d vectors, the {store.where} holds "
+                         f"{manifest.dimension}-d ones: use the model it was built with")
+    batch: list[tuple[ArticleRecord, list]] = []
+    for record in targets:
+        passages = chunk(record.text, record.id, record.version, manifest.chunk_sentences, manifest.chunk_overlap,
+                         manifest.chunk_max_chars)
+        batch.append((record, passages))
+        if sum(len(p) for _, p in batch) >= batch_passages:
+            _write(store, model, batch)
+    _write(store, model, batch)
+
+
+def _write(store: Store, model: Embedder, batch: list[tuple[ArticleRecord, list]]) -> None:
+    if not batch:
+        return
+    vectors = model.embed([p.text for _, passages in batch for p in passages])
+    items, offset = [], 0
+    for record, passages in batch:
+        items.append((record, passages, vectors[offset:offset + len(passages)]))
+        offset += len(passages)
+    store.write_articles(items)
+    batch.clear()
+
+
+def _problems(health: Health, titles: dict[str, str]) -> list[str]:
+    name = lambda article_id: titles.get(article_id, article_id)  # noqa: E731
+    lines = []
+    if health.unloadable:
+        return [f"  the passages cannot be read at all ({health.unloadable})"]
+    if health.pending:
+        lines.append(f"  {len(health.pending)} article(s) with an unfinished write: {', '.join(health.pending[:5])}")
+    for article_id, what in list(health.incomplete.items())[:20]:
+        lines.append(f"  {name(article_id)}: {what}")
+    for article_id, lost in list(health.unreadable.items())[:20]:
+        lines.append(f"  {name(article_id)}: {lost} passage vector(s) unreadable or not found by search")
+    shown = len(health.incomplete) + len(health.unreadable)
+    if shown > 40:
+        lines.append(f"  ... {shown - 40} more")
+    if health.orphans:
+        lines.append(f"  {len(health.orphans)} passage(s) belong to no indexed article")
+    return lines
