@@ -104,6 +104,9 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
     elif kind == "markdown":
         raw = _from_markdown(raw)
     lines = _unwrap([_normalise_line(line) for line in raw.splitlines()])
+    if not any(is_sentence_line(line) for line in lines):
+        raise InputError("no sentence found: no line of at least four words ends like a sentence (. ! ?); "
+                         "is this an article?")
     lines, stated = _take_header_metadata(lines)
     for key, value in stated.items():
         meta.setdefault(key, value)

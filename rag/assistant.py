@@ -29,7 +29,7 @@ from rag.answerers import Answerer, Candidate, ExtractiveAnswerer, answer_entiti
 from rag.config import Config, load_config
 from rag.conversation import standalone
 from rag.retrieval import Filters, Passage, Retriever, date_hints
-from rag.text import QUESTION_FILLER, content_terms, fold, month_years, names, numbers, stem_in
+from rag.text import QUESTION_FILLER, content_terms, fold, latin_share, month_years, names, numbers, stem_in
 from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -208,6 +208,13 @@ class Assistant:
         plan.timings.setdefault("first_sentence_ms", (time.perf_counter() - started) * 1000)
 
     def _plan(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
+        plan = self._decide(question, history, filters, top_k)
+        if plan.abstain and latin_share(plan.question) < 0.5:
+            plan.notes.append("the question is written mostly in a non-Latin script, but the embedding model and "
+                              "the analysis of answers are English-only: ask in English")
+        return plan
+
+    def _decide(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
         notes: list[str] = []
         question = self._validate(question, notes)
         query = standalone(question, history)

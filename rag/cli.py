@@ -203,11 +203,21 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, quest
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (loopback by default).")
 @click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--read-only", is_flag=True, default=None,
+              help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
 @click.pass_context
 def chat(ctx: click.Context, host: str, port: int, open_browser: bool, **settings: Any) -> None:
-    """Serve the chat page (Gradio) over the indexed articles."""
+    """Serve the chat page (Gradio) over the indexed articles.
+
+    To require a login, set RAG_CHAT_AUTH=user:password (several: comma-separated) or chat_auth in
+    the config file; serving beyond loopback without one lets anyone who reaches the port upload
+    and remove articles, unless --read-only.
+    """
     from ui.app import launch
 
     config = _config(ctx, **settings)
+    if host not in {"127.0.0.1", "localhost", "::1"} and not config.logins() and not config.read_only:
+        click.echo(f"Warning: serving on {host} with no login: anyone who reaches port {port} can upload and "
+                   "remove articles. Set RAG_CHAT_AUTH=user:password, or add --read-only.", err=True)
     click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
     launch(config, host, port, open_browser=open_browser)

@@ -110,11 +110,32 @@ class Config(BaseModel):
         "stopped, and the answer falls back to the extractive one.",
     )
 
+    # Serving the chat page.
+    chat_auth: str | None = Field(
+        None, description="Require a login on the chat page: 'user:password' pairs separated by commas. Set it "
+        "in RAG_CHAT_AUTH or the config file rather than on the command line, where other users can see it.",
+    )
+    read_only: bool = Field(
+        False, description="The chat page answers only: no upload or removal, in the page or its API.",
+    )
+
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Config":
         if self.chunk_overlap >= self.chunk_sentences:
             raise ValueError("chunk_overlap must be smaller than chunk_sentences")
+        if any(not user or not password for user, password in self.logins()):
+            raise ValueError("chat_auth must be 'user:password' pairs separated by commas, each with a user "
+                             "and a password")
         return self
+
+    def logins(self) -> list[tuple[str, str]]:
+        """``chat_auth`` as (user, password) pairs; empty when no login is required."""
+        pairs = []
+        for item in (self.chat_auth or "").split(","):
+            user, _, password = item.strip().partition(":")
+            if item.strip():
+                pairs.append((user, password))
+        return pairs
 
     def replace(self, **changes: Any) -> "Config":
         """A validated copy with ``changes`` applied (``None`` values are ignored)."""

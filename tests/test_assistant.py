@@ -143,3 +143,16 @@ def test_the_same_answers_from_a_chroma_server(chroma_server, real_embedder, see
 def test_a_top_k_out_of_range_is_refused(assistant, top_k) -> None:
     with pytest.raises(InputError, match="top_k must be a whole number from 1 to 50"):
         assistant.ask("Who mediated the Geneva talks?", top_k=top_k)
+
+
+@pytest.mark.parametrize("question", ["Где проходили переговоры в Женеве?", "日内瓦会谈在哪里举行？",
+                                      "Де відбувалися переговори?"])
+def test_a_question_not_in_english_that_finds_nothing_says_why(assistant, question: str) -> None:
+    answer = assistant.ask(question)  # the English-only model finds nothing it can check
+    assert answer.abstained
+    assert any("non-Latin script" in note and "ask in English" in note for note in answer.notes), answer.notes
+
+
+def test_an_english_question_gets_no_language_hint(assistant) -> None:
+    answer = assistant.ask("What is the capital of Australia?")
+    assert answer.abstained and not any("non-Latin" in note for note in answer.notes)

@@ -167,3 +167,15 @@ def test_hard_wrapped_paragraphs_are_joined_back() -> None:
                              "round could follow.")
     assert paragraphs[0] == "Talks Resume in Vienna"
     assert paragraphs[2:] == ["- Ceasefire monitoring stays on its own line", "- Prisoner exchanges too"]
+
+
+def test_a_two_million_character_single_line_article_is_kept_whole() -> None:
+    paragraph = " ".join((SEEDS / "003_d89c9a04b964dece.txt").read_text(encoding="utf-8").split())
+    line = " ".join([paragraph] * (2_000_000 // len(paragraph) + 1))
+    cleaned = clean(line, "text")
+    assert len(cleaned.text) == len(line)
+
+
+def test_text_with_no_sentence_says_so_rather_than_blaming_furniture() -> None:
+    with pytest.raises(InputError, match="no sentence found"):
+        clean("word " * 400_000, "text")

@@ -93,7 +93,7 @@ def test_an_upload_while_another_process_writes_is_refused_with_a_reason(page, t
         assert kind == "error" and f"process {holder.pid}" in message and "Chroma server" in message, message
         assert backend.uploads.names() == {}  # nothing half-done left behind
         with pytest.raises(StoreError, match=f"process {holder.pid} .* is writing"):
-            backend.remove(next(iter(backend.articles())).source)
+            backend.remove(next(iter(backend.articles())).id)
     finally:
         holder.kill()
         holder.wait()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import ModelError, StoreError
+from index.errors import InputError, ModelError, StoreError
 from rag.config import Config
 from tests.conftest import SEEDS, free_port
 from tests.fakes import HashEmbedder
@@ -122,6 +122,94 @@ def test_uploads_are_indexed_refused_and_removed(backend: Backend, tmp_path: Pat
         ("error", "notes.rtf: 'notes.rtf' is not an article file: upload .txt, .md, .html, .pdf, .docx files")
     assert len(list(backend.uploads.folder.glob("*.txt"))) == 1  # refused uploads leave nothing behind
 
-    assert backend.remove(row.source) == "Removed “Envoys meet in Vienna”."
+    assert backend.remove(row.id) == "Removed “Envoys meet in Vienna”."
     assert all(r.title != "Envoys meet in Vienna" for r in backend.articles())
     assert list(backend.uploads.folder.glob("*.txt")) == [] and backend.uploads.names() == {}
+
+
+def test_a_read_only_backend_refuses_writes(backend: Backend, tmp_path: Path) -> None:
+    backend.config = backend.config.replace(read_only=True)
+    article = tmp_path / "note.txt"
+    article.write_text("Envoys meet\n\nThey met in Vienna on March 3, 2031.\n", encoding="utf-8")
+    kind, message = backend.add_upload(article, article.name, lambda *_: None)
+    assert kind == "error" and "read-only" in message and "rag ingest" in message
+    with pytest.raises(InputError, match="read-only"):
+        backend.remove(backend.articles()[0].id)
+    assert len(backend.articles()) == 5
+
+
+def test_the_pickers_name_articles_by_id_not_by_server_path(backend: Backend) -> None:
+    rows = backend.articles()
+    choices = render.article_choices(rows)
+    assert [value for _, value in choices] == [row.id for row in rows]
+    assert not any("/" in value or "seeds" in value for _, value in choices)
+    first = rows[0]
+    chat = last(backend, "What was said?", sources=[first.id])[0]
+    assert "Something went wrong" not in chat[-1]["content"]
+    gone = last(backend, "What was said?", sources=["0123456789abcdef"])[0]
+    assert "no longer indexed" in gone[-1]["content"]
+
+
+@pytest.fixture()
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Launch the real page on loopback over the seeds (hash embedder: the model is beside the
+    point); yields a function that serves it with extra settings and returns its URL."""
+    from rag.build import ingest_paths
+    from ui.app import launch
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio-temp"))
+    embedder = HashEmbedder()
+    config = Config(store_path=tmp_path / "store", llm="extractive")
+    ingest_paths(config, [SEEDS], progress=False, embedder=lambda: embedder)
+    apps = []
+
+    def serve(**settings) -> str:
+        port = free_port()
+        apps.append(launch(config.replace(**settings), "127.0.0.1", port, block=False, embedder=embedder))
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for app in apps:
+        app.close()
+
+
+def test_a_login_is_required_when_chat_auth_is_set(served) -> None:
+    import httpx
+    from gradio_client import Client
+
+    url = served(chat_auth="reader:s3cret")
+    assert httpx.get(f"{url}/config").status_code == 401  # nothing of the page without a login
+    call = httpx.post(f"{url}/gradio_api/call/remove", json={"data": ["x"]})
+    assert call.status_code in (401, 403), call.text
+    wrong = httpx.post(f"{url}/login", data={"username": "reader", "password": "guess"})
+    assert wrong.status_code == 400
+    with httpx.Client() as session:
+        assert session.post(f"{url}/login", data={"username": "reader", "password": "s3cret"}).status_code == 200
+        assert session.get(f"{url}/config").status_code == 200
+    client = Client(url, auth=("reader", "s3cret"), verbose=False)
+    chat, *_ = client.predict("Who mediated the Geneva talks?", [], "extractive", 5, [], "", "", api_name="/ask")
+    assert chat and chat[-1]["role"] == "assistant"
+
+
+def test_a_read_only_page_has_no_upload_or_remove_even_in_its_api(served) -> None:
+    import httpx
+
+    config = httpx.get(f"{served(read_only=True)}/config").json()
+    names = {d.get("api_name") for d in config["dependencies"]}
+    assert "ask" in names and not names & {"upload", "remove"}
+    assert not any(c.get("props", {}).get("elem_id") in {"upload", "remove"} for c in config["components"])
+
+
+def test_an_upload_leaves_no_copy_in_gradios_temp_folder(served, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    url = served()
+    article = tmp_path / "Talks in Vienna.txt"
+    article.write_text("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, "
+                       "2031. Both sides agreed to exchange 42 fishing boats.\n", encoding="utf-8")
+    result = Client(url, verbose=False).predict([handle_file(str(article))], api_name="/upload")
+    assert "Indexed Talks in Vienna.txt" in str(result)
+    temp = tmp_path / "gradio-temp"
+    left = [p for p in temp.rglob("*") if p.is_file() and "42 fishing boats" in p.read_text(errors="ignore")]
+    assert left == []
+    assert len(list((tmp_path / "store" / "uploads").glob("*.txt"))) == 1

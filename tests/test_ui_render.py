@@ -175,7 +175,7 @@ def test_articles_become_escaped_table_rows_with_passage_counts() -> None:
         ("001.txt", 15, "001.txt", ""), (f"Zeta {HOSTILE}", 3, "my notes.txt", "March 3, 2031")]
     html = render.articles_html(rows)
     assert "2 articles, 18 passages." in html and "<script" not in html and "Harbour Times" in html
-    assert render.article_choices(rows)[1] == (f"Zeta {HOSTILE} (my notes.txt)", ".rag/uploads/abc.txt")
+    assert render.article_choices(rows)[1] == (f"Zeta {HOSTILE} (my notes.txt)", "b")  # an id, never a server path
     assert "rag ingest seeds/" in render.articles_html([])
 
 

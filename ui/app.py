@@ -159,6 +159,17 @@ class Backend:
     def articles(self) -> list[render.ArticleRow]:
         return render.article_rows(self.store().articles().values(), self.uploads.names())
 
+    def sources_of(self, article_ids: Sequence[str] | None) -> list[str]:
+        """The sources of the articles the page's pickers name by id (it never shows server paths)."""
+        if not article_ids:
+            return []
+        known = self.store().articles()
+        missing = [i for i in article_ids if i not in known]
+        if missing:
+            raise InputError("an article chosen in 'Only these articles' is no longer indexed: reload the page "
+                             "and choose again")
+        return [known[i].source for i in article_ids]
+
     def refresh(self) -> None:
         """Tell every Assistant built so far that the store changed."""
         for assistant in list(self._assistants.values()):
@@ -179,7 +190,7 @@ class Backend:
                  {"role": "assistant", "content": render.streaming_html([], turn)}]
         yield list(chat), history, groups, render.sources_panel(groups), ""
         try:
-            filters = make_filters(sources, after, before)
+            filters = make_filters(self.sources_of(sources), after, before)
             sentences: list[str] = []
             answer = None
             for event in self.assistant(llm).stream(question, history=history, filters=filters, top_k=int(top_k)):
@@ -202,6 +213,7 @@ class Backend:
         shown = display_name(name)
         saved: Path | None = None
         try:
+            self._check_writable()
             with self._writing:
                 report(0.05, f"Saving {shown}")
                 saved = self.uploads.save(temporary, name)
@@ -223,16 +235,21 @@ class Backend:
                 self.uploads.forget(saved)
             return "error", f"{shown}: {describe(error)}"
 
-    def remove(self, source: str) -> str:
-        """Remove the article indexed from ``source`` (and its file, if it was uploaded)."""
+    def remove(self, article_id: str) -> str:
+        """Remove the article ``article_id`` (and its file, if it was uploaded)."""
+        self._check_writable()
         with self._writing:
-            record = next((r for r in self.store().articles().values() if r.source == source), None)
+            record = self.store().articles().get(article_id)
             if record is None:
                 raise InputError("that article is no longer indexed: reload the page")
             self.store().remove_article(record.id)
             self.uploads.forget(record.source)
             self.refresh()
             return f"Removed “{record.display_title()}”."
+
+    def _check_writable(self) -> None:
+        if self.config.read_only:
+            raise InputError("this page is read-only (read_only is set): add or remove articles with `rag ingest`")
 
 
 def build_app(config: Config, assistant_factory: AssistantFactory | None = None, *,
@@ -242,20 +259,24 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
     embedding model, ``embedder`` if given). Uploads are saved in ``uploads_dir`` (default
     ``<store_path>/uploads``)."""
     backend = Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
+    writable = not config.read_only
 
     def articles_view(status: str = "") -> tuple:
-        """The Articles table, the two article pickers, the empty-index notice, and ``status``."""
+        """The Articles table, the two article pickers, the empty-index notice, and ``status`` (a
+        read-only page has no remove picker and no status)."""
         try:
             rows = backend.articles()
         except Exception as error:  # noqa: BLE001
             problem = render.error_html(describe(error))
-            return problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status
-        choices = render.article_choices(rows)
-        notice = "" if rows else render.notice_html(render.EMPTY_INDEX)
-        if backend.unavailable:
-            notice = render.error_html(backend.unavailable) + notice
-        return (render.articles_html(rows), gr.Dropdown(choices=choices, value=[]),
-                gr.Dropdown(choices=choices, value=None), notice, status)
+            values = (problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status)
+        else:
+            choices = render.article_choices(rows)
+            notice = "" if rows else render.notice_html(render.EMPTY_INDEX)
+            if backend.unavailable:
+                notice = render.error_html(backend.unavailable) + notice
+            values = (render.articles_html(rows), gr.Dropdown(choices=choices, value=[]),
+                      gr.Dropdown(choices=choices, value=None), notice, status)
+        return values if writable else (values[0], values[1], values[3])
 
     def upload(files: list[str] | str | None, progress: gr.Progress = gr.Progress()) -> tuple:
         paths = [files] if isinstance(files, str) else list(files or [])
@@ -264,19 +285,23 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             def report(fraction: float, text: str, number: int = number) -> None:
                 progress((number + fraction) / len(paths), desc=text)
 
-            lines.append(backend.add_upload(Path(path), Path(path).name, report))
+            try:
+                lines.append(backend.add_upload(Path(path), Path(path).name, report))
+            finally:  # our copy is in the store's uploads folder: leave none in Gradio's shared temp folder
+                Path(path).unlink(missing_ok=True)
         return None, *articles_view(render.status_html(lines))
 
-    def remove(source: str | None) -> tuple:
-        if not source:
+    def remove(article_id: str | None) -> tuple:
+        if not article_id:
             return articles_view(render.status_html([("error", "Choose an article to remove first.")]))
         try:
-            line = ("ok", backend.remove(source))
+            line = ("ok", backend.remove(article_id))
         except Exception as error:  # noqa: BLE001
             line = ("error", describe(error))
         return articles_view(render.status_html([line]))
 
-    with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
+    with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         gr.Markdown("## Ask the news articles\nEvery sentence of an answer cites the passage it comes from, "
                     "and is checked against it.")
         notice = gr.HTML(js_on_load=None)
@@ -314,14 +339,16 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                           js_on_load=None)
             with gr.Tab("Articles", id="articles"):
                 table = gr.HTML(js_on_load=None, elem_id="articles-table")
-                files = gr.File(label=f"Upload articles ({', '.join(ALLOWED)}; up to {config.max_file_mb:g} MB)",
-                                file_types=list(ALLOWED), file_count="multiple", type="filepath", elem_id="upload")
-                status = gr.HTML(js_on_load=None, elem_id="upload-status")
-                with gr.Row():
-                    chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
-                    remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
+                if writable:  # read-only: no upload or removal at all, so the page's API has none either
+                    files = gr.File(label=f"Upload articles ({', '.join(ALLOWED)}; up to {config.max_file_mb:g} MB)",
+                                    file_types=list(ALLOWED), file_count="multiple", type="filepath",
+                                    elem_id="upload")
+                    status = gr.HTML(js_on_load=None, elem_id="upload-status")
+                    with gr.Row():
+                        chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
+                        remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
 
-        view = [table, pick, chosen, notice, status]
+        view = [table, pick, chosen, notice, status] if writable else [table, pick, notice]
         asked = dict(fn=backend.turn, inputs=[question, chat, history, groups, llm, top_k, pick, after, before],
                      outputs=[chat, history, groups, sources, question], concurrency_id="questions")
         question.submit(**asked, api_name="ask")
@@ -330,10 +357,11 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                     api_visibility="private")
         chat.clear(lambda: ([], [], render.sources_panel([])), outputs=[history, groups, sources],
                    api_visibility="private")
-        files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
-                     concurrency_id="store-writes", api_name="upload")
-        remove_button.click(remove, inputs=[chosen], outputs=view, concurrency_limit=1,
-                            concurrency_id="store-writes", api_name="remove")
+        if writable:
+            files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
+                         concurrency_id="store-writes", api_name="upload")
+            remove_button.click(remove, inputs=[chosen], outputs=view, concurrency_limit=1,
+                                concurrency_id="store-writes", api_name="remove")
         demo.load(articles_view, outputs=view, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
@@ -344,7 +372,9 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
     """Serve the page on ``host:port`` (loopback by default). ``block=False`` returns at once with
     the server running (call ``.close()`` on the result); ``options`` go to :func:`build_app`."""
     demo = build_app(config, **options)
+    logins = config.logins()
     demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
+                auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
                 css=CSS, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
                 max_file_size=file_size_limit(config.max_file_mb))
     return demo

@@ -216,8 +216,9 @@ def article_rows(records: Iterable[ArticleRecord], names: Mapping[str, str] | No
 
 
 def article_choices(rows: Iterable[ArticleRow]) -> list[tuple[str, str]]:
-    """``(label, source)`` pairs for the article pickers (Gradio shows labels as text)."""
-    return [(f"{row.title} ({row.file})" if row.file != row.title else row.title, row.source) for row in rows]
+    """``(label, article id)`` pairs for the article pickers (Gradio shows labels as text; the page
+    never sends server paths to the browser)."""
+    return [(f"{row.title} ({row.file})" if row.file != row.title else row.title, row.id) for row in rows]
 
 
 def articles_html(rows: Sequence[ArticleRow]) -> str:
