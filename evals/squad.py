@@ -5,11 +5,15 @@ cleaning keeps every paragraph verbatim). Each question becomes a gold record wi
 (SQuAD's gold answers, scored by :func:`evals.judge.has_gold_span`) and, as evidence, the sentence
 of its paragraph that holds each gold answer (for citation correctness and retrieval recall).
 Unanswerable questions keep SQuAD's ``plausible_answers`` (the near miss the text offers).
-Nothing was tuned on these questions: every one is ``test``.
+The questions are split into a development and a test half by the seeds' rule (fixed on
+2026-11-30, before any answering code was tuned on SQuAD): within the answerable and within the
+unanswerable questions, sorted by the SHA-256 of their id, they alternate dev, test, dev, ...
+Tune on ``dev`` only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -42,9 +46,21 @@ def load(path: Path = SQUAD) -> tuple[str, str, list[dict[str, Any]]]:
                 "gold_answer": answers[0] if answers else "(no answer in the article)",
                 "answers": answers, "key_facts": [], "evidence": evidence, "forbidden": [],
                 "plausible_answers": list(dict.fromkeys(a["text"] for a in qa.get("plausible_answers", []))),
-                "split": "test",
             })
+    assign_split(questions)
     return data["title"], text, questions
+
+
+def assign_split(questions: list[dict[str, Any]]) -> None:
+    """Set each question's ``split`` by the frozen rule: per ``type`` (answerable, unanswerable),
+    ordered by the SHA-256 of the id, alternating dev, test, dev, ..."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for question in questions:
+        by_type.setdefault(question["type"], []).append(question)
+    for group in by_type.values():
+        group.sort(key=lambda q: hashlib.sha256(q["id"].encode()).hexdigest())
+        for i, question in enumerate(group):
+            question["split"] = "dev" if i % 2 == 0 else "test"
 
 
 def write_article(folder: Path, path: Path = SQUAD) -> Path:

@@ -7,7 +7,8 @@ The suites (:data:`SUITES`):
 - ``seeds``: the team's gold questions (``evals/data/questions.jsonl``) on the five seed articles,
   split into a development and a frozen test half;
 - ``squad``: the SQuAD 2.0 dev article "Normans" (``evals/data/squad2-dev-normans.json``), its 39
-  paragraphs indexed as one article; 96 answerable and 112 unanswerable questions, all test;
+  paragraphs indexed as one article; 96 answerable and 112 unanswerable questions, split into
+  dev and test halves by the seeds' rule (``evals/squad.py``);
 - ``news``: 17 BBC News articles of 2004-2005 (``evals/data/bbc/``) and 63 gold questions written
   for them (``evals/data/bbc_questions.jsonl``), all test.
 """

@@ -174,3 +174,20 @@ def test_squad_slice_counts_and_licence() -> None:
 @pytest.mark.skipif(not SHARED_SQUAD.exists(), reason="the shared copy is only on the team's machines")
 def test_squad_slice_is_the_shared_copy() -> None:
     assert SQUAD.read_bytes() == SHARED_SQUAD.read_bytes()
+
+
+def test_squad_split_is_the_frozen_rule() -> None:
+    """dev/test of the SQuAD slice, by the README's rule: per answerable/unanswerable, sorted by the
+    SHA-256 of the id, alternating dev, test, dev, ... Never re-drawn."""
+    import hashlib
+
+    from evals import squad
+
+    _, _, questions = squad.load()
+    for kind in ("answerable", "unanswerable"):
+        group = sorted((q for q in questions if q["type"] == kind),
+                       key=lambda q: hashlib.sha256(q["id"].encode()).hexdigest())
+        assert [q["split"] for q in group] == ["dev" if i % 2 == 0 else "test" for i in range(len(group))]
+    counts = {(q["type"], q["split"]) for q in questions}
+    assert len(counts) == 4
+    assert sum(q["split"] == "dev" for q in questions) == 104
