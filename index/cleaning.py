@@ -29,7 +29,7 @@ from index.errors import InputError
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
-CLEANER_VERSION = 2
+CLEANER_VERSION = 3  # 3: an article that states no title gets one from its first heading or sentence
 
 # Lines from which the rest of the page is furniture.
 _END_MARKERS = re.compile(
@@ -117,7 +117,7 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
     lines = [_PHOTO_CREDIT.sub("", line) or line for line in lines]
     if not any(is_sentence_line(line) for line in lines):
         raise InputError("no article text left after removing page furniture: is this an article?")
-    title = meta.get("title") or _title_from(lines)
+    title = meta.get("title") or _title_from(lines) or _title_in(lines)
     return Cleaned(
         text="\n\n".join(lines),
         title=str(title) if title else None,
@@ -237,6 +237,36 @@ def _title_from(lines: list[str]) -> str | None:
     if first and len(first) <= 160 and (not is_sentence_line(first) or first.endswith("?")):
         return first
     return None
+
+
+#: A title made from a sentence is cut at a word boundary near this many characters.
+TITLE_CHARS = 80
+_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[\"'“‘(\[]?[A-Z0-9])")
+
+
+def _title_in(lines: list[str]) -> str | None:
+    """A readable title for an article that states none: its first heading (a short line of two
+    or more words that is not a sentence, a label ending in ':' or a list item), else its first
+    sentence, shortened at a word boundary to about :data:`TITLE_CHARS` characters."""
+    for line in lines:
+        if (not is_sentence_line(line) and 2 <= len(line.split()) <= 16 and len(line) <= 160
+                and not line.endswith(":") and not _LIST_ITEM.match(line)):
+            return line
+    sentence = next((line for line in lines if is_sentence_line(line)), None)
+    return short_title(sentence) if sentence else None
+
+
+def short_title(text: str, limit: int = TITLE_CHARS) -> str:
+    """The first sentence of ``text``, cut at a word boundary (with an ellipsis) when it is longer
+    than ``limit`` characters."""
+    text = text.strip()
+    ends = (m.end() for m in _SENTENCE_BREAK.finditer(text) if len(text[:m.end()].split()) >= 4)
+    sentence = text[:next(ends, len(text))]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit + 1]
+    cut = cut[:cut.rfind(" ")] if " " in cut[limit // 2:] else sentence[:limit]
+    return cut.rstrip(" ,;:–—-") + "…"
 
 
 def _from_markdown(text: str) -> str:

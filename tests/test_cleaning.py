@@ -99,7 +99,8 @@ def test_metadata_stated_by_the_pages() -> None:
     assert swamp.title == "Difficult’ Russia-Ukraine Peace Talks End Without Breakthrough"
     dated = clean((SEEDS / "002_1ae0d73ebc0c7739.txt").read_text(encoding="utf-8"))
     assert dated.published == date(2025, 6, 12)
-    assert dated.title is None  # the page states no headline; its first line is a photo caption
+    # The page states no headline (its first line is a photo caption): its first heading is the title.
+    assert dated.title == "Talks Without Traction"
     geneva = clean((SEEDS / "001_e1a75e9ba97278eb.txt").read_text(encoding="utf-8"))
     assert geneva.title == "Russia-Ukraine Peace Talks End Without Breakthrough Amid Deep Divisions"
     assert (geneva.author, geneva.published, geneva.outlet) == (None, None, None)
@@ -179,3 +180,16 @@ def test_a_two_million_character_single_line_article_is_kept_whole() -> None:
 def test_text_with_no_sentence_says_so_rather_than_blaming_furniture() -> None:
     with pytest.raises(InputError, match="no sentence found"):
         clean("word " * 400_000, "text")
+
+
+def test_an_article_that_states_no_title_gets_a_readable_one() -> None:
+    """Not its file name: its first heading, else its first sentence cut at a word boundary."""
+    headed = clean("Delegations met in Vienna on Tuesday to talk about the harbour.\n\nThe harbour deal\n\n"
+                   "Both sides agreed to exchange 42 fishing boats within a month.\n")
+    assert headed.title == "The harbour deal"
+    long = ("Delegations from Norland and Sudmark met in Vienna on March 3, 2031 to negotiate the reopening "
+            "of the Kessel harbour. The talks were chaired by Ilse Brandauer.")
+    title = clean(long).title
+    assert title == "Delegations from Norland and Sudmark met in Vienna on March 3, 2031 to negotiate…"
+    assert len(title) <= 81 and long.startswith(title[:-1])
+    assert clean("Mr. Hruby said the lamp was broken. The council agreed.").title == "Mr. Hruby said the lamp was broken."
