@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
 def read_file(path: Path, max_bytes: int) -> RawFile:
     """Read and decode one article file, or raise :class:`InputError` saying why it can't be used."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # reading a pipe or a device could wait forever
+            raise InputError("not a regular file (a pipe, socket or device): save the article to a file first")
+        size = status.st_size
         if size > max_bytes:
             raise InputError(
                 f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit: "

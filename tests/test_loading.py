@@ -71,3 +71,12 @@ def test_discover_reports_missing_paths_empty_folders_and_wrong_types(tmp_path: 
     assert reasons["empty"].startswith("folder has no article files")
     assert reasons["missing"].startswith("does not exist")
     assert reasons["notes.rtf"].startswith("unsupported file type '.rtf': use .docx, .html, .md, .pdf, .txt")
+
+
+def test_a_pipe_named_like_an_article_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    pipe = tmp_path / "feed.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_file(pipe, 10_000_000)
