@@ -44,7 +44,7 @@ def test_a_question_streams_into_the_chat_and_fills_the_sources(backend: Backend
     steps = list(backend.turn("How many prisoners did each side exchange in Istanbul?", [], [], [], "extractive",
                               5, [], "", ""))
     assert "Checking sentences" in steps[0][0][-1]["content"]  # shown at once, before any sentence
-    chat, history, groups, panel, box = steps[-1]
+    chat, history, groups, panel, box, turns = steps[-1]
     assert [m["role"] for m in chat] == ["user", "assistant"] and box == ""
     assert "checked against their sources" in chat[-1]["content"] and len(groups) == 1
     assert 'id="source-1-1"' in panel

@@ -8,6 +8,7 @@ fonts from the web) and that no dialog opened.
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -71,6 +72,8 @@ class Server:
     url: str
     counter: Counter
     store: Path
+    #: While set, the assistants wait this many seconds before each event they stream (to stop one).
+    slow: list[float] = field(default_factory=lambda: [0.0])
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_store: Path, real_embe
     store = tmp_path_factory.mktemp("ui") / "store"
     shutil.copytree(seed_store, store)
     counter = Counter()
+    slow = [0.0]
 
     def factory(config: Config):
         assistant = build_assistant(config, embedder=real_embedder)
@@ -86,7 +90,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_store: Path, real_embe
 
         def counted(*args, **kwargs):
             with counter:
-                yield from stream(*args, **kwargs)
+                for event in stream(*args, **kwargs):
+                    time.sleep(slow[0])
+                    yield event
 
         assistant.stream = counted  # type: ignore[method-assign]
         return assistant
@@ -95,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_store: Path, real_embe
     demo = launch(Config(store_path=store, llm="extractive"), "127.0.0.1", port, block=False,
                   assistant_factory=factory)
     try:
-        yield Server(f"http://127.0.0.1:{port}/", counter, store)
+        yield Server(f"http://127.0.0.1:{port}/", counter, store, slow)
     finally:
         demo.close()
 
@@ -112,10 +118,11 @@ def browser():
 
 
 @contextmanager
-def open_page(browser, url: str) -> Iterator:
-    """A desktop-sized page on ``url``; afterwards, nothing may have been requested from elsewhere
-    and no dialog may have opened."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def open_page(browser, url: str, **options) -> Iterator:
+    """A desktop-sized page on ``url`` (``options`` for the browser context: another viewport, a
+    colour scheme, permissions); afterwards, nothing may have been requested from elsewhere and no
+    dialog may have opened."""
+    context = browser.new_context(**({"viewport": {"width": 1400, "height": 900}} | options))
     page = context.new_page()
     outside: list[str] = []
     dialogs: list[str] = []
@@ -164,7 +171,7 @@ def upload(page, path: Path, expected: str) -> None:
 def test_an_answer_cites_its_source_and_a_chip_shows_it(page) -> None:
     ask(page, ISTANBUL)
     answer = last_answer(page)
-    assert "1,000" in answer and "sentences checked against their sources" in answer
+    assert "1,000" in answer and "checked against their sources" in answer
     chip = page.locator("#chat a.chip", has_text="[1]").last
     assert chip.get_attribute("href") == "#source-1-1"
     source = page.locator("#source-1-1")
@@ -215,7 +222,13 @@ def test_an_uploaded_article_is_indexed_answered_from_and_removed(page, tmp_path
     open_tab(page, "Articles")
     page.locator("#remove-choice input").click()
     page.get_by_role("option", name="Envoys from Norland").click()
+    page.click("#remove")  # asks first: Cancel keeps the article
+    page.wait_for_selector("#remove-question:has-text('Remove “Envoys from Norland')")
+    page.click("#remove-cancel")
+    page.wait_for_selector("#remove-confirm", state="hidden")
+    assert "Norland" in page.locator("#articles-table").inner_text()
     page.click("#remove")
+    page.click("#remove-confirm")
     page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
     assert "Norland" not in page.locator("#articles-table").inner_text()
     assert list((server.store / "uploads").glob("*.txt")) == []
@@ -240,6 +253,212 @@ def test_hostile_article_text_runs_nothing(page, tmp_path: Path) -> None:
     page.wait_for_timeout(500)
     assert page.evaluate("() => typeof window.__pwned") == "undefined"
     page.screenshot(path=str(ARTIFACTS / "hostile-article.png"))
+
+
+def rgb(colour: str) -> tuple[float, ...]:
+    """``rgb(r, g, b)`` / ``rgba(r, g, b, a)`` as numbers."""
+    return tuple(float(x) for x in re.findall(r"[\d.]+", colour))
+
+
+def contrast(foreground: str, background: str) -> float:
+    """The WCAG contrast ratio of two opaque CSS colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [c / 255 for c in rgb(colour)[:3]]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_light_view_shows_authors_readable_titles_and_a_screenshot(page) -> None:
+    open_tab(page, "Articles")
+    page.wait_for_selector("#articles-table table")
+    titles = page.locator("#articles-table tbody td:first-child").all_inner_texts()
+    assert "Talks Without Traction" in titles and not any(t.endswith(".txt") for t in titles)  # no file names
+    assert "Saad" in page.locator("#articles-table").inner_text()  # the author column
+    open_tab(page, "Chat")
+    ask(page, ISTANBUL)
+    page.locator("#source-1-1").wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "screenshot-light.png"))
+
+
+def test_a_highlighted_quote_is_readable_in_dark_mode(browser, server: Server) -> None:
+    with open_page(browser, server.url, color_scheme="dark") as page:
+        page.wait_for_function("() => document.body.classList.contains('dark') || "
+                               "document.documentElement.classList.contains('dark')")
+        ask(page, ISTANBUL)
+        mark = page.locator("#source-1-1 mark")
+        colours = mark.evaluate("el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
+        assert rgb(colours[1])[3:] in ((), (1.0,)), colours  # an opaque highlight
+        assert contrast(*colours) >= 4.5, colours
+        passage = page.locator("#source-1-1 .passage").evaluate("el => getComputedStyle(el).color")
+        assert sum(rgb(passage)[:3]) > 3 * 180  # the page really is dark: its text is light
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "screenshot-dark.png"))
+
+
+def test_copy_puts_the_answer_text_with_markers_and_sources_on_the_clipboard(browser, server: Server) -> None:
+    with open_page(browser, server.url, permissions=["clipboard-read", "clipboard-write"]) as page:
+        ask(page, ISTANBUL)
+        page.locator("#chat .answer .copy-text").last.click()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "1,000" in copied and "[1]" in copied and "\nSources:\n[1] " in copied, copied
+        assert "<" not in copied and "class=" not in copied  # text, not HTML
+        title = page.locator("#source-1-1 .source-title b").inner_text()
+        assert f"[1] {title}" in copied
+        page.click("#copy-conversation")
+        page.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('# Conversation'))")
+        everything = page.evaluate("() => navigator.clipboard.readText()")
+        assert ISTANBUL in everything and "[1]" in everything and title in everything and "<div" not in everything
+
+
+def test_a_reload_keeps_the_conversation_which_exports_as_markdown(page, tmp_path: Path) -> None:
+    ask(page, ISTANBUL)
+    ask(page, "Who mediated the Geneva talks?")
+    page.wait_for_function("() => document.querySelector('#conversation-tools .copy-source')?.textContent"
+                           ".includes('## 2.')")  # kept in the browser once the answer is done
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 2", timeout=30_000)
+    assert "1,000" in page.locator("#chat .answer").first.inner_text()
+    assert page.locator("#source-1-1").count() == 1  # the sources panel is back too
+    ask(page, "And in which palace were the Istanbul talks held?")  # the conversation goes on after it
+    assert page.locator("#chat .answer").count() == 3
+    with page.expect_download() as download:
+        page.click("#export")
+    assert download.value.suggested_filename == "conversation.md"
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# Conversation") and f"## 1. {ISTANBUL}" in markdown
+    assert "[1]" in markdown and "**Sources**" in markdown and "\n- [1] " in markdown
+    assert markdown.count("\n## ") == 3 and "<div" not in markdown
+    page.click("#new-chat")  # New chat forgets it, also after a reload
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(1000)
+    assert page.locator("#chat .answer").count() == 0
+
+
+def test_regenerate_asks_the_last_question_again(page) -> None:
+    ask(page, ISTANBUL)
+    first = last_answer(page)
+    page.locator("#chat").get_by_role("button", name="Retry").last.click()
+    page.wait_for_function("() => document.querySelector('#chat .answer.streaming') === null && "
+                           "document.querySelectorAll('#chat .answer').length === 1", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.locator("#chat .question").count() == 1  # replaced, not added
+    assert "1,000" in last_answer(page) and last_answer(page).split(" · ")[0] == first.split(" · ")[0]
+    assert page.locator("#sources .source-group").count() == 1
+
+
+def test_stop_ends_a_streaming_answer_and_the_page_answers_again(page, server: Server) -> None:
+    server.slow[0] = 1.0
+    try:
+        page.fill("#question textarea", ISTANBUL)
+        page.press("#question textarea", "Enter")
+        page.wait_for_selector("#chat .answer.streaming")
+        page.locator("#stop").click()
+        page.wait_for_selector("#chat .answer.stopped", timeout=10_000)
+        assert "Stopped: this answer was not finished" in last_answer(page)
+        page.wait_for_selector("#ask", state="visible")
+        page.wait_for_timeout(2500)  # the stopped answer does not come back
+        assert page.locator("#chat .answer.stopped").count() == 1 and page.locator("#chat .answer.streaming").count() == 0
+    finally:
+        server.slow[0] = 0.0
+    ask(page, "Who mediated the Geneva talks?")
+    assert "checked against their sources" in last_answer(page)
+
+
+def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out(page) -> None:
+    page.get_by_text("Answer settings").click()
+    page.fill("#after textarea", "2025-01-01")
+    page.fill("#before textarea", "2025-12-31")
+    page.locator("#before textarea").press("Tab")
+    page.get_by_text("Answer settings").click()  # closed again: the chips still show the filters
+    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('2025-12-31')")
+    chips = page.locator("#active-filters .filter-chip").all_inner_texts()
+    assert chips == ["Published from 2025-01-01", "Published until 2025-12-31", "Undated articles left out"]
+    assert page.locator("#active-filters").is_visible()
+    ask(page, "Who mediated the Geneva talks?")
+    answer = last_answer(page)
+    assert "Not in the articles" in answer, answer
+    found = re.search(r"The filters left out (\d+) of the (\d+) indexed articles \((\d+) state no publication date", answer)
+    assert found and int(found[1]) >= 4 and int(found[3]) >= 4, answer
+    page.screenshot(path=str(ARTIFACTS / "filters-abstention.png"))
+
+
+def test_enter_on_a_chip_moves_the_keyboard_focus_to_its_source(page) -> None:
+    ask(page, ISTANBUL)
+    chip = page.locator("#chat a.chip", has_text="[1]").last
+    chip.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement?.id === 'source-1-1'")
+    page.keyboard.press("Tab")  # the focus goes on from the card (to its link back), not from the page's top
+    assert page.evaluate("() => document.activeElement?.closest('#source-1-1')?.id") == "source-1-1"
+    page.keyboard.press("Enter")  # and back to the chip
+    page.wait_for_function("() => document.activeElement?.classList.contains('chip')")
+
+
+def test_on_a_phone_a_chip_jumps_to_its_source_and_back(browser, server: Server) -> None:
+    with open_page(browser, server.url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                   has_touch=True) as page:
+        ask(page, ISTANBUL)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "screenshot-phone.png"))
+        chip = page.locator("#chat a.chip", has_text="[1]").last
+        chip.click()
+        page.wait_for_function("() => document.activeElement?.id === 'source-1-1'")
+        page.wait_for_timeout(300)
+        source = page.locator("#source-1-1")
+        box = source.bounding_box()
+        assert box is not None and 0 <= box["y"] < 844
+        page.screenshot(path=str(ARTIFACTS / "phone-source.png"))
+        source.locator("a.back-to-answer").click()
+        page.wait_for_timeout(300)
+        back = chip.bounding_box()
+        assert back is not None and 0 <= back["y"] < 844  # back up at the chip
+        assert page.evaluate("() => document.activeElement?.classList.contains('chip')")
+
+
+def test_a_long_question_is_not_cut_silently_and_its_heading_stays_short(page) -> None:
+    long = ISTANBUL + " " + " ".join(f"Please keep the answer short, point {n}." for n in range(1000))
+    long = long[:20_000]
+    page.fill("#question textarea", long)
+    assert page.locator("#question textarea").input_value() == long  # the box keeps all of it
+    page.press("#question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer:not(.streaming), #chat .error').length",
+                           timeout=60_000)
+    answer = last_answer(page)
+    assert "max_question_chars" in answer and "20,000" in answer, answer  # the note says what was used
+    assert "(20,000 characters in all)" in page.locator("#chat .question").inner_text()
+    heading = page.locator("#sources .sources-heading").first
+    assert len(heading.inner_text()) < 150
+    assert heading.locator(".asked").evaluate("el => getComputedStyle(el).fontWeight") == "400"
+
+
+def test_a_pdf_and_a_docx_are_uploaded_and_asked_about(page, tmp_path: Path) -> None:
+    from tests.test_formats import ferry_pdf, pilots_docx
+
+    pdf, docx = tmp_path / "ferries.pdf", tmp_path / "pilots.docx"
+    pdf.write_bytes(ferry_pdf())
+    docx.write_bytes(pilots_docx())
+    upload(page, pdf, "Indexed ferries.pdf")
+    upload(page, docx, "Indexed pilots.docx")
+    table = page.locator("#articles-table").inner_text()
+    assert "Danube ferry crossings resume" in table and "Odesa harbour pilots end their strike" in table
+    assert "Ioana Popescu" in table and "Olena Kovalenko" in table
+
+    open_tab(page, "Chat")
+    ask(page, "How many lorries a day will the ferry between Izmail and Isaccea carry?")
+    assert "240" in last_answer(page)
+    card = page.locator("#sources .source").first.inner_text()
+    assert "Danube ferry crossings resume" in card and "by Ioana Popescu" in card and "ferries.pdf" in card
+    ask(page, "What pay rise did the harbour pilots in Odesa accept?")
+    assert "18 percent" in last_answer(page)
+    assert "pilots.docx" in page.locator("#sources .source").first.inner_text()
 
 
 def test_twenty_simultaneous_questions_are_all_answered(server: Server) -> None:

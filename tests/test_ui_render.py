@@ -67,7 +67,7 @@ def test_article_text_is_escaped_everywhere_it_appears() -> None:
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "onerror=" not in html.replace("onerror=&quot;", "")  # only as escaped text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
-    assert all(href.startswith("#source-") for href in re.findall(r'href="([^"]*)"', html))
+    assert all(href.startswith(("#source-", "#answer-")) for href in re.findall(r'href="([^"]*)"', html))
 
 
 def test_markdown_in_articles_is_not_interpreted() -> None:
@@ -112,7 +112,7 @@ def test_sources_show_title_outlet_date_and_file() -> None:
     html = render.sources_html(answer("x [1]", [cite(1, "The mediator was pleased.")]), 1,
                                {"vienna.txt": "Vienna talks (draft).txt"})
     assert "Envoys meet in Vienna" in html and "The Harbour Times · March 3, 2031" in html
-    assert "Vienna talks (draft).txt" in html and "Sources for “How many boats were exchanged?”" in html
+    assert "Vienna talks (draft).txt" in html and "Sources for “How many boats were exchanged?”" in re.sub("<[^>]+>", "", html)
 
 
 # ---- kinds of answers --------------------------------------------------------------------------
@@ -221,3 +221,96 @@ def test_answerers_on_offer_and_error_messages() -> None:
     assert answerer_config(Config(llm="openai", llm_model="gpt"), "local").llm_model is None
     assert describe(InputError("empty question: type a question")) == "empty question: type a question"
     assert describe(ValueError("boom")).startswith("unexpected ValueError: boom. The page still works")
+
+
+# ---- copy, export, stop, regenerate, reload, filters (issue 11) --------------------------------
+
+
+def test_copy_text_is_the_answer_with_its_markers_notes_and_sources_not_html() -> None:
+    reply = answer("They exchanged 42 fishing boats. [1]", [cite(1, "Both sides agreed to exchange 42 fishing boats.")],
+                   notes=("the question was 2,000 characters; only its first 1,000 were used",))
+    text = render.answer_text(reply, {"articles/vienna.txt": "Ilse Brandauer"})
+    assert text == ("They exchanged 42 fishing boats. [1]\n"
+                    "Note: the question was 2,000 characters; only its first 1,000 were used\n\nSources:\n"
+                    "[1] Envoys meet in Vienna — by Ilse Brandauer, The Harbour Times, March 3, 2031: "
+                    "“Both sides agreed to exchange 42 fishing boats.”")
+    bubble = render.answer_html(reply, 3, copy=HOSTILE)
+    assert 'id="answer-3"' in bubble and '<span class="copy-source" hidden>&lt;script&gt;' in bubble
+    assert "<script" not in bubble
+
+
+def test_the_transcript_is_markdown_that_shows_article_text_as_text() -> None:
+    turns = [{"question": "Who met? <b>now</b>", "answer": "Envoys met. [1]\n\nSources:\n[1] # Title: “*quote*”"},
+             {"question": "And then?", "answer": "Something went wrong: no store"}]
+    markdown = render.transcript_markdown(turns)
+    assert markdown.startswith("# Conversation with the news articles\n\n## 1. Who met? \\<b\\>now\\</b\\>\n")
+    assert "\n**Sources**\n\n- [1] \\# Title: “\\*quote\\*”\n" in markdown and "## 2. And then?" in markdown
+    tools = render.conversation_tools(turns)
+    assert 'download="conversation.md"' in tools and 'href="data:text/markdown;charset=utf-8,%23%20Conversation' in tools
+    assert render.conversation_tools([]) == ""
+
+
+def test_a_stopped_bubble_keeps_its_sentences() -> None:
+    streaming = render.streaming_html(["Envoys met. [1]"], 2)
+    stopped = render.stopped(streaming)
+    assert 'class="answer stopped"' in stopped and "Envoys met." in stopped and render.STOPPED in stopped
+    assert "Checking" not in stopped and render.stopped("<p>done</p>") == "<p>done</p>"
+
+
+def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation() -> None:
+    from ui.app import forget_last, restored_conversation, saved_conversation, stop
+
+    chat = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
+            {"role": "user", "content": "q2"}, {"role": "assistant", "content": "error"}]
+    history = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}]
+    turns = [{"question": "q1", "answer": "a1", "answered": True}, {"question": "q2", "answer": "x", "answered": False}]
+    assert forget_last(chat, history, ["g1"], turns) == ("q2", chat[:2], history, ["g1"], turns[:1])  # unanswered
+    assert forget_last(chat[:2], history, ["g1"], turns[:1]) == ("q1", [], [], [], [])
+    assert forget_last([], [], [], []) == ("", [], [], [], [])
+    saved = saved_conversation(chat, history, ["g1"], turns)
+    assert restored_conversation(saved) == (chat, history, ["g1"], turns)
+    assert restored_conversation(None) == restored_conversation({"chat": "x"}) == ([], [], [], [])
+    streaming = chat[:3] + [{"role": "assistant", "content": render.streaming_html([], 2)}]
+    stopped_chat, stopped_turns = stop(streaming, turns)
+    assert "stopped" in stopped_chat[-1]["content"] and stopped_turns[-1]["answer"].endswith(f"({render.STOPPED})")
+
+
+def test_what_the_filters_leave_out_is_counted_from_the_articles() -> None:
+    from datetime import date
+
+    from rag.retrieval import Filters
+    from ui.filters import filter_note, left_out
+
+    def record(name: str, published: str | None = None) -> ArticleRecord:
+        return ArticleRecord(id=name, source=f"seeds/{name}.txt", version="v", passages=1, published=published)
+
+    records = [record("a"), record("b"), record("c", "2025-06-12"), record("d", "2031-03-03")]
+    dated = Filters(published_after=date(2025, 1, 1), published_before=date(2025, 12, 31))
+    counts = left_out(records, dated)
+    assert (counts.total, counts.kept, counts.undated, counts.left_out) == (4, 1, 2, 3)
+    assert filter_note(counts) == ("The filters left out 3 of the 4 indexed articles (2 state no publication date, "
+                                   "and a date is set): clear them in Answer settings to search every article.")
+    only = left_out(records, Filters(sources=("seeds/a.txt", "b.txt")))
+    assert (only.kept, only.undated) == (2, 0) and filter_note(left_out(records, None)) == ""
+    assert render.filter_chips([], "", "") == ""
+    chips = render.filter_chips(["Envoys meet in Vienna <b>"], "2025-01-01", "")
+    assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from 2025-01-01" in chips
+
+
+def test_long_questions_are_shown_cut_and_the_sources_heading_stays_short() -> None:
+    long = "How many boats were exchanged? " + "word " * 4000
+    bubble = render.question_html(long)
+    assert f"({len(long):,} characters in all)" in bubble and len(bubble) < 1700
+    heading = render.sources_html(answer("x", [], question=long), 1)
+    assert len(re.sub("<[^>]+>", "", heading)) < 200 and "…”" in heading
+    assert render.shorten("a b c", 10) == "a b c" and render.shorten("alpha beta gamma", 11) == "alpha beta…"
+
+
+def test_source_cards_show_the_author_and_link_back_to_their_answer() -> None:
+    html = render.sources_html(answer("x [1]", [cite(1, "The mediator was pleased.")]), 4,
+                               authors={"articles/vienna.txt": "Ilse Brandauer"})
+    assert "by Ilse Brandauer · The Harbour Times · March 3, 2031" in html
+    assert 'id="source-4-1" tabindex="-1"' in html and 'href="#answer-4"' in html
+    rows = render.article_rows([ArticleRecord(id="a", source="x/a.txt", version="v", passages=2, title="T",
+                                              author="Saad")])
+    assert rows[0].author == "Saad" and "<th>Author</th>" in render.articles_html(rows)

@@ -35,6 +35,8 @@ from rag.llms import default_gguf
 from rag.retrieval import Filters
 from ui import render
 from ui.style import CSS
+from ui.filters import filter_note, left_out
+from ui.script import SCRIPT
 from ui.uploads import ALLOWED, Uploads, display_name
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,46 @@ def make_filters(sources: Sequence[str] | None, after: str | None, before: str |
     if filters.published_after and filters.published_before and filters.published_after > filters.published_before:
         raise InputError("the 'from' date is after the 'to' date: swap them")
     return None if filters.is_empty() else filters
+
+
+def forget_last(chat: list, history: list, groups: list, turns: list) -> tuple[str, list, list, list, list]:
+    """The last question, and the conversation without it: its two chat messages, and (if it was
+    answered) its two history messages and its sources group."""
+    chat, history, groups, turns = list(chat or []), list(history or []), list(groups or []), list(turns or [])
+    if not turns:
+        return "", chat, history, groups, turns
+    last = turns.pop()
+    if last.get("answered"):
+        history, groups = history[:-2], groups[:-1]
+    return str(last.get("question", "")), chat[:-2], history, groups, turns
+
+
+def stop(chat: list, turns: list) -> tuple[list, list]:
+    """The conversation after "Stop": the answer that was streaming is marked stopped (its
+    sentences so far stay), and so is its turn's text."""
+    chat, turns = list(chat or []), list(turns or [])
+    if chat and chat[-1].get("role") == "assistant":
+        stopped = render.stopped(str(chat[-1].get("content", "")))
+        if stopped != chat[-1].get("content"):
+            chat[-1] = {"role": "assistant", "content": stopped}
+            if turns and not turns[-1].get("answered"):
+                turns[-1] = {**turns[-1], "answer": (turns[-1].get("answer", "") + f" ({render.STOPPED})").strip()}
+    return chat, turns
+
+
+def saved_conversation(chat: list, history: list, groups: list, turns: list) -> dict:
+    """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it)."""
+    return {"version": 1, "chat": chat or [], "history": history or [], "groups": groups or [], "turns": turns or []}
+
+
+def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
+    """(chat, history, groups, turns) from :func:`saved_conversation`'s value (empty if unusable)."""
+    if not isinstance(saved, dict) or saved.get("version") != 1:
+        return [], [], [], []
+    parts = [saved.get(key) for key in ("chat", "history", "groups", "turns")]
+    if not all(isinstance(part, list) for part in parts):
+        return [], [], [], []
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def describe(error: Exception) -> str:
@@ -176,19 +218,24 @@ class Backend:
             assistant.refresh()
 
     def turn(self, question: str, chat: list, history: list, groups: list, llm: str, top_k: float,
-             sources: list[str] | None, after: str, before: str) -> Iterator[tuple[list, list, list, str, str]]:
+             sources: list[str] | None, after: str, before: str,
+             turns: list | None = None) -> Iterator[tuple[list, list, list, str, str, list]]:
         """One question, streamed: yields (chat messages shown, history for the assistant, sources
-        groups, the sources panel, the emptied question box). ``chat`` holds our HTML; ``history``
-        holds the plain questions and answers (Gradio's messages format) for follow-ups."""
-        chat, history, groups = list(chat or []), list(history or []), list(groups or [])
+        groups, the sources panel, the emptied question box, turns). ``chat`` holds our HTML;
+        ``history`` holds the plain questions and answers (Gradio's messages format) for
+        follow-ups; ``turns`` one ``{"question", "answer", "answered"}`` per question, the answer
+        as text with its sources (for copy and export; ``answered``: it added to ``history`` and
+        ``groups``)."""
+        chat, history, groups, turns = list(chat or []), list(history or []), list(groups or []), list(turns or [])
         question = (question or "").strip()
         if not question:
-            yield chat, history, groups, render.sources_panel(groups), ""
+            yield chat, history, groups, render.sources_panel(groups), "", turns
             return
         turn = len(chat) // 2 + 1  # numbers this answer's source anchors: #source-<turn>-<n>
         chat += [{"role": "user", "content": render.question_html(question)},
                  {"role": "assistant", "content": render.streaming_html([], turn)}]
-        yield list(chat), history, groups, render.sources_panel(groups), ""
+        turns.append({"question": question, "answer": "", "answered": False})
+        yield list(chat), history, groups, render.sources_panel(groups), "", list(turns)
         try:
             filters = make_filters(self.sources_of(sources), after, before)
             sentences: list[str] = []
@@ -197,16 +244,30 @@ class Backend:
                 if event.kind == "sentence":
                     sentences.append(event.text)
                     chat[-1] = {"role": "assistant", "content": render.streaming_html(sentences, turn)}
-                    yield list(chat), history, groups, render.sources_panel(groups), ""
+                    turns[-1] = {**turns[-1], "answer": " ".join(sentences)}
+                    yield list(chat), history, groups, render.sources_panel(groups), "", list(turns)
                 elif event.answer is not None:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
-            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
-            groups.append(render.sources_html(answer, turn, self.uploads.names()))
+            records = self.store().articles().values()
+            note = filter_note(left_out(records, filters)) if answer.abstained and filters else ""
+            authors = {r.source: r.author for r in records if r.author}
+            text = render.answer_text(answer, authors, note)
+            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, note, copy=text)}
+            groups.append(render.sources_html(answer, turn, self.uploads.names(), authors))
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+            turns[-1] = {"question": question, "answer": text, "answered": True}
         except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
             chat[-1] = {"role": "assistant", "content": render.error_html(describe(error))}
-        yield chat, history, groups, render.sources_panel(groups), ""
+            turns[-1] = {"question": question, "answer": f"Something went wrong: {describe(error)}", "answered": False}
+        yield chat, history, groups, render.sources_panel(groups), "", turns
+
+    def retry(self, chat: list, history: list, groups: list, turns: list, llm: str, top_k: float,
+              sources: list[str] | None, after: str, before: str) -> Iterator[tuple[list, list, list, str, str, list]]:
+        """Ask the last question again (the page's regenerate): its answer, its sources and its
+        place in the history are dropped first."""
+        question, chat, history, groups, turns = forget_last(chat, history, groups, turns)
+        yield from self.turn(question, chat, history, groups, llm, top_k, sources, after, before, turns)
 
     def add_upload(self, temporary: Path, name: str, report: Callable[[float, str], None]) -> tuple[str, str]:
         """Save and index one uploaded file; ``(kind, message)`` with kind ``ok`` or ``error``."""
@@ -291,14 +352,42 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                 Path(path).unlink(missing_ok=True)
         return None, *articles_view(render.status_html(lines))
 
+    def ask_remove(article_id: str | None) -> tuple:
+        """First step of a removal: ask to confirm (nothing is removed yet)."""
+        if not article_id:
+            return gr.Row(visible=False), "", render.status_html([("error", "Choose an article to remove first.")])
+        title = next((row.title for row in backend.articles() if row.id == article_id), None)
+        if title is None:
+            return gr.Row(visible=False), "", render.status_html([("error", "that article is no longer indexed: "
+                                                                            "reload the page")])
+        return gr.Row(visible=True), render.confirm_html(title), ""
+
     def remove(article_id: str | None) -> tuple:
         if not article_id:
-            return articles_view(render.status_html([("error", "Choose an article to remove first.")]))
+            return gr.Row(visible=False), *articles_view(render.status_html(
+                [("error", "Choose an article to remove first.")]))
         try:
             line = ("ok", backend.remove(article_id))
         except Exception as error:  # noqa: BLE001
             line = ("error", describe(error))
-        return articles_view(render.status_html([line]))
+        return gr.Row(visible=False), *articles_view(render.status_html([line]))
+
+    def chips(article_ids: list[str] | None, after: str, before: str) -> str:
+        titles = []
+        if article_ids:
+            try:
+                known = {row.id: row.title for row in backend.articles()}
+            except Exception:  # noqa: BLE001 - the chips are a summary; the question reports errors
+                known = {}
+            titles = [known.get(i, "an article no longer indexed") for i in article_ids]
+        return render.filter_chips(titles, after, before)
+
+    def restore(saved: dict | None) -> tuple:
+        chat, history, groups, turns = restored_conversation(saved)
+        return chat, history, groups, turns, render.sources_panel(groups), render.conversation_tools(turns)
+
+    def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
+        return saved_conversation(chat, history, groups, turns), render.conversation_tools(turns)
 
     # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
     with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
@@ -307,21 +396,31 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         notice = gr.HTML(js_on_load=None)
         history = gr.State([])
         groups = gr.State([])
+        turns = gr.State([])
+        # The conversation, kept in this browser (encrypted in localStorage) so a reload keeps it.
+        saved = gr.BrowserState(saved_conversation([], [], [], []), storage_key="rag-conversation")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=5):
+                    with gr.Column(scale=5, min_width=300):
+                        # No Gradio copy buttons: they copy a message's HTML. Each answer has its own
+                        # "Copy" (text, [n] markers and sources), and the tools below copy or export all.
                         chat = gr.Chatbot(label="Conversation", height=470, render_markdown=False,
-                                          sanitize_html=True, feedback_options=None, elem_id="chat",
-                                          buttons=["copy", "copy_all"],
+                                          sanitize_html=True, feedback_options=None, elem_id="chat", buttons=[],
                                           placeholder="Ask a question about the indexed articles.")
+                        tools = gr.HTML(js_on_load=None, elem_id="conversation-tools")
+                        active = gr.HTML(js_on_load=None, elem_id="active-filters")
                         with gr.Row():
+                            # No max_length: a long paste is sent whole, and the answer's note says
+                            # how much of it the assistant used (max_question_chars).
                             question = gr.Textbox(show_label=False, placeholder="Ask a question, then press Enter",
-                                                  scale=5, elem_id="question", max_length=2000, container=False)
-                            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                            clear = gr.Button("New chat", scale=1)
+                                                  scale=5, elem_id="question", container=False, min_width=160)
+                            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=60)
+                            stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=60,
+                                                    visible=False)
+                            clear = gr.Button("New chat", scale=1, elem_id="new-chat", min_width=60)
                         gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Example questions")
-                        with gr.Accordion("Answer settings", open=False):
+                        with gr.Accordion("Answer settings", open=False, elem_id="settings"):
                             with gr.Row():
                                 llm = gr.Radio(backend.answerers, value=backend.default_answerer(), label="Answerer",
                                                info="extractive quotes the articles; local writes with a small "
@@ -331,10 +430,12 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                             pick = gr.Dropdown(multiselect=True, label="Only these articles", choices=[],
                                                info="leave empty to search them all", elem_id="only-articles")
                             with gr.Row():
-                                after = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
+                                after = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD",
+                                                   elem_id="after")
                                 before = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD",
-                                                    info="articles with no date are left out when a date is set")
-                    with gr.Column(scale=4):
+                                                    info="articles with no date are left out when a date is set",
+                                                    elem_id="before")
+                    with gr.Column(scale=4, min_width=300):
                         sources = gr.HTML(render.sources_panel([]), label="Sources", elem_id="sources",
                                           js_on_load=None)
             with gr.Tab("Articles", id="articles"):
@@ -346,23 +447,51 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                     status = gr.HTML(js_on_load=None, elem_id="upload-status")
                     with gr.Row():
                         chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
-                        remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
+                        remove_button = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
+                    with gr.Row(visible=False, elem_id="remove-confirmation") as confirm_row:
+                        confirm_text = gr.HTML(js_on_load=None, elem_id="remove-question")
+                        confirm_button = gr.Button("Yes, remove it", variant="stop", scale=0, elem_id="remove-confirm")
+                        cancel_button = gr.Button("Cancel", scale=0, elem_id="remove-cancel")
 
         view = [table, pick, chosen, notice, status] if writable else [table, pick, notice]
-        asked = dict(fn=backend.turn, inputs=[question, chat, history, groups, llm, top_k, pick, after, before],
-                     outputs=[chat, history, groups, sources, question], concurrency_id="questions")
-        question.submit(**asked, api_name="ask")
-        ask_button.click(**asked, api_visibility="private")
-        clear.click(lambda: ([], [], [], render.sources_panel([])), outputs=[chat, history, groups, sources],
-                    api_visibility="private")
-        chat.clear(lambda: ([], [], render.sources_panel([])), outputs=[history, groups, sources],
-                   api_visibility="private")
+        conversation = [chat, history, groups, turns]
+        settings = [llm, top_k, pick, after, before]
+        streamed = [chat, history, groups, sources, question, turns]
+        asked = dict(fn=backend.turn, inputs=[question, chat, history, groups, *settings, turns], outputs=streamed,
+                     concurrency_id="questions")
+        buttons = [ask_button, stop_button]
+        streaming = lambda: (gr.Button(visible=False), gr.Button(visible=True))  # noqa: E731 - Stop while it streams
+        done = lambda: (gr.Button(visible=True), gr.Button(visible=False))  # noqa: E731
+        running = []
+        for trigger, event in ((question.submit, dict(asked, api_name="ask")),
+                               (ask_button.click, dict(asked, api_visibility="private")),
+                               (chat.retry, dict(asked, fn=backend.retry, inputs=[*conversation, *settings],
+                                                 api_visibility="private"))):
+            answering = trigger(streaming, outputs=buttons, queue=False, api_visibility="private").then(**event)
+            running.append(answering)  # the conversation is kept in the browser after each answer
+            answering.then(keep, inputs=conversation, outputs=[saved, tools], api_visibility="private").then(
+                done, outputs=buttons, queue=False, api_visibility="private")
+        stop_button.click(None, cancels=running, api_visibility="private", queue=False).then(
+            stop, inputs=[chat, turns], outputs=[chat, turns], api_visibility="private", queue=False).then(
+            keep, inputs=conversation, outputs=[saved, tools], api_visibility="private").then(
+            done, outputs=buttons, api_visibility="private", queue=False)
+        emptied = lambda: ([], [], [], [], render.sources_panel([]), saved_conversation([], [], [], []), "")  # noqa: E731
+        clear.click(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
+        chat.clear(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
+        for control in (pick, after, before):
+            control.change(chips, inputs=[pick, after, before], outputs=[active], api_visibility="private",
+                           queue=False)
         if writable:
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
                          concurrency_id="store-writes", api_name="upload")
-            remove_button.click(remove, inputs=[chosen], outputs=view, concurrency_limit=1,
-                                concurrency_id="store-writes", api_name="remove")
+            remove_button.click(ask_remove, inputs=[chosen], outputs=[confirm_row, confirm_text, status],
+                                api_visibility="private")
+            confirm_button.click(remove, inputs=[chosen], outputs=[confirm_row, *view], concurrency_limit=1,
+                                 concurrency_id="store-writes", api_name="remove")
+            cancel_button.click(lambda: gr.Row(visible=False), outputs=[confirm_row], api_visibility="private",
+                                queue=False)
         demo.load(articles_view, outputs=view, api_visibility="private")
+        demo.load(restore, inputs=[saved], outputs=[*conversation, sources, tools], api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
@@ -375,6 +504,6 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
     logins = config.logins()
     demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
                 auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
-                css=CSS, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
+                css=CSS, head=SCRIPT, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
                 max_file_size=file_size_limit(config.max_file_mb))
     return demo

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 from typing import Iterable, Mapping, Sequence
 
 from index.store import ArticleRecord
@@ -45,6 +46,29 @@ def human_date(iso: str | None) -> str:
     except ValueError:
         return iso
     return f"{day.strftime('%B')} {day.day}, {day.year}"
+
+
+def answer_anchor(turn: int) -> str:
+    """The element id of answer number ``turn`` in the chat (where a source card's "back" link goes)."""
+    return f"answer-{turn}"
+
+
+def copy_button(text: str, label: str, title: str, elem_id: str = "") -> str:
+    """A button that puts ``text`` on the clipboard: the page's script copies the text of the
+    hidden ``.copy-source`` beside it (Gradio's sanitizer drops ``data-`` attributes)."""
+    ident = f' id="{_e(elem_id)}"' if elem_id else ""
+    return (f'<span class="copy-wrap"><button type="button" class="copy-text"{ident} title="{_e(title)}">'
+            f'{_e(label)}</button><span class="copy-source" hidden>{_e(text)}</span></span>')
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary with an ellipsis when longer than ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1]
+    cut = cut[:cut.rfind(" ")] if " " in cut[limit // 2:] else text[:limit]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def source_anchor(turn: int, n: int) -> str:
@@ -79,9 +103,11 @@ def supported_line(answer: Answer) -> str:
     return f"{checked} of {total} {noun} checked against their sources"
 
 
-def answer_html(answer: Answer, turn: int) -> str:
+def answer_html(answer: Answer, turn: int, filter_note: str = "", copy: str = "") -> str:
     """The chat bubble of a finished answer: an abstention, the versions of a disagreement side by
-    side, or the answer with its chips; then any notes and the checked-sentences line."""
+    side, or the answer with its chips; then any notes (the assistant's, and ``filter_note``: what
+    the filters left out, for an abstention under filters) and the checked-sentences line with a
+    Copy button that copies ``copy`` (the answer as text, see :func:`answer_text`)."""
     cited = [c.n for c in answer.citations]
     if answer.abstained:
         body = ('<div class="abstained"><div class="abstained-label">Not in the articles</div>'
@@ -97,19 +123,35 @@ def answer_html(answer: Answer, turn: int) -> str:
     else:
         body = f'<p class="answer-text">{with_chips(answer.text, turn, cited)}</p>'
     notes = "".join(f'<p class="note">Note: {_e(note)}</p>' for note in answer.notes)
+    if filter_note:
+        notes += f'<p class="note filter-note">{_e(filter_note)}</p>'
     status = "unanswered" if answer.abstained else "checked"
     timing = answer.timings.get("total_ms")
     extra = f" · {_e(answer.answerer)}" + (f" · {timing:,.0f} ms" if timing is not None else "")
-    footer = f'<p class="supported {status}">{_e(supported_line(answer))}<span class="dim">{extra}</span></p>'
-    return f'<div class="answer">{body}{notes}{footer}</div>'
+    button = copy_button(copy, "Copy", "Copy this answer as text, with its sources") if copy else ""
+    footer = (f'<p class="supported {status}">{_e(supported_line(answer))}<span class="dim">{extra}</span>'
+              f"{button}</p>")
+    return f'<div class="answer" id="{answer_anchor(turn)}">{body}{notes}{footer}</div>'
 
 
 def streaming_html(sentences: Sequence[str], turn: int) -> str:
     """The chat bubble while an answer streams: the sentences checked so far."""
     text = " ".join(sentences)
     shown = f'<p class="answer-text">{with_chips(text, turn)}</p>' if text else ""
-    checking = '<p class="supported dim">Checking sentences against their sources…</p>'
-    return f'<div class="answer streaming">{shown}{checking}</div>'
+    return f'<div class="answer streaming" id="{answer_anchor(turn)}">{shown}{_CHECKING}</div>'
+
+
+_CHECKING = '<p class="supported dim">Checking sentences against their sources…</p>'
+STOPPED = "Stopped: this answer was not finished."
+
+
+def stopped(bubble: str) -> str:
+    """A streaming bubble (:func:`streaming_html`) as stopped: the sentences shown so far stay,
+    the "Checking" line says it was stopped. Any other bubble is returned as it is."""
+    if 'class="answer streaming"' not in bubble:
+        return bubble
+    return bubble.replace('class="answer streaming"', 'class="answer stopped"').replace(
+        _CHECKING, f'<p class="supported dim">{STOPPED}</p>')
 
 
 def error_html(message: str) -> str:
@@ -117,9 +159,16 @@ def error_html(message: str) -> str:
     return f'<div class="error"><div class="error-label">Something went wrong</div><p>{_e(message)}</p></div>'
 
 
+#: A longer question is shown cut (the whole of it is sent; the assistant says how much it used).
+QUESTION_SHOWN = 1500
+
+
 def question_html(question: str) -> str:
-    """The user's own message, shown as text."""
-    return f'<p class="question">{_e(question)}</p>'
+    """The user's own message, shown as text (a very long one cut, saying how long it was)."""
+    if len(question) <= QUESTION_SHOWN:
+        return f'<p class="question">{_e(question)}</p>'
+    return (f'<p class="question">{_e(question[:QUESTION_SHOWN])}… '
+            f'<span class="dim">({len(question):,} characters in all)</span></p>')
 
 
 def highlight(citation: Citation) -> str:
@@ -145,16 +194,24 @@ def _tight(text: str) -> str:
     return _BLANK_LINES.sub("\n", text)
 
 
-def sources_html(answer: Answer, turn: int, names: Mapping[str, str] | None = None) -> str:
-    """The sources of one answer: each cited passage with its title, outlet, date and file, the
-    quote highlighted in its surrounding text. Disagreeing sources are laid out side by side."""
-    heading = f'<div class="sources-heading">Sources for “{_e(answer.question)}”</div>'
+#: How much of the question the sources heading repeats.
+HEADING_CHARS = 90
+
+
+def sources_html(answer: Answer, turn: int, names: Mapping[str, str] | None = None,
+                 authors: Mapping[str, str] | None = None) -> str:
+    """The sources of one answer: each cited passage with its title, author, outlet, date and file
+    (``authors``: article source -> author), the quote highlighted in its surrounding text.
+    Disagreeing sources are laid out side by side. The heading repeats the question only up to
+    :data:`HEADING_CHARS` characters."""
+    heading = (f'<div class="sources-heading">Sources for '
+               f'<span class="asked">“{_e(shorten(answer.question, HEADING_CHARS))}”</span></div>')
     if not answer.citations:
         reason = "The articles don't cover this question, so nothing is cited." if answer.abstained else \
             "Nothing is cited."
         return f'<section class="source-group">{heading}<p class="dim">{reason}</p></section>'
     layout = "sources side-by-side" if answer.disagreement else "sources"
-    cards = "".join(_source_card(c, turn, names or {}) for c in answer.citations)
+    cards = "".join(_source_card(c, turn, names or {}, (authors or {}).get(c.source)) for c in answer.citations)
     label = '<p class="disagreement-label">The sources disagree: compare them side by side.</p>' \
         if answer.disagreement else ""
     return f'<section class="source-group">{heading}{label}<div class="{layout}">{cards}</div></section>'
@@ -167,19 +224,25 @@ def sources_panel(groups: Sequence[str]) -> str:
     return '<div class="sources-panel">' + "".join(reversed(groups)) + "</div>"
 
 
-def _source_label(citation: Citation) -> str:
-    details = [d for d in (citation.outlet, human_date(citation.published)) if d]
+def _source_label(citation: Citation, author: str | None = None) -> str:
+    details = [d for d in (f"by {author}" if author else "", citation.outlet, human_date(citation.published)) if d]
     meta = f'<span class="meta">{_e(" · ".join(details))}</span>' if details else ""
     return f'<div class="source-title"><b>{_e(citation.title)}</b>{meta}</div>'
 
 
-def _source_card(citation: Citation, turn: int, names: Mapping[str, str]) -> str:
+def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author: str | None) -> str:
+    """One source card; focusable (a chip moves the keyboard focus here), with a link back up to
+    its answer (on a phone the sources are far below it)."""
     file = display_name(citation.source, names)
     return (
-        f'<article class="source" id="{source_anchor(turn, citation.n)}">'
-        f'<div class="source-head"><span class="chip static">[{citation.n}]</span>{_source_label(citation)}</div>'
+        f'<article class="source" id="{source_anchor(turn, citation.n)}" tabindex="-1" '
+        f'aria-label="Source {citation.n}: {_e(citation.title)}">'
+        f'<div class="source-head"><span class="chip static">[{citation.n}]</span>'
+        f"{_source_label(citation, author)}</div>"
         f'<blockquote class="passage">{highlight(citation)}</blockquote>'
-        f'<div class="source-file dim">{_e(file)}</div>'
+        f'<div class="source-foot"><span class="source-file dim">{_e(file)}</span>'
+        f'<a class="back-to-answer" href="#{answer_anchor(turn)}" data-turn="{turn}" data-n="{citation.n}">'
+        "↑ Back to the answer</a></div>"
         "</article>"
     )
 
@@ -199,6 +262,7 @@ class ArticleRow:
     id: str
     source: str
     title: str
+    author: str
     outlet: str
     published: str
     passages: int
@@ -208,7 +272,7 @@ class ArticleRow:
 def article_rows(records: Iterable[ArticleRecord], names: Mapping[str, str] | None = None) -> list[ArticleRow]:
     """The indexed articles as table rows, sorted by title."""
     rows = [
-        ArticleRow(id=r.id, source=r.source, title=r.display_title(), outlet=r.outlet or "",
+        ArticleRow(id=r.id, source=r.source, title=r.display_title(), author=r.author or "", outlet=r.outlet or "",
                    published=human_date(r.published), passages=r.passages, file=display_name(r.source, names or {}))
         for r in records
     ]
@@ -227,13 +291,13 @@ def articles_html(rows: Sequence[ArticleRow]) -> str:
         return f'<div class="notice">{EMPTY_INDEX}</div>'
     total = sum(row.passages for row in rows)
     body = "".join(
-        f"<tr><td>{_e(r.title)}</td><td>{_e(r.outlet)}</td><td>{_e(r.published)}</td>"
+        f"<tr><td>{_e(r.title)}</td><td>{_e(r.author)}</td><td>{_e(r.outlet)}</td><td>{_e(r.published)}</td>"
         f'<td class="num">{r.passages}</td><td>{_e(r.file)}</td></tr>'
         for r in rows
     )
     return (
         f'<p class="dim">{len(rows)} article{"s" if len(rows) != 1 else ""}, {total} passages.</p>'
-        '<table class="articles"><thead><tr><th>Title</th><th>Outlet</th><th>Published</th>'
+        '<table class="articles"><thead><tr><th>Title</th><th>Author</th><th>Outlet</th><th>Published</th>'
         f'<th class="num">Passages</th><th>File</th></tr></thead><tbody>{body}</tbody></table>'
     )
 
@@ -246,3 +310,93 @@ def notice_html(message: str) -> str:
 def status_html(lines: Sequence[tuple[str, str]]) -> str:
     """Upload results: ``(kind, text)`` lines, kind ``ok`` or ``error``; the text is escaped."""
     return "".join(f'<p class="status {_e(kind)}">{_e(text)}</p>' for kind, text in lines)
+
+
+# ---- the conversation as text ------------------------------------------------------------------
+
+
+def source_line(citation: Citation, author: str | None = None) -> str:
+    """``[n] Title — by Author, Outlet, June 12, 2025: “quote”`` (plain text)."""
+    details = ", ".join(d for d in (f"by {author}" if author else "", citation.outlet or "",
+                                    human_date(citation.published)) if d)
+    return f"[{citation.n}] {citation.title}" + (f" — {details}" if details else "") + f": “{citation.quote}”"
+
+
+def answer_text(answer: Answer, authors: Mapping[str, str] | None = None, filter_note: str = "") -> str:
+    """The answer as plain text, as "Copy" puts it on the clipboard: its text with the ``[n]``
+    markers (a disagreement: each version), its notes, then its sources, one a line."""
+    if answer.disagreement and not answer.abstained:
+        body = "The articles differ on this:\n" + "\n".join(f"- “{c.quote}” [{c.n}]" for c in answer.citations)
+    else:
+        body = ("Not in the articles. " if answer.abstained else "") + answer.text
+    lines = [body]
+    lines += [f"Note: {note}" for note in answer.notes]
+    if filter_note:
+        lines.append(filter_note)
+    if answer.citations:
+        lines += ["", "Sources:"] + [source_line(c, (authors or {}).get(c.source)) for c in answer.citations]
+    return "\n".join(lines)
+
+
+def transcript_markdown(turns: Sequence[Mapping[str, str]]) -> str:
+    """The conversation as Markdown: each question as a heading, its answer (with ``[n]`` markers)
+    and its sources as a list. ``turns`` are ``{"question", "answer"}`` with the answer as
+    :func:`answer_text` gives it."""
+    parts = ["# Conversation with the news articles", ""]
+    for number, turn in enumerate(turns, 1):
+        answer = turn.get("answer", "")
+        body, _, sources = answer.partition("\n\nSources:\n")
+        parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", _md_text(body), ""]
+        if sources:
+            parts += ["**Sources**", ""] + [f"- {_md_line(line)}" for line in sources.splitlines()] + [""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _md_line(text: str) -> str:
+    """One line of Markdown that shows ``text`` as it is (no markup from the articles' text)."""
+    return _md_text(" ".join(text.split()))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}<>#|!]|^[-+]|^\d+\.)", re.MULTILINE)
+
+
+def _md_text(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def conversation_tools(turns: Sequence[Mapping[str, str]]) -> str:
+    """"Copy conversation" and "Export as Markdown" for the conversation so far (nothing while it
+    is empty). The export is a ``data:`` link, so the file is made in the browser."""
+    if not turns:
+        return ""
+    markdown = transcript_markdown(turns)
+    link = "data:text/markdown;charset=utf-8," + quote(markdown)
+    return ('<div class="conversation-tools">'
+            + copy_button(markdown, "Copy conversation", "Copy the whole conversation as text, with its sources",
+                          "copy-conversation")
+            + f'<a class="export" id="export" href="{_e(link)}" download="conversation.md">Export as Markdown</a>'
+            "</div>")
+
+
+# ---- filters -----------------------------------------------------------------------------------
+
+
+def filter_chips(titles: Sequence[str], after: str, before: str) -> str:
+    """The active filters as chips above the question box (nothing when none is set)."""
+    chips = [f"Only “{shorten(title, 40)}”" for title in titles]
+    if (after or "").strip():
+        chips.append(f"Published from {after.strip()}")
+    if (before or "").strip():
+        chips.append(f"Published until {before.strip()}")
+    if (after or "").strip() or (before or "").strip():
+        chips.append("Undated articles left out")
+    if not chips:
+        return ""
+    return ('<div class="filter-chips" role="status" aria-label="Active filters"><span class="dim">Filters:</span>'
+            + "".join(f'<span class="filter-chip">{_e(chip)}</span>' for chip in chips) + "</div>")
+
+
+def confirm_html(title: str) -> str:
+    """The question a removal asks before it removes anything."""
+    return (f'<p class="confirm">Remove “{_e(title)}” from the index? Its passages go, and an uploaded '
+            "file is deleted too. This cannot be undone.</p>")

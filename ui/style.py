@@ -26,13 +26,28 @@ CSS = """
 .sources-heading { font-weight: 700; margin: .2em 0 .5em 0; }
 .source { border: 1px solid var(--border-color-primary); border-radius: .5em; padding: .6em .8em;
           margin-bottom: .6em; scroll-margin-top: .5em; transition: box-shadow .3s; }
-.source:target { box-shadow: 0 0 0 3px var(--color-accent); }
+.source:target, .source:focus { box-shadow: 0 0 0 3px var(--color-accent); outline: none; }
+.source-foot { display: flex; justify-content: space-between; align-items: baseline; gap: .5em; }
+.back-to-answer { font-size: .8em; white-space: nowrap; }
+.sources-heading .asked { font-weight: 400; }
+.copy-text { margin-left: .6em; padding: 0 .5em; font-size: .85em; border: 1px solid var(--border-color-primary);
+             border-radius: .4em; background: var(--background-fill-secondary); color: inherit; cursor: pointer; }
+.copy-source { display: none; }
+.conversation-tools { display: flex; gap: .6em; align-items: center; font-size: .9em; }
+.conversation-tools .copy-text { margin-left: 0; }
+.conversation-tools:empty, #conversation-tools:has(> div:empty) { display: none; }
+.filter-chips { display: flex; flex-wrap: wrap; gap: .35em; align-items: center; font-size: .85em; }
+.filter-chip { padding: .1em .6em; border-radius: 1em; border: 1px solid var(--color-accent);
+               background: var(--color-accent-soft); }
+.answer.stopped { opacity: .85; }
+.confirm { font-weight: 600; }
 .source-head { display: flex; align-items: baseline; }
 .source-title b { display: block; }
 .meta { font-size: .85em; opacity: .75; }
 .passage { margin: .5em 0; padding-left: .7em; border-left: 3px solid var(--border-color-primary);
            white-space: pre-wrap; font-size: .92em; line-height: 1.45; }
-.passage mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: .2em; }
+/* Dark text on pale yellow in both themes: inherited text turns near-white in dark mode. */
+.passage mark { background: #fde68a; color: #1c1917; padding: 0 .1em; border-radius: .2em; }
 .source-file { font-size: .8em; }
 .notice { border: 1px solid var(--border-color-primary); border-radius: .5em; padding: .6em .9em; }
 .notice:empty { display: none; }
@@ -42,4 +57,11 @@ table.articles th, table.articles td { text-align: left; padding: .35em .5em;
 table.articles .num { text-align: right; }
 .status.ok::before { content: "✓ "; color: #15803d; }
 .status.error { color: #dc2626; }
+
+/* Dark mode (Gradio sets .dark from the system's colour scheme): lighter hues on dark ground. */
+.dark .disagreement-label { color: #fbbf24; }
+.dark .version { border-color: #fbbf24; }
+.dark .error-label, .dark .status.error { color: #f87171; }
+.dark .supported.checked::before, .dark .status.ok::before { color: #4ade80; }
+@media (max-width: 640px) { .sources-panel { max-height: none; overflow: visible; } }
 """
