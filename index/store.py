@@ -183,7 +183,6 @@ def day_number(when: date | None) -> int | None:
     return (when - _EPOCH).days if when else None
 
 
-
 class _Folder:
     """An embedded store's folder as this process sees it: the Chroma client every :class:`Store`
     on the folder shares, reopened when another process has written since (see the module
@@ -200,7 +199,8 @@ class _Folder:
         self._reopen = threading.Lock()
         self._write = threading.RLock()
         self._depth = 0
-        self._handle: Any = None
+        self._system: Any = None  # the Chroma system behind ``client``
+        self._retired: Any = None  # ours that the last reopen replaced
 
     @classmethod
     def of(cls, path: Path) -> "_Folder":
@@ -223,7 +223,10 @@ class _Folder:
         with self._reopen:
             generation = self.generation()
             if self.client is None or force or (generation != self._seen and self._depth == 0):
-                self.client = _persistent_client(self.path)
+                if self._retired is not None:  # replaced a whole reopen ago: no call is still using it
+                    self._retired.stop()
+                self._retired = self._system
+                self.client, self._system = _persistent_client(self.path)
                 self._seen = generation
                 self.epoch += 1
             return self.client, self.epoch
@@ -287,17 +290,18 @@ class _Folder:
         os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
 
 
-def _persistent_client(path: Path) -> Any:
-    """A new embedded Chroma client on ``path``. chromadb caches one client system per folder and
-    process, which would hand back the stale one: drop it from the cache first (clients still
-    using it keep it until they are done)."""
+def _persistent_client(path: Path) -> tuple[Any, Any]:
+    """A new embedded Chroma client on ``path``, and its client system. chromadb caches one system
+    per folder and process, and would hand back the stale one: it is taken out of the cache first
+    (and left running for calls still using it)."""
     import chromadb
     from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings
 
     SharedSystemClient._identifier_to_system.pop(str(path), None)
     SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+    return client, SharedSystemClient._identifier_to_system.get(str(path))
 
 
 def _command() -> str:
