@@ -387,6 +387,11 @@ def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out
     found = re.search(r"The filters left out (\d+) of the (\d+) indexed articles \((\d+) state no publication date", answer)
     assert found and int(found[1]) >= 4 and int(found[3]) >= 4, answer
     page.screenshot(path=str(ARTIFACTS / "filters-abstention.png"))
+    page.click("#clear-filters")  # one click clears them all
+    page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip')")
+    assert page.locator("#clear-filters").is_hidden()
+    ask(page, ISTANBUL)
+    assert "1,000" in last_answer(page)
 
 
 def test_enter_on_a_chip_moves_the_keyboard_focus_to_its_source(page) -> None:

@@ -372,7 +372,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             line = ("error", describe(error))
         return gr.Row(visible=False), *articles_view(render.status_html([line]))
 
-    def chips(article_ids: list[str] | None, after: str, before: str) -> str:
+    def chips(article_ids: list[str] | None, after: str, before: str) -> tuple:
         titles = []
         if article_ids:
             try:
@@ -380,7 +380,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             except Exception:  # noqa: BLE001 - the chips are a summary; the question reports errors
                 known = {}
             titles = [known.get(i, "an article no longer indexed") for i in article_ids]
-        return render.filter_chips(titles, after, before)
+        shown = render.filter_chips(titles, after, before)
+        return shown, gr.Button(visible=bool(shown))
 
     def restore(saved: dict | None) -> tuple:
         chat, history, groups, turns = restored_conversation(saved)
@@ -409,7 +410,10 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                           sanitize_html=True, feedback_options=None, elem_id="chat", buttons=[],
                                           placeholder="Ask a question about the indexed articles.")
                         tools = gr.HTML(js_on_load=None, elem_id="conversation-tools")
-                        active = gr.HTML(js_on_load=None, elem_id="active-filters")
+                        with gr.Row(equal_height=True):
+                            active = gr.HTML(js_on_load=None, elem_id="active-filters")
+                            clear_filters = gr.Button("Clear filters", size="sm", scale=0, visible=False,
+                                                      elem_id="clear-filters", min_width=90)
                         with gr.Row():
                             # No max_length: a long paste is sent whole, and the answer's note says
                             # how much of it the assistant used (max_question_chars).
@@ -479,8 +483,9 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         clear.click(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
         chat.clear(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
         for control in (pick, after, before):
-            control.change(chips, inputs=[pick, after, before], outputs=[active], api_visibility="private",
-                           queue=False)
+            control.change(chips, inputs=[pick, after, before], outputs=[active, clear_filters],
+                           api_visibility="private", queue=False)
+        clear_filters.click(lambda: ([], "", ""), outputs=[pick, after, before], api_visibility="private", queue=False)
         if writable:
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
                          concurrency_id="store-writes", api_name="upload")
