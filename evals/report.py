@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from evals.metrics import paired_difference
-from evals.runner import HEADLINE, PRIMARY, RETRIEVAL, SECONDARY, Report
+from evals.runner import HEADLINE, PRIMARY, RETRIEVAL, SECONDARY, Report, abstention_curve
 
 #: Metrics on which systems are compared question by question (see :func:`comparisons`).
 COMPARED = ("key_fact_recall", "all_facts", "gold_span", "citation_correct", "citation_recall",
@@ -149,6 +149,13 @@ def _suite_markdown(suite: str, reports: list[Report]) -> list[str]:
               "| system | " + " | ".join(main.latency) + " |", "|---" * (len(main.latency) + 1) + "|"]
     for report in reports:
         lines.append(f"| {report.name} | " + " | ".join(_num(v, 0) for v in report.latency.values()) + " |")
+    curve = abstention_curve(main.results)
+    if curve:
+        lines += ["", f"### Abstention trade-off ({main.name})", "",
+                  "Had `abstain_threshold` been each value: correct abstention (unanswerable questions) against "
+                  "false abstention (answerable ones).", "",
+                  "| abstain_threshold | correct abstention | false abstention |", "|---|---|---|"]
+        lines += [f"| {t:.2f} | {_num(ca)} | {_num(fa)} |" for t, ca, fa in curve]
     lines += ["", "### By question type", "",
               "| type | questions | " + " | ".join(f"{r.name} passed" for r in reports) + " |",
               "|---" * (len(reports) + 2) + "|"]
@@ -212,10 +219,36 @@ def _suite_html(suite: str, reports: list[Report]) -> str:
     bars = _bar_chart(kinds, [[r.by_type.get(k, {}).get("passed") or 0.0 for k in kinds] for r in reports],
                       [r.name for r in reports])
     latency = _strip_chart([[x.retrieve_ms + x.answer_ms for x in r.results] for r in reports], [r.name for r in reports])
+    curve = abstention_curve(main.results)
+    tradeoff = (f"<h3>Abstention trade-off ({esc(main.name)}): correct against false abstention as "
+                f"<code>abstain_threshold</code> moves</h3>{_curve_chart(curve)}" if curve else "")
     return (f"<h2>{esc(SUITE_TITLES.get(suite, suite))}</h2><p>{len(main.results)} questions.</p>{''.join(tables)}"
-            f"<h3>Share of questions passed, by type</h3>{bars}"
+            f"{tradeoff}<h3>Share of questions passed, by type</h3>{bars}"
             f"<h3>Latency per question (retrieval + answer, ms)</h3>{latency}"
             f"<h3>Failed questions ({len(main.failed)})</h3>{''.join(failed) or '<p>None.</p>'}")
+
+
+def _curve_chart(curve: list[tuple[float, float | None, float | None]]) -> str:
+    """False abstention (x) against correct abstention (y), one labelled point per threshold."""
+    size, pad = 320, 40
+    points = [(t, fa, ca) for t, ca, fa in curve if ca is not None and fa is not None]
+    if not points:
+        return "<p>No unanswerable or no answerable questions.</p>"
+
+    def xy(fa: float, ca: float) -> tuple[float, float]:
+        return pad + fa * (size - 2 * pad), size - pad - ca * (size - 2 * pad)
+
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(fa, ca) for _, fa, ca in points))
+    dots = "".join(f'<circle cx="{xy(fa, ca)[0]:.1f}" cy="{xy(fa, ca)[1]:.1f}" r="3"><title>threshold {t:.2f}: '
+                   f'correct {ca:.2f}, false {fa:.2f}</title></circle>' for t, fa, ca in points)
+    labels = "".join(f'<text x="{xy(fa, ca)[0] + 4:.1f}" y="{xy(fa, ca)[1] - 4:.1f}" font-size="9">{t:.2f}</text>'
+                     for t, fa, ca in points[::3])
+    return (f'<svg width="{size}" height="{size}" role="img" aria-label="abstention trade-off">'
+            f'<rect x="{pad}" y="{pad}" width="{size - 2 * pad}" height="{size - 2 * pad}" fill="none" stroke="#ccc"/>'
+            f'<polyline points="{path}" fill="none" stroke="#36c"/>{dots}{labels}'
+            f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle" font-size="11">false abstention</text>'
+            f'<text x="12" y="{size / 2}" font-size="11" transform="rotate(-90 12 {size / 2})" text-anchor="middle">'
+            f'correct abstention</text></svg>')
 
 
 def _html_cell(report: Report, name: str) -> str:

@@ -61,6 +61,7 @@ class QuestionResult:
     retrieve_ms: float
     answer_ms: float
     failures: list[str] = field(default_factory=list)
+    confidence: float | None = None  # the answer policy's chance that the articles answer it
 
 
 @dataclass
@@ -175,8 +176,25 @@ def score_question(assistant: Any, gold: dict[str, Any]) -> QuestionResult:
         id=gold["id"], type=gold["type"], answerable=gold["answerable"], question=gold["question"],
         gold_answer=gold.get("gold_answer", ""), answer=answer.to_dict(), scores=scores,
         retrieve_ms=answer.timings.get("retrieve_ms", 0.0), answer_ms=answer.timings.get("answer_ms", 0.0),
-        failures=failures,
+        failures=failures, confidence=getattr(answer, "confidence", None),
     )
+
+
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+def abstention_curve(results: Sequence[QuestionResult]) -> list[tuple[float, float | None, float | None]]:
+    """(threshold, correct abstention, false abstention) had ``abstain_threshold`` been each of
+    :data:`THRESHOLDS`: a question abstains when its confidence is below it (one with no
+    confidence, e.g. nothing retrieved, always abstains). Empty when the answers carry none."""
+    if not any(r.confidence is not None for r in results):
+        return []
+    curve = []
+    for threshold in THRESHOLDS:
+        abstains = [(r.answerable, r.confidence is None or r.confidence < threshold) for r in results]
+        curve.append((threshold, mean([float(a) for answerable, a in abstains if not answerable]),
+                      mean([float(a) for answerable, a in abstains if answerable])))
+    return curve
 
 
 def _retrieve(assistant: Any, question: str, k: int):

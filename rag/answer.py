@@ -35,7 +35,9 @@ class Answer:
     ``text`` carries ``[n]`` markers that refer to ``citations[n-1]``. ``abstained`` is true when
     the articles don't cover the question. ``supported`` counts the sentences that passed the check
     against all the sentences the answerer wrote. ``disagreement`` is true when the cited articles
-    answer differently and the answer shows each version.
+    answer differently and the answer shows each version. ``confidence`` is the answer policy's
+    calibrated chance that the articles answer the question (below ``abstain_threshold`` it abstains).
+    Publication dates travel on each citation (``published``), not in ``text``.
     """
 
     question: str
@@ -49,6 +51,7 @@ class Answer:
     disagreement: bool = False
     notes: tuple[str, ...] = ()
     passages: list[Passage] = field(default_factory=list, repr=False, compare=False)
+    confidence: float | None = None  # the policy's calibrated chance that the articles answer the question
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -2,8 +2,8 @@
 
 Every draft, whoever wrote it, goes through :class:`rag.verify.Verifier` before a user sees it.
 
-* :class:`ExtractiveAnswerer`: no generative model. Picks the sentences of the passages that best
-  answer the question, drops repeats, cites each. Deterministic and fast.
+* :class:`ExtractiveAnswerer`: no generative model. Writes the sentences the answer policy
+  (:mod:`rag.policy`) chose, each cited. Deterministic and fast.
 * :class:`LLMAnswerer`: any llama-index LLM (llama.cpp, Ollama, an OpenAI-compatible server; see
   :mod:`rag.llms`), prompted to answer only from the passages and cite them.
 """
@@ -13,15 +13,12 @@ from __future__ import annotations
 import gc
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
-from index.chunking import units
 from index.errors import ModelError
+from rag.analysis import Analyser
+from rag.policy import Candidate, Policy
 from rag.retrieval import Passage
-from rag.text import (
-    QUESTION_FILLER, content_terms, looks_like_instruction, months, names, number_values, numbers, stem_in,
-)
 
 
 class Answerer(ABC):
@@ -45,147 +42,28 @@ class Answerer(ABC):
 
 # ---- extractive ---------------------------------------------------------------------------------
 
-_HOW_MANY = re.compile(r"\bhow (?:many|much|long)\b|\bwhat (?:number|percentage|share)\b", re.I)
-_WEEKDAY = re.compile(r"\bday of the week\b|\b(?:which|what) days?\b(?! of)", re.I)
-_WHEN = re.compile(r"\bwhen\b|\bwhat (?:year|month|date)\b|\bwhich (?:year|month|date)\b|\bsince when\b", re.I)
-_WEEKDAYS = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:countries|country|officials|organi[sz]ations?|leaders?)\b", re.I)
-_WHERE = re.compile(r"\bwhere\b|\bwhich (?:city|country|palace|place|venue)\b|\bin what city\b", re.I)
-
-
-def answer_type(question: str) -> str:
-    """``count``, ``weekday``, ``date``, ``person``, ``place`` or ``other``: the kind of fact wanted."""
-    for kind, pattern in (("count", _HOW_MANY), ("weekday", _WEEKDAY), ("date", _WHEN), ("person", _WHO),
-                          ("place", _WHERE)):
-        if pattern.search(question):
-            return kind
-    return "other"
-
-
-_DATE_PHRASE = re.compile(
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?,?)?(?:\s+\d{4})?\b|\b\d{1,2}\s+(?:January|February|March|April|May|June|July|"
-    r"August|September|October|November|December)(?:\s+\d{4})?\b|\b(?:19|20)\d\d\b")
-
-
-# "second meeting" is no count; "third year" is a duration.
-_ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth)\b(?!\s+(?:year|month|week|day)s?\b)", re.I)
-
-
-def answer_entities(sentence: str, question: str, kind: str, context: str = "") -> frozenset[str]:
-    """The facts of the wanted kind that ``sentence`` states and the question does not. For names,
-    a capitalised word that ``context`` also uses in lower case ("Peace talks ...") is no name."""
-    if kind == "count":  # counts and durations, not the numbers inside dates nor bare ordinals
-        text = _ORDINAL.sub(" ", _DATE_PHRASE.sub(" ", sentence))
-        found = number_values(text) - number_values(question)
-        return frozenset(n for n in found if not (len(n) == 4 and n.startswith(("19", "20"))))
-    if kind == "weekday":
-        return frozenset(d.lower() for d in _WEEKDAYS.findall(sentence)) - frozenset(
-            d.lower() for d in _WEEKDAYS.findall(question))
-    if kind == "date":
-        return frozenset((months(sentence) | {n for n in numbers(sentence) if len(n) == 4})
-                         - months(question) - numbers(question))
-    if kind in ("person", "place"):
-        lower = set(re.findall(r"\b[a-z][a-z'-]+\b", context))
-        return frozenset(n for n in names(sentence) - names(question) if n not in lower)
-    return frozenset()
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A passage sentence scored as an answer: ``start``/``end`` are offsets into the passage."""
-
-    passage: int
-    start: int
-    end: int
-    text: str
-    score: float
-    coverage: float  # share of the question's weighted terms the sentence contains
-
 
 class ExtractiveAnswerer(Answerer):
-    """Selects, orders and cites the passage sentences that best answer the question."""
+    """No generative model: the sentences the answer policy (:mod:`rag.policy`) chose, each cited,
+    the one stating the asked fact first."""
 
     name = "extractive"
 
-    def __init__(self, max_sentences: int = 3, relative_floor: float = 0.75, duplicate_overlap: float = 0.6,
-                 idf: Callable[[str], float] | None = None, article_text: Callable[[str], str] | None = None):
-        self.max_sentences = max_sentences
-        self.idf = idf or (lambda term: 1.0)
-        self.article_text = article_text or (lambda article_id: "")
-        self.relative_floor = relative_floor
-        self.duplicate_overlap = duplicate_overlap
+    def __init__(self, policy: Policy | None = None, analyser: Analyser | None = None):
+        self.policy = policy or Policy()
+        self.analyser = analyser or Analyser()
 
     def _stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
-        chosen = self.select(question, passages)
-        yield " ".join(f"{_standalone_sentence(c.text)} [{c.passage + 1}]" for c in self.order(chosen))
-
-    def candidates(self, question: str, passages: list[Passage], asked: str | None = None) -> list[Candidate]:
-        """Every prose sentence of the passages, scored against the question, best first.
-
-        ``coverage`` is the IDF-weighted share of the question's terms (its framing words left out,
-        see :data:`rag.text.QUESTION_FILLER`) that the sentence has. A term in the sentence counts
-        fully; in the heading the sentence sits under, three quarters; elsewhere in the passage, a
-        quarter. A name or number counts fully when the sentence's article has it (it fixes what
-        the question is about, e.g. "the Geneva talks"). ``asked`` is the user's own words when
-        ``question`` is a rewritten follow-up; it decides what kind of fact is wanted.
-        """
-        anchors = set(content_terms(" ".join(names(question)))) | numbers(question)
-        weights = {term: self.idf(term) for term in content_terms(question) if term not in QUESTION_FILLER}
-        total = sum(weights.values()) or 1.0
-        kind = answer_type(asked or question)
-        scored: list[Candidate] = []
-        seen: set[tuple[str, int]] = set()
-        for index, passage in enumerate(passages):
-            context = set(content_terms(passage.title + " " + passage.text))
-            article = set(content_terms(self.article_text(passage.article_id))) | context
-            heading = set(content_terms(passage.section))
-            for unit in units(passage.text):
-                if unit.heading:
-                    heading = set(content_terms(passage.text[unit.start:unit.end]))
-                text = passage.text[unit.start:unit.end]
-                key = (passage.article_id, passage.start + unit.start)
-                if unit.heading or text.endswith("?") or len(text.split()) < 5 or key in seen \
-                        or looks_like_instruction(text):
-                    continue
-                seen.add(key)
-                sentence_terms = set(content_terms(text))
-                coverage = sum(
-                    w * (1.0 if stem_in(t, sentence_terms) or (t in anchors and t in article)
-                         else 0.75 if stem_in(t, heading) else 0.25 if stem_in(t, context) else 0)
-                    for t, w in weights.items()
-                ) / total
-                # A who/when/where/how-many question wants a sentence that states such a fact.
-                bonus = 0.5 if kind != "other" and answer_entities(text, asked or question, kind) else 0.0
-                score = coverage + bonus + 0.3 * max(passage.similarity, 0.0) - 0.01 * index
-                scored.append(Candidate(index, unit.start, unit.end, text, score, coverage))
-        return sorted(scored, key=lambda c: -c.score)
-
-    def select(self, question: str, passages: list[Passage]) -> list[Candidate]:
-        """The best sentence, plus up to ``max_sentences - 1`` close runners-up that add something."""
-        ranked = self.candidates(question, passages)
-        if not ranked:
-            return []
-        best = ranked[0]
-        chosen = [best]
-        chosen_terms = [set(content_terms(best.text))]
-        for candidate in ranked[1:]:
-            if len(chosen) == self.max_sentences or candidate.score < self.relative_floor * best.score:
-                break
-            terms = set(content_terms(candidate.text))
-            if any(_overlap(terms, other) >= self.duplicate_overlap for other in chosen_terms):
-                continue
-            chosen.append(candidate)
-            chosen_terms.append(terms)
-        return chosen
+        """A draft on its own (the llama-index starter baseline uses it): the policy's scoring and
+        composing, with no abstention; :class:`rag.Assistant` uses :meth:`write` on its decision."""
+        analysis = self.analyser.analyse(question)
+        chosen = self.policy.composer.compose(analysis, self.policy.scorer.score(analysis, passages))
+        yield self.write(chosen)
 
     @staticmethod
-    def order(chosen: list[Candidate]) -> list[Candidate]:
-        """Articles in order of their best sentence; within an article, in reading order."""
-        first_seen: dict[int, int] = {}
-        for rank, candidate in enumerate(chosen):
-            first_seen.setdefault(candidate.passage, rank)
-        return sorted(chosen, key=lambda c: (first_seen[c.passage], c.start))
+    def write(chosen: list[Candidate]) -> str:
+        """The chosen sentences as a draft with ``[n]`` markers, in the order given."""
+        return " ".join(f"{_standalone_sentence(c.text)} [{c.passage + 1}]" for c in chosen)
 
 
 _REPLY_OPENER = re.compile(r"^(?:Yes|No|Indeed|Conversely|However|Meanwhile|Moreover|Also),\s+(?=\w)")
@@ -196,10 +74,6 @@ def _standalone_sentence(text: str) -> str:
     connective that leans on the sentence before it ("However, ...")."""
     stripped = _REPLY_OPENER.sub("", text)
     return stripped[:1].upper() + stripped[1:] if stripped != text else text
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 # ---- generative -------------------------------------------------------------------------------

@@ -17,26 +17,25 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
 from index.errors import InputError, ModelError
+from rag.analysis import Analyser, Analysis
 from rag.answer import Answer, Citation, StreamEvent
-from rag.answerers import Answerer, Candidate, ExtractiveAnswerer, answer_entities, answer_type
+from rag.answerers import Answerer, ExtractiveAnswerer
 from rag.config import Config, load_config
-from rag.conversation import standalone
-from rag.retrieval import Filters, Passage, Retriever, date_hints
-from rag.text import QUESTION_FILLER, content_terms, fold, latin_share, month_years, names, numbers, stem_in
+from rag.policy import Decision, Policy
+from rag.retrieval import Filters, Passage, Retriever
+from rag.text import fold, latin_share
 from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
 DIFFER_TEXT = "The articles differ on this."
-_ASKED_FOR = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", re.I)
 MAX_DRAFT_SENTENCES = 4
-CONFLICT_COVERAGE = 0.8  # the least question coverage of each side of a disagreement
 _REFUSAL = re.compile(r"NOT\s+IN\s+(?:THE\s+)?ARTICLES", re.I)
 
 
@@ -45,13 +44,22 @@ class _Plan:
     """What retrieval decided, before any drafting."""
 
     question: str
-    standalone: str
+    analysis: Analysis
     passages: list[Passage]
-    candidates: list[Candidate]
     notes: list[str]
+    filters: Filters | None = None
+    decision: Decision | None = None
     abstain: bool = False
-    conflict: list[Candidate] = field(default_factory=list)
+    about_article: Answer | None = None  # the answer to a question about an article's record
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def standalone(self) -> str:
+        return self.analysis.standalone
+
+    @property
+    def confidence(self) -> float | None:
+        return self.decision.confidence if self.decision is not None else None
 
 
 class _Composer:
@@ -96,13 +104,16 @@ class Assistant:
     """Answers questions about the indexed articles. Build it with :meth:`open`."""
 
     def __init__(self, config: Config, retriever: Retriever, answerer: Answerer, verifier: Verifier | None = None,
-                 extractive: ExtractiveAnswerer | None = None):
+                 extractive: ExtractiveAnswerer | None = None, policy: Policy | None = None,
+                 analyser: Analyser | None = None):
         self.config = config
         self.retriever = retriever
         self.answerer = answerer
         self.verifier = verifier or Verifier()
         self.extractive = extractive or (answerer if isinstance(answerer, ExtractiveAnswerer)
                                          else ExtractiveAnswerer())
+        self.policy = policy or self.extractive.policy
+        self.analyser = analyser or self.extractive.analyser
 
     @classmethod
     def open(cls, config: Config | None = None, *, llm: str | None = None, config_file: str | Path | None = None,
@@ -140,17 +151,22 @@ class Assistant:
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50):
             raise InputError(f"top_k must be a whole number from 1 to 50 (got {top_k!r})")
         plan = self._plan(question, history, Filters.coerce(filters), top_k or self.config.top_k)
+        if plan.about_article is not None:
+            yield StreamEvent("sentence", text=plan.about_article.text)
+            yield StreamEvent("answer", answer=plan.about_article)
+            return
         if plan.abstain:
             yield StreamEvent("answer", answer=self._abstention(plan, started))
             return
+        assert plan.decision is not None
         composer = _Composer(plan.passages)
         total = 0
         answerer_name = self.answerer.name
-        disagreement = bool(plan.conflict)
+        disagreement = bool(plan.decision.disagreement)
         generated = time.perf_counter()
         if disagreement:
             yield StreamEvent("sentence", text=DIFFER_TEXT)
-            for candidate in plan.conflict:
+            for candidate in plan.decision.disagreement:
                 total += 1
                 checked = self.verifier.check_claim(Claim(candidate.text, (candidate.passage + 1,)), plan.passages)
                 if checked:
@@ -159,8 +175,10 @@ class Assistant:
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
             failure = None
+            draft = self._extractive_draft(plan) if self.answerer is self.extractive else \
+                self.answerer.stream(plan.standalone, plan.passages)
             try:
-                for checked, seen in self._checked_sentences(self.answerer, plan):
+                for checked, seen in self._checked_sentences(draft, plan):
                     total = seen
                     if checked is not None:
                         self._first_sentence(plan, started)
@@ -175,10 +193,10 @@ class Assistant:
                                       f"no sentence of the {self.answerer.name} answer was supported by the "
                                       "passages; showing the extractive answer")
                     answerer_name = f"{self.answerer.name}->extractive"
-                for checked, _ in self._checked_sentences(self.extractive, plan):
-                    if checked is not None:
-                        self._first_sentence(plan, started)
-                        yield StreamEvent("sentence", text=composer.add(checked))
+                    for checked, _ in self._checked_sentences(self._extractive_draft(plan), plan):
+                        if checked is not None:
+                            self._first_sentence(plan, started)
+                            yield StreamEvent("sentence", text=composer.add(checked))
         plan.timings["answer_ms"] = (time.perf_counter() - generated) * 1000
         if not composer.sentences:
             yield StreamEvent("answer", answer=self._abstention(plan, started))
@@ -187,13 +205,12 @@ class Assistant:
         text = " ".join(sentence for sentence, _ in composer.sentences)
         if disagreement:
             text = f"{DIFFER_TEXT} {text}"
-        text += _publication_note(citations)
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=Answer(
             question=plan.question, text=text, abstained=False, citations=citations,
             supported=(len(composer.sentences), max(total, len(composer.sentences))), answerer=answerer_name,
             timings=plan.timings, standalone_question=plan.standalone, disagreement=disagreement,
-            notes=tuple(plan.notes), passages=plan.passages,
+            notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence,
         ))
 
     def refresh(self) -> None:
@@ -217,11 +234,13 @@ class Assistant:
     def _decide(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
         notes: list[str] = []
         question = self._validate(question, notes)
-        query = standalone(question, history)
         began = time.perf_counter()
-        passages = self.retriever.retrieve(query, top_k=top_k, filters=filters)
+        analysis = self.analyser.analyse(question, history)
+        analysed = time.perf_counter()
+        passages = self.retriever.retrieve(analysis.standalone, top_k=top_k, filters=filters)
         retrieved = time.perf_counter()
-        plan = _Plan(question, query, passages, [], notes, timings={"retrieve_ms": (retrieved - began) * 1000})
+        plan = _Plan(question, analysis, passages, notes, filters,
+                     timings={"analyse_ms": (analysed - began) * 1000, "retrieve_ms": (retrieved - analysed) * 1000})
         if not passages:
             plan.abstain = True
             if filters is not None and not filters.is_empty():
@@ -230,11 +249,91 @@ class Assistant:
                 notes.append(f"no indexed passage matches the filters ({filters.describe()}){dated}: check the "
                              "article names (file name or path, as listed by the page's Articles tab) and dates")
             return plan
-        plan.candidates = self.extractive.candidates(query, passages, asked=question)
-        plan.abstain = self._should_abstain(question, plan.candidates, passages)
-        if not plan.abstain:
-            plan.conflict = self._conflict(plan, filters)
+        if analysis.about_article:
+            plan.about_article = self._about_article(plan)
+            if plan.about_article is None:  # the article's record does not say
+                plan.abstain = True
+            return plan
+        texts = self._texts(passages)
+        corpus = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
+        unseen = sum(not self.retriever.known(term) for term in analysis.terms)
+        plan.decision = self.policy.decide(analysis, passages, corpus, unseen)
+        plan.abstain = plan.decision.abstain
         return plan
+
+    def _about_article(self, plan: _Plan) -> Answer | None:
+        """Who wrote the best-matching article, when it was published or by which outlet: from its
+        record, cited to the line of its header that states it (else its title line)."""
+        kind = plan.analysis.about_article
+        passage = self._article_asked_about(plan)
+        record = self.retriever.store.articles().get(passage.article_id)
+        value = getattr(record, kind, None) if record is not None else None
+        if not value:
+            what = {"author": "names no author", "published": "states no publication date",
+                    "outlet": "names no outlet"}[kind]
+            plan.notes.append(f"“{passage.title}” {what}")
+            return None
+        text = self.retriever.article_text(passage.article_id)
+        shown = _human_date(value) if kind == "published" else value
+        title = record.display_title() if hasattr(record, "display_title") else passage.title
+        start, end = _header_line(text, [shown, value])
+        if (start, end) == _header_line(text, []):  # no header line states it: the line with the title
+            start, end = _header_line(text, [title])
+        sentence = {"author": f"“{title}” was written by {value}.",
+                    "published": f"“{title}” was published on {shown}.",
+                    "outlet": f"“{title}” was published by {value}."}[kind]
+        citation = Citation(n=1, source=passage.source, title=passage.title, published=passage.published,
+                            quote=text[start:end], start=start, end=end, score=1.0, outlet=passage.outlet,
+                            passage=passage)
+        plan.timings.setdefault("answer_ms", 0.0)
+        plan.timings["total_ms"] = sum(plan.timings.values())
+        return Answer(question=plan.question, text=f"{sentence} [1]", abstained=False, citations=[citation],
+                      supported=(1, 1), answerer="article-record", timings=plan.timings,
+                      standalone_question=plan.standalone, notes=tuple(plan.notes), passages=plan.passages,
+                      confidence=1.0)
+
+    def _article_asked_about(self, plan: _Plan) -> Passage:
+        """The retrieved article the question describes: the best passage of the article whose
+        title is closest (embedding cosine) to the question, retrieval rank breaking ties."""
+        vector = plan.analysis.vector
+        embed = self.analyser.embed
+        if vector is None or embed is None:
+            return plan.passages[0]
+        firsts = list({p.article_id: p for p in reversed(plan.passages)}.values())[::-1]
+        titles = embed([p.title for p in firsts])
+        scores = [float(t @ vector) + p.similarity for p, t in zip(firsts, titles)]
+        return firsts[max(range(len(firsts)), key=lambda i: (scores[i], -i))]
+
+    def _extractive_draft(self, plan: _Plan) -> Iterator[str]:
+        """The policy's chosen sentences as a draft with their markers (nothing is derived again)."""
+        assert plan.decision is not None
+        yield self.extractive.write(plan.decision.chosen)
+
+    def _filter_note(self, filters: Filters) -> str | None:
+        """How many articles the filters left out, and why (for an abstention)."""
+        records = list(self.retriever.store.articles().values())
+        if not records:
+            return None
+        parts = []
+        if filters.sources:
+            wanted = {s for s in filters.sources}
+            kept = [r for r in records if r.source in wanted or Path(r.source).name in wanted]
+            parts.append(f"the article filter left out {len(records) - len(kept)} of {len(records)} articles")
+            records = kept or records
+        if filters.published_after or filters.published_before:
+            undated = [r for r in records if r.published_date is None]
+            outside = [r for r in records if r.published_date is not None and (
+                (filters.published_after and r.published_date < filters.published_after)
+                or (filters.published_before and r.published_date > filters.published_before))]
+            left_out = len(undated) + len(outside)
+            why = []
+            if undated:
+                why.append(f"{len(undated)} with no publication date")
+            if outside:
+                why.append(f"{len(outside)} published outside the range")
+            parts.append(f"the date filter left out {left_out} of {len(records)} articles"
+                         + (f" ({', '.join(why)})" if why else ""))
+        return "; ".join(parts) if parts else None
 
     def _validate(self, question: str, notes: list[str]) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -249,82 +348,10 @@ class Assistant:
             question = cut
         return question
 
-    def _should_abstain(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> bool:
-        """Abstain when the question asks about something no passage mentions (a term outside
-        :data:`rag.text.QUESTION_FILLER` that the corpus never uses), or unless some sentence covers
-        enough of the question (``abstain_below``) and what the question pins down (names, a month
-        and year, the kind of fact asked for) appears in that sentence's article."""
-        if not candidates or self.retriever.unseen_terms(question, ignore=QUESTION_FILLER):
-            return True
-        kind = answer_type(question)
-        anchors = set(content_terms(" ".join(names(question)))) | numbers(question)
-        # "Which countries ...": "countries" is the kind of answer, not a word the sentence must use.
-        asked_for = set(content_terms(" ".join(_ASKED_FOR.findall(question))))
-        predicates = set(content_terms(question)) - anchors - QUESTION_FILLER - asked_for
-        wanted_dates = month_years(question)
-        wanted_years = {h for h in date_hints(question) if h.isdigit()}
-        texts = self._texts(passages)
-        everything = fold(" ".join(p.title for p in passages) + " " + " ".join(
-            texts.get(a, "") for a in {p.article_id for p in passages}))
-        asked_names = names(question)
-        if any(name not in everything for name in asked_names):
-            return True  # the question names something the retrieved articles never mention
-        for candidate in candidates[:5]:
-            if candidate.coverage < self.config.abstain_below:
-                continue
-            sentence_terms = set(content_terms(candidate.text))
-            if predicates and not any(stem_in(p, sentence_terms) for p in predicates):
-                continue  # the sentence shares only names with the question ("capital of France")
-            passage = passages[candidate.passage]
-            context = fold(passage.title + " " + texts.get(passage.article_id, passage.text))
-            if asked_names and not any(name in context for name in asked_names):
-                continue  # an article about something else ("Western capitals" for "capital of France")
-            if not wanted_dates <= month_years(context) or any(y not in context for y in wanted_years):
-                continue
-            if kind in ("count", "weekday") and not answer_entities(candidate.text, question, kind):
-                continue
-            return False
-        return True
-
-    def _conflict(self, plan: _Plan, filters: Filters | None) -> list[Candidate]:
-        """For a who/when/where/how-many question: each retrieved article's own best sentence (from
-        a search within that article). When two or more articles answer with different,
-        non-overlapping facts, those sentences (their passages added to the plan); else empty."""
-        kind = answer_type(plan.question)
-        if kind == "other" or not plan.candidates:
-            return []
-        floor = 0.8 * plan.candidates[0].score
-        # Each version must answer the question about as fully as the best sentence does: a false
-        # "the articles differ" misleads more than a missed one.
-        coverage_floor = max(CONFLICT_COVERAGE, 0.9 * plan.candidates[0].coverage)
-        articles = list(dict.fromkeys(p.source for p in plan.passages))[:4]
-        versions: list[tuple[Candidate, Passage, frozenset[str]]] = []
-        for source in articles:
-            scope = Filters(sources=(source,), published_after=filters.published_after if filters else None,
-                            published_before=filters.published_before if filters else None)
-            own = self.retriever.retrieve(plan.standalone, top_k=2, filters=scope)
-            ranked = self.extractive.candidates(plan.standalone, own, asked=plan.question)
-            close = [c for c in ranked if c.score >= max(floor, 0.9 * ranked[0].score)
-                     and c.coverage >= coverage_floor] if ranked else []
-            stated = [(c, answer_entities(c.text, plan.question, kind, own[c.passage].text)) for c in close]
-            stated = [(c, e) for c, e in stated if e]
-            if stated:  # the close sentence that states the most of what was asked
-                candidate, entities = max(stated, key=lambda item: (len(item[1]), item[0].score))
-                versions.append((candidate, own[candidate.passage], entities))
-        if len(versions) < 2 or any(a[2] & b[2] for i, a in enumerate(versions) for b in versions[i + 1:]):
-            return []
-        chosen = []
-        for candidate, passage, _ in versions[:3]:
-            if passage.id not in {p.id for p in plan.passages}:
-                plan.passages.append(passage)
-            index = next(i for i, p in enumerate(plan.passages) if p.id == passage.id)
-            chosen.append(replace(candidate, passage=index))
-        return chosen
-
-    def _checked_sentences(self, answerer: Answerer, plan: _Plan) -> Iterator[tuple[Checked | None, int]]:
+    def _checked_sentences(self, draft: Iterable[str], plan: _Plan) -> Iterator[tuple[Checked | None, int]]:
         """Check the draft sentence by sentence as it streams; yields (checked or None, count so far)."""
         buffer, done, seen = "", 0, 0
-        for piece in answerer.stream(plan.standalone, plan.passages):
+        for piece in draft:
             buffer += piece
             if _REFUSAL.search(buffer):
                 return
@@ -346,11 +373,15 @@ class Assistant:
         text = ABSTAIN_TEXT
         if plan.passages:
             text += f" The closest they cover is {self._closest(plan.passages[0])}."
+        if plan.filters is not None and not plan.filters.is_empty():
+            note = self._filter_note(plan.filters)
+            if note:
+                plan.notes.append(note)
         plan.timings.setdefault("answer_ms", 0.0)
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return Answer(question=plan.question, text=text, abstained=True, citations=[], supported=(0, 0),
                       answerer="abstained", timings=plan.timings, standalone_question=plan.standalone,
-                      notes=tuple(plan.notes), passages=plan.passages)
+                      notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence)
 
     def _closest(self, passage: Passage) -> str:
         section = _section(self._texts([passage]).get(passage.article_id, ""), passage.start)
@@ -377,9 +408,15 @@ def _human_date(iso: str) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def _publication_note(citations: list[Citation]) -> str:
-    dated = [c for c in citations if c.published]
-    if not dated:
-        return ""
-    parts = [f"[{c.n}] was published {_human_date(c.published)}" for c in dated]
-    return " (" + "; ".join(parts) + ".)"
+def _header_line(text: str, values: list[str]) -> tuple[int, int]:
+    """Offsets of the first line of the article's header (its first lines) that states one of
+    ``values``; else of its title line."""
+    offset = 0
+    lines = text.split("\n")
+    for line in lines[:15]:
+        if line.strip() and any(v and v in line for v in values):
+            return offset, offset + len(line)
+        offset += len(line) + 1
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    start = sum(len(line) + 1 for line in lines[:first])
+    return start, start + len(lines[first]) if lines else 0

@@ -13,8 +13,10 @@ from index.embedding import Embedder, canonical_name, default_cache_dir, load_em
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
 from index.store import Manifest, Store
+from rag.analysis import Analyser
 from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
 from rag.assistant import Assistant
+from rag.policy import FusedScorer, Policy
 from rag.config import Config
 from rag.llms import LLMSettings, build_llm
 from rag.retrieval import Retriever
@@ -102,6 +104,9 @@ def build_assistant(config: Config, embedder: Embedder | None = None) -> Assista
     retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
                           keyword_folder=keyword_folder(config))
     retriever.warm()  # build the keyword index now, not during the first question
-    extractive = ExtractiveAnswerer(idf=retriever.idf, article_text=retriever.article_text)
+    analyser = Analyser(embed=embedder.embed, question_vector=retriever.question_vector)
+    policy = Policy(FusedScorer(embed=embedder.embed, idf=retriever.idf, article_text=retriever.article_text),
+                    threshold=config.abstain_threshold)
+    extractive = ExtractiveAnswerer(policy, analyser)
     answerer = extractive if config.llm == "extractive" else build_answerer(config)
-    return Assistant(config, retriever, answerer, extractive=extractive)
+    return Assistant(config, retriever, answerer, extractive=extractive, policy=policy, analyser=analyser)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from rag.text import content_terms, names
+from rag import nlp
+from rag.text import content_terms
 
 _LEADS = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|and what about|what of)\b[\s,]*", re.I)
 _PRONOUNS = re.compile(r"\b(?:they|them|their|it|its|there|that|those|these|he|she|his|her|this|the same)\b", re.I)
@@ -38,7 +39,7 @@ def user_turns(history: Iterable[Any] | None) -> list[str]:
 def is_follow_up(question: str) -> bool:
     if _LEADS.match(question):
         return True
-    return bool(_PRONOUNS.search(question)) and not names(question) and len(set(content_terms(question))) <= 3
+    return bool(_PRONOUNS.search(question)) and not nlp.named(question) and len(set(content_terms(question))) <= 3
 
 
 def standalone(question: str, history: Iterable[Any] | None) -> str:

@@ -128,7 +128,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
-    def _question_vector(self, question: str) -> np.ndarray:
+    def question_vector(self, question: str) -> np.ndarray:
         """The question's embedding, remembered for the next few calls (an answer may search several
         articles separately with the same question)."""
         with self._lock:
@@ -168,7 +168,7 @@ class Retriever:
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> list[Passage]:
         """The ``top_k`` most relevant passages, diverse across articles."""
-        vector = self._question_vector(question)
+        vector = self.question_vector(question)
         filters = self._resolve_sources(filters)
         where = _where(filters)
         rankings: list[tuple[str, list[str]]] = []
@@ -275,6 +275,11 @@ class Retriever:
             return 1.0
         n, df = len(index), index.document_frequency.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def known(self, term: str) -> bool:
+        """Whether some indexed passage uses the stemmed ``term`` (True with no keyword index)."""
+        index = self._keyword_index()
+        return index is None or term in index.document_frequency
 
     def unseen_terms(self, text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
         """Content terms of ``text`` (stemmed) that no indexed passage uses, except ``ignore``."""

@@ -1,5 +1,6 @@
-"""Small text analysis shared by retrieval, the extractive answerer and the citation verifier:
-stemmed content words, numbers, dates and names. (The evaluation has its own, separate code in
+"""Small text analysis shared by retrieval, the answer policy and the citation verifier:
+stemmed content words, numbers and dates (names and other entities come from the trained
+pipeline in :mod:`rag.nlp`). (The evaluation has its own, separate code in
 ``evals/support.py``, so the assistant never grades itself.)"""
 
 from __future__ import annotations
@@ -52,22 +53,6 @@ def _stemmer():
 def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
-
-# Words a question may use that an article needn't: light verbs, generic nouns, and words about the
-# articles themselves. A question term outside this list that no passage uses is a sign that the
-# articles don't cover the question (see rag.assistant).
-QUESTION_FILLER = frozenset(stem(w) for w in """
-take took taken taking give gave given put make made get got go went come came carry carried try tried send sent
-hand handed treat treated consist consists respond responded plan planned sum happen happened seem keep kept let
-begin began show shown bring brought provide include included continue set change follow stop create speak spoke
-allow add offer consider appear expect remain suggest raise pass require decide describe described call called
-mean meant use used want wanted need needed tell told ask asked think thought know known see seen look feel
-become became leave left work play turn help start started hold held
-article articles coverage report reports reported mention mentions mentioned say says said according piece story
-outlet outlets source sources detail details list listed quote quoted quoting enough people thing things way
-ways part parts kind kinds sort reason reasons role roles regarding concerning particular specific overall
-notable notably main key size amount number numbers
-""".split())
 
 def words(text: str) -> list[str]:
     """All word tokens, folded (numbers kept as written, without thousands separators)."""
@@ -130,39 +115,6 @@ def months(text: str) -> set[str]:
 
 def _may_is_month(text: str) -> bool:
     return bool(re.search(r"\bMay\b(?=\s+\d)|\bin\s+May\b|\bMay\s+\d{4}\b|\bof\s+May\b", text))
-
-
-_NAME = re.compile(r"\b[A-Z][a-zA-Z'’.-]*[a-zA-Z](?:\s+(?:of\s+)?[A-Z][a-zA-Z'’.-]*[a-zA-Z])*")
-_NOT_NAMES = frozenset("""
-The A An In On At For From By With As But And Or If When While Where What Who Why How Which This That These
-Those It Its They Their There Here He She His Her We Our You Your I Yes No Not Despite According However
-Meanwhile Although Though After Before During Since Until Over Under Between Both Each Every Many Most Some
-Several Such Any All Another Other Previous Recent Next Last First Second Third Also Even Only Still Yet So
-Talks Negotiators Officials Analysts Observers Experts Diplomats Governments Delegations Sources Participants
-Whether Peace Conversely Furthermore Instead Indeed Overall Beyond Without Within Toward Towards Through Once
-""".split())
-
-
-def names(text: str) -> set[str]:
-    """Capitalised names (folded), without sentence-initial function words; multi-word names are
-    also split so "President Vladimir Putin" yields "putin" and "vladimir"."""
-    found = set()
-    for match in _NAME.finditer(text):
-        parts = [p for p in re.split(r"\s+(?:of\s+)?", match.group()) if p]
-        while parts and parts[0] in _NOT_NAMES:
-            parts = parts[1:]
-        for part in (piece for p in parts for piece in p.split("-")):  # "Russia-Ukraine": two names
-            part = re.sub(r"['’]s$", "", part)
-            if part not in _NOT_NAMES and len(part) > 1 and part[0].isupper():
-                found.add(fold(part))
-    return found
-
-
-def name_in(name: str, folded_text: str) -> bool:
-    """True when ``name`` (folded) or a close variant (Zelensky/Zelenskyy) occurs in ``folded_text``."""
-    if re.search(rf"\b{re.escape(name)}", folded_text):
-        return True
-    return len(name) >= 6 and re.search(rf"\b{re.escape(name[:-1])}", folded_text) is not None
 
 
 _INSTRUCTION = re.compile(

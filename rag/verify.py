@@ -4,7 +4,8 @@ A draft answer (from any answerer) is split into sentences and their ``[n]`` mar
 sentence is checked against the passages it cites. On the best-matching window of a passage (one
 or two consecutive sentences), a sentence is supported when
 
-* every number and month it states appears in the window, and every name in the passage;
+* every number and month it states appears in the window, and every word of every named entity
+  (people, places, organisations ..., found by spaCy's trained pipeline, :mod:`rag.nlp`) in the passage;
 * enough of its content words (stemmed, stopwords removed) appear in the window;
 * it does not negate what the window asserts, nor assert what the window negates.
 
@@ -21,7 +22,8 @@ from functools import lru_cache
 
 from index.chunking import sentence_tokenizer, units
 from rag.retrieval import Passage
-from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, months, name_in, names, numbers, words
+from rag import nlp
+from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, months, numbers, words
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _STRAY_MARKUP = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|#+\s*|answer:\s*)", re.IGNORECASE)
@@ -116,8 +118,7 @@ class Verifier:
         terms = content_terms(sentence)
         if len(set(terms)) < self.min_terms:
             return None
-        folded_passage = fold(passage.text)
-        if any(not name_in(name, folded_passage) for name in names(sentence)):
+        if not _names_in(sentence, fold(passage.text)):
             return None
         best: Support | None = None
         for start, end in _windows(passage.text):
@@ -139,8 +140,7 @@ class Verifier:
         combined = " ".join(p.text for p in cited)
         if looks_like_instruction(combined):
             return ()
-        folded = fold(combined)
-        if any(not name_in(name, folded) for name in names(sentence)):
+        if not _names_in(sentence, fold(combined)):
             return ()
         if not numbers(sentence) <= numbers(combined) or not months(sentence) <= months(combined):
             return ()
@@ -179,6 +179,16 @@ def _closest_sentence(sentence: str, text: str, start: int, end: int) -> str:
     if not inside:
         return text[start:end]
     return max(inside, key=lambda piece: len(terms & set(content_terms(piece))))
+
+
+def _names_in(sentence: str, folded_text: str) -> bool:
+    """Every word of every named entity of ``sentence`` (people, places, organisations ..., as the
+    NLP pipeline finds them) occurs in ``folded_text``."""
+    for name, _ in nlp.named(sentence):
+        for word in words(name):
+            if len(word) > 1 and word not in ("the", "of") and not re.search(rf"\b{re.escape(word)}\b", folded_text):
+                return False
+    return True
 
 
 def _negated(text: str) -> bool:

@@ -55,12 +55,12 @@ def test_questions_the_articles_do_not_cover_are_declined(assistant: Assistant, 
     assert answer.answerer == "abstained" and answer.timings["answer_ms"] == 0.0
 
 
-def test_the_geneva_mediators_disagreement_is_shown_side_by_side(assistant: Assistant) -> None:
-    answer = assistant.ask("Who mediated the Geneva talks?")
-    assert answer.disagreement and answer.text.startswith("The articles differ on this.")
-    by_article = {name(c.source): c.quote for c in answer.citations}
-    assert "European Union and the United Nations" in by_article["003_d89c9a04b964dece.txt"]
-    assert "American mediators" in by_article["001_e1a75e9ba97278eb.txt"]
+def test_no_disagreement_when_the_articles_agree_in_other_words(assistant: Assistant) -> None:
+    """Geneva and "the Swiss city" are one place: the answer must not say the articles differ
+    (issue 13). When they do differ is tested on the policy itself (tests/test_policy.py)."""
+    for question in ("Where were the Geneva talks held?", "Who mediated the Geneva talks?"):
+        answer = assistant.ask(question)
+        assert not answer.disagreement and not answer.text.startswith("The articles differ"), question
 
 
 def test_a_follow_up_is_rewritten_and_answered(assistant: Assistant) -> None:
@@ -82,7 +82,8 @@ def test_filters_by_article_and_by_date(assistant: Assistant) -> None:
     dated = assistant.ask("Why are peace talks failing?", filters=Filters(published_after=__import__("datetime").date(2025, 6, 1)))
     # only 002 states a publication date (June 12, 2025)
     assert dated.citations and {name(c.source) for c in dated.citations} == {"002_1ae0d73ebc0c7739.txt"}
-    assert "was published June 12, 2025" in dated.text
+    # dates travel on the citations, not as a note in the text
+    assert {c.published for c in dated.citations} == {"2025-06-12"} and "was published" not in dated.text
     none = assistant.ask("Why are peace talks failing?", filters={"published_before": "2001-01-01"})
     assert none.abstained
     assert none.notes[0].startswith("no indexed passage matches the filters (published on or before 2001-01-01) "

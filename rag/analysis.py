@@ -1,0 +1,163 @@
+"""Question analysis, done once per question: what is asked, about what.
+
+    analysis = Analyser(embed).analyse("Which palace hosted the talks?", history=None)
+    analysis.asked        # frozenset({"FAC"}): the entity labels an answer should state
+    analysis.entities     # the question's own entities, (text, label)
+
+The kind of fact asked is a set of spaCy entity labels, read from the parse of the question:
+``who`` asks for an agent (a person, organisation, nationality or country), ``when`` for a date
+or time, ``where`` for a place, ``how many/much`` for an amount. For ``which``/``what`` + noun
+("which country", "what year") the noun is compared, by the embedding model's cosine, with
+spaCy's own description of each entity label (``spacy.explain``: "Countries, cities, states",
+"Buildings, airports, highways, bridges, etc." ...), so no list of nouns is kept here. A question
+asking for a description ("What is the main obstacle ...?") has no asked labels.
+
+Questions about the articles themselves (who wrote one, when it was published, which outlet)
+are recognised by a few general English words about authorship and publishing
+(:data:`ABOUT_ARTICLES`); they are answered from the article's record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from rag import nlp
+from rag.conversation import standalone
+from rag.text import content_terms, fold, month_years, numbers
+
+# The wh-word's own meaning, when it has one (general English, not tuned on any question).
+_WH_LABELS = {
+    "who": frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    "whom": frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    "whose": frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    "when": frozenset({"DATE", "TIME"}),
+    "where": frozenset({"GPE", "LOC", "FAC"}),
+}
+_AMOUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+_HOW = {"many": _AMOUNT, "much": _AMOUNT | {"MONEY"}, "long": frozenset({"DATE", "TIME", "QUANTITY"}),
+        "old": frozenset({"DATE", "CARDINAL"}), "far": frozenset({"QUANTITY"})}
+# Labels a "which/what <noun>" question may ask for, with the description spaCy gives each.
+_NOUN_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
+                "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY")
+_CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV"})
+#: Least cosine between a which/what noun and a label's description for the label to be asked.
+NOUN_LABEL_MIN = 0.3
+
+#: Words about an article as a publication (general English; the lemma decides).
+ABOUT_ARTICLES = {
+    "author": frozenset({"write", "wrote", "written", "author", "authored", "byline", "writer", "journalist",
+                         "reporter"}),
+    "published": frozenset({"publish", "published", "publication", "date", "dated"}),
+    "outlet": frozenset({"outlet", "publisher", "newspaper", "site", "website", "magazine"}),
+}
+_ARTICLE_WORDS = frozenset({"article", "articles", "story", "piece", "it"})
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a question asks, derived once and passed to every decision."""
+
+    question: str  # the user's words
+    standalone: str  # with the previous question when it is a follow-up
+    asked: frozenset[str] = frozenset()  # entity labels the answer should state
+    plural: bool = False  # "which countries": several values make one answer
+    entities: tuple[tuple[str, str], ...] = ()  # the question's own entities
+    terms: tuple[str, ...] = ()  # stemmed content words (nouns, verbs, adjectives, numbers; no stop words)
+    target: tuple[str, ...] = ()  # stemmed words of the which/what noun ("countries"): the kind of answer
+    numbers: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()  # month-year pairs ("may 2025")
+    about_article: str | None = None  # "author", "published" or "outlet"
+    vector: Any = field(default=None, repr=False, compare=False)  # the standalone question's embedding
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The question's named entities, folded."""
+        return frozenset(fold(text) for text, label in self.entities if label in nlp.NAME_LABELS)
+
+
+class Analyser:
+    """Builds an :class:`Analysis`. ``embed`` maps texts to unit vectors (the retriever's model)."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None,
+                 question_vector: Callable[[str], np.ndarray] | None = None):
+        self.embed = embed
+        self.question_vector = question_vector or ((lambda text: embed([text])[0]) if embed is not None else None)
+
+    def analyse(self, question: str, history: Iterable[Any] | None = None) -> Analysis:
+        query = standalone(question, history)
+        doc = nlp.parse(question)
+        asked, plural, target = self._asked(doc)
+        full = nlp.parse(query)  # a follow-up's words include the question it leans on
+        ents = tuple((e.text, e.label_) for e in full.ents)
+        vector = self.question_vector(query) if self.question_vector is not None else None
+        # The wh-phrase ("how long", "how many") says what kind of answer is wanted, not what it is about.
+        wh_phrase = {t.i + 1 for t in full if t.lower_ == "how" and t.i + 1 < len(full)}
+        terms = [t for token in full if token.pos_ in _CONTENT_POS and not token.is_stop and token.i not in wh_phrase
+                 for t in content_terms(token.text)]
+        return Analysis(
+            question=question, standalone=query, asked=asked, plural=plural, entities=ents,
+            terms=tuple(dict.fromkeys(terms)), target=tuple(content_terms(target)), numbers=frozenset(numbers(query)),
+            dates=frozenset(month_years(query)), about_article=_about_article(doc), vector=vector,
+        )
+
+    def _asked(self, doc) -> tuple[frozenset[str], bool, str]:
+        for token in doc:
+            if token.tag_ not in ("WDT", "WP", "WP$", "WRB"):
+                continue
+            word = token.lower_
+            if word == "how":
+                nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
+                if nxt is not None and nxt.lower_ in _HOW:
+                    return _HOW[nxt.lower_], False, ""
+                continue
+            if word in ("which", "what", "whose") and token.dep_ == "det" and token.head.pos_ in ("NOUN", "PROPN"):
+                noun = token.head
+                phrase = " ".join(t.text for t in noun.subtree if t.i >= token.i + 1 and t.i <= noun.i)
+                return self._noun_labels(phrase or noun.text), noun.tag_ in ("NNS", "NNPS"), noun.text
+            if word in _WH_LABELS:
+                return _WH_LABELS[word], False, ""
+            if word in ("what", "which"):
+                # "What is the X of ...?": a description is asked, of no entity type.
+                return frozenset(), False, ""
+        return frozenset(), False, ""
+
+    def _noun_labels(self, phrase: str) -> frozenset[str]:
+        if self.embed is None:
+            return frozenset()
+        vectors = _label_vectors(self.embed)
+        vector = self.embed([phrase])[0]
+        scores = vectors @ vector
+        best = int(np.argmax(scores))
+        if scores[best] < NOUN_LABEL_MIN:
+            return frozenset()
+        label = _NOUN_LABELS[best]
+        return frozenset({"DATE", "TIME"}) if label in ("DATE", "TIME") else frozenset({label})
+
+
+_LABEL_CACHE: dict[int, np.ndarray] = {}
+
+
+def _label_vectors(embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    key = id(embed)
+    if key not in _LABEL_CACHE:
+        import spacy
+
+        _LABEL_CACHE[key] = np.asarray(embed([spacy.explain(label) or label for label in _NOUN_LABELS]))
+    return _LABEL_CACHE[key]
+
+
+def _about_article(doc) -> str | None:
+    """"author", "published" or "outlet" when the question asks about an article as a publication."""
+    lowered = {t.lower_ for t in doc}
+    if not lowered & _ARTICLE_WORDS and not lowered & (ABOUT_ARTICLES["author"] - {"write", "wrote", "written"}):
+        return None
+    for kind in ("author", "outlet", "published"):
+        if lowered & ABOUT_ARTICLES[kind]:
+            if kind == "published" and not any(t.lower_ == "when" or t.lower_ in ("date", "day") for t in doc):
+                continue
+            return kind
+    return None
+

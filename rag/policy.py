@@ -1,0 +1,360 @@
+"""The answer policy: from an analysed question and the retrieved passages, one decision.
+
+    decision = policy.decide(analysis, passages)
+    decision.abstain, decision.confidence      # calibrated: the chance the articles answer it
+    decision.disagreement                      # sentences from different articles giving different values
+    decision.chosen                            # the sentences of the answer, the asked fact first
+
+Four steps, each behind a one-method interface so a learned or model-backed version can replace it:
+
+* :class:`SentenceScorer` ``score``: every prose sentence of the passages, scored by the
+  embedding model's cosine with the question plus the IDF-weighted share of the question's words it
+  (or its section heading) has; a sentence stating an entity of the asked type gets a bonus.
+* :class:`Abstainer` ``confidence``: a logistic regression over a few features of the best
+  sentences, fitted on the development questions only (``scripts/fit_abstention.py``); below
+  ``abstain_threshold`` the assistant abstains.
+* :class:`DisagreementDetector` ``detect``: the best sentences of two articles state different
+  values of the asked type, and neither article's value appears in the other's sentence.
+* :class:`Composer` ``compose``: the first sentence states the asked fact; runners-up that bear on
+  the question follow, unless they state another value of it (a list question may have several).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from index.chunking import units
+from rag import nlp
+from rag.analysis import Analysis
+from rag.retrieval import Passage
+from rag.text import content_terms, fold, looks_like_instruction, month_years, number_values, stem_in
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage sentence scored as an answer: ``start``/``end`` are offsets into the passage."""
+
+    passage: int
+    start: int
+    end: int
+    text: str
+    score: float
+    coverage: float  # IDF-weighted share of the question's words the sentence (or its heading) has
+    cosine: float = 0.0  # the embedding model's cosine between the sentence and the question
+    values: frozenset[str] = frozenset()  # entities of the asked type it states (folded), not the question's
+
+
+@dataclass
+class Decision:
+    """What the policy decided for one question."""
+
+    candidates: list[Candidate]
+    confidence: float
+    abstain: bool
+    features: dict[str, float] = field(default_factory=dict)
+    disagreement: list[Candidate] = field(default_factory=list)
+    chosen: list[Candidate] = field(default_factory=list)
+
+
+# ---- sentence scoring ---------------------------------------------------------------------------
+
+class SentenceScorer(ABC):
+    @abstractmethod
+    def score(self, analysis: Analysis, passages: list[Passage]) -> list[Candidate]:
+        """Every candidate sentence of ``passages``, best first."""
+
+
+class FusedScorer(SentenceScorer):
+    """Cosine (the retriever's embedding model) plus lexical coverage (IDF-weighted, BM25's IDF),
+    plus a bonus for stating an entity of the asked type."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None,
+                 idf: Callable[[str], float] | None = None, article_text: Callable[[str], str] | None = None,
+                 cosine_weight: float = 1.0, type_bonus: float = 0.15, typed_pool: int = 12,
+                 anchor_credit: float = 1.0):
+        self.embed = embed
+        self.idf = idf or (lambda term: 1.0)
+        self.article_text = article_text or (lambda article_id: "")
+        self.cosine_weight = cosine_weight
+        self.type_bonus = type_bonus
+        self.typed_pool = typed_pool  # sentences, best first, whose entities are read
+        # A name or number of the question that the sentence's article has elsewhere ("the Geneva
+        # talks"): it fixes what the question is about, so it counts for part of a word.
+        self.anchor_credit = anchor_credit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def score(self, analysis: Analysis, passages: list[Passage]) -> list[Candidate]:
+        target = set(analysis.target)
+        weights = {t: self.idf(t) * (0.5 if t in target else 1.0) for t in analysis.terms}
+        total = sum(weights.values()) or 1.0
+        anchors = {t for text, label in analysis.entities for t in content_terms(text)} | set(analysis.numbers)
+        found: list[tuple[int, int, int, str, float]] = []
+        seen: set[tuple[str, int]] = set()
+        for index, passage in enumerate(passages):
+            context = set(content_terms(passage.title + " " + passage.text))
+            article = set(content_terms(self.article_text(passage.article_id))) | context
+            heading = set(content_terms(passage.section + " " + passage.title))
+            for unit in units(passage.text):
+                text = passage.text[unit.start:unit.end]
+                if unit.heading:
+                    heading = set(content_terms(text + " " + passage.title))
+                    continue
+                key = (passage.article_id, passage.start + unit.start)
+                if text.endswith("?") or len(text.split()) < 4 or key in seen or looks_like_instruction(text):
+                    continue
+                seen.add(key)
+                terms = set(content_terms(text))
+                coverage = sum(
+                    w * (1.0 if stem_in(t, terms) else 0.75 if stem_in(t, heading)
+                         else self.anchor_credit if t in anchors and t in article
+                         else 0.25 if stem_in(t, context) else 0.0)
+                    for t, w in weights.items()) / total
+                found.append((index, unit.start, unit.end, text, coverage))
+        if not found:
+            return []
+        cosines = self._cosines(analysis, [f[3] for f in found])
+        ranked = sorted(
+            (Candidate(i, s, e, text, cov + self.cosine_weight * cos - 0.005 * i, cov, cos)
+             for (i, s, e, text, cov), cos in zip(found, cosines)), key=lambda c: -c.score)
+        if not analysis.asked:
+            return ranked
+        pool = ranked[: self.typed_pool]
+        typed = [self._with_values(analysis, c, ents) for c, ents in
+                 zip(pool, nlp.entities_many([c.text for c in pool]))]
+        return sorted(typed + ranked[self.typed_pool:], key=lambda c: -c.score)
+
+    def _with_values(self, analysis: Analysis, candidate: Candidate, ents) -> Candidate:
+        values = stated_values(analysis, ents)
+        if not values:
+            return candidate
+        return Candidate(candidate.passage, candidate.start, candidate.end, candidate.text,
+                         candidate.score + self.type_bonus, candidate.coverage, candidate.cosine, values)
+
+    def _cosines(self, analysis: Analysis, texts: list[str]) -> list[float]:
+        if self.embed is None or analysis.vector is None:
+            return [0.0] * len(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) > 50_000:
+                self._vectors.clear()
+            for text, vector in zip(missing, self.embed(missing)):
+                self._vectors[text] = np.asarray(vector)
+        question = np.asarray(analysis.vector)
+        return [float(self._vectors[t] @ question) for t in texts]
+
+
+def stated_values(analysis: Analysis, ents) -> frozenset[str]:
+    """The values of the asked type among ``ents`` (folded; numbers normalised) that the question
+    does not itself state."""
+    asked_by_question = {fold(text) for text, _ in analysis.entities} | set(analysis.numbers)
+    values = set()
+    for text, label in ents:
+        if label not in analysis.asked:
+            continue
+        folded = fold(text)
+        if folded in asked_by_question or any(folded in q or q in folded for q in asked_by_question if len(q) > 3):
+            continue
+        if label in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"):
+            numeric = number_values(text) - set(analysis.numbers)
+            if numeric:
+                values |= numeric
+                continue
+        values.add(folded.removeprefix("the "))
+    return frozenset(values)
+
+
+# ---- abstention ---------------------------------------------------------------------------------
+
+FEATURES = ("coverage", "cosine", "similarity", "typed", "missing_names", "unseen", "missing_dates", "missing_words",
+            "rarest_missing", "names_apart", "unseen_any", "date_conflict")
+
+#: Logistic regression fitted on the dev halves of the seeds and SQuAD, each suite weighing the same
+#: (``scripts/fit_abstention.py``, 2026-11-30; 46 + 104 questions).
+WEIGHTS = {"coverage": -0.999, "cosine": 0.939, "similarity": 4.688, "typed": 4.218, "missing_names": -2.574,
+           "unseen": -1.989, "missing_dates": 0.000, "missing_words": -1.243, "rarest_missing": 0.376,
+           "names_apart": 2.025, "unseen_any": -0.233, "date_conflict": -5.358}
+BIAS = -5.583
+
+
+class Abstainer(ABC):
+    @abstractmethod
+    def confidence(self, features: dict[str, float]) -> float:
+        """The chance (0-1) that the articles answer the question."""
+
+
+class LogisticAbstainer(Abstainer):
+    def __init__(self, weights: dict[str, float] | None = None, bias: float | None = None):
+        self.weights = dict(WEIGHTS if weights is None else weights)
+        self.bias = BIAS if bias is None else bias
+
+    def confidence(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def features(analysis: Analysis, candidates: list[Candidate], passages: list[Passage], corpus: str,
+             unseen: int, idf: Callable[[str], float] = lambda term: 1.0) -> dict[str, float]:
+    """What the abstention model sees. ``corpus`` is the folded text of the retrieved articles
+    (titles included); ``unseen`` counts the question's words that no indexed passage uses."""
+    top = candidates[:5]
+    names = [n for n in analysis.names if len(n) > 1]
+    missing = sum(not all(part in corpus for part in n.split()) for n in names)
+    dates = analysis.dates
+    # The question's words that none of the three best sentences has, weighted by IDF.
+    said = set(content_terms(" ".join(c.text for c in candidates[:3])))
+    weights = {t: idf(t) for t in analysis.terms if t not in analysis.target}
+    absent = [t for t in weights if not stem_in(t, said)]
+    total, top_weight = sum(weights.values()) or 1.0, max(weights.values(), default=1.0) or 1.0
+    best_passage = fold(passages[candidates[0].passage].title + " " + passages[candidates[0].passage].text) \
+        if candidates else ""
+    apart = sum(not all(part in best_passage for part in n.split()) for n in names)
+    return {
+        "coverage": max((c.coverage for c in top), default=0.0),
+        "cosine": max((c.cosine for c in top), default=0.0),
+        "similarity": max((max(p.similarity, 0.0) for p in passages), default=0.0),
+        "typed": float(not analysis.asked or any(c.values for c in candidates[:3])),
+        "missing_names": missing / len(names) if names else 0.0,
+        "unseen": unseen / max(len(analysis.terms), 1),
+        "missing_dates": float(bool(dates) and not dates <= month_years(corpus)),
+        "missing_words": sum(weights[t] for t in absent) / total,
+        "rarest_missing": max((weights[t] for t in absent), default=0.0) / top_weight,
+        "names_apart": apart / len(names) if names else 0.0,
+        "unseen_any": float(unseen > 0),
+        "date_conflict": float(bool(dates) and bool(candidates) and _date_conflict(dates, candidates[0].text)),
+    }
+
+
+def _date_conflict(asked: frozenset[str], sentence: str) -> bool:
+    """The sentence dates what the question asks about to another month ("May 2025" for "June 2025")."""
+    stated = month_years(sentence)
+    return bool(stated) and not stated & asked
+
+
+AGENTS = frozenset({"PERSON", "ORG", "NORP"})
+
+
+def single_valued(analysis: Analysis) -> bool:
+    """One value is wanted (a date, an amount, a place ...): not a list, and not people or groups,
+    who often act together (two articles naming different mediators need not disagree)."""
+    return bool(analysis.asked) and not analysis.plural and not analysis.asked & AGENTS
+
+
+# ---- disagreement -------------------------------------------------------------------------------
+
+class DisagreementDetector(ABC):
+    @abstractmethod
+    def detect(self, analysis: Analysis, candidates: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        """Sentences (one per article, best first) that give different values of the asked fact,
+        or nothing when the articles agree or the question asks no single value."""
+
+
+class EntityDisagreement(DisagreementDetector):
+    """Two articles' best sentences, each about as good an answer as the best one (score and
+    coverage), state values of the asked type that the other article's passage never mentions."""
+
+    def __init__(self, closeness: float = 0.9, coverage: float = 0.8):
+        self.closeness = closeness
+        self.coverage = coverage
+
+    def detect(self, analysis: Analysis, candidates: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        if not single_valued(analysis) or not candidates:
+            return []
+        # The reference is the answer the composer would lead with: the best of the top three that
+        # states a value of the asked type.
+        best = next((c for c in candidates[:3] if c.values), None)
+        if best is None:
+            return []
+        versions: dict[str, Candidate] = {}
+        for candidate in candidates:
+            if candidate.score < self.closeness * best.score:
+                break
+            article = passages[candidate.passage].article_id
+            if candidate.values and article not in versions \
+                    and candidate.coverage >= self.coverage * best.coverage:
+                versions[article] = candidate
+        chosen = list(versions.values())[:2]
+        if len(chosen) < 2:
+            return []
+        a, b = chosen
+        if a.values & b.values or _mentions(a.values, fold(passages[b.passage].text)) \
+                or _mentions(b.values, fold(passages[a.passage].text)):
+            return []  # the same value, or each article also says the other's
+        return chosen
+
+
+def _mentions(values: frozenset[str], folded_text: str) -> bool:
+    return any(v in folded_text for v in values)
+
+
+# ---- composing ----------------------------------------------------------------------------------
+
+class Composer(ABC):
+    @abstractmethod
+    def compose(self, analysis: Analysis, candidates: list[Candidate]) -> list[Candidate]:
+        """The sentences of the answer, in the order shown."""
+
+
+class FocusedComposer(Composer):
+    def __init__(self, max_sentences: int = 3, relative_floor: float = 0.8, duplicate_overlap: float = 0.6):
+        self.max_sentences = max_sentences
+        self.relative_floor = relative_floor
+        self.duplicate_overlap = duplicate_overlap
+
+    def compose(self, analysis: Analysis, candidates: list[Candidate]) -> list[Candidate]:
+        if not candidates:
+            return []
+        first = candidates[0]
+        if analysis.asked and not first.values:
+            first = next((c for c in candidates[:3] if c.values), first)
+        single = single_valued(analysis)
+        chosen = [first]
+        chosen_terms = [set(content_terms(first.text))]
+        for candidate in candidates:
+            if len(chosen) == self.max_sentences or candidate.score < self.relative_floor * first.score:
+                break
+            if candidate is first:
+                continue
+            if single and candidate.values and first.values and not candidate.values & first.values:
+                continue  # another value of the asked fact, not flagged as a disagreement
+            terms = set(content_terms(candidate.text))
+            if any(_overlap(terms, other) >= self.duplicate_overlap for other in chosen_terms):
+                continue
+            chosen.append(candidate)
+            chosen_terms.append(terms)
+        return chosen
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+# ---- the policy ---------------------------------------------------------------------------------
+
+class Policy:
+    """The four decisions, in order (see the module docstring)."""
+
+    def __init__(self, scorer: SentenceScorer | None = None, abstainer: Abstainer | None = None,
+                 disagreement: DisagreementDetector | None = None, composer: Composer | None = None,
+                 threshold: float = 0.6):
+        self.scorer = scorer or FusedScorer()
+        self.abstainer = abstainer or LogisticAbstainer()
+        self.disagreement = disagreement or EntityDisagreement()
+        self.composer = composer or FocusedComposer()
+        self.threshold = threshold
+
+    def decide(self, analysis: Analysis, passages: list[Passage], corpus: str = "", unseen: int = 0) -> Decision:
+        candidates = self.scorer.score(analysis, passages)
+        if not candidates or not analysis.terms:  # nothing, or no word of the question to look for
+            return Decision(candidates, 0.0, True)
+        signals = features(analysis, candidates, passages, corpus, unseen, getattr(self.scorer, "idf", lambda t: 1.0))
+        confidence = self.abstainer.confidence(signals)
+        decision = Decision(candidates, confidence, confidence < self.threshold, signals)
+        if not decision.abstain:
+            decision.disagreement = self.disagreement.detect(analysis, candidates, passages)
+            decision.chosen = decision.disagreement or self.composer.compose(analysis, candidates)
+        return decision

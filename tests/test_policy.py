@@ -1,0 +1,176 @@
+"""The answer policy, piece by piece (rag/analysis.py, rag/policy.py) and end to end on the seeds:
+the real spaCy pipeline, the real embedding model, real Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.analysis import Analyser, Analysis
+from rag.policy import (
+    Candidate, EntityDisagreement, FocusedComposer, LogisticAbstainer, Policy, stated_values,
+)
+from rag.retrieval import Passage
+
+
+@pytest.fixture(scope="module")
+def analyser(real_embedder) -> Analyser:
+    return Analyser(embed=real_embedder.embed)
+
+
+# ---- question analysis ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("Who ruled the duchy?", {"PERSON", "ORG", "NORP", "GPE"}),
+    ("When did the war begin?", {"DATE", "TIME"}),
+    ("Where did the ministers meet?", {"GPE", "LOC", "FAC"}),
+    ("How many soldiers were sent?", {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    ("In what country is the river?", {"GPE"}),       # the noun against spaCy's label descriptions
+    ("What year did the treaty end?", {"DATE", "TIME"}),
+    ("Which organization paid for it?", {"ORG"}),
+    ("What is the main obstacle to an agreement?", set()),  # a description: no entity type
+])
+def test_the_asked_type_comes_from_the_parse_and_the_label_descriptions(analyser, question, asked) -> None:
+    assert analyser.analyse(question).asked == asked
+
+
+def test_analysis_of_entities_dates_numbers_and_follow_ups(analyser) -> None:
+    first = "How many prisoners did each side exchange in Istanbul in May 2025?"
+    analysis = analyser.analyse("And where were they held?", history=[first])
+    assert analysis.standalone.endswith(f"(Following up on: {first})")
+    assert ("Istanbul", "GPE") in analysis.entities and "istanbul" in analysis.names
+    assert analysis.dates == {"may 2025"} and analysis.numbers == {"2025"}
+    assert analysis.asked == {"GPE", "LOC", "FAC"} and analysis.vector is not None
+    plural = analyser.analyse("Which countries sent troops?")
+    assert plural.plural and plural.target == ("countri",)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Who wrote the article about the summit?", "author"),
+    ("Who is the author of the article saying the talks were difficult?", "author"),
+    ("When was the article on the roadblocks published?", "published"),
+    ("Which outlet published the story?", "outlet"),
+    ("Who wrote the treaty?", None),  # about the news, not about an article
+    ("When was the treaty published?", None),
+])
+def test_questions_about_the_articles_themselves(analyser, question, kind) -> None:
+    assert analyser.analyse(question).about_article == kind
+
+
+# ---- each decision ------------------------------------------------------------------------------
+
+
+def _analysis(asked=frozenset(), plural=False, entities=()) -> Analysis:
+    return Analysis(question="q", standalone="q", asked=frozenset(asked), plural=plural, entities=entities,
+                    terms=("talk",))
+
+
+def _candidate(passage: int, text: str, score: float, values=(), coverage: float = 1.0) -> Candidate:
+    return Candidate(passage, 0, len(text), text, score, coverage, 0.5, frozenset(values))
+
+
+def _passage(article: str, text: str) -> Passage:
+    return Passage(id=article, text=text, article_id=article, source=f"{article}.txt", title=article, start=0,
+                   end=len(text), published=None, outlet=None, score=1.0, similarity=0.5)
+
+
+def test_stated_values_are_the_asked_type_minus_what_the_question_says() -> None:
+    analysis = _analysis({"GPE"}, entities=(("Geneva", "GPE"),))
+    assert stated_values(analysis, (("Geneva", "GPE"), ("Istanbul", "GPE"), ("Monday", "DATE"))) == {"istanbul"}
+    counts = _analysis({"CARDINAL"})
+    assert stated_values(counts, (("1,000", "CARDINAL"),)) == {"1000"}
+
+
+def test_the_abstainer_is_monotone_in_its_evidence() -> None:
+    abstainer = LogisticAbstainer()
+    strong = {"similarity": 0.8, "typed": 1.0, "cosine": 0.7}
+    weak = {"similarity": 0.2, "typed": 0.0, "cosine": 0.2, "unseen": 0.5, "unseen_any": 1.0}
+    assert abstainer.confidence(strong) > 0.5 > abstainer.confidence(weak)
+    assert abstainer.confidence({**strong, "date_conflict": 1.0}) < abstainer.confidence(strong)
+
+
+def test_disagreement_needs_different_values_from_different_articles() -> None:
+    passages = [_passage("a", "The talks were held in Geneva."), _passage("b", "The talks were held in Vienna."),
+                _passage("c", "The talks were held in the Swiss city, Geneva, as in Vienna before.")]
+    where = _analysis({"GPE"})
+    detector = EntityDisagreement()
+    geneva = _candidate(0, passages[0].text, 2.0, {"geneva"})
+    vienna = _candidate(1, passages[1].text, 1.9, {"vienna"})
+    assert detector.detect(where, [geneva, vienna], passages) == [geneva, vienna]
+    # Agreeing in other words: the other article also names Geneva.
+    swiss = _candidate(2, passages[2].text, 1.9, {"vienna"})
+    assert detector.detect(where, [geneva, swiss], passages) == []
+    # The same article, a much weaker sentence, or a list question: no disagreement.
+    assert detector.detect(where, [geneva, _candidate(0, "Vienna hosted them.", 1.9, {"vienna"})], passages) == []
+    assert detector.detect(where, [geneva, _candidate(1, passages[1].text, 1.0, {"vienna"})], passages) == []
+    assert detector.detect(_analysis({"GPE"}, plural=True), [geneva, vienna], passages) == []
+
+
+def test_the_composer_leads_with_the_asked_fact_and_leaves_out_other_values() -> None:
+    composer = FocusedComposer()
+    when = _analysis({"DATE"})
+    vague = _candidate(0, "The talks went on for a long time.", 2.0)
+    dated = _candidate(0, "The talks began on 2 June.", 1.9, {"2 june"})
+    other = _candidate(1, "The talks began on 5 May.", 1.8, {"5 may"})
+    related = _candidate(1, "Both sides agreed to continue meeting.", 1.7)
+    weak = _candidate(1, "Unrelated sentence about sport.", 0.5)
+    assert composer.compose(when, [vague, dated, other, related, weak]) == [dated, vague, related]
+    listing = _analysis({"GPE"}, plural=True)
+    a = _candidate(0, "Russia did not attend the summit.", 2.0, {"russia"})
+    b = _candidate(1, "China and Brazil also stayed away from it.", 1.9, {"china", "brazil"})
+    assert composer.compose(listing, [a, b]) == [a, b]
+
+
+def test_the_policy_abstains_below_its_threshold_and_says_how_sure_it_is() -> None:
+    passages = [_passage("a", "The talks were held in Geneva on Monday and ended without a deal.")]
+    analysis = _analysis()
+    sure = Policy(threshold=0.0).decide(analysis, passages, corpus="the talks were held in geneva")
+    unsure = Policy(threshold=1.0).decide(analysis, passages, corpus="the talks were held in geneva")
+    assert not sure.abstain and sure.chosen and 0 < sure.confidence < 1
+    assert unsure.abstain and not unsure.chosen and unsure.confidence == sure.confidence
+    nothing = Policy().decide(Analysis(question="?", standalone="?"), passages)
+    assert nothing.abstain and nothing.confidence == 0.0
+
+
+# ---- end to end ----------------------------------------------------------------------------------
+
+
+def test_who_wrote_an_article_is_answered_from_its_record(assistant: Assistant) -> None:
+    answer = assistant.ask("Who is the author of the article saying the talks were difficult?")
+    assert not answer.abstained and "Saad" in answer.text and answer.answerer == "article-record"
+    (citation,) = answer.citations
+    assert Path(citation.source).name == "000_3ccfcf2aa8ed14ca.txt"
+    assert citation.start == 0 and "Difficult" in citation.quote  # the header: its byline, else its title line
+
+
+def test_when_an_article_was_published_comes_from_its_record(assistant: Assistant) -> None:
+    answer = assistant.ask("When was the article about talks without traction published?")
+    assert not answer.abstained and "June 12, 2025" in answer.text
+    assert answer.citations[0].published == "2025-06-12" and answer.citations[0].quote.strip()
+
+
+def test_an_article_whose_record_does_not_say_is_an_abstention(assistant: Assistant) -> None:
+    answer = assistant.ask("Who wrote the article about the roadblocks to peace talks and what comes next?")
+    assert answer.abstained and "“Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?” names no author" \
+        in answer.notes
+
+
+def test_no_publication_note_in_the_text(assistant: Assistant) -> None:
+    answer = assistant.ask("Why are peace talks failing?")
+    assert not answer.abstained and "was published" not in answer.text
+    assert any(c.published == "2025-06-12" for c in answer.citations)
+
+
+def test_an_abstention_under_filters_says_what_they_left_out(assistant: Assistant) -> None:
+    answer = assistant.ask("What is the capital of Australia?", filters={"published_after": "2025-01-01"})
+    assert answer.abstained
+    assert "the date filter left out 4 of 5 articles (4 with no publication date)" in answer.notes
+
+
+def test_a_count_question_leads_with_the_count(assistant: Assistant) -> None:
+    answer = assistant.ask("How many prisoners did each side exchange in Istanbul?")
+    first_sentence = answer.text.split(" [")[0]
+    assert "1,000" in first_sentence and 0.5 <= answer.confidence <= 1
