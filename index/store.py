@@ -602,10 +602,13 @@ class Store:
             vectors = {i: v for i, v in zip(found["ids"], found["embeddings"]) if v is not None and len(v)}
             asked = [i for i in ids if i in vectors]
             lost = [i for i in ids if i not in vectors]
-            for n in (1, 10):  # the graph search is approximate: look wider before calling a vector lost
+            # The graph search is approximate, and a store may hold many near-identical passages:
+            # look wider (up to 100 neighbours) before calling a vector lost.
+            for n in (1, 10, 100):
                 if not asked:
                     break
-                result = collection.query(query_embeddings=[vectors[i] for i in asked], n_results=n,
+                result = collection.query(query_embeddings=[vectors[i] for i in asked],
+                                          n_results=min(n, collection.count()),
                                           include=["distances"])
                 asked = [i for i, hits, distances in zip(asked, result["ids"], result["distances"])
                          if i not in hits and not (distances and distances[0] < 1e-6)]
