@@ -275,23 +275,7 @@ def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation
     assert "stopped" in stopped_chat[-1]["content"] and stopped_turns[-1]["answer"].endswith(f"({render.STOPPED})")
 
 
-def test_what_the_filters_leave_out_is_counted_from_the_articles() -> None:
-    from datetime import date
-
-    from rag.retrieval import Filters
-    from ui.filters import filter_note, left_out
-
-    def record(name: str, published: str | None = None) -> ArticleRecord:
-        return ArticleRecord(id=name, source=f"seeds/{name}.txt", version="v", passages=1, published=published)
-
-    records = [record("a"), record("b"), record("c", "2025-06-12"), record("d", "2031-03-03")]
-    dated = Filters(published_after=date(2025, 1, 1), published_before=date(2025, 12, 31))
-    counts = left_out(records, dated)
-    assert (counts.total, counts.kept, counts.undated, counts.left_out) == (4, 1, 2, 3)
-    assert filter_note(counts) == ("The filters left out 3 of the 4 indexed articles (2 state no publication date, "
-                                   "and a date is set): clear them in Answer settings to search every article.")
-    only = left_out(records, Filters(sources=("seeds/a.txt", "b.txt")))
-    assert (only.kept, only.undated) == (2, 0) and filter_note(left_out(records, None)) == ""
+def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
     chips = render.filter_chips(["Envoys meet in Vienna <b>"], "2025-01-01", "")
     assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from 2025-01-01" in chips

@@ -35,7 +35,6 @@ from rag.llms import default_gguf
 from rag.retrieval import Filters
 from ui import render
 from ui.style import CSS
-from ui.filters import filter_note, left_out
 from ui.script import SCRIPT
 from ui.uploads import ALLOWED, Uploads, display_name
 
@@ -250,10 +249,9 @@ class Backend:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
             records = self.store().articles().values()
-            note = filter_note(left_out(records, filters)) if answer.abstained and filters else ""
             authors = {r.source: r.author for r in records if r.author}
-            text = render.answer_text(answer, authors, note)
-            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, note, copy=text)}
+            text = render.answer_text(answer, authors)
+            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text)}
             groups.append(render.sources_html(answer, turn, self.uploads.names(), authors))
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
             turns[-1] = {"question": question, "answer": text, "answered": True}

@@ -103,11 +103,11 @@ def supported_line(answer: Answer) -> str:
     return f"{checked} of {total} {noun} checked against their sources"
 
 
-def answer_html(answer: Answer, turn: int, filter_note: str = "", copy: str = "") -> str:
+def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     """The chat bubble of a finished answer: an abstention, the versions of a disagreement side by
-    side, or the answer with its chips; then any notes (the assistant's, and ``filter_note``: what
-    the filters left out, for an abstention under filters) and the checked-sentences line with a
-    Copy button that copies ``copy`` (the answer as text, see :func:`answer_text`)."""
+    side, or the answer with its chips; then the assistant's notes (for an abstention under
+    filters, what they left out) and the checked-sentences line with a Copy button that copies
+    ``copy`` (the answer as text, see :func:`answer_text`)."""
     cited = [c.n for c in answer.citations]
     if answer.abstained:
         body = ('<div class="abstained"><div class="abstained-label">Not in the articles</div>'
@@ -123,8 +123,6 @@ def answer_html(answer: Answer, turn: int, filter_note: str = "", copy: str = ""
     else:
         body = f'<p class="answer-text">{with_chips(answer.text, turn, cited)}</p>'
     notes = "".join(f'<p class="note">Note: {_e(note)}</p>' for note in answer.notes)
-    if filter_note:
-        notes += f'<p class="note filter-note">{_e(filter_note)}</p>'
     status = "unanswered" if answer.abstained else "checked"
     timing = answer.timings.get("total_ms")
     extra = f" · {_e(answer.answerer)}" + (f" · {timing:,.0f} ms" if timing is not None else "")
@@ -322,7 +320,7 @@ def source_line(citation: Citation, author: str | None = None) -> str:
     return f"[{citation.n}] {citation.title}" + (f" — {details}" if details else "") + f": “{citation.quote}”"
 
 
-def answer_text(answer: Answer, authors: Mapping[str, str] | None = None, filter_note: str = "") -> str:
+def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str:
     """The answer as plain text, as "Copy" puts it on the clipboard: its text with the ``[n]``
     markers (a disagreement: each version), its notes, then its sources, one a line."""
     if answer.disagreement and not answer.abstained:
@@ -331,8 +329,6 @@ def answer_text(answer: Answer, authors: Mapping[str, str] | None = None, filter
         body = ("Not in the articles. " if answer.abstained else "") + answer.text
     lines = [body]
     lines += [f"Note: {note}" for note in answer.notes]
-    if filter_note:
-        lines.append(filter_note)
     if answer.citations:
         lines += ["", "Sources:"] + [source_line(c, (authors or {}).get(c.source)) for c in answer.citations]
     return "\n".join(lines)
