@@ -16,6 +16,7 @@ from typing import Callable
 from index.chunking import chunk
 from index.embedding import Embedder
 from index.errors import StoreError
+from index.ingest import embed_and_write
 from index.store import ArticleRecord, Health, Store
 
 
@@ -106,20 +107,10 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                          manifest.chunk_max_chars)
         batch.append((record, passages))
         if sum(len(p) for _, p in batch) >= batch_passages:
-            _write(store, model, batch)
-    _write(store, model, batch)
-
-
-def _write(store: Store, model: Embedder, batch: list[tuple[ArticleRecord, list]]) -> None:
-    if not batch:
-        return
-    vectors = model.embed([p.text for _, passages in batch for p in passages])
-    items, offset = [], 0
-    for record, passages in batch:
-        items.append((record, passages, vectors[offset:offset + len(passages)]))
-        offset += len(passages)
-    store.write_articles(items)
-    batch.clear()
+            embed_and_write(store, model, batch)
+            batch.clear()
+    if batch:
+        embed_and_write(store, model, batch)
 
 
 def _problems(health: Health, titles: dict[str, str]) -> list[str]:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from index.chunking import Passage, chunk
 from index.cleaning import CLEANER_VERSION, clean
@@ -206,17 +206,22 @@ def _prepare(
     return _Work(record, passages, previous)
 
 
+def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[ArticleRecord, Sequence[Passage]]]) -> None:
+    """Embed these articles' passages in one batch, then write them in one batch (each article
+    all-or-nothing, see :meth:`Store.write_articles`)."""
+    vectors = model.embed([p.text for _, passages in batch for p in passages])
+    items, offset = [], 0
+    for record, passages in batch:
+        items.append((record, passages, vectors[offset:offset + len(passages)]))
+        offset += len(passages)
+    store.write_articles(items)
+
+
 def _flush(buffer: list[_Work], store: Store, get_embedder: Callable[[], Embedder], report: IngestReport) -> None:
-    """Embed the buffered articles' passages in one batch, then write them in one batch."""
+    """Embed and write the buffered articles, and count them."""
     if not buffer:
         return
-    texts = [p.text for work in buffer for p in work.passages]
-    vectors = get_embedder().embed(texts)
-    items, offset = [], 0
-    for work in buffer:
-        items.append((work.record, work.passages, vectors[offset:offset + len(work.passages)]))
-        offset += len(work.passages)
-    store.write_articles(items)
+    embed_and_write(store, get_embedder(), [(work.record, work.passages) for work in buffer])
     for work in buffer:
         report.passages_embedded += len(work.passages)
         report.record("updated" if work.previous is not None else "added", work.record.source)

@@ -66,6 +66,8 @@ _UNIT_VECTOR = [1.0]
 _EPOCH = date(1970, 1, 1)
 LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = ".generation"
+#: How Chroma says a collection is not there (the type names differ between its versions).
+_ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
 SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
 
 
@@ -333,7 +335,7 @@ def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
                 except Exception as error:  # noqa: BLE001 - Chroma raises many types
                     if not _from_chroma(error):
                         raise
-                    if attempt == 1 and type(error).__name__ in {"NotFoundError", "InvalidCollectionException"}:
+                    if attempt == 1 and type(error).__name__ in _ABSENT - {"ValueError"}:
                         self._forget(reopen=True)
                         continue
                     raise self._failure(error, doing) from error
@@ -446,7 +448,7 @@ class Store:
                 try:
                     self._client.delete_collection(name)
                 except Exception as error:  # noqa: BLE001
-                    if type(error).__name__ not in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
+                    if type(error).__name__ not in _ABSENT:
                         raise
             self._passages = self._registry = None
 
@@ -604,11 +606,11 @@ class Store:
             lost = [i for i in ids if i not in vectors]
             # The graph search is approximate, and a store may hold many near-identical passages:
             # look wider (up to 100 neighbours) before calling a vector lost.
+            total = collection.count() if asked else 0
             for n in (1, 10, 100):
                 if not asked:
                     break
-                result = collection.query(query_embeddings=[vectors[i] for i in asked],
-                                          n_results=min(n, collection.count()),
+                result = collection.query(query_embeddings=[vectors[i] for i in asked], n_results=min(n, total),
                                           include=["distances"])
                 asked = [i for i, hits, distances in zip(asked, result["ids"], result["distances"])
                          if i not in hits and not (distances and distances[0] < 1e-6)]
@@ -636,7 +638,7 @@ class Store:
             try:
                 self._client.delete_collection(self.name)
             except Exception as error:  # noqa: BLE001
-                if type(error).__name__ not in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
+                if type(error).__name__ not in _ABSENT:
                     raise
             self._passages = None
             self._collection(create=True, manifest=manifest)
@@ -781,7 +783,7 @@ class Store:
             else:
                 self._passages = self._client.get_collection(self.name, embedding_function=None)
         except Exception as error:  # noqa: BLE001
-            if not create and type(error).__name__ in {"NotFoundError", "InvalidCollectionException", "ValueError"}:
+            if not create and type(error).__name__ in _ABSENT:
                 return None
             raise
         return self._passages
