@@ -114,7 +114,7 @@ def test_uploads_are_indexed_refused_and_removed(backend: Backend, tmp_path: Pat
     row = next(r for r in backend.articles() if r.title == "Envoys meet in Vienna")
     assert row.file == "Talks in Vienna.txt" and Path(row.source).parent == backend.uploads.folder
     after = last(backend, "How many fishing boats did Norland and Sudmark agree to exchange?")
-    assert "42" in after[0][-1]["content"] and "42" not in before[0][-1]["content"]  # the assistant was refreshed
+    assert "42 fishing boats" in after[0][-1]["content"] and "42 fishing boats" not in before[0][-1]["content"]  # the assistant was refreshed
 
     again = backend.add_upload(article, "copy.txt", lambda *_: None)
     assert again[0] == "error" and "duplicate of" in again[1]
