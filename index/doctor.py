@@ -2,7 +2,7 @@
 
 The registry keeps every article's cleaned text, so lost or damaged passages can be embedded
 again without the article files: an article with missing passages, or with vectors that cannot be
-read or are no longer found by a search, gets its passages deleted and written again. Should even
+read, gets its passages deleted and written again. Should even
 that fail (the vector index cannot be loaded at all), the passage collection is made again and
 every article embedded from the registry. A registry that cannot be read is beyond repair here:
 the error says to move the folder away and ingest again.
@@ -37,6 +37,7 @@ class DoctorReport:
         titles = titles or {}
         lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages"]
         lines += _problems(self.before, titles) or ["  no problem found"]
+        lines += _notes(self.after or self.before)
         if self.actions:
             lines.append("repaired:")
             lines += [f"  {action}" for action in self.actions]
@@ -113,6 +114,16 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
         embed_and_write(store, model, batch)
 
 
+def _notes(health: Health) -> list[str]:
+    """What is worth knowing but needs no repair."""
+    unreachable = sum(health.unreachable.values())
+    if not unreachable:
+        return []
+    return [f"  note: {unreachable} passage(s) in {len(health.unreachable)} article(s) are stored with their "
+            "vectors but a vector search for them does not return them (the approximate index often leaves "
+            "a passage unlinked among many identical ones); keyword search still finds them"]
+
+
 def _problems(health: Health, titles: dict[str, str]) -> list[str]:
     name = lambda article_id: titles.get(article_id, article_id)  # noqa: E731
     lines = []
@@ -123,7 +134,7 @@ def _problems(health: Health, titles: dict[str, str]) -> list[str]:
     for article_id, what in list(health.incomplete.items())[:20]:
         lines.append(f"  {name(article_id)}: {what}")
     for article_id, lost in list(health.unreadable.items())[:20]:
-        lines.append(f"  {name(article_id)}: {lost} passage vector(s) unreadable or not found by search")
+        lines.append(f"  {name(article_id)}: {lost} passage vector(s) unreadable")
     shown = len(health.incomplete) + len(health.unreadable)
     if shown > 40:
         lines.append(f"  ... {shown - 40} more")

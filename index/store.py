@@ -168,6 +168,11 @@ class Health:
     pending: list[str] = field(default_factory=list)  # sources with a write left unfinished
     incomplete: dict[str, str] = field(default_factory=dict)  # article id -> "9 of 12 passages"
     unreadable: dict[str, int] = field(default_factory=dict)  # article id -> passages whose vector is lost
+    # article id -> passages whose vector is stored but that a search for that very vector does not
+    # return, even among 100 neighbours: the graph index is approximate, and a passage among many
+    # exact duplicates (syndicated text) can end up with no link to it. Not damage: keyword search
+    # still finds the passage, and embedding it again rarely changes the graph. Reported, not a problem.
+    unreachable: dict[str, int] = field(default_factory=dict)
     orphans: list[str] = field(default_factory=list)  # passage ids of no article version in the registry
     unloadable: str = ""  # why the passages cannot be read at all (then every article is unreadable)
 
@@ -555,8 +560,9 @@ class Store:
     @_chroma("checking it")
     def check(self, page: int = 1000) -> Health:
         """Verify the passages against the registry: every committed article has all its passages,
-        each passage's vector can be read and is found by a search for it, and no passage belongs
-        to no article. Reads everything once; changes nothing."""
+        each passage's vector can be read, and no passage belongs to no article; also which vectors
+        a search for them does not return (:attr:`Health.unreachable`). Reads everything once;
+        changes nothing."""
         records = self._records(include=["metadatas"])
         committed = {r.id: r for r in records if r.status == "committed"}
         allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
@@ -584,8 +590,10 @@ class Store:
                     health.orphans.append(i)
                 elif key[0] in committed and committed[key[0]].version == key[1]:
                     counts[key[0]] = counts.get(key[0], 0) + 1
-            for i in self._lost_vectors(collection, found["ids"]):
-                health.unreadable[owner[i]] = health.unreadable.get(owner[i], 0) + 1
+            unreadable, unreachable = self._lost_vectors(collection, found["ids"])
+            for lost, where in ((unreadable, health.unreadable), (unreachable, health.unreachable)):
+                for i in lost:
+                    where[owner[i]] = where.get(owner[i], 0) + 1
             health.passages += len(found["ids"])
             if len(found["ids"]) < page:
                 break
@@ -595,17 +603,18 @@ class Store:
         return health
 
     @staticmethod
-    def _lost_vectors(collection: Any, ids: list[str]) -> list[str]:
-        """Those of ``ids`` whose vector cannot be read, or is not found by a search for it."""
+    def _lost_vectors(collection: Any, ids: list[str]) -> tuple[list[str], list[str]]:
+        """Those of ``ids`` whose vector cannot be read (lost), and those whose vector is read but
+        not found by a search for it (unreachable in the approximate graph)."""
         if not ids:
-            return []
+            return [], []
         try:
             found = collection.get(ids=ids, include=["embeddings"])
             vectors = {i: v for i, v in zip(found["ids"], found["embeddings"]) if v is not None and len(v)}
             asked = [i for i in ids if i in vectors]
             lost = [i for i in ids if i not in vectors]
             # The graph search is approximate, and a store may hold many near-identical passages:
-            # look wider (up to 100 neighbours) before calling a vector lost.
+            # look wider (up to 100 neighbours) before calling a vector unreachable.
             total = collection.count() if asked else 0
             for n in (1, 10, 100):
                 if not asked:
@@ -614,11 +623,11 @@ class Store:
                                           include=["distances"])
                 asked = [i for i, hits, distances in zip(asked, result["ids"], result["distances"])
                          if i not in hits and not (distances and distances[0] < 1e-6)]
-            return lost + asked
+            return lost, asked
         except Exception as error:  # noqa: BLE001 - a damaged index fails in many ways
             if not _from_chroma(error):
                 raise
-            return list(ids)
+            return list(ids), []
 
     @_chroma("deleting passages")
     def delete_passages(self, ids: Sequence[str] = (), *, article_id: str | None = None) -> None:
