@@ -29,7 +29,7 @@ from benchmarks.common import say, summary
 
 
 def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int) -> dict[str, Any]:
-    from rag.build import build_assistant
+    from rag.assistant import build_assistant
 
     path = common.prepared_store(articles)
     model = common.embedder(path)
@@ -69,7 +69,7 @@ def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int)
 
 def first_token(path, model, queries: list[common.Query]) -> dict[str, Any]:
     """Time to the first ``Assistant.stream`` event and to the first ``LLMAnswerer.stream`` delta."""
-    from rag.build import build_assistant
+    from rag.assistant import build_assistant
 
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path, llm="local"), embedder=model))
     first_event, first_delta, kinds = [], [], {"sentence": 0, "answer": 0}

@@ -103,7 +103,8 @@ class ChromaServer:
 
 
 def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dict[str, Any]:
-    from rag.build import build_assistant, ingest_paths
+    from rag.assistant import build_assistant
+    from rag.build import ingest_paths
 
     folder = common.corpus(articles)
     store = common.prepared_store(articles)

@@ -53,7 +53,8 @@ def sentence_transformers_onnx() -> str:
 def recall(backend: str, articles: int, queries: list[common.Query]) -> dict[str, Any]:
     """Retrieval quality of the gold questions over a store of ``corpus(articles)`` built with ``backend``."""
     from evals.metrics import retrieval_scores
-    from rag.build import build_assistant, ingest_paths
+    from rag.assistant import build_assistant
+    from rag.build import ingest_paths
 
     embedder = common.encoder(backend)
     with tempfile.TemporaryDirectory(prefix="bench-encoder-") as folder:

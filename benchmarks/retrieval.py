@@ -26,7 +26,7 @@ SYSTEMS = ("dense", "keyword", "hybrid", "starter")
 
 
 def run_size(articles: int, repeats: int, limit: int | None) -> dict[str, Any]:
-    from rag.build import build_assistant
+    from rag.assistant import build_assistant
 
     path = common.prepared_store(articles)
     model = common.embedder(path)

@@ -99,7 +99,8 @@ def run_suite(config: Any, *, answerers: list[str], questions: Path = QUESTIONS,
 def _score(config: Any, suite: Suite, answerers: list[str], embedder: Any, baseline: bool,
            progress: bool) -> list[Report]:
     from index.embedding import resolve_model
-    from rag.build import build_assistant, ingest_paths
+    from rag.assistant import build_assistant
+    from rag.build import ingest_paths
 
     reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite.name}-") as folder:

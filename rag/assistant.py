@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
+from index.embedding import Embedder
 from index.errors import InputError, ModelError
 from rag.analysis import Analyser, Analysis
 from rag.answer import Answer, Citation, StreamEvent
 from rag.answerers import Answerer, ExtractiveAnswerer
+from rag.build import build_parts
 from rag.config import Config, load_config
 from rag.policy import Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
@@ -123,8 +125,6 @@ class Assistant:
         ``llm`` selects the answerer (``extractive``, ``local``, ``ollama``, ``openai``); other
         keywords override settings of :class:`rag.Config` (e.g. ``store_path``, ``top_k``).
         """
-        from rag.build import build_assistant
-
         if config is None:
             config = load_config(config_file, llm=llm, **overrides)
         else:
@@ -420,3 +420,11 @@ def _header_line(text: str, values: list[str]) -> tuple[int, int]:
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     start = sum(len(line) + 1 for line in lines[:first])
     return start, start + len(lines[first]) if lines else 0
+
+
+def build_assistant(config: Config, embedder: Embedder | None = None) -> Assistant:
+    """The whole question-answering pipeline over the configured store (its parts from
+    :func:`rag.build.build_parts`); ``embedder`` reuses a loaded embedding model."""
+    parts = build_parts(config, embedder)
+    return Assistant(config, parts.retriever, parts.answerer, extractive=parts.extractive, policy=parts.policy,
+                     analyser=parts.analyser)

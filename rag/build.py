@@ -1,10 +1,13 @@
 """The one place where components are built from a :class:`~rag.config.Config`.
 
 Everything else receives its collaborators as arguments; nothing reads global state.
+:func:`build_parts` makes the question-answering pipeline's parts; :func:`rag.assistant.build_assistant`
+puts them together (so this module needs nothing from :mod:`rag.assistant`, and imports go one way).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +18,6 @@ from index.loading import file_size_limit
 from index.store import Manifest, Store
 from rag.analysis import Analyser
 from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
-from rag.assistant import Assistant
 from rag.policy import FusedScorer, Policy
 from rag.config import Config
 from rag.llms import LLMSettings, build_llm
@@ -95,8 +97,19 @@ def build_answerer(config: Config) -> Answerer:
     return LLMAnswerer(build_llm(settings), name=config.llm)
 
 
-def build_assistant(config: Config, embedder: Embedder | None = None) -> Assistant:
-    """The whole question-answering pipeline over the configured store."""
+@dataclass
+class Parts:
+    """The question-answering pipeline's parts, as :class:`rag.Assistant` takes them."""
+
+    retriever: Retriever
+    answerer: Answerer
+    extractive: ExtractiveAnswerer
+    policy: Policy
+    analyser: Analyser
+
+
+def build_parts(config: Config, embedder: Embedder | None = None) -> Parts:
+    """The pipeline's parts over the configured store (the store's manifest checked first)."""
     store = open_store(config)
     embedder = embedder or embedder_factory(config)()
     store.check_manifest(expected_manifest(config, embedder.dimension), create=False,
@@ -109,4 +122,4 @@ def build_assistant(config: Config, embedder: Embedder | None = None) -> Assista
                     threshold=config.abstain_threshold)
     extractive = ExtractiveAnswerer(policy, analyser)
     answerer = extractive if config.llm == "extractive" else build_answerer(config)
-    return Assistant(config, retriever, answerer, extractive=extractive, policy=policy, analyser=analyser)
+    return Parts(retriever, answerer, extractive, policy, analyser)

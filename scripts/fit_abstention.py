@@ -30,7 +30,8 @@ from rag.policy import FEATURES, FusedScorer  # noqa: E402
 
 
 def collect(config: Config, embedder, grid: list[tuple[float, float]]):
-    from rag.build import build_assistant, ingest_paths
+    from rag.assistant import build_assistant
+    from rag.build import ingest_paths
     from rag.text import fold
 
     rows = []

@@ -123,7 +123,7 @@ def seed_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
 @pytest.fixture(scope="session")
 def assistant(seed_store: Path, real_embedder):
     """The extractive assistant over the seeds (real model, real Chroma)."""
-    from rag.build import build_assistant
+    from rag.assistant import build_assistant
     from rag.config import Config
 
     return build_assistant(Config(store_path=seed_store, llm="extractive"), embedder=real_embedder)

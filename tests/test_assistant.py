@@ -126,7 +126,8 @@ def test_open_reads_the_config_and_refuses_a_missing_store(tmp_path: Path, seed_
 
 def test_the_same_answers_from_a_chroma_server(chroma_server, real_embedder, seeds: Path, tmp_path: Path) -> None:
     """Index into and answer from a real `chroma run` server on loopback (client/server mode)."""
-    from rag.build import build_assistant, ingest_paths
+    from rag.assistant import build_assistant
+    from rag.build import ingest_paths
     from rag.config import Config
 
     host, port = chroma_server

@@ -14,7 +14,8 @@ from index.onnx_embedding import onnx_model_path
 from index.errors import ModelError
 from index.ingest import ingest
 from index.store import Store
-from rag.build import build_assistant, ingest_paths
+from rag.assistant import build_assistant
+from rag.build import ingest_paths
 from rag.config import load_config
 
 

@@ -328,7 +328,7 @@ def test_pdf_and_docx_are_ingested_beside_bad_files_and_answer_questions(seed_co
                                                                          real_embedder) -> None:
     from index.ingest import ingest
     from index.store import Store
-    from rag.build import build_assistant
+    from rag.assistant import build_assistant
     from rag.config import Config
 
     (seed_copy / "ferry.pdf").write_bytes(ferry_pdf())

@@ -13,7 +13,7 @@ import pytest
 
 from index.ingest import ingest
 from index.store import Store
-from rag.build import build_assistant
+from rag.assistant import build_assistant
 from rag.config import Config
 from tests.conftest import SEEDS
 

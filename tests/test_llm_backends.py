@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import ModelError
-from rag.build import build_assistant
+from rag.assistant import build_assistant
 from rag.config import Config
 from rag.llms import LLMSettings, build_llm, default_gguf
 from tests.conftest import free_port, serve

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.build import build_assistant
+from rag.assistant import build_assistant
 from rag.config import Config
 from rag.llm_server import describe_exit, probe
 from rag.llms import default_gguf

@@ -69,7 +69,7 @@ def test_errors_are_messages_and_the_page_keeps_working(backend: Backend, tmp_pa
         if config.llm == "local":
             raise ModelError("the local model 'model.gguf' failed to start (exit code 1); check that llm_model is "
                              "a GGUF chat model this llama.cpp can load, or use --llm extractive")
-        from rag.build import build_assistant
+        from rag.assistant import build_assistant
 
         return build_assistant(config, embedder=backend.embedder())
 

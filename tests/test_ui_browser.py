@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from rag.build import build_assistant
+from rag.assistant import build_assistant
 from rag.config import Config
 from tests.conftest import ROOT, free_port
 from ui.app import CONCURRENCY, available_answerers, launch

@@ -28,7 +28,8 @@ from index.ingest import article_id
 from index.loading import file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
-from rag.build import build_assistant, embedder_factory, ingest_paths, open_store
+from rag.assistant import build_assistant
+from rag.build import embedder_factory, ingest_paths, open_store
 from rag.config import Config
 from rag.llm_server import probe
 from rag.llms import default_gguf
