@@ -5,7 +5,7 @@ the ``local`` answerer (SmolLM2-135M through llama.cpp).
     .venv/bin/python -m benchmarks.answer [--articles N ...] [--quick]
 
 For each corpus, the store from ``benchmarks.ingest`` (built, untimed, if missing) is opened as
-``rag`` opens it (``rag.build.build_assistant``, timed once as "load"), so latencies are "after
+``rag`` opens it (``rag.assistant.build_assistant``, timed once as "load"), so latencies are "after
 load". After two warm-up questions, each gold question (with its history) is asked of ours and
 of the starter, alternating which goes first, ``--repeats`` times: median and p95 of the whole
 ``ask``, and of its retrieval part (``answer.timings``). Each ask is a new question to the

@@ -4,7 +4,7 @@ fused (hybrid) modes, against the llama-index starter's retriever (top-k 5), per
     .venv/bin/python -m benchmarks.retrieval [--articles N ...] [--quick]
 
 For each corpus, the store from ``benchmarks.ingest`` is opened (built, untimed, if missing) the
-way ``rag`` opens it (``rag.build.build_assistant``: open the store, check its manifest, build the
+way ``rag`` opens it (``rag.assistant.build_assistant``: open the store, check its manifest, build the
 BM25 index; timed once as "load"). After three warm-up queries, every gold question of
 ``evals/data/questions.jsonl`` (follow-ups made standalone) goes to each system in turn, the order
 rotating from question to question, ``--repeats`` times. Reported: median and p95 per system,

@@ -315,7 +315,7 @@ class Backend:
 def build_app(config: Config, assistant_factory: AssistantFactory | None = None, *,
               embedder: Embedder | None = None, uploads_dir: Path | None = None) -> gr.Blocks:
     """The page. ``assistant_factory(config)`` builds an Assistant for a configuration whose
-    ``llm`` is the chosen answerer (default: :func:`rag.build.build_assistant` sharing one
+    ``llm`` is the chosen answerer (default: :func:`rag.assistant.build_assistant` sharing one
     embedding model, ``embedder`` if given). Uploads are saved in ``uploads_dir`` (default
     ``<store_path>/uploads``)."""
     backend = Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
