@@ -9,8 +9,11 @@ The suites (:data:`SUITES`):
 - ``squad``: the SQuAD 2.0 dev article "Normans" (``evals/data/squad2-dev-normans.json``), its 39
   paragraphs indexed as one article; 96 answerable and 112 unanswerable questions, split into
   dev and test halves by the seeds' rule (``evals/squad.py``);
-- ``news``: 17 BBC News articles of 2004-2005 (``evals/data/bbc/``) and 63 gold questions written
-  for them (``evals/data/bbc_questions.jsonl``), all test.
+- ``news``: BBC News articles of 2004-2005, with two separate article sets: the test half is 17
+  articles (``evals/data/bbc/``) and 63 gold questions written for them
+  (``evals/data/bbc_questions.jsonl``), all test; the dev half is 12 other articles on other stories
+  (``evals/data/bbc_dev/``) and 50 gold questions on those (``evals/data/bbc_dev_questions.jsonl``),
+  all dev. ``news`` with split ``all`` is the test half: the two sets are never indexed together.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 NEWS_ARTICLES = DATA / "bbc"
 NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
+NEWS_DEV_ARTICLES = DATA / "bbc_dev"
+NEWS_DEV_QUESTIONS = DATA / "bbc_dev_questions.jsonl"
 
 SUITES = ("seeds", "squad", "news")
 
@@ -63,7 +68,9 @@ def load_suite(name: str, split: str = "all", *, questions: Path | None = None,
     if name == "squad":
         _, _, gold = squad.load()
         return Suite("squad", [q for q in gold if split == "all" or q["split"] == split], write=squad.write_article)
-    if name == "news":
+    if name == "news":  # dev and test are different articles: "all" stays the test set
+        if split == "dev":
+            return Suite("news", load_questions(NEWS_DEV_QUESTIONS, split), NEWS_DEV_ARTICLES)
         return Suite("news", load_questions(NEWS_QUESTIONS, split), NEWS_ARTICLES)
     raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {name!r}")
 

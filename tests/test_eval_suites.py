@@ -1,10 +1,13 @@
 """The data of the two generalization suites: the BBC News gold questions (evals/data/bbc_questions.jsonl
-on the articles in evals/data/bbc/) and the SQuAD 2.0 slice (evals/data/squad2-dev-normans.json).
+on the articles in evals/data/bbc/, and the dev set evals/data/bbc_dev_questions.jsonl on the other
+articles in evals/data/bbc_dev/) and the SQuAD 2.0 slice (evals/data/squad2-dev-normans.json).
 
-The news questions were written and frozen as test before any code was changed for them: every
+The news test questions were written and frozen as test before any code was changed for them; the
+dev questions were written the same way, on different articles, for fitting. For both sets every
 evidence quote is verbatim in one line of its article, every key fact is in the evidence, and the
 counts the suite promises (at least 40 questions on at least 10 articles, at least 10 unanswerable
-near misses, several multi-article) hold. Only the standard library and pytest are used.
+near misses (12 for dev), several multi-article) hold; no dev article is a test article. Only the
+standard library and pytest are used (and evals.suite for the suite's wiring).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import pytest
 DATA = Path(__file__).resolve().parents[1] / "evals" / "data"
 NEWS = DATA / "bbc"
 NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
+NEWS_DEV = DATA / "bbc_dev"
+NEWS_DEV_QUESTIONS = DATA / "bbc_dev_questions.jsonl"
 SQUAD = DATA / "squad2-dev-normans.json"
 SHARED_SQUAD = Path("/work/shared/data/squad2-dev-normans.json")
 
@@ -31,15 +36,28 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _articles(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.txt"))}
+
+
+# each news check runs on both sets: (split, id prefix, questions file, articles folder, fewest unanswerable)
+NEWS_SETS = {"test": ("test", "bbc", NEWS_QUESTIONS, NEWS, 10), "dev": ("dev", "bbcdev", NEWS_DEV_QUESTIONS, NEWS_DEV, 12)}
+
+
+@pytest.fixture(scope="module", params=sorted(NEWS_SETS))
+def news(request) -> tuple:
+    return NEWS_SETS[request.param]
+
+
 @pytest.fixture(scope="module")
-def questions() -> list[dict]:
-    with NEWS_QUESTIONS.open(encoding="utf-8") as handle:
+def questions(news) -> list[dict]:
+    with news[2].open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
 @pytest.fixture(scope="module")
-def articles() -> dict[str, str]:
-    return {p.relative_to(NEWS).as_posix(): p.read_text(encoding="utf-8") for p in sorted(NEWS.rglob("*.txt"))}
+def articles(news) -> dict[str, str]:
+    return _articles(news[3])
 
 
 # ---- news: structure and counts --------------------------------------------------------------
@@ -60,26 +78,44 @@ def test_news_fields_and_types(questions) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_news_ids_and_questions_unique(questions) -> None:
+def test_news_ids_and_questions_unique(news, questions) -> None:
     ids = [q["id"] for q in questions]
-    assert ids == [f"bbc{n:03d}" for n in range(1, len(ids) + 1)]
+    assert ids == [f"{news[1]}{n:03d}" for n in range(1, len(ids) + 1)]
     texts = Counter(_norm(q["question"]) for q in questions)
     assert not [t for t, n in texts.items() if n > 1]
 
 
-def test_news_counts(questions, articles) -> None:
+def test_news_counts(news, questions, articles) -> None:
     unanswerable = [q for q in questions if not q["answerable"]]
     multi = [q for q in questions if len({e["doc"] for e in q["evidence"]}) >= 2]
     cited = {e["doc"] for q in questions for e in q["evidence"]}
     assert len(questions) >= 40
-    assert len(unanswerable) >= 10
+    assert len(unanswerable) >= news[4]
     assert len(multi) >= 5 and sum(q["type"] == "multi-article" for q in questions) >= 4
     assert len(cited) >= 10 and {d.split("/")[0] for d in cited} >= {"business", "tech", "politics"}
     assert cited == set(articles), f"articles never cited: {sorted(set(articles) - cited)}"
 
 
-def test_news_questions_are_all_frozen_test(questions) -> None:
-    assert {q["split"] for q in questions} == {"test"}
+def test_news_questions_are_all_of_their_split(news, questions) -> None:
+    assert {q["split"] for q in questions} == {news[0]}
+
+
+def test_news_dev_articles_are_not_test_articles() -> None:
+    dev, test = _articles(NEWS_DEV), _articles(NEWS)
+    assert dev and not set(dev) & set(test)
+    assert not set(dev.values()) & set(test.values())  # the corpus has duplicates under other numbers
+    dev_questions = {_norm(json.loads(line)["question"]) for line in NEWS_DEV_QUESTIONS.open(encoding="utf-8")}
+    test_questions = {_norm(json.loads(line)["question"]) for line in NEWS_QUESTIONS.open(encoding="utf-8")}
+    assert not dev_questions & test_questions
+
+
+def test_news_suite_loads_dev_and_test_from_their_own_folders() -> None:
+    from evals.suite import load_suite
+
+    dev, test, both = (load_suite("news", split) for split in ("dev", "test", "all"))
+    assert dev.folder(Path("unused")) == NEWS_DEV and {q["split"] for q in dev.questions} == {"dev"}
+    assert test.folder(Path("unused")) == NEWS and {q["split"] for q in test.questions} == {"test"}
+    assert both.articles == NEWS and [q["id"] for q in both.questions] == [q["id"] for q in test.questions]
 
 
 # ---- news: evidence, key facts, forbidden values ---------------------------------------------
@@ -146,11 +182,11 @@ def test_news_follow_ups_come_after_their_history(questions) -> None:
             assert all(position.get(_norm(h), n) < n for h in q["history"]), q["id"]
 
 
-def test_news_articles_have_a_title_line_and_a_notice(articles) -> None:
+def test_news_articles_have_a_title_line_and_a_notice(news, articles) -> None:
     for name, text in articles.items():
         title, blank = text.splitlines()[:2]
         assert title.strip() and not blank.strip(), name
-    notice = (NEWS / "NOTICE").read_text(encoding="utf-8")
+    notice = (news[3] / "NOTICE").read_text(encoding="utf-8")
     assert "moztom/bbc_ml" in notice and "BBC" in notice and "non-commercial" in notice
 
 
