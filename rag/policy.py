@@ -15,8 +15,10 @@ Four steps, each behind a one-method interface so a learned or model-backed vers
   ``abstain_threshold`` the assistant abstains.
 * :class:`DisagreementDetector` ``detect``: the best sentences of two articles state different
   values of the asked type, and neither article's value appears in the other's sentence.
-* :class:`Composer` ``compose``: the first sentence states the asked fact; runners-up that bear on
-  the question follow, unless they state another value of it (a list question may have several).
+* :class:`Composer` ``compose``: the first sentence states the asked fact; a first sentence that
+  mostly restates the question is followed by the next sentence of its passage (where such an
+  introduction's answer usually is); runners-up that bear on the question follow, unless they
+  state another value of it (a list question may have several).
 """
 
 from __future__ import annotations
@@ -300,10 +302,21 @@ class Composer(ABC):
 
 
 class FocusedComposer(Composer):
-    def __init__(self, max_sentences: int = 3, relative_floor: float = 0.8, duplicate_overlap: float = 0.6):
+    """The best sentence first (the best of the top three stating a value of the asked type, when
+    one is asked); runners-up within ``relative_floor`` of its score follow, unless they repeat a
+    chosen sentence or state another value of a single-valued fact.
+
+    A lead sentence that mostly restates the question ("Several countries have attempted to
+    facilitate dialogue.", "... include:") is followed by the next sentence of its passage, where
+    such an introduction's answer usually is: an *echo* is a sentence of which less than
+    ``echo_novelty`` of the content words are new, i.e. not the question's."""
+
+    def __init__(self, max_sentences: int = 3, relative_floor: float = 0.8, duplicate_overlap: float = 0.6,
+                 echo_novelty: float = 0.8):
         self.max_sentences = max_sentences
         self.relative_floor = relative_floor
         self.duplicate_overlap = duplicate_overlap
+        self.echo_novelty = echo_novelty
 
     def compose(self, analysis: Analysis, candidates: list[Candidate]) -> list[Candidate]:
         if not candidates:
@@ -314,10 +327,14 @@ class FocusedComposer(Composer):
         single = single_valued(analysis)
         chosen = [first]
         chosen_terms = [set(content_terms(first.text))]
+        follow = self._continuation(analysis, first, candidates)
+        if follow is not None:
+            chosen.append(follow)
+            chosen_terms.append(set(content_terms(follow.text)))
         for candidate in candidates:
             if len(chosen) == self.max_sentences or candidate.score < self.relative_floor * first.score:
                 break
-            if candidate is first:
+            if candidate is first or candidate is follow:
                 continue
             if single and candidate.values and first.values and not candidate.values & first.values:
                 continue  # another value of the asked fact, not flagged as a disagreement
@@ -327,6 +344,17 @@ class FocusedComposer(Composer):
             chosen.append(candidate)
             chosen_terms.append(terms)
         return chosen
+
+
+    def _continuation(self, analysis: Analysis, first: Candidate, candidates: list[Candidate]) -> Candidate | None:
+        """The sentence after ``first`` in its passage, when ``first`` is an echo of the question."""
+        terms = content_terms(first.text)
+        asked = set(analysis.terms)
+        new = [t for t in terms if not stem_in(t, asked)]
+        if terms and len(new) / len(terms) >= self.echo_novelty and not first.text.rstrip().endswith(":"):
+            return None
+        after = [c for c in candidates if c.passage == first.passage and c.start >= first.end]
+        return min(after, key=lambda c: c.start) if after else None
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

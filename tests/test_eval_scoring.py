@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from evals import squad
 from evals.judge import OVERLAP, citation_scores, has_gold_span, overlap, same_article, squad_normalise
 from evals.report import markdown, summary_table, write_reports
-from evals.runner import HEADLINE, aggregate, score_question
+from evals.runner import HEADLINE, QUESTIONS, aggregate, score_question
 from evals.suite import SUITES, load_suite
 from index.cleaning import clean
 from rag.cli import main
@@ -211,13 +211,16 @@ def test_the_seeds_headline_includes_the_gold_citation_metric() -> None:
 def test_the_suites_and_their_splits() -> None:
     assert SUITES == ("seeds", "squad", "news")
     sizes = {name: (len(load_suite(name, "test").questions), len(load_suite(name, "dev").questions)) for name in SUITES}
-    assert sizes == {"seeds": (38, 46), "squad": (104, 104), "news": (63, 0)}
+    assert sizes == {"seeds": (38, 46), "squad": (104, 104), "news": (63, 50)}
 
 
-def test_rag_eval_offers_the_suites_and_refuses_an_empty_choice() -> None:
+def test_rag_eval_offers_the_suites_and_refuses_an_empty_choice(tmp_path) -> None:
     runner = CliRunner()
     assert "--suite [seeds|squad|news|all]" in runner.invoke(main, ["eval", "--help"]).output
-    result = runner.invoke(main, ["eval", "--suite", "news", "--split", "dev"])
+    only_test = tmp_path / "questions.jsonl"  # a user's own gold file with no dev half
+    only_test.write_text(QUESTIONS.read_text(encoding="utf-8").splitlines()[0].replace('"split": "dev"', '"split": "test"')
+                         + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", "--suite", "seeds", "--split", "dev", "--questions", str(only_test)])
     assert result.exit_code == 1
-    assert "news: no dev questions (skipped)" in result.output
+    assert "seeds: no dev questions (skipped)" in result.output
     assert "no dev questions in the chosen suites" in result.output

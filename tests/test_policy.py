@@ -174,3 +174,17 @@ def test_a_count_question_leads_with_the_count(assistant: Assistant) -> None:
     answer = assistant.ask("How many prisoners did each side exchange in Istanbul?")
     first_sentence = answer.text.split(" [")[0]
     assert "1,000" in first_sentence and 0.5 <= answer.confidence <= 1
+
+
+def test_a_lead_that_echoes_the_question_is_followed_by_the_next_sentence_of_its_passage() -> None:
+    composer = FocusedComposer()
+    which = Analysis(question="q", standalone="q", terms=("countri", "tri", "mediat", "talk"))
+    text = "Several countries have tried to mediate the talks. Turkey and Qatar hosted two rounds. Sport news."
+    echo = Candidate(0, 0, 50, text[:50], 2.0, 1.0, 0.6)
+    answer = Candidate(0, 51, 86, text[51:86], 0.6, 0.0, 0.3)
+    later = Candidate(0, 87, 98, text[87:], 0.5, 0.0, 0.1)
+    elsewhere = Candidate(1, 0, 30, "Turkey hosted the first round.", 0.4, 0.2, 0.3)
+    assert composer.compose(which, [echo, elsewhere, answer, later]) == [echo, answer]
+    # A lead that says something new stands alone: the weak sentence after it is left out.
+    news = Candidate(0, 0, 50, "Turkey and Qatar hosted the talks in two capitals.", 2.0, 1.0, 0.6)
+    assert composer.compose(which, [news, answer, later]) == [news]
