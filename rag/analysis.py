@@ -67,6 +67,7 @@ class Analysis:
     entities: tuple[tuple[str, str], ...] = ()  # the question's own entities
     terms: tuple[str, ...] = ()  # stemmed content words (nouns, verbs, adjectives, numbers; no stop words)
     target: tuple[str, ...] = ()  # stemmed words of the which/what noun ("countries"): the kind of answer
+    nouns: tuple[str, ...] = ()  # the terms that are nouns or proper nouns: what the question is about
     numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()  # month-year pairs ("may 2025")
     about_article: str | None = None  # "author", "published" or "outlet"
@@ -95,11 +96,13 @@ class Analyser:
         vector = self.question_vector(query) if self.question_vector is not None else None
         # The wh-phrase ("how long", "how many") says what kind of answer is wanted, not what it is about.
         wh_phrase = {t.i + 1 for t in full if t.lower_ == "how" and t.i + 1 < len(full)}
-        terms = [t for token in full if token.pos_ in _CONTENT_POS and not token.is_stop and token.i not in wh_phrase
-                 for t in content_terms(token.text)]
+        content = [token for token in full if token.pos_ in _CONTENT_POS and not token.is_stop and token.i not in wh_phrase]
+        terms = [t for token in content for t in content_terms(token.text)]
+        nouns = [t for token in content if token.pos_ in ("NOUN", "PROPN") for t in content_terms(token.text)]
         return Analysis(
             question=question, standalone=query, asked=asked, plural=plural, entities=ents,
-            terms=tuple(dict.fromkeys(terms)), target=tuple(content_terms(target)), numbers=frozenset(numbers(query)),
+            terms=tuple(dict.fromkeys(terms)), target=tuple(content_terms(target)), nouns=tuple(dict.fromkeys(nouns)),
+            numbers=frozenset(numbers(query)),
             dates=frozenset(month_years(query)), about_article=_about_article(doc), vector=vector,
         )
 

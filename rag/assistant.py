@@ -256,7 +256,7 @@ class Assistant:
             return plan
         texts = self._texts(passages)
         corpus = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
-        unseen = sum(not self.retriever.known(term) for term in analysis.terms)
+        unseen = frozenset(term for term in analysis.terms if not self.retriever.known(term))
         plan.decision = self.policy.decide(analysis, passages, corpus, unseen)
         plan.abstain = plan.decision.abstain
         return plan

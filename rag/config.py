@@ -85,10 +85,10 @@ class Config(BaseModel):
         1000, ge=20, le=100_000, description="Longer questions are cut to this many characters (and say so)."
     )
     abstain_threshold: float = Field(
-        0.6, ge=0, le=1,
+        0.56, ge=0, le=1,
         description="Abstain when the answer policy's calibrated chance that the articles answer the question "
         "is below this (higher: fewer wrong answers, more missed ones; the eval report plots the trade-off). "
-        "0.6 was chosen on the dev questions.",
+        "0.56 was chosen on the dev questions: the most correct abstention with false abstention at most 0.10.",
     )
 
     # Answering.
