@@ -96,7 +96,8 @@ class Analyser:
         vector = self.question_vector(query) if self.question_vector is not None else None
         # The wh-phrase ("how long", "how many") says what kind of answer is wanted, not what it is about.
         wh_phrase = {t.i + 1 for t in full if t.lower_ == "how" and t.i + 1 < len(full)}
-        content = [token for token in full if token.pos_ in _CONTENT_POS and not token.is_stop and token.i not in wh_phrase]
+        content = [token for token in full
+                   if token.pos_ in _CONTENT_POS and not token.is_stop and token.i not in wh_phrase]
         terms = [t for token in content for t in content_terms(token.text)]
         nouns = [t for token in content if token.pos_ in ("NOUN", "PROPN") for t in content_terms(token.text)]
         return Analysis(

@@ -348,7 +348,6 @@ class FocusedComposer(Composer):
             chosen_terms.append(terms)
         return chosen
 
-
     def _continuation(self, analysis: Analysis, first: Candidate, candidates: list[Candidate]) -> Candidate | None:
         """The sentence after ``first`` in its passage, when ``first`` is an echo of the question."""
         terms = content_terms(first.text)
