@@ -43,7 +43,7 @@ PRIMARY = ("key_fact_recall", "all_facts", "gold_span", "overall", "citation_cor
            "forbidden_rate", "correct_abstention", "false_abstention")
 SECONDARY = ("citation_recall", "citation_precision", "cited_sentences", "faithfulness", "unsupported_values")
 
-#: The headline metrics of the seeds' gold questions, each with a floor in ``evals/floors.json``.
+#: The headline metrics, with which questions each is over and which way is better (floors: ``evals/floors.json``).
 HEADLINE = {name: METRICS[name] for name in (*RETRIEVAL, "key_fact_recall", "all_facts", "forbidden_rate",
                                               "citation_correct", "evidence_cited", *SECONDARY,
                                               "correct_abstention", "false_abstention")}
