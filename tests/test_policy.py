@@ -202,3 +202,10 @@ def test_a_lead_that_echoes_the_question_is_followed_by_the_next_sentence_of_its
     # A lead that says something new stands alone: the weak sentence after it is left out.
     news = Candidate(0, 0, 50, "Turkey and Qatar hosted the talks in two capitals.", 2.0, 1.0, 0.6)
     assert composer.compose(which, [news, answer, later]) == [news]
+
+
+def test_the_configured_threshold_is_the_fitted_one() -> None:
+    from rag.config import Config
+    from rag.policy import THRESHOLD
+
+    assert Config().abstain_threshold == THRESHOLD == Policy().threshold
