@@ -254,12 +254,18 @@ class Assistant:
             if plan.about_article is None:  # the article's record does not say
                 plan.abstain = True
             return plan
+        plan.decision = self.decide(analysis, passages)
+        plan.abstain = plan.decision.abstain
+        return plan
+
+    def decide(self, analysis: Analysis, passages: list[Passage]) -> Decision:
+        """The answer policy's decision on these passages, with what it reads beyond them: the
+        retrieved articles' text and the question's words no indexed passage uses. The one place
+        these are gathered, for answering and for fitting the policy (``scripts/fit_abstention.py``)."""
         texts = self._texts(passages)
         corpus = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
         unseen = frozenset(term for term in analysis.terms if not self.retriever.known(term))
-        plan.decision = self.policy.decide(analysis, passages, corpus, unseen)
-        plan.abstain = plan.decision.abstain
-        return plan
+        return self.policy.decide(analysis, passages, corpus, unseen)
 
     def _about_article(self, plan: _Plan) -> Answer | None:
         """Who wrote the best-matching article, when it was published or by which outlet: from its

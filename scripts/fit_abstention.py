@@ -41,7 +41,6 @@ MAX_FALSE_ABSTENTION = 0.10
 def collect(config: Config, embedder, grid: list[tuple[float, float]]):
     from rag.assistant import build_assistant
     from rag.build import ingest_paths
-    from rag.text import fold
 
     rows = []
     for name in DEV_SUITES:
@@ -54,15 +53,12 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
             for gold in suite.questions:
                 analysis = assistant.analyser.analyse(gold["question"], gold.get("history") or None)
                 passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
-                texts = assistant._texts(passages)
-                corpus = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
-                unseen = frozenset(t for t in analysis.terms if not assistant.retriever.known(t))
                 right = {}
+                policy = assistant.policy
+                scorer: FusedScorer = policy.scorer
                 for weights in grid:
-                    policy = assistant.policy
-                    scorer: FusedScorer = policy.scorer
                     scorer.cosine_weight, scorer.type_bonus = weights
-                    decision = policy.decide(analysis, passages, corpus, unseen)
+                    decision = assistant.decide(analysis, passages)
                     text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
                                                      policy.composer.compose(analysis, decision.candidates)))
                     if "answers" in gold:
@@ -71,7 +67,7 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
                         right[weights] = key_fact_scores(text, gold["key_facts"]).get("key_fact_recall", 0.0) \
                             if gold["key_facts"] else 0.0
                 scorer.cosine_weight, scorer.type_bonus = grid[0]
-                decision = policy.decide(analysis, passages, corpus, unseen)
+                decision = assistant.decide(analysis, passages)
                 rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
     return rows
 
