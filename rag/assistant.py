@@ -281,10 +281,9 @@ class Assistant:
             return None
         text = self.retriever.article_text(passage.article_id)
         shown = _human_date(value) if kind == "published" else value
-        title = record.display_title() if hasattr(record, "display_title") else passage.title
-        start, end = _header_line(text, [shown, value])
-        if (start, end) == _header_line(text, []):  # no header line states it: the line with the title
-            start, end = _header_line(text, [title])
+        title = record.display_title()
+        # The header line that states it; else the line with the title; else the first line.
+        start, end = _header_line(text, [shown, value]) or _header_line(text, [title]) or _first_line(text)
         sentence = {"author": f"“{title}” was written by {value}.",
                     "published": f"“{title}” was published on {shown}.",
                     "outlet": f"“{title}” was published by {value}."}[kind]
@@ -322,7 +321,7 @@ class Assistant:
             return None
         parts = []
         if filters.sources:
-            wanted = {s for s in filters.sources}
+            wanted = set(filters.sources)
             kept = [r for r in records if r.source in wanted or Path(r.source).name in wanted]
             parts.append(f"the article filter left out {len(records) - len(kept)} of {len(records)} articles")
             records = kept or records
@@ -414,18 +413,23 @@ def _human_date(iso: str) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def _header_line(text: str, values: list[str]) -> tuple[int, int]:
+def _header_line(text: str, values: list[str]) -> tuple[int, int] | None:
     """Offsets of the first line of the article's header (its first lines) that states one of
-    ``values``; else of its title line."""
+    ``values``, or None."""
     offset = 0
-    lines = text.split("\n")
-    for line in lines[:15]:
+    for line in text.split("\n")[:15]:
         if line.strip() and any(v and v in line for v in values):
             return offset, offset + len(line)
         offset += len(line) + 1
+    return None
+
+
+def _first_line(text: str) -> tuple[int, int]:
+    """Offsets of the first line that is not blank (the title line)."""
+    lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     start = sum(len(line) + 1 for line in lines[:first])
-    return start, start + len(lines[first]) if lines else 0
+    return start, start + len(lines[first])
 
 
 def build_assistant(config: Config, embedder: Embedder | None = None) -> Assistant:

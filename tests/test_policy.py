@@ -209,3 +209,14 @@ def test_the_configured_threshold_is_the_fitted_one() -> None:
     from rag.policy import THRESHOLD
 
     assert Config().abstain_threshold == THRESHOLD == Policy().threshold
+
+
+def test_a_record_answer_cites_the_header_line_that_states_the_value() -> None:
+    """Even when that line is the article's first: the title line is only the fallback."""
+    from rag.assistant import _first_line, _header_line
+
+    text = "By Jane Roe\nTalks resume in Vienna\n\nThe talks resumed on Monday."
+    assert _header_line(text, ["Jane Roe"]) == (0, 11)
+    assert _header_line(text, ["Talks resume"]) == (12, 34)
+    assert _header_line(text, ["Mary Major"]) is None
+    assert _first_line("\n\nTitle line\nbody") == (2, 12)
