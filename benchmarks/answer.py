@@ -40,7 +40,14 @@ def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int)
         assistant.retriever.clear_question_cache()  # a new question: no cached question vector
         return assistant.ask(q.question, history=list(q.history) or None)
 
-    systems = {"ours (extractive)": ask}
+    plain, _ = common.timed(lambda: build_assistant(common.config(path, reader_model="none"), embedder=model))
+
+    def ask_plain(q: common.Query):
+        plain.retriever.clear_question_cache()
+        return plain.ask(q.question, history=list(q.history) or None)
+
+    # The policy with the reader (the default) and without it (the fused scorer alone), side by side.
+    systems = {"ours (extractive)": ask, "ours without the reader": ask_plain}
     try:
         starter = common.prepared_starter(articles, assistant.answerer, top_k=2)
         systems["starter (extractive, top-k 2)"] = lambda q: starter.ask(q.question, history=list(q.history) or None)
@@ -60,7 +67,8 @@ def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int)
         "repeats": repeats, "load_s": load_s, "answer_ms": stats,
         "retrieve_part_ms": {name: summary(values) for name, values in retrieve.items()},
         "starter_over_ours_median": common.ratio(stats.get(names[-1], {}).get("median"), stats[names[0]]["median"])
-        if len(names) > 1 else None,
+        if len(names) > 2 else None,
+        "reader_over_plain_median": common.ratio(stats[names[0]]["median"], stats[names[1]]["median"]),
     }
     if llm_questions:
         result["local"] = first_token(path, model, [q for q in queries if q.answerable][:llm_questions])

@@ -75,17 +75,22 @@ def run_size(articles: int, runs: int, imports: bool) -> dict[str, Any]:
     env = common.rag_env(path)
     say(f"[{articles} articles] cold start: warm-up run")
     _, _, text = measure(command, env)
-    seconds, memory = [], []
-    for i in range(runs):
+    plain_env = {**env, "RAG_READER_MODEL": "none"}
+    seconds, memory, plain_seconds, plain_memory = [], [], [], []
+    for i in range(runs):  # with the reader (the default) and without it, alternating
         say(f"[{articles} articles] cold start: run {i + 1}/{runs}")
         s, m, _ = measure(command, env)
         seconds.append(s)
         memory.append(m)
+        s, m, _ = measure(command, plain_env)
+        plain_seconds.append(s)
+        plain_memory.append(m)
     result: dict[str, Any] = {
         "articles": articles, "command": " ".join(["rag", "--store", str(path.relative_to(common.ROOT)), "ask",
                                                    "--llm", "extractive", f'"{QUESTION}"']),
         "embedding_backend": env["RAG_EMBEDDING_BACKEND"], "runs": runs, "seconds": summary(seconds),
         "max_s": max(seconds), "peak_rss_mib": summary(memory),
+        "without_reader": {"seconds": summary(plain_seconds), "peak_rss_mib": summary(plain_memory)},
         "answer_head": text.strip().splitlines()[0][:120] if text.strip() else "",
     }
     if imports:
@@ -102,6 +107,10 @@ def report_table(results: list[dict[str, Any]]) -> str:
         rows.append([r["articles"], f"`rag ask --llm extractive`, {r.get('embedding_backend', 'torch')} (spawn to exit)",
                      r["seconds"]["median"],
                      r["seconds"]["min"], r["max_s"], r["peak_rss_mib"]["median"]])
+        plain = r.get("without_reader")
+        if plain:
+            rows.append([r["articles"], "the same, `RAG_READER_MODEL=none`", plain["seconds"]["median"],
+                         plain["seconds"]["min"], "", plain["peak_rss_mib"]["median"]])
         for name, stats in (r.get("imports_s") or {}).items():
             rows.append([r["articles"], f"`{name}`", stats["median"], stats["min"], "", ""])
     return common.table(["articles", "process", "median s", "min s", "max s", "peak RSS MiB (median)"],

@@ -63,10 +63,22 @@ class ExtractiveAnswerer(Answerer):
     @staticmethod
     def write(chosen: list[Candidate]) -> str:
         """The chosen sentences as a draft with ``[n]`` markers, in the order given."""
-        return " ".join(f"{_standalone_sentence(c.text)} [{c.passage + 1}]" for c in chosen)
+        return " ".join(f"{ExtractiveAnswerer.sentence(c)} [{c.passage + 1}]" for c in chosen)
+
+    @staticmethod
+    def sentence(candidate: Candidate) -> str:
+        """How a chosen candidate reads in the answer: the answering words as a short first line, a
+        quoted sentence as it reads on its own."""
+        return _lead_sentence(candidate.text) if candidate.lead else _standalone_sentence(candidate.text)
 
 
 _REPLY_OPENER = re.compile(r"^(?:Yes|No|Indeed|Conversely|However|Meanwhile|Moreover|Also),\s+(?=\w)")
+
+
+def _lead_sentence(words: str) -> str:
+    """The answering words as the answer's first line: capitalised, ending in a full stop."""
+    words = words[:1].upper() + words[1:]
+    return words if words[-1:] in ".!?" else words + "."
 
 
 def _standalone_sentence(text: str) -> str:

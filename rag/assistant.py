@@ -30,10 +30,10 @@ from rag.answer import Answer, Citation, StreamEvent
 from rag.answerers import Answerer, ExtractiveAnswerer
 from rag.build import build_parts
 from rag.config import Config, load_config
-from rag.policy import Decision, Policy
+from rag.policy import Candidate, Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
 from rag.text import fold, latin_share
-from rag.verify import Checked, Claim, Support, Verifier, split_draft
+from rag.verify import Checked, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
 DIFFER_TEXT = "The articles differ on this."
@@ -166,19 +166,16 @@ class Assistant:
         generated = time.perf_counter()
         if disagreement:
             yield StreamEvent("sentence", text=DIFFER_TEXT)
-            for candidate in plan.decision.disagreement:
-                total += 1
-                checked = self.verifier.check_claim(Claim(candidate.text, (candidate.passage + 1,)), plan.passages)
-                if checked:
-                    self._first_sentence(plan, started)
-                    yield StreamEvent("sentence", text=composer.add(checked))
+            for checked, total in self._quoted(plan.decision.disagreement, plan):
+                self._first_sentence(plan, started)
+                yield StreamEvent("sentence", text=composer.add(checked))
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
             failure = None
-            draft = self._extractive_draft(plan) if self.answerer is self.extractive else \
-                self.answerer.stream(plan.standalone, plan.passages)
+            sentences = self._quoted(plan.decision.chosen, plan) if self.answerer is self.extractive else \
+                self._checked_sentences(self.answerer.stream(plan.standalone, plan.passages), plan)
             try:
-                for checked, seen in self._checked_sentences(draft, plan):
+                for checked, seen in sentences:
                     total = seen
                     if checked is not None:
                         self._first_sentence(plan, started)
@@ -193,10 +190,9 @@ class Assistant:
                                       f"no sentence of the {self.answerer.name} answer was supported by the "
                                       "passages; showing the extractive answer")
                     answerer_name = f"{self.answerer.name}->extractive"
-                    for checked, _ in self._checked_sentences(self._extractive_draft(plan), plan):
-                        if checked is not None:
-                            self._first_sentence(plan, started)
-                            yield StreamEvent("sentence", text=composer.add(checked))
+                    for checked, _ in self._quoted(plan.decision.chosen, plan):
+                        self._first_sentence(plan, started)
+                        yield StreamEvent("sentence", text=composer.add(checked))
         plan.timings["answer_ms"] = (time.perf_counter() - generated) * 1000
         if not composer.sentences:
             yield StreamEvent("answer", answer=self._abstention(plan, started))
@@ -235,8 +231,16 @@ class Assistant:
         notes: list[str] = []
         question = self._validate(question, notes)
         began = time.perf_counter()
-        analysis = self.analyser.analyse(question, history)
+        read, corrections = self.retriever.speller().correct(question)
+        if corrections:
+            notes.append("read " + ", ".join(f"‘{c.original}’ as ‘{c.corrected}’" for c in corrections))
+        analysis = self.analyser.analyse(read, history)
         analysed = time.perf_counter()
+        if analysis.instruction:
+            notes.append("this reads as an instruction to the assistant, not a question about the articles; "
+                         "the assistant only says what the articles say: ask about them")
+            return _Plan(question, analysis, [], notes, filters, abstain=True,
+                         timings={"analyse_ms": (analysed - began) * 1000})
         passages = self.retriever.retrieve(analysis.standalone, top_k=top_k, filters=filters)
         retrieved = time.perf_counter()
         plan = _Plan(question, analysis, passages, notes, filters,
@@ -309,10 +313,13 @@ class Assistant:
         scores = [float(t @ vector) + p.similarity for p, t in zip(firsts, titles)]
         return firsts[max(range(len(firsts)), key=lambda i: (scores[i], -i))]
 
-    def _extractive_draft(self, plan: _Plan) -> Iterator[str]:
-        """The policy's chosen sentences as a draft with their markers (nothing is derived again)."""
-        assert plan.decision is not None
-        yield self.extractive.write(plan.decision.chosen)
+    def _quoted(self, chosen: list[Candidate], plan: _Plan) -> Iterator[tuple[Checked, int]]:
+        """The policy's chosen sentences (or answering words), checked by construction: each is the
+        text at its own offsets in the passage it cites, so nothing is split or searched again."""
+        for seen, candidate in enumerate(chosen, 1):
+            passage = plan.passages[candidate.passage]
+            support = Support(candidate.passage, passage.start + candidate.start, passage.start + candidate.end, 1.0)
+            yield Checked(self.extractive.sentence(candidate), (support,)), seen
 
     def _filter_note(self, filters: Filters) -> str | None:
         """How many articles the filters left out, and why (for an abstention)."""

@@ -18,7 +18,8 @@ from index.loading import file_size_limit
 from index.store import Manifest, Store
 from rag.analysis import Analyser
 from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
-from rag.policy import FusedScorer, Policy
+from rag.policy import FusedScorer, Policy, ReaderScorer
+from rag.reader import load_reader
 from rag.config import Config
 from rag.llms import LLMSettings, build_llm
 from rag.retrieval import Retriever
@@ -118,8 +119,9 @@ def build_parts(config: Config, embedder: Embedder | None = None) -> Parts:
                           keyword_folder=keyword_folder(config))
     retriever.warm()  # build the keyword index now, not during the first question
     analyser = Analyser(embed=embedder.embed, question_vector=retriever.question_vector)
-    policy = Policy(FusedScorer(embed=embedder.embed, idf=retriever.idf, article_text=retriever.article_text),
-                    threshold=config.abstain_threshold)
+    fused = FusedScorer(embed=embedder.embed, idf=retriever.idf, article_text=retriever.article_text)
+    reader = load_reader(config.reader_model)
+    policy = Policy(fused if reader is None else ReaderScorer(fused, reader), threshold=config.abstain_threshold)
     extractive = ExtractiveAnswerer(policy, analyser)
     answerer = extractive if config.llm == "extractive" else build_answerer(config)
     return Parts(retriever, answerer, extractive, policy, analyser)

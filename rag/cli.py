@@ -168,7 +168,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ..
               show_default=True, help="Folder for results.json, report.md and report.html.")
 @click.option("--no-baseline", is_flag=True, help="Skip the llama-index starter baseline.")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True,
-              help="Which half of the gold questions: tune on dev only; test is frozen (squad: its own dev/test halves; news is all test).")
+              help="Which half of the gold questions: tune on dev only; test is frozen (squad: its own dev/test halves; news: dev is 12 other BBC articles).")
 @click.pass_context
 def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, questions: Path | None,
                  articles: Path | None, out: Path, no_baseline: bool, split: str, **settings: Any) -> None:

@@ -91,6 +91,13 @@ class Config(BaseModel):
         "0.56 was chosen on the dev questions: the most correct abstention with false abstention at most 0.10.",
     )
 
+    reader_model: str = Field(
+        "shipped",
+        description="The reader that scores answer sentences and marks the answering words: 'shipped' (the "
+        "cross-encoder trained here, rag/reader/model), a path to another reader exported by "
+        "python -m rag.reader.train, or 'none' to score sentences without it.",
+    )
+
     # Answering.
     llm: Literal["extractive", "local", "ollama", "openai"] = Field(
         "extractive",

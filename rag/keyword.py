@@ -16,7 +16,8 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -24,12 +25,13 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from index.store import Hit, day_number
+from rag.spelling import words
 from rag.text import content_terms
 
 if TYPE_CHECKING:
     from rag.retrieval import Filters
 
-FORMAT = 1  # of the saved files and of the terms they hold (see the module docstring)
+FORMAT = 2  # of the saved files and of the terms they hold (see the module docstring)
 
 
 @dataclass
@@ -40,6 +42,7 @@ class KeywordIndex:
     model: object  # bm25s.BM25
     sources: np.ndarray  # article source path per passage
     days: np.ndarray  # publication day number per passage, NaN when the article states none
+    words: dict[str, int] = field(default_factory=dict)  # lower-case surface words -> count (for spelling)
 
     @classmethod
     def build(cls, hits: Iterable[Hit]) -> "KeywordIndex | None":
@@ -50,10 +53,13 @@ class KeywordIndex:
         if not hits:
             return None
         model = bm25s.BM25()
-        model.index([content_terms(keyword_text(h)) or ["_"] for h in hits], show_progress=False)
+        texts = [keyword_text(h) for h in hits]
+        model.index([content_terms(t) or ["_"] for t in texts], show_progress=False)
+        vocabulary = Counter(w for t in texts for w in words(t))
         return cls(ids=np.array([h.id for h in hits]), model=model,
                    sources=np.array([h.metadata["source"] for h in hits]),
-                   days=np.array([h.metadata.get("published_day", np.nan) for h in hits], dtype=np.float64))
+                   days=np.array([h.metadata.get("published_day", np.nan) for h in hits], dtype=np.float64),
+                   words=dict(vocabulary))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -130,6 +136,7 @@ class KeywordIndex:
             np.save(staging / "ids.npy", self.ids)
             np.save(staging / "sources.npy", self.sources)
             np.save(staging / "days.npy", self.days)
+            (staging / "words.json").write_text(json.dumps(self.words))
             (staging / "format.json").write_text(json.dumps({"format": FORMAT, "passages": len(self)}))
             try:
                 os.replace(staging, folder / key)
@@ -152,7 +159,8 @@ class KeywordIndex:
             if json.loads((where / "format.json").read_text()).get("format") != FORMAT:
                 return None
             return cls(ids=np.load(where / "ids.npy"), model=bm25s.BM25.load(str(where)),
-                       sources=np.load(where / "sources.npy"), days=np.load(where / "days.npy"))
+                       sources=np.load(where / "sources.npy"), days=np.load(where / "days.npy"),
+                       words=json.loads((where / "words.json").read_text()))
         except (OSError, ValueError, KeyError):
             return None
 

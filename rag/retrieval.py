@@ -24,6 +24,7 @@ import numpy as np
 from index.embedding import Embedder
 from index.store import Hit, Store, day_number
 from rag.keyword import KeywordIndex, index_key
+from rag.spelling import Speller
 from rag.text import content_terms, fold
 
 RRF_K = 60
@@ -124,6 +125,7 @@ class Retriever:
         self._keyword: KeywordIndex | None = None
         self._committed_versions: dict[str, str] = {}  # article id -> committed version
         self._texts: dict[str, str] = {}
+        self._speller: Speller | None = None
         self._generation = store.generation()  # the store's state the caches above were read from
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
@@ -275,6 +277,15 @@ class Retriever:
             return 1.0
         n, df = len(index), index.document_frequency.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def speller(self) -> Speller:
+        """Corrects question words against the indexed passages' words (:mod:`rag.spelling`);
+        a new one after the store changed."""
+        index = self._keyword_index()
+        with self._lock:
+            if self._speller is None or self._speller.vocabulary is not (index.words if index else {}):
+                self._speller = Speller(index.words if index is not None else {})
+            return self._speller
 
     def known(self, term: str) -> bool:
         """Whether some indexed passage uses the stemmed ``term`` (True with no keyword index)."""

@@ -19,6 +19,7 @@ often the composed answer holds the gold facts on the answerable dev questions.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ from evals.judge import has_gold_span  # noqa: E402
 from evals.metrics import key_fact_scores  # noqa: E402
 from evals.suite import load_suite  # noqa: E402
 from rag.config import Config  # noqa: E402
-from rag.policy import FEATURES, FusedScorer  # noqa: E402
+from rag.policy import FEATURES, ReaderScorer  # noqa: E402
 
 DEV_SUITES = ("seeds", "squad", "news")
 PENALTIES = (1.0, 10.0, 50.0, 200.0)
@@ -39,6 +40,9 @@ MAX_FALSE_ABSTENTION = 0.10
 
 
 def collect(config: Config, embedder, grid: list[tuple[float, float]]):
+    """Per dev question: (suite, id, answerable, features, {grid point: gold found in the answer}).
+    A grid point is (cosine weight, type bonus) of the fused scorer, or with the reader, (fused
+    weight, type bonus) of the reader's scorer."""
     from rag.assistant import build_assistant
     from rag.build import ingest_paths
 
@@ -50,14 +54,16 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
             local = config.replace(store_path=Path(folder) / "store")
             ingest_paths(local, [articles], progress=False, embedder=lambda: embedder)
             assistant = build_assistant(local, embedder=embedder)
+            policy = assistant.policy
+            scorer = policy.scorer
+            knobs = ("fused_weight", "type_bonus") if isinstance(scorer, ReaderScorer) else ("cosine_weight", "type_bonus")
             for gold in suite.questions:
                 analysis = assistant.analyser.analyse(gold["question"], gold.get("history") or None)
                 passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
                 right = {}
-                policy = assistant.policy
-                scorer: FusedScorer = policy.scorer
                 for weights in grid:
-                    scorer.cosine_weight, scorer.type_bonus = weights
+                    for knob, value in zip(knobs, weights):
+                        setattr(scorer, knob, value)
                     decision = assistant.decide(analysis, passages)
                     text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
                                                      policy.composer.compose(analysis, decision.candidates)))
@@ -66,7 +72,8 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
                     else:
                         right[weights] = key_fact_scores(text, gold["key_facts"]).get("key_fact_recall", 0.0) \
                             if gold["key_facts"] else 0.0
-                scorer.cosine_weight, scorer.type_bonus = grid[0]
+                for knob, value in zip(knobs, grid[0]):
+                    setattr(scorer, knob, value)
                 decision = assistant.decide(analysis, passages)
                 rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
     return rows
@@ -111,27 +118,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--dump", help="write each question's features to this JSON file")
+    parser.add_argument("--load", help="fit on the features of an earlier --dump instead of running the policy")
+    parser.add_argument("--reader", default="shipped", help="reader_model to run the policy with ('none': without)")
+    parser.add_argument("--drop", default="", help="comma-separated features to leave out of the fit")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also print the cross-validated AUC with each feature left out in turn")
     args = parser.parse_args()
     from rag.build import embedder_factory
 
-    config = Config()
-    embedder = embedder_factory(config)()
-    grid = [(1.0, 0.15)]
-    if args.grid:
-        grid += [(c, t) for c in (0.5, 1.0, 2.0, 3.0) for t in (0.0, 0.15, 0.3, 0.6) if (c, t) != (1.0, 0.15)]
-    rows = collect(config, embedder, grid)
+    config = Config(reader_model=args.reader)
+    if args.load:
+        rows = [(n, i, a, f, dict(zip(map(tuple, g), r))) for n, i, a, f, g, r in json.loads(Path(args.load).read_text())]
+        grid = list(rows[0][4])
+    else:
+        embedder = embedder_factory(config)()
+        reader = config.reader_model != "none"
+        grid = [(1.0, 0.0) if reader else (1.0, 0.15)]
+        if args.grid:
+            values = (0.0, 0.25, 0.5, 1.0, 2.0) if reader else (0.5, 1.0, 2.0, 3.0)
+            grid += [(c, t) for c in values for t in (0.0, 0.15, 0.3) if (c, t) != grid[0]]
+        rows = collect(config, embedder, grid)
     if args.dump:
-        import json
-
-        Path(args.dump).write_text(json.dumps([(n, i, a, f, [right[g] for g in grid]) for n, i, a, f, right in rows]))
+        Path(args.dump).write_text(json.dumps([(n, i, a, f, grid, [right[g] for g in grid])
+                                               for n, i, a, f, right in rows]))
     for weights in grid:
         by_suite = {}
         for name, _, answerable, _, right in rows:
             if answerable:
                 by_suite.setdefault(name, []).append(right[weights])
-        print(f"cosine_weight={weights[0]} type_bonus={weights[1]}: " +
+        print(f"{'fused_weight' if args.reader != 'none' else 'cosine_weight'}={weights[0]} type_bonus={weights[1]}: " +
               ", ".join(f"{k} {np.mean(v):.3f}" for k, v in by_suite.items()))
-    x = np.array([r[3] for r in rows])
+    used = [i for i, f in enumerate(FEATURES) if f not in args.drop.split(",")]
+    x = np.array([[r[3][i] for i in used] for r in rows])
     y = np.array([float(r[2]) for r in rows])
     # Each suite weighs the same, so the many SQuAD questions do not drown the others.
     suites = np.array([r[0] for r in rows])
@@ -140,9 +158,14 @@ def main() -> None:
     print("10-fold cross-validated AUC (mean over suites) by L2 penalty: "
           + ", ".join(f"{l2:g}: {v:.3f}" for l2, v in scores.items()))
     l2 = max(scores, key=scores.get)
+    if args.ablate:
+        for k, i in enumerate(used):
+            kept = [j for j in range(len(used)) if j != k]
+            print(f"  without {FEATURES[i]}: {cross_validated_auc(x[:, kept], y, sample, suites, l2):.3f}")
     w, b = fit(x, y, sample, l2=l2)
+    weights = dict(zip([FEATURES[i] for i in used], w))
     print(f"L2 = {l2:g}")
-    print("WEIGHTS = {" + ", ".join(f'"{f}": {v:.3f}' for f, v in zip(FEATURES, w)) + "}")
+    print("WEIGHTS = {" + ", ".join(f'"{f}": {weights.get(f, 0.0):.3f}' for f in FEATURES) + "}")
     print(f"BIAS = {b:.3f}")
     p = 1 / (1 + np.exp(-(x @ w + b)))
 

@@ -220,3 +220,23 @@ def test_a_record_answer_cites_the_header_line_that_states_the_value() -> None:
     assert _header_line(text, ["Talks resume"]) == (12, 34)
     assert _header_line(text, ["Mary Major"]) is None
     assert _first_line("\n\nTitle line\nbody") == (2, 12)
+
+
+def test_the_answer_leads_with_the_words_the_reader_marked_when_it_is_confident() -> None:
+    """The composer's rule, with readings written by hand (the reader itself: tests/test_reader.py)."""
+    from dataclasses import replace
+
+    from rag.answerers import ExtractiveAnswerer
+
+    text = "The talks were mediated by Norway and Switzerland, officials said."
+    start = text.index("Norway")
+    sure = replace(_candidate(0, text, 0.9), reader=0.9, answer=(start, start + len("Norway and Switzerland")),
+                   answer_p=0.8)
+    lead, sentence = FocusedComposer().compose(_analysis(), [sure])
+    assert lead.lead and lead.text == "Norway and Switzerland" and (lead.start, lead.end) == (start, start + 22)
+    assert sentence is sure
+    assert ExtractiveAnswerer.write([lead, sentence]) == f"Norway and Switzerland. [1] {text} [1]"
+    unsure = replace(sure, answer_p=0.2)
+    assert FocusedComposer().compose(_analysis(), [unsure]) == [unsure]
+    most = replace(sure, answer=(0, len(text) - 5))  # most of the sentence: the sentence says it
+    assert FocusedComposer().compose(_analysis(), [most]) == [most]

