@@ -130,11 +130,13 @@ class FusedScorer(SentenceScorer):
         if not analysis.asked:
             return ranked
         pool = ranked[: self.typed_pool]
-        typed = [self._with_values(analysis, c, ents) for c, ents in
+        typed = [self.with_values(analysis, c, ents) for c, ents in
                  zip(pool, nlp.entities_many([c.text for c in pool]))]
         return sorted(typed + ranked[self.typed_pool:], key=lambda c: -c.score)
 
-    def _with_values(self, analysis: Analysis, candidate: Candidate, ents, bonus: float | None = None) -> Candidate:
+    def with_values(self, analysis: Analysis, candidate: Candidate, ents, bonus: float | None = None) -> Candidate:
+        """``candidate`` with the values of the asked type among ``ents``; one that states some gets
+        ``bonus`` (default: this scorer's ``type_bonus``) added to its score."""
         values = stated_values(analysis, ents)
         if not values:
             return replace(candidate, values=frozenset())
@@ -186,7 +188,7 @@ class ReaderScorer(SentenceScorer):
         read.sort(key=lambda c: -c.score)
         if analysis.asked:  # the entities of the asked type, for the reader's best (the fused ones may differ)
             top = read[: self.base.typed_pool]
-            read = sorted((self.base._with_values(analysis, c, ents, self.type_bonus) for c, ents in
+            read = sorted((self.base.with_values(analysis, c, ents, self.type_bonus) for c, ents in
                            zip(top, nlp.entities_many([c.text for c in top]))), key=lambda c: -c.score) \
                 + read[self.base.typed_pool:]
         floor = min(c.score for c in read)

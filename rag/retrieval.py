@@ -282,9 +282,10 @@ class Retriever:
         """Corrects question words against the indexed passages' words (:mod:`rag.spelling`);
         a new one after the store changed."""
         index = self._keyword_index()
+        vocabulary = index.words if index is not None else {}
         with self._lock:
-            if self._speller is None or self._speller.vocabulary is not (index.words if index else {}):
-                self._speller = Speller(index.words if index is not None else {})
+            if self._speller is None or self._speller.vocabulary is not vocabulary:
+                self._speller = Speller(vocabulary)
             return self._speller
 
     def known(self, term: str) -> bool:

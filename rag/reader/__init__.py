@@ -168,7 +168,8 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, encoding, senten
     index = np.asarray(tokens)
     s = _softmax(start_logits[index])
     e = _softmax(end_logits[index])
-    joint = np.triu(np.outer(s, e)) - np.triu(np.outer(s, e), MAX_SPAN)
+    joint = np.triu(np.outer(s, e))
+    joint -= np.triu(joint, MAX_SPAN)  # at most MAX_SPAN tokens long
     i, j = np.unravel_index(int(np.argmax(joint)), joint.shape)
     offsets = encoding.offsets
     return offsets[tokens[i]][0], offsets[tokens[j]][1], float(joint[i, j])

@@ -358,7 +358,8 @@ def export(model, base: Path, work: Path) -> Path:
 def evaluate(model_path: Path, tokenizer_path: Path, candidates: int = 30) -> dict:
     """Top-1/top-3 answer sentence among the ``candidates`` sentences closest by the bi-encoder,
     the reader against the bi-encoder's own order; answerable-vs-not AUC of the best score; the
-    span's exact match and F1 on the gold sentence (SQuAD's normalisation)."""
+    span's exact match and F1 on the gold sentence (both lower-cased, punctuation as spaces; unlike
+    SQuAD's script, articles are kept, so "the Varn" against "Varn" is not an exact match)."""
     from rag.reader import Reader
 
     articles = load_articles()
