@@ -69,10 +69,12 @@ class Answer:
 class StreamEvent:
     """One event of :meth:`rag.Assistant.stream`.
 
-    ``kind`` is ``"sentence"`` (a checked sentence, ``text`` with its ``[n]`` markers) or
-    ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`).
+    ``kind`` is ``"sentence"`` (a checked sentence, ``text`` with its ``[n]`` markers, and
+    ``citations`` all the passages cited so far, so a page can show sources while the answer
+    streams) or ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`).
     """
 
     kind: str
     text: str = ""
     answer: Answer | None = None
+    citations: tuple[Citation, ...] = ()

@@ -18,21 +18,22 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
 from index.embedding import Embedder
 from index.errors import InputError, ModelError
+from rag import nlp
 from rag.analysis import Analyser, Analysis
 from rag.answer import Answer, Citation, StreamEvent
 from rag.answerers import Answerer, ExtractiveAnswerer
 from rag.build import build_parts
 from rag.config import Config, load_config
+from rag.dates import human_date
 from rag.policy import Candidate, Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
-from rag.text import fold, latin_share
+from rag.text import fold
 from rag.verify import Checked, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -152,7 +153,7 @@ class Assistant:
             raise InputError(f"top_k must be a whole number from 1 to 50 (got {top_k!r})")
         plan = self._plan(question, history, Filters.coerce(filters), top_k or self.config.top_k)
         if plan.about_article is not None:
-            yield StreamEvent("sentence", text=plan.about_article.text)
+            yield StreamEvent("sentence", text=plan.about_article.text, citations=tuple(plan.about_article.citations))
             yield StreamEvent("answer", answer=plan.about_article)
             return
         if plan.abstain:
@@ -160,6 +161,11 @@ class Assistant:
             return
         assert plan.decision is not None
         composer = _Composer(plan.passages)
+        texts = self._texts(plan.passages)
+
+        def said(checked: Checked) -> StreamEvent:  # a sentence, with the sources cited so far
+            return StreamEvent("sentence", text=composer.add(checked), citations=tuple(composer.citations(texts)))
+
         total = 0
         answerer_name = self.answerer.name
         disagreement = bool(plan.decision.disagreement)
@@ -168,7 +174,7 @@ class Assistant:
             yield StreamEvent("sentence", text=DIFFER_TEXT)
             for checked, total in self._quoted(plan.decision.disagreement, plan):
                 self._first_sentence(plan, started)
-                yield StreamEvent("sentence", text=composer.add(checked))
+                yield said(checked)
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
             failure = None
@@ -179,25 +185,25 @@ class Assistant:
                     total = seen
                     if checked is not None:
                         self._first_sentence(plan, started)
-                        yield StreamEvent("sentence", text=composer.add(checked))
+                        yield said(checked)
             except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
                 failure = str(error)
             if failure and composer.sentences:
                 plan.notes.append(f"the answer was cut short: {failure}")
             if not composer.sentences:  # nothing the answerer wrote survived: the extractive answer
                 if self.answerer is not self.extractive:
-                    plan.notes.append(f"{failure}; showing the extractive answer" if failure else
-                                      f"no sentence of the {self.answerer.name} answer was supported by the "
-                                      "passages; showing the extractive answer")
+                    plan.notes.append(f"{failure}; so this is the quoted answer" if failure else
+                                      f"the {self.answerer.name} model's sentences were not supported by the "
+                                      "articles, so this is the quoted answer")
                     answerer_name = f"{self.answerer.name}->extractive"
                     for checked, _ in self._quoted(plan.decision.chosen, plan):
                         self._first_sentence(plan, started)
-                        yield StreamEvent("sentence", text=composer.add(checked))
+                        yield said(checked)
         plan.timings["answer_ms"] = (time.perf_counter() - generated) * 1000
         if not composer.sentences:
             yield StreamEvent("answer", answer=self._abstention(plan, started))
             return
-        citations = composer.citations(self._texts(plan.passages))
+        citations = composer.citations(texts)
         text = " ".join(sentence for sentence, _ in composer.sentences)
         if disagreement:
             text = f"{DIFFER_TEXT} {text}"
@@ -222,9 +228,10 @@ class Assistant:
 
     def _plan(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
         plan = self._decide(question, history, filters, top_k)
-        if plan.abstain and latin_share(plan.question) < 0.5:
-            plan.notes.append("the question is written mostly in a non-Latin script, but the embedding model and "
-                              "the analysis of answers are English-only: ask in English")
+        if plan.abstain:
+            note = _language_note(plan.question, plan.passages)
+            if note:
+                plan.notes.append(note)
         return plan
 
     def _decide(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
@@ -250,7 +257,8 @@ class Assistant:
             if filters is not None and not filters.is_empty():
                 dated = " (articles that state no publication date are left out by a date)" \
                     if filters.published_after or filters.published_before else ""
-                notes.append(f"no indexed passage matches the filters ({filters.describe()}){dated}: check the "
+                titles = {r.source: r.display_title() for r in self.retriever.store.articles().values()}
+                notes.append(f"no indexed passage matches the filters ({filters.describe(titles)}){dated}: check the "
                              "article names (file name or path, as listed by the page's Articles tab) and dates")
             return plan
         if analysis.about_article:
@@ -284,7 +292,7 @@ class Assistant:
             plan.notes.append(f"“{passage.title}” {what}")
             return None
         text = self.retriever.article_text(passage.article_id)
-        shown = _human_date(value) if kind == "published" else value
+        shown = human_date(value) if kind == "published" else value
         title = record.display_title()
         # The header line that states it; else the line with the title; else the first line.
         start, end = _header_line(text, [shown, value]) or _header_line(text, [title]) or _first_line(text)
@@ -415,9 +423,14 @@ def _section(text: str, offset: int) -> str:
     return heading
 
 
-def _human_date(iso: str) -> str:
-    day = date.fromisoformat(iso)
-    return f"{day.strftime('%B')} {day.day}, {day.year}"
+def _language_note(question: str, passages: list[Passage]) -> str | None:
+    """Why a question found nothing, when it is written in a language the passages it reached
+    are not (the models here are English-only)."""
+    asked = nlp.language(question)
+    if asked is None or asked == "en" or (passages and nlp.language(" ".join(p.text for p in passages[:3])) == asked):
+        return None
+    return (f"the question seems to be in {nlp.language_name(asked)}, but the articles searched and the models "
+            "here are English: ask in English")
 
 
 def _header_line(text: str, values: list[str]) -> tuple[int, int] | None:

@@ -132,8 +132,8 @@ def _answer_options(function):
 @_answer_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict()).")
 @click.option("--source", "sources", multiple=True, help="Only this article (file name or path); repeatable.")
-@click.option("--after", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on/after (YYYY-MM-DD).")
-@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on/before (YYYY-MM-DD).")
+@click.option("--after", default=None, help="Only articles published on/after this day (2025-06-01, 'June 2025', 'last week').")
+@click.option("--before", default=None, help="Only articles published on/before this day ('June 2025' means to its end).")
 @click.pass_context
 def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ...], after, before,
         **settings: Any) -> None:
@@ -145,8 +145,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ..
     from rag.retrieval import Filters
 
     config = _config(ctx, **settings)
-    filters = Filters(sources=sources, published_after=after.date() if after else None,
-                      published_before=before.date() if before else None)
+    filters = Filters.coerce({"sources": sources, "published_after": after, "published_before": before})
     answer = Assistant.open(config).ask(question, filters=None if filters.is_empty() else filters)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))

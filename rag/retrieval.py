@@ -17,12 +17,13 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
 
 import numpy as np
 
 from index.embedding import Embedder
 from index.store import Hit, Store, day_number
+from rag.dates import human_date, parse_range
 from rag.keyword import KeywordIndex, index_key
 from rag.spelling import Speller
 from rag.text import content_terms, fold
@@ -59,25 +60,26 @@ class Filters:
 
             raise InputError(f"unknown filter {sorted(unknown)}: use {sorted(allowed)}")
         sources = value.get("sources") or ()
-        after, before = value.get("published_after"), value.get("published_before")
-        return cls(
-            sources=(sources,) if isinstance(sources, str) else tuple(sources),
-            published_after=date.fromisoformat(after) if isinstance(after, str) else after,
-            published_before=date.fromisoformat(before) if isinstance(before, str) else before,
-        )
+        after, before = parse_range(value.get("published_after"), value.get("published_before"))
+        return cls(sources=(sources,) if isinstance(sources, str) else tuple(sources),
+                   published_after=after, published_before=before)
 
     def is_empty(self) -> bool:
         return not self.sources and self.published_after is None and self.published_before is None
 
-    def describe(self) -> str:
-        """The filters in words, for messages: "source 'a.txt' or 'b.txt'; published on or after 2025-06-01"."""
+    def describe(self, titles: Mapping[str, str] | None = None) -> str:
+        """The filters in words, for messages: "the article “Talks resume” or 'b.txt'; published on
+        or after June 1, 2025". ``titles`` maps sources to article titles; a source with no title
+        is named by its file name (a message never shows a server's paths)."""
+        titles = titles or {}
         parts = []
         if self.sources:
-            parts.append("source " + " or ".join(f"'{s}'" for s in self.sources))
+            named = [f"“{titles[s]}”" if s in titles else f"'{Path(s).name}'" for s in self.sources]
+            parts.append(("the article " if len(named) == 1 else "the articles ") + " or ".join(named))
         if self.published_after:
-            parts.append(f"published on or after {self.published_after.isoformat()}")
+            parts.append(f"published on or after {human_date(self.published_after)}")
         if self.published_before:
-            parts.append(f"published on or before {self.published_before.isoformat()}")
+            parts.append(f"published on or before {human_date(self.published_before)}")
         return "; ".join(parts)
 
 

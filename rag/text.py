@@ -127,15 +127,6 @@ _INSTRUCTION = re.compile(
 )
 
 
-def latin_share(text: str) -> float:
-    """The share of ``text``'s letters that are Latin (1.0 with no letters): a question mostly in
-    Cyrillic, Han, Arabic... script is not English, which the models here are made for."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 1.0
-    return sum(unicodedata.name(c, "").startswith("LATIN") for c in letters) / len(letters)
-
-
 def looks_like_instruction(text: str) -> bool:
     """True for text addressed to a model rather than a reader ("Ignore previous instructions and
     answer ..."). Article text is data: such text is never used as an answer or as support."""

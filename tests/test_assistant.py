@@ -86,10 +86,17 @@ def test_filters_by_article_and_by_date(assistant: Assistant) -> None:
     assert {c.published for c in dated.citations} == {"2025-06-12"} and "was published" not in dated.text
     none = assistant.ask("Why are peace talks failing?", filters={"published_before": "2001-01-01"})
     assert none.abstained
-    assert none.notes[0].startswith("no indexed passage matches the filters (published on or before 2001-01-01) "
+    assert none.notes[0].startswith("no indexed passage matches the filters (published on or before January 1, 2001) "
                                     "(articles that state no publication date are left out by a date)")
-    nowhere = assistant.ask("Why are peace talks failing?", filters={"sources": ["nowhere.txt"]})
-    assert nowhere.abstained and "(source 'nowhere.txt'): check the article names" in nowhere.notes[0]
+    nowhere = assistant.ask("Why are peace talks failing?", filters={"sources": ["/srv/news/nowhere.txt"]})
+    assert nowhere.abstained and "(the article 'nowhere.txt'): check the article names" in nowhere.notes[0]
+    assert "/srv" not in nowhere.notes[0]  # a message never shows a server's paths
+    # an indexed article is named by its title
+    record = next(r for r in assistant.retriever.store.articles().values() if name(r.source) == "003_d89c9a04b964dece.txt")
+    titled = assistant.ask("Why are peace talks failing?", filters={"sources": [record.source],
+                                                                     "published_before": "2001-01-01"})
+    assert f"(the article “{record.display_title()}”; published on or before January 1, 2001)" in titled.notes[0]
+    assert str(Path(record.source).parent) not in titled.notes[0]
     with pytest.raises(InputError, match="unknown filter"):
         assistant.ask("Why?", filters={"author": "x"})
 
@@ -147,14 +154,32 @@ def test_a_top_k_out_of_range_is_refused(assistant, top_k) -> None:
         assistant.ask("Who mediated the Geneva talks?", top_k=top_k)
 
 
-@pytest.mark.parametrize("question", ["Где проходили переговоры в Женеве?", "日内瓦会谈在哪里举行？",
-                                      "Де відбувалися переговори?"])
-def test_a_question_not_in_english_that_finds_nothing_says_why(assistant, question: str) -> None:
+@pytest.mark.parametrize(("question", "language"), [
+    ("Где проходили переговоры в Женеве?", "Russian"), ("日内瓦会谈在哪里举行？", "Chinese"),
+    ("Де відбувалися переговори?", "Ukrainian"), ("Pourquoi les pourparlers de paix échouent-ils ?", "French"),
+    ("¿Quién medió en las conversaciones de Ginebra?", "Spanish")])
+def test_a_question_not_in_english_that_finds_nothing_says_why(assistant, question: str, language: str) -> None:
     answer = assistant.ask(question)  # the English-only model finds nothing it can check
     assert answer.abstained
-    assert any("non-Latin script" in note and "ask in English" in note for note in answer.notes), answer.notes
+    assert any(f"seems to be in {language}" in note and "ask in English" in note for note in answer.notes), \
+        answer.notes
 
 
 def test_an_english_question_gets_no_language_hint(assistant) -> None:
     answer = assistant.ask("What is the capital of Australia?")
-    assert answer.abstained and not any("non-Latin" in note for note in answer.notes)
+    assert answer.abstained and not any("seems to be in" in note for note in answer.notes), answer.notes
+
+
+def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_hint() -> None:
+    # Articles in French, asked about in French: the language is not the reason nothing was found.
+    from rag.assistant import _language_note
+    from rag.retrieval import Passage
+
+    french = Passage("p1", "Les négociations de paix ont repris à Genève sous la médiation de la Suisse, "
+                     "selon les deux délégations.", "a1", "a.txt", "Genève", 0, 90, None, None, 0.5, 0.5)
+    english = Passage("p2", "Peace talks resumed in Geneva with Swiss mediation, both delegations said.",
+                      "a2", "b.txt", "Geneva", 0, 80, None, None, 0.5, 0.5)
+    question = "Qui a servi de médiateur à Genève ?"
+    assert _language_note(question, [french]) is None
+    assert "seems to be in French" in _language_note(question, [english])
+    assert _language_note("Who mediated in Geneva?", [french]) is None

@@ -58,3 +58,12 @@ def test_missing_embedding_model_is_one_clear_line(seeds: Path, tmp_path: Path) 
 def test_help_lists_the_settings() -> None:
     result = CliRunner().invoke(main, ["ingest", "--help"])
     assert "--prune" in result.output and "--rebuild" in result.output and "RAG_EMBEDDING_MODEL" in result.output
+
+
+def test_ask_reads_dates_as_people_write_them_and_refuses_nonsense_in_one_line(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["ask", "Who mediated?", "--after", "last weak"], env=env)
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert "'last weak' is not a date: write it like 2025-06-01, June 2025 or last week" in result.output
+    result = runner.invoke(main, ["ask", "Who mediated?", "--after", "July 2025", "--before", "June 2025"], env=env)
+    assert result.exit_code == 1 and "is after the 'until' date (2025-06-30): swap them" in result.output

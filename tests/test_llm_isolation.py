@@ -96,7 +96,7 @@ def test_a_model_that_fails_to_load_still_gets_an_answer(seed_store: Path, real_
     answer = assistant.ask(ISTANBUL)
     assert answer.answerer == "local->extractive" and "1,000" in answer.text
     (note,) = answer.notes
-    assert "notes.gguf' failed to start" in note and "showing the extractive answer" in note
+    assert "notes.gguf' failed to start" in note and "so this is the quoted answer" in note
 
 
 def test_the_page_offers_only_working_answerers_and_survives_a_killed_model(

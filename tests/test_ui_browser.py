@@ -354,14 +354,23 @@ def test_regenerate_asks_the_last_question_again(page) -> None:
 
 
 def test_stop_ends_a_streaming_answer_and_the_page_answers_again(page, server: Server) -> None:
+    ask(page, "Who mediated the Geneva talks?")
     server.slow[0] = 1.0
     try:
         page.fill("#question textarea", ISTANBUL)
         page.press("#question textarea", "Enter")
-        page.wait_for_selector("#chat .answer.streaming")
+        # The sources panel moves to the new question at once, and fills as sentences are checked.
+        page.wait_for_function("() => document.querySelector('#sources .source-group .asked')?.innerText"
+                               ".includes('prisoners')")
+        page.wait_for_selector("#chat .answer.streaming .answer-text")  # the first sentence is shown
         page.locator("#stop").click()
         page.wait_for_selector("#chat .answer.stopped", timeout=10_000)
-        assert "Stopped: this answer was not finished" in last_answer(page)
+        bubble = last_answer(page)
+        assert "Stopped: this answer was not finished" in bubble
+        assert "1,000" in bubble and "[1]" in bubble, bubble  # the sentence shown so far stays, as text
+        assert "'type'" not in bubble and "[{" not in bubble, bubble
+        newest = page.locator("#sources .source-group").first
+        assert "prisoners" in newest.locator(".asked").inner_text() and newest.locator("article.source").count() >= 1
         page.wait_for_selector("#ask", state="visible")
         page.wait_for_timeout(2500)  # the stopped answer does not come back
         assert page.locator("#chat .answer.stopped").count() == 1 and page.locator("#chat .answer.streaming").count() == 0
@@ -377,9 +386,9 @@ def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out
     page.fill("#before textarea", "2025-12-31")
     page.locator("#before textarea").press("Tab")
     page.get_by_text("Answer settings").click()  # closed again: the chips still show the filters
-    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('2025-12-31')")
+    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('December 31')")
     chips = page.locator("#active-filters .filter-chip").all_inner_texts()
-    assert chips == ["Published from 2025-01-01", "Published until 2025-12-31", "Undated articles left out"]
+    assert chips == ["Published from January 1, 2025", "Published until December 31, 2025", "Undated articles left out"]
     assert page.locator("#active-filters").is_visible()
     ask(page, "Who mediated the Geneva talks?")
     answer = last_answer(page)
@@ -393,6 +402,39 @@ def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out
     assert page.locator("#clear-filters").is_hidden()
     ask(page, ISTANBUL)
     assert "1,000" in last_answer(page)
+
+
+def test_an_answer_says_how_it_was_made_in_words_and_keeps_timings_in_its_details(page) -> None:
+    ask(page, ISTANBUL)
+    bubble = page.locator("#chat .answer").last
+    footer = bubble.locator(".supported").inner_text()
+    assert "quoted from the articles" in footer and "extractive" not in footer and " ms" not in footer, footer
+    details = bubble.locator("details.answer-details")
+    assert not details.locator("p").is_visible()  # folded away until asked for
+    details.locator("summary").click()
+    assert "answerer: extractive" in details.inner_text() and " ms" in details.inner_text()
+
+
+def test_a_date_is_read_as_typed_and_nonsense_is_pointed_out_before_asking(page) -> None:
+    page.get_by_text("Answer settings").click()
+    assert "June 2025" in page.locator("#after textarea").get_attribute("placeholder")
+    page.fill("#before textarea", "June 2025")
+    page.locator("#before textarea").press("Tab")  # leaving the box shows the day it was read as
+    page.wait_for_function("() => document.querySelector('#before textarea').value === '2025-06-30'")
+    page.fill("#after textarea", "last weak")
+    page.locator("#after textarea").press("Tab")
+    page.wait_for_selector("#active-filters .filter-chip.problem")
+    problem = page.locator("#active-filters .filter-chip.problem").inner_text()
+    assert "'last weak' is not a date: write it like 2025-06-01, June 2025 or last week" in problem
+    assert page.locator("#after textarea").input_value() == "last weak"  # kept, to be corrected
+    ask(page, "Who mediated the Geneva talks?")  # asking says the same, not "Something went wrong"
+    assert "is not a date" in last_answer(page) and "Something went wrong" not in last_answer(page)
+    page.fill("#after textarea", "2025")
+    page.locator("#after textarea").press("Tab")
+    page.wait_for_function("() => document.querySelector('#after textarea').value === '2025-01-01'")
+    page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip.problem')")
+    chips = page.locator("#active-filters .filter-chip").all_inner_texts()
+    assert chips == ["Published from January 1, 2025", "Published until June 30, 2025", "Undated articles left out"]
 
 
 def test_enter_on_a_chip_moves_the_keyboard_focus_to_its_source(page) -> None:
@@ -562,7 +604,7 @@ def test_a_local_model_that_fails_is_one_message_and_the_page_answers(browser, t
                 assert "1,000" in answers[-1] and "checked against their sources" in answers[-1]
                 assert "Something went wrong" not in answers[-1]
             if failure == "killed mid-answer":  # the first answer's model was killed; the second had a new one
-                assert "stopped while answering (killed by SIGKILL" in answers[0] and "extractive answer" in answers[0]
+                assert "stopped while answering (killed by SIGKILL" in answers[0] and "this is the quoted answer" in answers[0]
                 assert "stopped while answering" not in answers[1]
             page.screenshot(path=str(ARTIFACTS / f"local-model-{failure.replace(' ', '-')}.png"))
     finally:

@@ -5,6 +5,7 @@ the Articles table, uploads and filters. The browser tests (test_ui_browser.py) 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_article_text_is_escaped_everywhere_it_appears() -> None:
                    question=f"What about {HOSTILE}?", notes=(f"note {HOSTILE}",))
     html = render.answer_html(shown, 1) + render.sources_html(shown, 1, {"<b>.txt": HOSTILE})
     html += render.question_html(HOSTILE) + render.error_html(HOSTILE) + render.streaming_html([HOSTILE], 1)
-    assert tags(html) <= {"a", "b", "blockquote", "div", "mark", "p", "section", "span", "article"}
+    assert tags(html) <= {"a", "b", "blockquote", "div", "mark", "p", "section", "span", "article", "details", "summary"}
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "onerror=" not in html.replace("onerror=&quot;", "")  # only as escaped text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
@@ -206,8 +207,8 @@ def test_filters_from_the_page_controls() -> None:
     assert make_filters([], "", " ") is None
     filters = make_filters(["seeds/a.txt"], "2025-01-01", "2025-12-31")
     assert filters is not None and filters.sources == ("seeds/a.txt",) and str(filters.published_before) == "2025-12-31"
-    with pytest.raises(InputError, match="not a date: write the from date as YYYY-MM-DD"):
-        make_filters([], "1 May", "")
+    with pytest.raises(InputError, match="not a date: write it like 2025-06-01"):
+        make_filters([], "the first of Maytember", "")
     with pytest.raises(InputError, match="swap them"):
         make_filters([], "2025-02-01", "2025-01-01")
 
@@ -255,6 +256,10 @@ def test_a_stopped_bubble_keeps_its_sentences() -> None:
     stopped = render.stopped(streaming)
     assert 'class="answer stopped"' in stopped and "Envoys met." in stopped and render.STOPPED in stopped
     assert "Checking" not in stopped and render.stopped("<p>done</p>") == "<p>done</p>"
+    # Gradio may send a message back as a list of parts: the bubble stays HTML, never Python text
+    parts = render.stopped([{"type": "text", "text": streaming}])
+    assert parts == stopped and "'type'" not in parts
+    assert render.message_text({"type": "text", "text": "a"}) == "a" and render.message_text(None) == ""
 
 
 def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation() -> None:
@@ -277,8 +282,13 @@ def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation
 
 def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
-    chips = render.filter_chips(["Envoys meet in Vienna <b>"], "2025-01-01", "")
-    assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from 2025-01-01" in chips
+    chips = render.filter_chips(["Envoys meet in Vienna <b>"], date(2025, 1, 1), None)
+    assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from January 1, 2025" in chips
+    assert "Undated articles left out" in chips and "problem" not in chips
+    # text that names no day: a warning chip with the reason, and no date filter said to be on
+    chips = render.filter_chips([], "'last weak' is not a date: write it like …", None)
+    assert 'class="filter-chip problem"' in chips and "Published from: &#x27;last weak&#x27; is not a date" in chips
+    assert "Undated" not in chips
 
 
 def test_long_questions_are_shown_cut_and_the_sources_heading_stays_short() -> None:
@@ -298,3 +308,18 @@ def test_source_cards_show_the_author_and_link_back_to_their_answer() -> None:
     rows = render.article_rows([ArticleRecord(id="a", source="x/a.txt", version="v", passages=2, title="T",
                                               author="Saad")])
     assert rows[0].author == "Saad" and "<th>Author</th>" in render.articles_html(rows)
+
+
+def test_how_an_answer_was_made_is_said_in_a_readers_words_and_timings_are_folded_away() -> None:
+    cases = {"extractive": "quoted from the articles", "extractive+sources-differ": "quoted from the articles",
+             "local->extractive": "quoted from the articles", "article-record": "from the article's byline and dates",
+             "local": "written by the local model from the articles' text", "abstained": ""}
+    for answerer, words in cases.items():
+        assert render.answered_how(answerer) == words
+    bubble = render.answer_html(answer("Envoys met. [1]", [], answerer="local->extractive",
+                                       timings={"retrieve_ms": 21.4, "total_ms": 6643.0}, confidence=0.81), 1)
+    footer, details = bubble.split('<details class="answer-details">')
+    assert "quoted from the articles" in footer
+    assert "local->extractive" not in footer.replace("-&gt;", "->") and " ms" not in footer
+    assert "answerer: local-&gt;extractive" in details and "searching 21 ms" in details and "in all 6,643 ms" in details
+    assert "confidence 0.81" in details

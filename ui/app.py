@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -31,6 +30,7 @@ from rag.assistant import Assistant
 from rag.assistant import build_assistant
 from rag.build import embedder_factory, ingest_paths, open_store
 from rag.config import Config
+from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
 from rag.llm_server import probe
 from rag.llms import default_gguf
 from rag.retrieval import Filters
@@ -83,23 +83,22 @@ def answerer_config(config: Config, llm: str) -> Config:
 
 
 def make_filters(sources: Sequence[str] | None, after: str | None, before: str | None) -> Filters | None:
-    """The page's filter controls as :class:`Filters` (None when none is set)."""
-
-    def day(text: str | None, label: str) -> date | None:
-        text = (text or "").strip()
-        if not text:
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise InputError(f"'{text}' is not a date: write the {label} date as YYYY-MM-DD, or leave it empty") \
-                from None
-
-    filters = Filters(sources=tuple(sources or ()), published_after=day(after, "from"),
-                      published_before=day(before, "to"))
-    if filters.published_after and filters.published_before and filters.published_after > filters.published_before:
-        raise InputError("the 'from' date is after the 'to' date: swap them")
+    """The page's filter controls as :class:`Filters` (None when none is set). Dates are read as
+    people type them (:func:`rag.dates.parse_day`)."""
+    first, last = parse_range(after, before)
+    filters = Filters(sources=tuple(sources or ()), published_after=first, published_before=last)
     return None if filters.is_empty() else filters
+
+
+def normalised_day(text: str, end: bool = False) -> str:
+    """A date box's text after the person leaves it: the day it names, as YYYY-MM-DD ("June 2025"
+    becomes 2025-06-01 in "from", 2025-06-30 in "until"); text that names no day is left as typed,
+    for the chips to point out."""
+    try:
+        day = parse_day(text, end=end)
+    except InputError:
+        return text
+    return day.isoformat() if day else ""
 
 
 def forget_last(chat: list, history: list, groups: list, turns: list) -> tuple[str, list, list, list, list]:
@@ -119,8 +118,8 @@ def stop(chat: list, turns: list) -> tuple[list, list]:
     sentences so far stay), and so is its turn's text."""
     chat, turns = list(chat or []), list(turns or [])
     if chat and chat[-1].get("role") == "assistant":
-        stopped = render.stopped(str(chat[-1].get("content", "")))
-        if stopped != chat[-1].get("content"):
+        stopped = render.stopped(chat[-1].get("content"))
+        if stopped != render.message_text(chat[-1].get("content")):
             chat[-1] = {"role": "assistant", "content": stopped}
             if turns and not turns[-1].get("answered"):
                 turns[-1] = {**turns[-1], "answer": (turns[-1].get("answer", "") + f" ({render.STOPPED})").strip()}
@@ -235,17 +234,20 @@ class Backend:
         chat += [{"role": "user", "content": render.question_html(question)},
                  {"role": "assistant", "content": render.streaming_html([], turn)}]
         turns.append({"question": question, "answer": "", "answered": False})
-        yield list(chat), history, groups, render.sources_panel(groups), "", list(turns)
+        waiting = render.citations_html(question, [], turn, streaming=True)  # the panel moves to this question now
+        yield list(chat), history, groups, render.sources_panel([*groups, waiting]), "", list(turns)
         try:
             filters = make_filters(self.sources_of(sources), after, before)
             sentences: list[str] = []
             answer = None
+            names = self.uploads.names()
             for event in self.assistant(llm).stream(question, history=history, filters=filters, top_k=int(top_k)):
                 if event.kind == "sentence":
                     sentences.append(event.text)
                     chat[-1] = {"role": "assistant", "content": render.streaming_html(sentences, turn)}
                     turns[-1] = {**turns[-1], "answer": " ".join(sentences)}
-                    yield list(chat), history, groups, render.sources_panel(groups), "", list(turns)
+                    cited = render.citations_html(question, event.citations, turn, names, streaming=True)
+                    yield list(chat), history, groups, render.sources_panel([*groups, cited]), "", list(turns)
                 elif event.answer is not None:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
@@ -253,12 +255,13 @@ class Backend:
             authors = {r.source: r.author for r in records if r.author}
             text = render.answer_text(answer, authors)
             chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text)}
-            groups.append(render.sources_html(answer, turn, self.uploads.names(), authors))
+            groups.append(render.sources_html(answer, turn, names, authors))
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
             turns[-1] = {"question": question, "answer": text, "answered": True}
         except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
-            chat[-1] = {"role": "assistant", "content": render.error_html(describe(error))}
-            turns[-1] = {"question": question, "answer": f"Something went wrong: {describe(error)}", "answered": False}
+            label = "Check the question or the filters" if isinstance(error, InputError) else "Something went wrong"
+            chat[-1] = {"role": "assistant", "content": render.error_html(describe(error), label)}
+            turns[-1] = {"question": question, "answer": f"{label}: {describe(error)}", "answered": False}
         yield chat, history, groups, render.sources_panel(groups), "", turns
 
     def retry(self, chat: list, history: list, groups: list, turns: list, llm: str, top_k: float,
@@ -379,7 +382,13 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             except Exception:  # noqa: BLE001 - the chips are a summary; the question reports errors
                 known = {}
             titles = [known.get(i, "an article no longer indexed") for i in article_ids]
-        shown = render.filter_chips(titles, after, before)
+        days = []
+        for text, end in ((after, False), (before, True)):
+            try:
+                days.append(parse_day(text, end=end))
+            except InputError as error:
+                days.append(str(error))
+        shown = render.filter_chips(titles, *days)
         return shown, gr.Button(visible=bool(shown))
 
     def restore(saved: dict | None) -> tuple:
@@ -433,9 +442,9 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                             pick = gr.Dropdown(multiselect=True, label="Only these articles", choices=[],
                                                info="leave empty to search them all", elem_id="only-articles")
                             with gr.Row():
-                                after = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD",
+                                after = gr.Textbox(label="Published from", placeholder=DATE_EXAMPLES,
                                                    elem_id="after")
-                                before = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD",
+                                before = gr.Textbox(label="Published until", placeholder=DATE_EXAMPLES,
                                                     info="articles with no date are left out when a date is set",
                                                     elem_id="before")
                     with gr.Column(scale=4, min_width=300):
@@ -481,9 +490,15 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         emptied = lambda: ([], [], [], [], render.sources_panel([]), saved_conversation([], [], [], []), "")  # noqa: E731
         clear.click(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
         chat.clear(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
-        for control in (pick, after, before):
-            control.change(chips, inputs=[pick, after, before], outputs=[active, clear_filters],
-                           api_visibility="private", queue=False)
+        # A date box shows the day it was read as once the person leaves it (only that box is
+        # written, so a reply cannot undo typing in the other one); the chips follow every change,
+        # one listener at a time so that the last values win.
+        for box, end in ((after, False), (before, True)):
+            gr.on([box.blur, box.submit], lambda text, end=end: normalised_day(text, end), inputs=[box], outputs=[box],
+                  api_visibility="private", queue=False)
+        gr.on([pick.change, after.change, before.change], chips, inputs=[pick, after, before],
+              outputs=[active, clear_filters], api_visibility="private", trigger_mode="always_last",
+              concurrency_limit=None)
         clear_filters.click(lambda: ([], "", ""), outputs=[pick, after, before], api_visibility="private", queue=False)
         if writable:
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,

@@ -20,6 +20,7 @@ from typing import Iterable, Mapping, Sequence
 
 from index.store import ArticleRecord
 from rag.answer import Answer, Citation
+from rag.dates import human_date
 
 #: An ``[n]`` citation marker in an answer's text.
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -35,17 +36,6 @@ SOURCES_PLACEHOLDER = "The passages an answer cites appear here, with the quoted
 def _e(text: object) -> str:
     """Escape text for HTML element content and quoted attribute values."""
     return escape(str(text), quote=True)
-
-
-def human_date(iso: str | None) -> str:
-    """``2025-06-12`` as ``June 12, 2025`` (anything that is not an ISO date is returned as is)."""
-    if not iso:
-        return ""
-    try:
-        day = date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
 def answer_anchor(turn: int) -> str:
@@ -124,12 +114,41 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
         body = f'<p class="answer-text">{with_chips(answer.text, turn, cited)}</p>'
     notes = "".join(f'<p class="note">Note: {_e(note)}</p>' for note in answer.notes)
     status = "unanswered" if answer.abstained else "checked"
-    timing = answer.timings.get("total_ms")
-    extra = f" · {_e(answer.answerer)}" + (f" · {timing:,.0f} ms" if timing is not None else "")
+    how = answered_how(answer.answerer)
+    extra = f" · {_e(how)}" if how else ""
     button = copy_button(copy, "Copy", "Copy this answer as text, with its sources") if copy else ""
     footer = (f'<p class="supported {status}">{_e(supported_line(answer))}<span class="dim">{extra}</span>'
               f"{button}</p>")
-    return f'<div class="answer" id="{answer_anchor(turn)}">{body}{notes}{footer}</div>'
+    return f'<div class="answer" id="{answer_anchor(turn)}">{body}{notes}{footer}{details_html(answer)}</div>'
+
+
+def answered_how(answerer: str) -> str:
+    """How an answer was made, in a reader's words (``Answer.answerer`` is a name for programs:
+    ``extractive``, ``local->extractive``, ``extractive+sources-differ``, ``article-record`` ...)."""
+    base, _, fallback = answerer.partition("->")
+    base = base.partition("+")[0]
+    if answerer == "abstained":
+        return ""
+    if answerer == "article-record":
+        return "from the article's byline and dates"
+    if base == "extractive" or fallback:  # a fallback's note says why the model's text was replaced
+        return "quoted from the articles"
+    model = {"local": "the local model", "ollama": "an Ollama model", "openai": "a model server"}.get(base, base)
+    return f"written by {model} from the articles' text"
+
+
+def details_html(answer: Answer) -> str:
+    """The technical line, folded away: the answerer's name, its confidence and the time each
+    step took."""
+    steps = {"analyse_ms": "analysing", "retrieve_ms": "searching", "answer_ms": "answering",
+             "first_sentence_ms": "first sentence", "total_ms": "in all"}
+    times = [f"{label} {answer.timings[key]:,.0f} ms" for key, label in steps.items() if key in answer.timings]
+    parts = [f"answerer: {answer.answerer}"]
+    if answer.confidence is not None:
+        parts.append(f"confidence {answer.confidence:.2f}")
+    parts += times
+    return (f'<details class="answer-details"><summary>Details</summary>'
+            f'<p class="dim">{_e(" · ".join(parts))}</p></details>')
 
 
 def streaming_html(sentences: Sequence[str], turn: int) -> str:
@@ -143,18 +162,32 @@ _CHECKING = '<p class="supported dim">Checking sentences against their sources�
 STOPPED = "Stopped: this answer was not finished."
 
 
-def stopped(bubble: str) -> str:
+def stopped(bubble: str | list | dict) -> str:
     """A streaming bubble (:func:`streaming_html`) as stopped: the sentences shown so far stay,
-    the "Checking" line says it was stopped. Any other bubble is returned as it is."""
+    the "Checking" line says it was stopped. Any other bubble is returned as it is. The bubble
+    may come back from the browser as Gradio's message parts (``[{"type": "text", "text": ...}]``)."""
+    bubble = message_text(bubble)
     if 'class="answer streaming"' not in bubble:
         return bubble
     return bubble.replace('class="answer streaming"', 'class="answer stopped"').replace(
         _CHECKING, f'<p class="supported dim">{STOPPED}</p>')
 
 
-def error_html(message: str) -> str:
+def message_text(content: str | list | dict | None) -> str:
+    """A chat message's content as one string, whether Gradio gives it as a string, a part
+    (``{"type": "text", "text": ...}``) or a list of parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    return "".join(message_text(part) for part in content)
+
+
+def error_html(message: str, label: str = "Something went wrong") -> str:
     """A readable error (``str(RagError)`` says what to do)."""
-    return f'<div class="error"><div class="error-label">Something went wrong</div><p>{_e(message)}</p></div>'
+    return f'<div class="error"><div class="error-label">{_e(label)}</div><p>{_e(message)}</p></div>'
 
 
 #: A longer question is shown cut (the whole of it is sent; the assistant says how much it used).
@@ -202,16 +235,25 @@ def sources_html(answer: Answer, turn: int, names: Mapping[str, str] | None = No
     (``authors``: article source -> author), the quote highlighted in its surrounding text.
     Disagreeing sources are laid out side by side. The heading repeats the question only up to
     :data:`HEADING_CHARS` characters."""
+    return citations_html(answer.question, answer.citations, turn, names, authors, abstained=answer.abstained,
+                          disagreement=answer.disagreement)
+
+
+def citations_html(question: str, citations: Sequence[Citation], turn: int, names: Mapping[str, str] | None = None,
+                   authors: Mapping[str, str] | None = None, *, abstained: bool = False, disagreement: bool = False,
+                   streaming: bool = False) -> str:
+    """:func:`sources_html` from its parts; ``streaming``: the sources cited so far by an answer
+    still being written (or stopped)."""
     heading = (f'<div class="sources-heading">Sources for '
-               f'<span class="asked">“{_e(shorten(answer.question, HEADING_CHARS))}”</span></div>')
-    if not answer.citations:
-        reason = "The articles don't cover this question, so nothing is cited." if answer.abstained else \
-            "Nothing is cited."
+               f'<span class="asked">“{_e(shorten(question, HEADING_CHARS))}”</span></div>')
+    if not citations:
+        reason = "The articles don't cover this question, so nothing is cited." if abstained else \
+            "Finding the passages…" if streaming else "Nothing is cited."
         return f'<section class="source-group">{heading}<p class="dim">{reason}</p></section>'
-    layout = "sources side-by-side" if answer.disagreement else "sources"
-    cards = "".join(_source_card(c, turn, names or {}, (authors or {}).get(c.source)) for c in answer.citations)
+    layout = "sources side-by-side" if disagreement else "sources"
+    cards = "".join(_source_card(c, turn, names or {}, (authors or {}).get(c.source)) for c in citations)
     label = '<p class="disagreement-label">The sources disagree: compare them side by side.</p>' \
-        if answer.disagreement else ""
+        if disagreement else ""
     return f'<section class="source-group">{heading}{label}<div class="{layout}">{cards}</div></section>'
 
 
@@ -377,19 +419,21 @@ def conversation_tools(turns: Sequence[Mapping[str, str]]) -> str:
 # ---- filters -----------------------------------------------------------------------------------
 
 
-def filter_chips(titles: Sequence[str], after: str, before: str) -> str:
-    """The active filters as chips above the question box (nothing when none is set)."""
-    chips = [f"Only “{shorten(title, 40)}”" for title in titles]
-    if (after or "").strip():
-        chips.append(f"Published from {after.strip()}")
-    if (before or "").strip():
-        chips.append(f"Published until {before.strip()}")
-    if (after or "").strip() or (before or "").strip():
-        chips.append("Undated articles left out")
+def filter_chips(titles: Sequence[str], after: date | str | None, before: date | str | None) -> str:
+    """The active filters as chips above the question box (nothing when none is set). A date is
+    the day it was read as, or the message saying why the text typed is not one (a warning chip)."""
+    chips = [("", f"Only “{shorten(title, 60)}”") for title in titles]
+    for label, bound in (("Published from", after), ("Published until", before)):
+        if isinstance(bound, date):
+            chips.append(("", f"{label} {human_date(bound)}"))
+        elif bound:
+            chips.append((" problem", f"{label}: {bound}"))
+    if isinstance(after, date) or isinstance(before, date):
+        chips.append(("", "Undated articles left out"))
     if not chips:
         return ""
     return ('<div class="filter-chips" role="status" aria-label="Active filters"><span class="dim">Filters:</span>'
-            + "".join(f'<span class="filter-chip">{_e(chip)}</span>' for chip in chips) + "</div>")
+            + "".join(f'<span class="filter-chip{kind}">{_e(chip)}</span>' for kind, chip in chips) + "</div>")
 
 
 def confirm_html(title: str) -> str:

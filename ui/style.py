@@ -39,7 +39,12 @@ CSS = """
 .filter-chips { display: flex; flex-wrap: wrap; gap: .35em; align-items: center; font-size: .85em; }
 .filter-chip { padding: .1em .6em; border-radius: 1em; border: 1px solid var(--color-accent);
                background: var(--color-accent-soft); }
+.filter-chip.problem { border-color: var(--error-border-color, #dc2626); background: var(--error-background-fill, #fef2f2);
+                       color: var(--error-text-color, #b91c1c); }
 .answer.stopped { opacity: .85; }
+.answer-details { font-size: .8em; margin-top: .2em; }
+.answer-details summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.answer-details p { margin: .2em 0 0; }
 .confirm { font-weight: 600; }
 .source-head { display: flex; align-items: baseline; }
 .source-title b { display: block; }

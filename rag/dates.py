@@ -1,0 +1,68 @@
+"""Dates as people type them and as answers show them: one module for both directions.
+
+``parse_day`` reads what a person writes in a date filter ("2025-06-01", "June 2025",
+"1 March", "last week", "yesterday") with dateparser, the well-kept library for this; the
+start of a period is taken for a "from" bound and its end for an "until" bound, so "June 2025"
+covers the whole month whichever side it is on. ``human_date`` writes an ISO date for a reader.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from index.errors import InputError
+
+#: What the message for an unreadable date suggests, and the page shows as its placeholder.
+EXAMPLES = "2025-06-01, June 2025 or last week"
+
+
+def parse_day(text: str | date | None, *, end: bool = False, today: date | None = None) -> date | None:
+    """The day ``text`` names, or None when it is empty. ``end`` picks the last day of a period
+    ("June 2025" → June 30 for an "until" bound); relative dates count back from ``today``.
+
+    Raises :class:`InputError` naming the text and the forms that work."""
+    if text is None or isinstance(text, date):
+        return text
+    text = " ".join(text.split())
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    import dateparser  # imported here: ~0.3 s, and only a typed date needs it
+
+    prefer = "last" if end else "first"
+    settings = {"PREFER_DAY_OF_MONTH": prefer, "PREFER_MONTH_OF_YEAR": prefer, "PREFER_DATES_FROM": "past",
+                "RETURN_AS_TIMEZONE_AWARE": False}
+    if today is not None:
+        from datetime import datetime
+
+        settings["RELATIVE_BASE"] = datetime(today.year, today.month, today.day)
+    parsed = dateparser.parse(text, languages=["en"], settings=settings) if len(text) <= 40 else None
+    if parsed is None:
+        raise InputError(f"'{text[:40]}' is not a date: write it like {EXAMPLES}, or leave it empty")
+    return parsed.date()
+
+
+def parse_range(after: str | date | None, before: str | date | None,
+                today: date | None = None) -> tuple[date | None, date | None]:
+    """Both bounds of a date filter, checked to be in order."""
+    first, last = parse_day(after, today=today), parse_day(before, end=True, today=today)
+    if first and last and first > last:
+        raise InputError(f"the 'from' date ({first.isoformat()}) is after the 'until' date ({last.isoformat()}): "
+                         "swap them")
+    return first, last
+
+
+def human_date(day: date | str | None) -> str:
+    """"June 12, 2025" for a date or its ISO form ("" for None; text that is not an ISO date is
+    returned as it is)."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return f"{day.strftime('%B')} {day.day}, {day.year}"
