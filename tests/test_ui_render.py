@@ -246,6 +246,13 @@ def test_the_transcript_is_markdown_that_shows_article_text_as_text() -> None:
     markdown = render.transcript_markdown(turns)
     assert markdown.startswith("# Conversation with the news articles\n\n## 1. Who met? \\<b\\>now\\</b\\>\n")
     assert "\n**Sources**\n\n- [1] \\# Title: “\\*quote\\*”\n" in markdown and "## 2. And then?" in markdown
+    # a quote across list items stays one list item of the export
+    listed = "The obstacles are deeply entrenched:\n\n- Territory in the east.\n- Security guarantees."
+    shown = answer("The obstacles are deeply entrenched. [1]", [cite(1, listed, listed, passage(listed))])
+    exported = render.transcript_markdown([{"question": "Why?", "answer": render.answer_text(shown)}])
+    sources = exported.split("**Sources**\n\n")[1].strip().splitlines()
+    assert sources == ["- [1] Envoys meet in Vienna — The Harbour Times, March 3, 2031: “The obstacles are deeply "
+                       "entrenched: - Territory in the east. - Security guarantees.”"]
     tools = render.conversation_tools(turns)
     assert 'download="conversation.md"' in tools and 'href="data:text/markdown;charset=utf-8,%23%20Conversation' in tools
     assert render.conversation_tools([]) == ""

@@ -501,8 +501,9 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
               concurrency_limit=None)
         clear_filters.click(lambda: ([], "", ""), outputs=[pick, after, before], api_visibility="private", queue=False)
         if writable:
+            # The progress shows once, where the file was dropped (not over every part it updates).
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
-                         concurrency_id="store-writes", api_name="upload")
+                         concurrency_id="store-writes", api_name="upload", show_progress_on=[files])
             remove_button.click(ask_remove, inputs=[chosen], outputs=[confirm_row, confirm_text, status],
                                 api_visibility="private")
             confirm_button.click(remove, inputs=[chosen], outputs=[confirm_row, *view], concurrency_limit=1,

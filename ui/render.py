@@ -359,7 +359,8 @@ def source_line(citation: Citation, author: str | None = None) -> str:
     """``[n] Title — by Author, Outlet, June 12, 2025: “quote”`` (plain text)."""
     details = ", ".join(d for d in (f"by {author}" if author else "", citation.outlet or "",
                                     human_date(citation.published)) if d)
-    return f"[{citation.n}] {citation.title}" + (f" — {details}" if details else "") + f": “{citation.quote}”"
+    quote = " ".join(citation.quote.split())  # a quote across paragraphs or list items stays one line
+    return f"[{citation.n}] {citation.title}" + (f" — {details}" if details else "") + f": “{quote}”"
 
 
 def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str:
