@@ -458,6 +458,30 @@ def test_enter_on_a_chip_moves_the_keyboard_focus_to_its_source(page) -> None:
     page.wait_for_function("() => document.activeElement?.classList.contains('chip')")
 
 
+def test_the_layout_fits_a_laptop_and_a_phone_screen(browser, server: Server) -> None:
+    with open_page(browser, server.url, viewport={"width": 1366, "height": 900}) as page:
+        examples = page.locator("#examples button")
+        assert examples.count() == 3
+        bottom = max(box["y"] + box["height"] for box in (examples.nth(i).bounding_box() for i in range(3)))
+        assert bottom <= 900, f"the example questions end at {bottom}px, below the 900px screen"
+        ask(page, ISTANBUL)
+        ask(page, "Who mediated the Geneva talks?")
+        # No floating label over the conversation when it is scrolled.
+        page.locator("#chat").evaluate("el => el.querySelectorAll('*').forEach(e => { if (e.scrollHeight > "
+                                       "e.clientHeight + 20) e.scrollTop = 60; })")
+        labels = page.locator("#chat label, #chat [data-testid='block-label']")
+        assert all(not labels.nth(i).is_visible() for i in range(labels.count()))
+    with open_page(browser, server.url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                   has_touch=True) as page:
+        buttons = {name: page.locator(f"#{name}").bounding_box() for name in ("ask", "new-chat")}
+        line = page.locator("#ask").evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 20")
+        assert buttons["new-chat"]["height"] < 2 * line + 16, buttons  # "New chat" on one line
+        examples = page.locator("#examples")
+        assert examples.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "the examples scroll sideways"
+        first = page.locator("#examples button").first.bounding_box()
+        assert first["y"] + first["height"] <= 844, f"the first example question is below the screen: {first}"
+
+
 def test_on_a_phone_a_chip_jumps_to_its_source_and_back(browser, server: Server) -> None:
     with open_page(browser, server.url, viewport={"width": 390, "height": 844}, is_mobile=True,
                    has_touch=True) as page:
@@ -549,6 +573,26 @@ def test_the_local_answerer_can_be_chosen(page) -> None:
     answer = last_answer(page)
     assert "checked against their sources" in answer
     assert "answerer: local" in page.locator("#chat .answer details").last.text_content()
+
+
+def test_the_answer_settings_survive_a_reload(page) -> None:
+    page.get_by_text("Answer settings").click()
+    choices = page.locator("#answerer input[type=radio]")
+    values = [choices.nth(i).get_attribute("value") for i in range(choices.count())]
+    other = next((v for v in values if v != "extractive"), None)
+    if other is not None:
+        page.locator("#answerer").get_by_text(other, exact=True).click()
+    slider = page.locator("#settings input[type=range]")
+    slider.fill("7")
+    slider.dispatch_event("change")
+    slider.dispatch_event("pointerup")
+    page.wait_for_timeout(800)
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.get_by_text("Answer settings").click()
+    page.wait_for_function("() => document.querySelector('#settings input[type=range]').value === '7'")
+    if other is not None:
+        assert page.locator(f"#answerer input[value='{other}']").is_checked()
 
 
 @pytest.mark.parametrize("setting, problem", [

@@ -395,6 +395,13 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         chat, history, groups, turns = restored_conversation(saved)
         return chat, history, groups, turns, render.sources_panel(groups), render.conversation_tools(turns)
 
+    def restored_settings(chosen: dict | None) -> tuple:
+        """The answerer and passage count this browser chose before (each only if still valid here)."""
+        chosen = chosen if isinstance(chosen, dict) else {}
+        answerer = chosen.get("llm") if chosen.get("llm") in backend.answerers else backend.default_answerer()
+        k = chosen.get("top_k")
+        return answerer, k if isinstance(k, (int, float)) and 1 <= k <= 20 else config.top_k
+
     def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
         return saved_conversation(chat, history, groups, turns), render.conversation_tools(turns)
 
@@ -408,17 +415,19 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         turns = gr.State([])
         # The conversation, kept in this browser (encrypted in localStorage) so a reload keeps it.
         saved = gr.BrowserState(saved_conversation([], [], [], []), storage_key="rag-conversation")
+        # The answer settings a person chose, kept in this browser like the conversation.
+        preferred = gr.BrowserState({}, storage_key="rag-settings")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5, min_width=300):
                         # No Gradio copy buttons: they copy a message's HTML. Each answer has its own
                         # "Copy" (text, [n] markers and sources), and the tools below copy or export all.
-                        chat = gr.Chatbot(label="Conversation", height=470, render_markdown=False,
+                        chat = gr.Chatbot(label="Conversation", show_label=False, height=440, render_markdown=False,
                                           sanitize_html=True, feedback_options=None, elem_id="chat", buttons=[],
                                           placeholder="Ask a question about the indexed articles.")
                         tools = gr.HTML(js_on_load=None, elem_id="conversation-tools")
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=True, elem_id="filters-row"):
                             active = gr.HTML(js_on_load=None, elem_id="active-filters")
                             clear_filters = gr.Button("Clear filters", size="sm", scale=0, visible=False,
                                                       elem_id="clear-filters", min_width=90)
@@ -431,7 +440,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                             stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=60,
                                                     visible=False)
                             clear = gr.Button("New chat", scale=1, elem_id="new-chat", min_width=60)
-                        gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Example questions")
+                        gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Example questions", elem_id="examples")
                         with gr.Accordion("Answer settings", open=False, elem_id="settings"):
                             with gr.Row():
                                 llm = gr.Radio(backend.answerers, value=backend.default_answerer(), label="Answerer",
@@ -512,6 +521,9 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                 queue=False)
         demo.load(articles_view, outputs=view, api_visibility="private")
         demo.load(restore, inputs=[saved], outputs=[*conversation, sources, tools], api_visibility="private")
+        demo.load(restored_settings, inputs=[preferred], outputs=[llm, top_k], api_visibility="private", queue=False)
+        gr.on([llm.input, top_k.release], lambda answerer, k: {"llm": answerer, "top_k": k}, inputs=[llm, top_k],
+              outputs=[preferred], api_visibility="private", queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 

@@ -42,6 +42,13 @@ CSS = """
 .filter-chip.problem { border-color: var(--error-border-color, #dc2626); background: var(--error-background-fill, #fef2f2);
                        color: var(--error-text-color, #b91c1c); }
 .answer.stopped { opacity: .85; }
+#ask, #stop, #new-chat { white-space: nowrap; }
+#filters-row:not(:has(.filter-chip)) { display: none; }  /* no empty gap under the chat */
+@media (max-width: 480px) {
+  #ask, #stop, #new-chat { padding-left: .5em; padding-right: .5em; min-width: max-content !important; }
+  #examples .gallery, #examples [class*=gallery] { flex-wrap: wrap; }
+  #chat { height: 42vh !important; min-height: 260px; }  /* the example questions show without scrolling */
+}
 .answer-details { font-size: .8em; margin-top: .2em; }
 .answer-details summary { cursor: pointer; color: var(--body-text-color-subdued); }
 .answer-details p { margin: .2em 0 0; }
