@@ -71,7 +71,11 @@ class StreamEvent:
 
     ``kind`` is ``"sentence"`` (a checked sentence, ``text`` with its ``[n]`` markers, and
     ``citations`` all the passages cited so far, so a page can show sources while the answer
-    streams) or ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`).
+    streams), ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`), and, from a
+    generative answerer only, ``"progress"`` (``text`` says what is happening: "The local model is
+    reading 5 passages") and ``"draft"`` (``text`` is what the model has written after the last
+    checked sentence, not checked yet: show it as such, and drop it when the next sentence or the
+    answer comes).
     """
 
     kind: str

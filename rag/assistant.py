@@ -39,6 +39,8 @@ from rag.verify import Checked, Support, Verifier, split_draft
 ABSTAIN_TEXT = "The articles don't say."
 DIFFER_TEXT = "The articles differ on this."
 MAX_DRAFT_SENTENCES = 4
+#: Least seconds between two updates of the unchecked draft in the stream.
+DRAFT_EVERY = 0.25
 _REFUSAL = re.compile(r"NOT\s+IN\s+(?:THE\s+)?ARTICLES", re.I)
 
 
@@ -178,10 +180,19 @@ class Assistant:
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
             failure = None
-            sentences = self._quoted(plan.decision.chosen, plan) if self.answerer is self.extractive else \
-                self._checked_sentences(self.answerer.stream(plan.standalone, plan.passages), plan)
+            if self.answerer is self.extractive:
+                sentences = self._quoted(plan.decision.chosen, plan)
+            else:
+                count = len(plan.passages)
+                yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
+                                                   f"passage{'s' if count != 1 else ''}")
+                sentences = self._checked_sentences(self.answerer.stream(plan.standalone, plan.passages), plan)
             try:
-                for checked, seen in sentences:
+                for step in sentences:
+                    if isinstance(step, str):  # the model's draft not checked yet
+                        yield StreamEvent("draft", text=step)
+                        continue
+                    checked, seen = step
                     total = seen
                     if checked is not None:
                         self._first_sentence(plan, started)
@@ -368,9 +379,11 @@ class Assistant:
             question = cut
         return question
 
-    def _checked_sentences(self, draft: Iterable[str], plan: _Plan) -> Iterator[tuple[Checked | None, int]]:
-        """Check the draft sentence by sentence as it streams; yields (checked or None, count so far)."""
-        buffer, done, seen = "", 0, 0
+    def _checked_sentences(self, draft: Iterable[str], plan: _Plan) -> Iterator[tuple[Checked | None, int] | str]:
+        """Check the draft sentence by sentence as it streams; yields (checked or None, count so
+        far) for each sentence, and between them the text written but not checked yet (at most
+        every :data:`DRAFT_EVERY` seconds), for a page to show as it is written."""
+        buffer, done, seen, shown = "", 0, 0, 0.0
         for piece in draft:
             buffer += piece
             if _REFUSAL.search(buffer):
@@ -383,6 +396,9 @@ class Assistant:
             done = max(done, len(claims) - 1)
             if seen >= MAX_DRAFT_SENTENCES:  # a short answer was asked for; small models ramble on
                 return
+            if time.perf_counter() - shown >= DRAFT_EVERY and claims[done:]:
+                shown = time.perf_counter()
+                yield " ".join(claim.text for claim in claims[done:])
         for claim in split_draft(buffer)[done:]:
             if _REFUSAL.search(claim.text):
                 continue

@@ -3,6 +3,7 @@ extractive answerer (generative answerers: tests/test_llm_backends.py)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from index.errors import InputError
 from index.store import Store
 from rag import Answer, Assistant, Filters
+from rag.answerers import Answerer
 from rag.conversation import is_follow_up, standalone
 
 
@@ -183,3 +185,42 @@ def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_
     assert _language_note(question, [french]) is None
     assert "seems to be in French" in _language_note(question, [english])
     assert _language_note("Who mediated in Geneva?", [french]) is None
+
+
+class _Typist(Answerer):
+    """A generative answerer that writes a fixed text word by word, with pauses (the model is
+    beside the point: this checks what the stream says while a model writes)."""
+
+    name = "typist"
+
+    def __init__(self, text: str, pause: float):
+        self.text, self.pause = text, pause
+
+    def _stream(self, question, passages):
+        for word in self.text.split(" "):
+            time.sleep(self.pause)
+            yield word + " "
+
+
+def test_a_generative_answer_streams_its_progress_and_its_unchecked_draft(assistant) -> None:
+    from rag.assistant import DRAFT_EVERY, Assistant
+
+    quoted = ("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the largest of the "
+              "conflict.")
+    typist = _Typist(f"{quoted} The moon is made of green cheese and sings at night.", pause=DRAFT_EVERY / 2)
+    writing = Assistant(assistant.config, assistant.retriever, typist, extractive=assistant.extractive)
+    events = list(writing.stream("How many prisoners did each side exchange in Istanbul?"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "progress" and events[0].text.startswith("The typist model is reading ")
+    assert kinds[-1] == "answer" and "sentence" in kinds
+    drafts = [e.text for e in events if e.kind == "draft"]
+    assert len(drafts) >= 3 and any(d.startswith("A 1,000-for-1,000 prisoner") for d in drafts)
+    # after the first sentence was checked, the draft shown is only what follows it
+    after = kinds.index("sentence")
+    assert all(not d.startswith("A 1,000") for d in (e.text for e in events[after:] if e.kind == "draft"))
+    assert any("green cheese" in d for d in drafts)  # shown as a draft, then not kept: it is unsupported
+    answer = events[-1].answer
+    assert "green cheese" not in answer.text and "1,000" in answer.text and answer.supported == (1, 2)
+    # The extractive answerer quotes at once: no progress or draft events.
+    assert {e.kind for e in assistant.stream("How many prisoners did each side exchange in Istanbul?")} == \
+        {"sentence", "answer"}

@@ -595,6 +595,38 @@ def test_the_answer_settings_survive_a_reload(page) -> None:
         assert page.locator(f"#answerer input[value='{other}']").is_checked()
 
 
+def test_a_generative_answer_shows_what_it_is_doing_and_its_unchecked_draft(browser, tmp_path: Path,
+                                                                           seed_store: Path, real_embedder) -> None:
+    """A slow writer (a stand-in model: what it writes is beside the point) shows its progress,
+    the seconds it has taken, and its draft marked as not checked; the checked answer replaces it."""
+    from tests.test_assistant import _Typist
+
+    def factory(settings: Config):
+        assistant = build_assistant(settings, embedder=real_embedder)
+        assistant.answerer = _Typist("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the "
+                                     "largest of the conflict. The moon sings at night.", pause=0.25)
+        return assistant
+
+    port = free_port()
+    demo = launch(Config(store_path=seed_store, llm="extractive"), "127.0.0.1", port, block=False,
+                  assistant_factory=factory, uploads_dir=tmp_path / "up")
+    try:
+        with open_page(browser, f"http://127.0.0.1:{port}/") as page:
+            page.fill("#question textarea", ISTANBUL)
+            page.press("#question textarea", "Enter")
+            page.wait_for_selector("#chat .answer.streaming .draft", timeout=30_000)
+            status = page.locator("#chat .answer.streaming .status").inner_text()
+            assert "not checked yet" in status, status
+            page.wait_for_function("() => /\\d+ s$/.test(document.querySelector('#chat .answer.streaming "
+                                   ".status')?.innerText || '')", timeout=15_000)
+            page.wait_for_selector("#chat .answer:not(.streaming)", timeout=60_000)
+            final = last_answer(page)
+            assert "1,000" in final and "moon" not in final and page.locator("#chat .draft").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "generative-answer.png"))
+    finally:
+        demo.close()
+
+
 @pytest.mark.parametrize("setting, problem", [
     ("empty store", "No articles are indexed yet"),
     ("Chroma server down", "cannot reach the Chroma server"),

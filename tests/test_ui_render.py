@@ -263,6 +263,12 @@ def test_a_stopped_bubble_keeps_its_sentences() -> None:
     stopped = render.stopped(streaming)
     assert 'class="answer stopped"' in stopped and "Envoys met." in stopped and render.STOPPED in stopped
     assert "Checking" not in stopped and render.stopped("<p>done</p>") == "<p>done</p>"
+    # a model's unchecked draft is marked as such while it streams, and dropped when stopped
+    drafting = render.streaming_html(["Envoys met. [1]"], 2, draft="They sang <b>.", status="")
+    assert '<p class="draft"' in drafting and "They sang &lt;b&gt;." in drafting and "not checked yet" in drafting
+    assert "They sang" not in render.stopped(drafting) and "Envoys met." in render.stopped(drafting)
+    reading = render.streaming_html([], 2, status="The local model is reading 5 passages")
+    assert "The local model is reading 5 passages…" in reading and 'class="elapsed"' in reading
     # Gradio may send a message back as a list of parts: the bubble stays HTML, never Python text
     parts = render.stopped([{"type": "text", "text": streaming}])
     assert parts == stopped and "'type'" not in parts

@@ -241,12 +241,18 @@ class Backend:
             sentences: list[str] = []
             answer = None
             names = self.uploads.names()
+            status, cited = "", waiting
             for event in self.assistant(llm).stream(question, history=history, filters=filters, top_k=int(top_k)):
-                if event.kind == "sentence":
-                    sentences.append(event.text)
-                    chat[-1] = {"role": "assistant", "content": render.streaming_html(sentences, turn)}
-                    turns[-1] = {**turns[-1], "answer": " ".join(sentences)}
-                    cited = render.citations_html(question, event.citations, turn, names, streaming=True)
+                if event.kind in ("sentence", "draft", "progress"):
+                    if event.kind == "sentence":
+                        sentences.append(event.text)
+                        turns[-1] = {**turns[-1], "answer": " ".join(sentences)}
+                        cited = render.citations_html(question, event.citations, turn, names, streaming=True)
+                    elif event.kind == "progress":
+                        status = event.text
+                    draft = event.text if event.kind == "draft" else ""
+                    chat[-1] = {"role": "assistant",
+                                "content": render.streaming_html(sentences, turn, draft, "" if draft else status)}
                     yield list(chat), history, groups, render.sources_panel([*groups, cited]), "", list(turns)
                 elif event.answer is not None:
                     answer = event.answer

@@ -151,26 +151,36 @@ def details_html(answer: Answer) -> str:
             f'<p class="dim">{_e(" · ".join(parts))}</p></details>')
 
 
-def streaming_html(sentences: Sequence[str], turn: int) -> str:
-    """The chat bubble while an answer streams: the sentences checked so far."""
+def streaming_html(sentences: Sequence[str], turn: int, draft: str = "", status: str = "") -> str:
+    """The chat bubble while an answer streams: the sentences checked so far, then what a model
+    has written but not had checked yet (``draft``, marked as such), then what is happening
+    (``status``; by default the check) with the seconds since the answer began (kept by the
+    page's script)."""
     text = " ".join(sentences)
     shown = f'<p class="answer-text">{with_chips(text, turn)}</p>' if text else ""
-    return f'<div class="answer streaming" id="{answer_anchor(turn)}">{shown}{_CHECKING}</div>'
+    if draft:
+        shown += (f'<p class="draft" title="Written by the model, not checked against the articles yet">'
+                  f'{_e(draft)}</p>')
+        status = status or "Writing; the grey text is not checked yet"
+    status = status or "Checking sentences against their sources"
+    line = f'<p class="supported dim status">{_e(status)}…<span class="elapsed"></span></p>'
+    return f'<div class="answer streaming" id="{answer_anchor(turn)}">{shown}{line}</div>'
 
 
-_CHECKING = '<p class="supported dim">Checking sentences against their sources…</p>'
 STOPPED = "Stopped: this answer was not finished."
+_UNFINISHED = re.compile(r'<p class="draft".*?</p>|<p class="supported dim status">.*?</p>', re.S)
 
 
 def stopped(bubble: str | list | dict) -> str:
-    """A streaming bubble (:func:`streaming_html`) as stopped: the sentences shown so far stay,
-    the "Checking" line says it was stopped. Any other bubble is returned as it is. The bubble
-    may come back from the browser as Gradio's message parts (``[{"type": "text", "text": ...}]``)."""
+    """A streaming bubble (:func:`streaming_html`) as stopped: the checked sentences shown so far
+    stay, the unchecked draft goes, and the status line says it was stopped. Any other bubble is
+    returned as it is. The bubble may come back from the browser as Gradio's message parts
+    (``[{"type": "text", "text": ...}]``)."""
     bubble = message_text(bubble)
     if 'class="answer streaming"' not in bubble:
         return bubble
-    return bubble.replace('class="answer streaming"', 'class="answer stopped"').replace(
-        _CHECKING, f'<p class="supported dim">{STOPPED}</p>')
+    bubble = _UNFINISHED.sub("", bubble.replace('class="answer streaming"', 'class="answer stopped"'))
+    return bubble.removesuffix("</div>") + f'<p class="supported dim">{STOPPED}</p></div>'
 
 
 def message_text(content: str | list | dict | None) -> str:

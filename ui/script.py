@@ -1,4 +1,5 @@
-"""The page's one script (put in its ``<head>``): copy buttons, and keyboard focus for chips.
+"""The page's one script (put in its ``<head>``): copy buttons, keyboard focus for chips, and
+the seconds a streaming answer has taken.
 
 Gradio's own copy buttons copy a message's HTML, so the page has its own: any
 ``button.copy-text`` puts the text of the hidden ``.copy-source`` beside it on the clipboard
@@ -31,6 +32,18 @@ SCRIPT = """
     button.textContent = "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   };
+  // The seconds an answer has been streaming, beside its status line (one clock per answer,
+  // kept across the re-renders of its bubble).
+  const began = new Map();
+  setInterval(() => {
+    document.querySelectorAll(".answer.streaming").forEach((answer) => {
+      if (!began.has(answer.id)) began.set(answer.id, Date.now());
+      const seconds = Math.round((Date.now() - began.get(answer.id)) / 1000);
+      const shown = answer.querySelector(".elapsed");
+      if (shown && seconds >= 2) shown.textContent = ` ${seconds} s`;
+    });
+    document.querySelectorAll(".answer:not(.streaming)").forEach((answer) => began.delete(answer.id));
+  }, 1000);
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     if (!target) return;

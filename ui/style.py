@@ -42,6 +42,8 @@ CSS = """
 .filter-chip.problem { border-color: var(--error-border-color, #dc2626); background: var(--error-background-fill, #fef2f2);
                        color: var(--error-text-color, #b91c1c); }
 .answer.stopped { opacity: .85; }
+.answer .draft { color: var(--body-text-color-subdued); font-style: italic; margin: 0 0 .4em 0;
+                 border-left: 3px dashed var(--border-color-primary); padding-left: .5em; }
 #ask, #stop, #new-chat { white-space: nowrap; }
 #filters-row:not(:has(.filter-chip)) { display: none; }  /* no empty gap under the chat */
 @media (max-width: 480px) {
