@@ -199,6 +199,8 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
     spacing = statistics.median(gaps) if gaps else None
     lengths = sorted(len(line.text) for lines in pages for line in lines)
     full = lengths[int(len(lengths) * 0.9)] if lengths else 0
+    sizes = [line.size for lines in pages for line in lines if line.size]
+    body = statistics.median(sizes) if sizes else None  # the body text's type size
     everything = " ".join(line.text for lines in pages for line in lines).casefold()
     vocabulary = (set(re.findall(r"\w+", everything)), set(re.findall(r"\w+-\w+", everything)))
 
@@ -206,7 +208,7 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
     prev: _Line | None = None
     for lines in pages:
         for i, line in enumerate(lines):
-            if prev is not None and _continues(prev, line, same_page=i > 0, spacing=spacing, full=full):
+            if prev is not None and _continues(prev, line, same_page=i > 0, spacing=spacing, full=full, body=body):
                 paragraphs[-1].append(line.text)
             else:
                 paragraphs.append([line.text])
@@ -214,14 +216,23 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
     return [_join_lines(parts, vocabulary) for parts in paragraphs]
 
 
-def _continues(prev: _Line, line: _Line, same_page: bool, spacing: float | None, full: int) -> bool:
+def _continues(prev: _Line, line: _Line, same_page: bool, spacing: float | None, full: int,
+               body: float | None = None) -> bool:
     ends_sentence = bool(_SENTENCE_END.search(prev.text))
     long = len(prev.text) >= 0.75 * full
     starts_lower = line.text[:1].islower()
     if _ITEM.match(line.text):
         return False
-    if prev.size and line.size and abs(prev.size - line.size) > 0.15 * max(prev.size, line.size):
+    same_size = bool(prev.size and line.size) and abs(prev.size - line.size) <= 0.15 * max(prev.size, line.size)
+    if not same_size and prev.size and line.size:
         return not ends_sentence and starts_lower  # a heading (or a caption) in another size
+    if same_size and body and line.size > 1.15 * body:
+        # Two lines in the same type, larger than the body's: a heading wrapped onto a second line,
+        # unless a sentence ended or a blank line's worth (in that type) lies between them.
+        if same_page and spacing and prev.y is not None and line.y is not None \
+                and prev.y - line.y > 1.45 * spacing * line.size / body:
+            return False
+        return not ends_sentence
     if same_page and spacing and prev.y is not None and line.y is not None:
         if prev.y - line.y > 1.45 * spacing:       # a blank line's worth: a new paragraph
             return not ends_sentence and starts_lower

@@ -176,6 +176,20 @@ def test_pdf_lines_pages_and_hyphenation_are_rejoined_and_metadata_kept(tmp_path
         assert furniture not in article.text
 
 
+def test_a_pdf_heading_that_wraps_onto_two_lines_stays_one_title(tmp_path: Path) -> None:
+    body = ["Fighting resumed along the front on Saturday morning, nine days after the truce began, as",
+            "both sides accused the other of breaking it first, officials in the region said.", "",
+            "## What the monitors saw", "",
+            "Observers counted forty shells in the first hour, the mission's daily report said."]
+    pages = [["# Russia-Ukraine Ceasefire Agreed in Geneva Ends After Nine", "# Days", "", *body]]
+    _, article = read(tmp_path, "ceasefire.pdf", _Paper.make(pages, running=False))
+    assert article.title == "Russia-Ukraine Ceasefire Agreed in Geneva Ends After Nine Days"
+    paragraphs = article.text.split("\n\n")
+    assert "Days" not in paragraphs and paragraphs[0] == article.title
+    assert "What the monitors saw" in paragraphs  # a heading in another size is still its own paragraph
+    assert any(p.startswith("Fighting resumed") and p.endswith("region said.") for p in paragraphs)
+
+
 def test_pdf_property_title_is_added_when_the_text_lacks_it_and_placeholders_are_ignored(tmp_path: Path) -> None:
     body = [["Crossings resumed on Tuesday after a suspension of eleven weeks, officials said."]]
     _, article = read(tmp_path, "a.pdf", _Paper.make(body, title="Ferries are back", author="Admin",
