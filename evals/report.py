@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from evals.metrics import paired_difference
-from evals.runner import HEADLINE, PRIMARY, RETRIEVAL, SECONDARY, Report, abstention_curve
+from evals.runner import GENERATIVE, HEADLINE, PRIMARY, RETRIEVAL, SECONDARY, Report, abstention_curve
 
 #: Metrics on which systems are compared question by question (see :func:`comparisons`).
 COMPARED = ("key_fact_recall", "all_facts", "gold_span", "citation_correct", "citation_recall",
@@ -35,7 +35,8 @@ SUMMARY = ("key_fact_recall", "gold_span", "citation_correct", "evidence_cited",
            "false_abstention", "forbidden_rate", "recall@5")
 
 _GROUPS = (("Primary: judged from the gold data", PRIMARY), ("Retrieval", RETRIEVAL),
-           ("Secondary: the eval's support check (evals/support.py)", SECONDARY))
+           ("Secondary: the eval's support check (evals/support.py)", SECONDARY),
+           ("What a generative answerer contributed (its own sentences that survived the check)", GENERATIVE))
 
 _COLOURS = ["#2563eb", "#9ca3af", "#16a34a", "#d97706"]
 
@@ -95,7 +96,22 @@ def console_summary(reports: list[Report]) -> str:
     for suite, group in by_suite(reports).items():
         parts += ["", f"{SUITE_TITLES.get(suite, suite)} — primary metrics:", "",
                   metrics_table(group, present(group, PRIMARY))]
+        generative = [r for r in group if any(r.metrics.get(n) is not None for n in GENERATIVE)]
+        if generative:
+            parts += ["", "What the generative answerers contributed, and what it cost:", "",
+                      contribution_table(generative)]
     return "\n".join(parts)
+
+
+def contribution_table(reports: list[Report]) -> str:
+    """Per generative answerer: the share of answers with at least one of its own sentences kept,
+    the share of its sentences kept, and the median and 95th-percentile time to answer."""
+    lines = ["| system | " + " | ".join(GENERATIVE) + " | answer median ms | answer p95 ms |", "|---" * 5 + "|"]
+    for report in reports:
+        times = [report.latency.get(k) for k in ("answer_median_ms", "answer_p95_ms")]
+        lines.append(f"| {report.name} | " + " | ".join(report.cell(n) for n in GENERATIVE) + " | "
+                     + " | ".join("n/a" if t is None else f"{t:,.0f}" for t in times) + " |")
+    return "\n".join(lines)
 
 
 def comparisons(reports: list[Report]) -> list[tuple[str, str, tuple[float, float, float]]]:

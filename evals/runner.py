@@ -37,11 +37,15 @@ METRICS = {
     "citation_recall": ("answered", "up"), "citation_precision": ("answered", "up"),
     "cited_sentences": ("answered", "up"),
     "faithfulness": ("answered", "up"), "unsupported_values": ("answered", "down"),
+    # a generative answerer's own contribution: answers in which at least one sentence it wrote
+    # survived the check, and the share of its sentences kept (the rest were replaced by quotes)
+    "model_answers": ("answered", "up"), "model_sentences_kept": ("answered", "up"),
 }
 RETRIEVAL = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 PRIMARY = ("key_fact_recall", "all_facts", "gold_span", "overall", "citation_correct", "evidence_cited",
            "forbidden_rate", "correct_abstention", "false_abstention")
 SECONDARY = ("citation_recall", "citation_precision", "cited_sentences", "faithfulness", "unsupported_values")
+GENERATIVE = ("model_answers", "model_sentences_kept")
 
 #: The headline metrics, with which questions each is over and which way is better (floors: ``evals/floors.json``).
 HEADLINE = {name: METRICS[name] for name in (*RETRIEVAL, "key_fact_recall", "all_facts", "forbidden_rate",
@@ -163,6 +167,12 @@ def score_question(assistant: Any, gold: dict[str, Any]) -> QuestionResult:
     scores["forbidden_rate"] = float(bool(forbidden))
     if forbidden:
         failures.append(f"forbidden values present: {forbidden}")
+    drafted = getattr(answer, "drafted", None)
+    if not answer.abstained and drafted is not None:
+        kept, written = drafted
+        scores["model_answers"] = float(kept > 0)
+        if written:
+            scores["model_sentences_kept"] = kept / written
     if not answer.abstained:
         sentences = answer_sentences(answer.text)
         cited = {c.n: (c.passage.text if c.passage is not None else c.quote) for c in answer.citations}

@@ -52,6 +52,8 @@ class Answer:
     notes: tuple[str, ...] = ()
     passages: list[Passage] = field(default_factory=list, repr=False, compare=False)
     confidence: float | None = None  # the policy's calibrated chance that the articles answer the question
+    #: A generative answerer's own sentences: (kept after the check, written); None when none wrote.
+    drafted: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class Answer:
             "supported": {"sentences": self.supported[0], "total": self.supported[1]},
             "answerer": self.answerer,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "drafted": None if self.drafted is None else {"kept": self.drafted[0], "written": self.drafted[1]},
         }
 
 

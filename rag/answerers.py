@@ -100,9 +100,10 @@ Rules:
 - If the passages do not answer the question, write exactly: NOT IN ARTICLES"""
 
 
-def format_passages(passages: list[Passage]) -> str:
+def format_passages(passages: list[Passage] | list[tuple[int, Passage]]) -> str:
+    """The passages as the model reads them, each after its number ``[n]`` (given, or by position)."""
     blocks = []
-    for n, passage in enumerate(passages, 1):
+    for n, passage in (passages if passages and isinstance(passages[0], tuple) else enumerate(passages, 1)):
         dated = f", published {passage.published}" if passage.published else ""
         text = " ".join(passage.text.split())
         blocks.append(f"[{n}] ({passage.title}{dated})\n{text}")
@@ -121,8 +122,11 @@ class LLMAnswerer(Answerer):
     def messages(self, question: str, passages: list[Passage]):
         from llama_index.core.llms import ChatMessage, MessageRole
 
-        shown = [p if len(p.text) <= self.max_passage_chars else _shorten(p, self.max_passage_chars)
-                 for p in passages[: self.max_passages]]
+        # A passage with no text (not chosen, see Assistant's llm_context) is left out; the rest keep
+        # their numbers, which the check reads the citations by.
+        numbered = [(n, p) for n, p in enumerate(passages, 1) if p.text.strip()][: self.max_passages]
+        shown = [(n, p if len(p.text) <= self.max_passage_chars else _shorten(p, self.max_passage_chars))
+                 for n, p in numbered]
         user = f"Passages:\n\n{format_passages(shown)}\n\nQuestion: {question}\nAnswer (cite passages like [1]):"
         return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
                 ChatMessage(role=MessageRole.USER, content=user)]

@@ -171,6 +171,7 @@ class Assistant:
         total = 0
         answerer_name = self.answerer.name
         disagreement = bool(plan.decision.disagreement)
+        drafted: tuple[int, int] | None = None  # the model's own sentences: (kept, written)
         generated = time.perf_counter()
         if disagreement:
             yield StreamEvent("sentence", text=DIFFER_TEXT)
@@ -180,13 +181,15 @@ class Assistant:
             answerer_name = f"{self.answerer.name}+sources-differ"
         else:
             failure = None
+            drafted = (0, 0) if self.answerer is not self.extractive else None
             if self.answerer is self.extractive:
                 sentences = self._quoted(plan.decision.chosen, plan)
             else:
                 count = len(plan.passages)
                 yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
                                                    f"passage{'s' if count != 1 else ''}")
-                sentences = self._checked_sentences(self.answerer.stream(plan.standalone, plan.passages), plan)
+                read = self._chosen_only(plan) if self.config.llm_context == "chosen" else plan.passages
+                sentences = self._checked_sentences(self.answerer.stream(plan.standalone, read), plan)
             try:
                 for step in sentences:
                     if isinstance(step, str):  # the model's draft not checked yet
@@ -194,6 +197,8 @@ class Assistant:
                         continue
                     checked, seen = step
                     total = seen
+                    if drafted is not None:
+                        drafted = (drafted[0] + (checked is not None), seen)
                     if checked is not None:
                         self._first_sentence(plan, started)
                         yield said(checked)
@@ -223,7 +228,7 @@ class Assistant:
             question=plan.question, text=text, abstained=False, citations=citations,
             supported=(len(composer.sentences), max(total, len(composer.sentences))), answerer=answerer_name,
             timings=plan.timings, standalone_question=plan.standalone, disagreement=disagreement,
-            notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence,
+            notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence, drafted=drafted,
         ))
 
     def refresh(self) -> None:
@@ -378,6 +383,20 @@ class Assistant:
                          f"(max_question_chars = {limit})")
             question = cut
         return question
+
+    @staticmethod
+    def _chosen_only(plan: _Plan) -> list[Passage]:
+        """The retrieved passages cut to the sentences the answer policy chose (in their order;
+        a passage with none is left empty), for a model given the smaller task of writing the
+        answer from those alone. Its citations still number the passages."""
+        from dataclasses import replace
+
+        chosen: dict[int, list[str]] = {}
+        for candidate in plan.decision.chosen:
+            if not candidate.lead:  # the reader's span is part of a chosen sentence
+                text = plan.passages[candidate.passage].text[candidate.start:candidate.end]
+                chosen.setdefault(candidate.passage, []).append(text)
+        return [replace(p, text=" ".join(chosen.get(i, []))) for i, p in enumerate(plan.passages)]
 
     def _checked_sentences(self, draft: Iterable[str], plan: _Plan) -> Iterator[tuple[Checked | None, int] | str]:
         """Check the draft sentence by sentence as it streams; yields (checked or None, count so

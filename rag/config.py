@@ -109,6 +109,9 @@ class Config(BaseModel):
     )
     llm_url: str | None = Field(None, description="Server URL: ollama (default http://localhost:11434) or openai.")
     llm_api_key: str | None = Field(None, description="API key for an openai server that needs one.")
+    llm_context: Literal["passages", "chosen"] = Field(
+        "passages", description="What a generative answerer reads: the retrieved passages, or only the sentences "
+                                "the answer policy chose from them (a smaller task, for small models).")
     llm_max_tokens: int = Field(200, ge=16, le=4096, description="Most tokens the LLM may write.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
     llm_threads: int = Field(2, ge=1, le=256, description="CPU threads for the local LLM.")

@@ -33,7 +33,7 @@ from index.errors import ModelError
 
 #: The model name the server answers to; the client asks for it.
 SERVED_NAME = "local"
-#: Longest a probe may take (load plus one token) before the model counts as not working.
+#: Longest a probe may take (load, then 17 tokens) before the model counts as not working.
 PROBE_TIMEOUT = 90.0
 
 _PROBE = """
@@ -42,7 +42,11 @@ from llama_cpp import Llama
 llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=int(sys.argv[2]), n_gpu_layers=0, verbose=False)
 if not llm.metadata.get("tokenizer.chat_template"):
     sys.exit("the model has no chat template: use an instruction-tuned (chat) GGUF")
+import time
 llm.create_completion("Hello", max_tokens=1, temperature=0.0)
+began = time.perf_counter()
+written = llm.create_completion("The talks", max_tokens=16, temperature=0.0)["usage"]["completion_tokens"]
+print(written / max(time.perf_counter() - began, 1e-6))
 """
 
 
@@ -75,6 +79,7 @@ def _advice(returncode: int) -> str:
 class ProbeResult:
     ok: bool
     reason: str = ""
+    tokens_per_second: float | None = None  # how fast it wrote a few tokens here
 
 
 _probe_lock = threading.Lock()
@@ -103,7 +108,11 @@ def _probe(model: Path, threads: int, timeout: float) -> ProbeResult:
         return ProbeResult(False, f"the local model '{model.name}' did not load and answer within {timeout:g} s; "
                                   "use a smaller model or --llm extractive")
     if done.returncode == 0:
-        return ProbeResult(True)
+        try:
+            speed: float | None = float(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            speed = None
+        return ProbeResult(True, tokens_per_second=speed)
     detail = _last_line(done.stderr)
     return ProbeResult(False, f"the local model '{model.name}' does not work here ({describe_exit(done.returncode)}"
                               f"{': ' + detail if detail else ''}); {_advice(done.returncode)}")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from evals import squad
 from evals.judge import OVERLAP, citation_scores, has_gold_span, overlap, same_article, squad_normalise
-from evals.report import markdown, summary_table, write_reports
+from evals.report import console_summary, markdown, summary_table, write_reports
 from evals.runner import HEADLINE, QUESTIONS, aggregate, score_question
 from evals.suite import SUITES, load_suite
 from index.cleaning import clean
@@ -125,6 +125,7 @@ class _Answer:
     citations: list = field(default_factory=list)
     passages: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    drafted: tuple | None = None
 
     def to_dict(self) -> dict:
         return {"answer": self.text, "abstained": self.abstained,
@@ -224,3 +225,22 @@ def test_rag_eval_offers_the_suites_and_refuses_an_empty_choice(tmp_path) -> Non
     assert result.exit_code == 1
     assert "seeds: no dev questions (skipped)" in result.output
     assert "no dev questions in the chosen suites" in result.output
+
+
+def test_what_a_generative_answerer_contributed_is_scored_and_reported() -> None:
+    seeds_gold = {**SQUAD_GOLD, "type": "factoid", "key_facts": [["Baikal"]]}
+    del seeds_gold["answers"]
+    right = dict(text=SENTENCE + " [1]", abstained=False, citations=[_Citation(1, "x/normans.txt", SENTENCE)],
+                 passages=[_Passage(SENTENCE)])
+    own = score_question(_Assistant(_Answer(**right, drafted=(1, 3))), seeds_gold)
+    replaced = score_question(_Assistant(_Answer(**right, drafted=(0, 2))), seeds_gold)
+    quoted = score_question(_Assistant(_Answer(**right)), seeds_gold)  # extractive: nothing to score
+    assert (own.scores["model_answers"], own.scores["model_sentences_kept"]) == (1.0, 1 / 3)
+    assert (replaced.scores["model_answers"], replaced.scores["model_sentences_kept"]) == (0.0, 0.0)
+    assert "model_answers" not in quoted.scores
+    local = aggregate("local", [own, replaced], "seeds")
+    assert local.metrics["model_answers"] == 0.5
+    summary = console_summary([aggregate("extractive", [quoted], "seeds"), local])
+    assert "What the generative answerers contributed, and what it cost:" in summary
+    row = next(line for line in summary.splitlines() if line.startswith("| local | 0.50"))
+    assert row.count("|") == 6

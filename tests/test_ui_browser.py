@@ -22,6 +22,7 @@ import pytest
 
 from rag.assistant import build_assistant
 from rag.config import Config
+from rag.llms import default_gguf
 from tests.conftest import ROOT, free_port
 from ui.app import CONCURRENCY, available_answerers, launch
 
@@ -98,8 +99,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_store: Path, real_embe
         return assistant
 
     port = free_port()
-    demo = launch(Config(store_path=store, llm="extractive"), "127.0.0.1", port, block=False,
-                  assistant_factory=factory)
+    # The local model is offered beside extractive because a GGUF is named for it (the shipped one).
+    demo = launch(Config(store_path=store, llm="extractive", llm_model=str(default_gguf())), "127.0.0.1", port,
+                  block=False, assistant_factory=factory)
     try:
         yield Server(f"http://127.0.0.1:{port}/", counter, store, slow)
     finally:

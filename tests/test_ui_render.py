@@ -14,9 +14,10 @@ from index.errors import InputError
 from index.store import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.config import Config
+from rag.llms import default_gguf
 from rag.retrieval import Passage
 from ui import render
-from ui.app import answerer_config, available_answerers, describe, make_filters
+from ui.app import answerer_config, answerer_help, available_answerers, describe, make_filters
 from ui.uploads import Uploads, check_upload, display_name
 
 HOSTILE = ('<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
@@ -220,6 +221,14 @@ def test_answerers_on_offer_and_error_messages() -> None:
     assert "openai" in available_answerers(Config(llm="openai", llm_url="http://127.0.0.1:9/v1"))
     assert "local" not in available_answerers(Config(llm="local", llm_model="/nowhere/model.gguf"))
     assert answerer_config(Config(llm="openai", llm_model="gpt"), "local").llm_model is None
+    # the shipped small model is offered beside the quotes only when chosen; a GGUF named for it is
+    gguf = str(default_gguf())
+    assert "local" not in available_answerers(Config(llm="extractive"))
+    assert available_answerers(Config(llm="extractive", llm_model=gguf)) == ["extractive", "local"]
+    assert answerer_config(Config(llm="extractive", llm_model=gguf), "local").llm_model == gguf
+    assert "local" not in available_answerers(Config(llm="ollama", llm_model="llama3.2"))
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf on this machine (~" in answerer_help(
+        Config(llm="extractive", llm_model=gguf), ["extractive", "local"])
     assert describe(InputError("empty question: type a question")) == "empty question: type a question"
     assert describe(ValueError("boom")).startswith("unexpected ValueError: boom. The page still works")
 
