@@ -110,7 +110,7 @@ def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
     click.echo(report.summary(titles))
     if not report.ok:
         raise click.ClickException("the index has problems (listed above)" + ("" if repair else
-                                   ": run `rag doctor --repair`"))
+                                   f": run `{report.repair_command}`"))
 
 
 def _answer_options(function):

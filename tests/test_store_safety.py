@@ -127,3 +127,83 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
     assert report.repaired == [record.source]
     assert store.articles()[record.id].version != record.version and "harbour of Arden" in store.article(record.id).text
     assert_consistent(store)
+
+
+def _damage_vector_index(store: Path) -> Path:
+    """Garbage bytes in the middle of the passages' vector index file, as a disk error or a copy
+    cut short leaves them (Chroma writes the index to disk past 1,000 passages). Loading it kills
+    the process with SIGSEGV (as random bytes there mostly do; these always do)."""
+    (segment,) = [p.parent for p in store.glob("*/index_metadata.pickle")]
+    data = segment / "data_level0.bin"
+    with open(data, "r+b") as handle:
+        handle.seek(data.stat().st_size // 2)
+        handle.write(b"\xff" * 4096)
+    return data
+
+
+def _rag(store: Path, *args: str) -> subprocess.CompletedProcess:
+    # PYTHONPATH: this checkout's code, also where the venv's `rag` was installed from another one
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([str(VENV_BIN / "rag"), "--store", str(store), *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_path: Path, real_embedder) -> None:
+    """Issue 18.1: before, `rag ask`, `rag doctor` and `rag doctor --repair` all died with SIGSEGV
+    (exit 139) and no output. Real model, real Chroma, real files; every command a real process."""
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120, SEEDS)
+    (corpus / "norland.txt").write_text(
+        "Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
+        "Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
+    store = tmp_path / "store"
+    ingest([corpus], Store.open(path=store), lambda: real_embedder, real_embedder.name, progress=False)
+    _damage_vector_index(store)
+    question = "How many fishing boats did Norland and Sudmark agree to exchange?"
+    repair = f"rag --store {store} doctor --repair"
+
+    asked = _rag(store, "ask", question)
+    assert asked.returncode == 1, (asked.returncode, asked.stdout, asked.stderr)
+    assert "vector index" in asked.stderr and "damaged" in asked.stderr and repair in asked.stderr, asked.stderr
+    checked = _rag(store, "doctor")
+    assert checked.returncode == 1, (checked.returncode, checked.stdout, checked.stderr)
+    assert "the vector index is damaged" in checked.stdout and repair in checked.stdout + checked.stderr
+    repaired = _rag(store, "doctor", "--repair")
+    assert repaired.returncode == 0, (repaired.returncode, repaired.stdout, repaired.stderr)
+    assert "embedded all 121 articles from the registry" in repaired.stdout
+    assert "after repair: no problem found" in repaired.stdout
+    asked = _rag(store, "ask", question)
+    assert asked.returncode == 0 and "42" in asked.stdout, asked.stdout + asked.stderr
+    assert_consistent(Store.open(path=store))
+
+
+def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throwaway process that loads the vector index first (about 2 s) runs when its files
+    changed since they were last checked, not at every open; a writer records its own files."""
+    import index.store as module
+
+    store_path = tmp_path / "store"
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120, SEEDS)
+    run([corpus], Store.open(path=store_path), HashEmbedder())  # past 1,000 passages: the index is on disk
+    probes = []
+    real = module._probe
+    monkeypatch.setattr(module, "_probe", lambda folder: probes.append(folder) or real(folder))
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and probes == []  # the ingest recorded what it wrote
+    (store_path / module.CHECKED_FILE).unlink()
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
+    _damage_vector_index(store_path)
+    module._Folder._open.clear()
+    damaged = Store.open(path=store_path)
+    assert len(probes) == 2 and damaged.damage()
+    with pytest.raises(StoreError, match=f"vector index of the store {store_path} is damaged.*"
+                                         f"`rag --store {store_path} doctor --repair`"):
+        damaged.search([0.0] * 64, 5)
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
+
