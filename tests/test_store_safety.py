@@ -207,3 +207,54 @@ def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monk
     module._Folder._open.clear()
     assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
 
+
+def _change(path: Path, boats: int) -> None:
+    """A new sentence in the article (in its first paragraph: a paragraph added at the end of some
+    seeds is taken as site furniture)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(". ", f". Officials in Arden counted {boats} boats. ", 1), encoding="utf-8")
+
+
+def test_a_file_is_the_same_article_from_any_working_directory(ingested_from, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18.5: indexed as "seeds/..." from the project, then changed and ingested with --prune
+    from `/`: before, it was "added" (6 articles for 5 files), the other four were "duplicate of"
+    themselves (and a prune that changed nothing exited 1: "no article was indexed")."""
+    project, store = ingested_from
+    monkeypatch.chdir("/")
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed, len(report.unchanged)) == ([], [], [], 5)
+    victim = sorted((project / "seeds").iterdir())[-1]
+    _change(victim, 31)
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed, len(report.unchanged)) == ([], [], [], 4)
+    assert report.updated == [victim.as_posix().lstrip("/")] and len(store.articles()) == 5
+    monkeypatch.chdir(project)
+    _change(victim, 32)
+    report = run([Path("seeds")], store, HashEmbedder())
+    assert report.updated == [f"seeds/{victim.name}"] and len(report.unchanged) == 4 and len(store.articles()) == 5
+    assert_consistent(store)
+
+
+def test_articles_indexed_by_relative_path_before_keep_their_ids(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores written when an article's id was the hash of its path relative to the working
+    directory: the same file, named from anywhere, is still that article."""
+    import index.ingest as module
+    from index.loading import source_key
+
+    project = tmp_path / "project"
+    shutil.copytree(SEEDS, project / "seeds")
+    store = Store.open(path=tmp_path / "store")
+    monkeypatch.chdir(project)
+    with monkeypatch.context() as old:
+        old.setattr(module, "article_key", source_key)  # ids as they were made before
+        run([Path("seeds")], store, HashEmbedder())
+    before = store.articles()
+    assert {r.id for r in before.values()} == {module.article_id(f"seeds/{p.name}") for p in (project / "seeds").iterdir()}
+    victim = sorted((project / "seeds").iterdir())[-1]
+    _change(victim, 31)
+    monkeypatch.chdir("/")
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed) == ([], [], []) and report.updated == [victim.as_posix().lstrip("/")]
+    assert store.articles().keys() == before.keys()
+    assert_consistent(store)

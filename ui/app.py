@@ -25,7 +25,7 @@ import gradio as gr
 from index.embedding import Embedder
 from index.errors import InputError, ModelError, RagError
 from index.ingest import article_id
-from index.loading import file_size_limit
+from index.loading import article_key, file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
 from rag.assistant import build_assistant
@@ -284,8 +284,7 @@ class Backend:
                     return "error", f"{shown} was not indexed: {result.skipped[0].reason}"
                 report(0.9, "Updating the search index")
                 self.refresh()
-                source = (result.added or result.updated or result.unchanged)[0]
-                record = self.store().article(article_id(source))
+                record = self.store().article(article_id(article_key(saved)))
                 title = record.display_title() if record else shown
                 passages = record.passages if record else 0
                 return "ok", (f"Indexed {shown} as “{title}” ({passages} passage{'s' if passages != 1 else ''}). "
