@@ -71,13 +71,32 @@ def ingest_paths(
     on_article: Callable[[str, str], None] | None = None,
 ) -> IngestReport:
     """Index ``paths`` into the configured store (``rebuild`` first deletes what it holds, under
-    the writer's lock)."""
+    the writer's lock, and indexes the page's uploads again with ``paths``: see :func:`uploads_to_keep`)."""
     store = store or open_store(config)
+    kept = uploads_to_keep(config, paths) if rebuild else None
     return ingest(
-        paths, store, embedder or embedder_factory(config), embedding_name(config),
+        [*paths, *([kept] if kept else [])], store, embedder or embedder_factory(config), embedding_name(config),
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
         prune=prune, progress=progress, on_article=on_article, rebuild=rebuild,
     )
+
+
+def uploads_folder(config: Config) -> Path:
+    """Where the page keeps uploaded articles (``<store_path>/uploads``)."""
+    return Path(config.store_path) / "uploads"
+
+
+def uploads_to_keep(config: Config, paths: list[Path]) -> Path | None:
+    """The uploads folder, when it holds articles that ``paths`` do not include: a rebuild indexes
+    them too, since their only copy is there."""
+    folder = uploads_folder(config)
+    if not folder.is_dir() or not any(p.is_file() and not p.name.startswith(".") and p.suffix != ".json"
+                                      for p in folder.iterdir()):
+        return None
+    inside = folder.resolve()
+    if any(inside == given.resolve() or given.resolve() in inside.parents for given in paths):
+        return None
+    return folder
 
 
 def doctor_store(config: Config, *, repair: bool = False) -> tuple[DoctorReport, dict[str, str]]:

@@ -258,3 +258,30 @@ def test_articles_indexed_by_relative_path_before_keep_their_ids(tmp_path: Path,
     assert (report.added, report.skipped, report.removed) == ([], [], []) and report.updated == [victim.as_posix().lstrip("/")]
     assert store.articles().keys() == before.keys()
     assert_consistent(store)
+
+
+def test_a_rebuild_keeps_the_articles_uploaded_in_the_page(seed_copy: Path, tmp_path: Path) -> None:
+    """Issue 18.6: `rag ingest --rebuild <folders>` dropped the page's uploads (their only copy is
+    in <store>/uploads/), and the message for a store built with other settings recommends it."""
+    from rag.build import ingest_paths
+    from rag.config import Config
+    from ui.uploads import Uploads
+
+    embedder = HashEmbedder()
+    config = Config(store_path=tmp_path / "store")
+    ingest_paths(config, [seed_copy], embedder=lambda: embedder, progress=False)
+    upload = tmp_path / "upload.txt"
+    upload.write_text("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, "
+                      "2031. Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
+    saved = Uploads(tmp_path / "store" / "uploads", 10).save(upload, "Talks in Vienna.txt")  # as the page does
+    ingest_paths(config, [saved], embedder=lambda: embedder, progress=False)
+    before = Store.open(path=tmp_path / "store").articles()
+    assert len(before) == 6
+
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    after = Store.open(path=tmp_path / "store").articles()
+    assert after.keys() == before.keys() and len(report.added) == 6
+    assert any(r.title == "Envoys meet in Vienna" for r in after.values())
+    report = ingest_paths(config, [seed_copy, tmp_path / "store" / "uploads"], rebuild=True,
+                          embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 6 and not report.skipped  # named as well: indexed once

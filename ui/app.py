@@ -29,7 +29,7 @@ from index.loading import article_key, file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
 from rag.assistant import build_assistant
-from rag.build import embedder_factory, ingest_paths, open_store
+from rag.build import embedder_factory, ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.llm_server import probe
 from rag.llms import default_gguf
@@ -161,7 +161,7 @@ class Backend:
         #: Why the configured answerer is not offered (shown on the page), else "".
         self.unavailable = "" if config.llm in self.answerers else (
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
-        self.uploads = Uploads(uploads_dir or Path(config.store_path) / "uploads", config.max_file_mb)
+        self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
         self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
         self._embedder = embedder
         self._assistants: dict[str, Assistant] = {}
