@@ -79,11 +79,12 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                  batch_passages: int, report: DoctorReport) -> None:
     manifest = store.manifest()
     if manifest is None:
-        raise StoreError(f"the {store.where} has lost its settings: move it away and ingest the articles again")
+        raise StoreError(f"the {store.where} has lost its settings: build it again from the article files with "
+                         f"`{store.command('ingest --rebuild <folders>')}`")
     if manifest.embedding_model != embedding_model:
         raise StoreError(f"the {store.where} was built with the embedding model {manifest.embedding_model}, "
-                         f"not {embedding_model}: run `rag doctor --repair --embedding-model "
-                         f"{manifest.embedding_model}`")
+                         f"not {embedding_model}: run "
+                         f"`{store.command('doctor --repair --embedding-model ' + manifest.embedding_model)}`")
     records = store.articles(with_text=True)
     targets = [records[i] for i in sorted(damaged) if i in records]
     try:

@@ -28,8 +28,6 @@ from index.errors import InputError, StoreError
 from index.loading import Problem, RawFile, article_key, discover, read_file
 from index.store import ArticleRecord, Manifest, Store
 
-REBUILD_HINT = "rag ingest --rebuild <folders>"
-
 
 @dataclass(frozen=True)
 class ChunkSettings:
@@ -48,6 +46,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else the user should know
     passages_embedded: int = 0
     on_article: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -72,6 +71,7 @@ class IngestReport:
         lines.append(f"  passages embedded: {self.passages_embedded}")
         if self.repaired:
             lines.append(f"  finished or undone an interrupted write of: {', '.join(self.repaired)}")
+        lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -131,7 +131,7 @@ def ingest(
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
                           chunking.sentences, chunking.overlap, chunking.max_chars)
         if stored_manifest is not None:
-            store.check_manifest(wanted, create=False, rebuild_hint=REBUILD_HINT)
+            store.check_manifest(wanted, create=False)
         for problem in problems:
             report.record("skipped", problem.source, problem.reason)
         stored = store.articles()
@@ -143,11 +143,11 @@ def ingest(
             if not loaded:
                 model = embedder()
                 if stored_manifest is None:
-                    store.check_manifest(replace(wanted, dimension=model.dimension), create=True,
-                                         rebuild_hint=REBUILD_HINT)
+                    store.check_manifest(replace(wanted, dimension=model.dimension), create=True)
                 elif model.dimension != stored_manifest.dimension:
                     raise StoreError(f"the embedding model gives {model.dimension}-d vectors, the store holds "
-                                     f"{stored_manifest.dimension}-d ones: rebuild with `{REBUILD_HINT}`")
+                                     f"{stored_manifest.dimension}-d ones: rebuild with "
+                                     f"`{store.command('ingest --rebuild <folders>')}`")
                 loaded.append(model)
             return loaded[0]
 

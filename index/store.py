@@ -76,6 +76,7 @@ _EPOCH = date(1970, 1, 1)
 LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = ".generation"
 CHECKED_FILE = ".index-checked"
+DATABASE = "chroma.sqlite3"
 DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
@@ -246,6 +247,7 @@ class _Folder:
                 if self._retired is not None:  # replaced a whole reopen ago: no call is still using it
                     self._retired.stop()
                 self._retired = self._system
+                _check_database(self.path)
                 self.damaged = self._checked()
                 self.client, self._system = _persistent_client(self.path)
                 self._seen = generation
@@ -253,8 +255,9 @@ class _Folder:
             return self.client, self.epoch
 
     @contextmanager
-    def writing(self, where: str) -> Iterator[None]:
-        """Hold the folder's lock file for a write (nested calls in this process just go on)."""
+    def writing(self, where: str, reopen: bool = True) -> Iterator[None]:
+        """Hold the folder's lock file for a write (nested calls in this process just go on);
+        ``reopen=False`` leaves the client alone (to set a damaged database aside)."""
         with self._write:
             if self._depth:
                 self._depth += 1
@@ -277,7 +280,8 @@ class _Folder:
                 handle.truncate()
                 handle.write(f"process {os.getpid()} ({_command()})")
                 handle.flush()
-                self.current()  # another process may have written since: never write over its files
+                if reopen:
+                    self.current()  # another process may have written since: never write over its files
                 self._depth = 1
                 self._touch()
                 try:
@@ -311,6 +315,25 @@ class _Folder:
         temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
         os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
 
+    def set_aside(self, where: str) -> Path | None:
+        """When the database is damaged (:func:`_database_damage`), move Chroma's files (database and
+        index segments) into ``damaged-<time>/`` under the writer's lock, so that the folder starts
+        afresh; uploads and the rest stay. Where they went, or None when the database is sound."""
+        with self.writing(where, reopen=False):
+            if not _database_damage(self.path):
+                return None
+            import time
+
+            target = self.path / time.strftime("damaged-%Y%m%d-%H%M%S")
+            target.mkdir(exist_ok=True)
+            for entry in os.scandir(self.path):
+                if entry.name.startswith((DATABASE, CHECKED_FILE)) or _segment(entry):
+                    os.replace(entry.path, target / entry.name)
+            with self._reopen:
+                self.client = None  # the next call opens the new, empty database
+            self.damaged = {}
+            return target
+
     def _checked(self) -> dict[str, str]:
         """The damaged collections: as recorded in ``.index-checked`` when the segment files are
         the ones recorded there, else as a probe finds them (and then recorded)."""
@@ -337,6 +360,38 @@ class _Folder:
             temporary.unlink(missing_ok=True)
 
 
+def _check_database(folder: Path) -> None:
+    """Refuse an empty database file in a store that was written to: Chroma would take it for a
+    new, empty store (the error names it as the damage it is; see :meth:`Store._failure`)."""
+    database = folder / DATABASE
+    if (folder / GENERATION_FILE).exists() and database.exists() and database.stat().st_size == 0:
+        import sqlite3
+
+        raise sqlite3.DatabaseError(f"file is not a database: {DATABASE} is empty (0 bytes), "
+                                    "though articles were written to this store")
+
+
+def _database_damage(folder: Path) -> str:
+    """What is wrong with the store's database file ("" when sqlite finds nothing wrong): an empty
+    file in a store that was written to, or what sqlite's quick check reports."""
+    import sqlite3
+
+    try:
+        _check_database(folder)
+        if not (folder / DATABASE).exists():
+            return ""
+        with sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True) as connection:
+            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+        return "" if verdict == "ok" else verdict
+    except sqlite3.DatabaseError as error:
+        return str(error)
+
+
+def _segment(entry: os.DirEntry) -> bool:
+    """A Chroma segment folder (named by a uuid)."""
+    return entry.is_dir() and len(entry.name) == 36 and entry.name.count("-") == 4
+
+
 def _segment_files(folder: Path) -> list[list]:
     """``[name, size, mtime]`` of every file of every vector index Chroma loads from disk: the
     segment folders (named by a uuid) that hold an ``index_metadata.pickle``. Chroma rebuilds the
@@ -345,8 +400,7 @@ def _segment_files(folder: Path) -> list[list]:
     files = []
     try:
         for segment in os.scandir(folder):
-            if (segment.is_dir() and len(segment.name) == 36 and segment.name.count("-") == 4
-                    and os.path.exists(os.path.join(segment.path, "index_metadata.pickle"))):
+            if _segment(segment) and os.path.exists(os.path.join(segment.path, "index_metadata.pickle")):
                 for entry in os.scandir(segment.path):
                     stat = entry.stat()
                     files.append([f"{segment.name}/{entry.name}", stat.st_size, stat.st_mtime_ns])
@@ -504,6 +558,16 @@ class Store:
             raise store._failure(error, "opening it") from None
         return store
 
+    @classmethod
+    def set_aside_damaged(cls, path: str | Path) -> Path | None:
+        """Before a rebuild of the embedded store at ``path``: when its database is damaged, move
+        Chroma's files into ``<path>/damaged-<time>/`` so that the rebuild starts afresh (the
+        uploads stay); returns that folder, or None when the database is sound."""
+        folder = Path(path)
+        if not (folder / DATABASE).exists():
+            return None
+        return _Folder.of(folder).set_aside(f"store {folder}")
+
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the store's writer lock for a batch of changes: one writing process per embedded
@@ -543,19 +607,20 @@ class Store:
         return Manifest(**json.loads(raw)) if raw else None
 
     @_chroma("checking its settings")
-    def check_manifest(self, wanted: Manifest, *, create: bool, rebuild_hint: str) -> None:
+    def check_manifest(self, wanted: Manifest, *, create: bool) -> None:
         """Create the store with ``wanted`` settings (when ``create``), or refuse one built otherwise."""
         stored = self.manifest()
         if stored is None:
             if not create:
-                raise StoreError(f"no articles indexed in the {self.where} yet: run `rag ingest seeds/` first")
+                raise StoreError(f"no articles indexed in the {self.where} yet: run "
+                                 f"`{self.command('ingest seeds/')}` first")
             self._collection(create=True, manifest=wanted)
             return
         differences = stored.differences(wanted)
         if differences:
             raise StoreError(
                 f"the {self.where} was built with other settings ({'; '.join(differences)}): "
-                f"rebuild it with `{rebuild_hint}`, or use the settings it was built with"
+                f"rebuild it with `{self.command('ingest --rebuild <folders>')}`, or use the settings it was built with"
             )
 
     @_chroma("emptying it")
@@ -696,8 +761,8 @@ class Store:
             try:
                 found = collection.get(limit=page, offset=offset, include=["metadatas"])
             except Exception as error:  # noqa: BLE001 - the vector index cannot be loaded at all
-                if not _from_chroma(error):
-                    raise
+                if not _from_chroma(error) or self._database_damage(str(error)):
+                    raise  # a damaged database: --repair cannot help (see _failure)
                 health.unloadable = " ".join(str(error).split())[:300] or type(error).__name__
                 health.unreadable = {i: r.passages for i, r in committed.items()}
                 return health
@@ -870,6 +935,16 @@ class Store:
         self._passages = self._registry = None
         self._sync()
 
+    def _database_damage(self, detail: str) -> str:
+        """For an error Chroma raised (its text ``detail``): what is wrong with the embedded store's
+        database file, if anything ("" when sqlite finds it sound, or for a server). Chroma's words
+        for it vary ("Failed to pull logs from the log store"): sqlite's quick check decides."""
+        if self._shared is None:
+            return ""
+        if "malformed" in detail or "not a database" in detail:
+            return detail
+        return _database_damage(self._shared.path)
+
     def _failure(self, error: Exception, doing: str) -> StoreError:
         """One line for an error raised inside Chroma: what failed, and what to do about it."""
         name = type(error).__name__
@@ -881,20 +956,22 @@ class Store:
                     f"lost the connection to the {self.where} while {doing} ({name}): check that it runs, then "
                     "try again; an ingest cut short is completed or undone when it is run again")
             return StoreError(f"the {self.where} failed while {doing} ({name}: {detail}): check the server's "
-                              "log; if its collection is damaged, rebuild it with `rag ingest --rebuild <folders>`")
-        folder = self._shared.path
-        if "malformed" in detail or "not a database" in detail:
+                              "log; if its collection is damaged, rebuild it with "
+                              f"`{self.command('ingest --rebuild <folders>')}`")
+        if self._database_damage(detail):
             return StoreError(
-                f"the {self.where} is damaged ({detail}): move it away and build it again, e.g. "
-                f"`mv {folder} {folder}.damaged && rag ingest <folders>` (uploaded files are in {folder}/uploads)")
+                f"the {self.where} is damaged ({detail}): build it again from the article files with "
+                f"`{self.command('ingest --rebuild <folders>')}` (the damaged files are moved to "
+                f"{self._shared.path}/damaged-<time>; the articles uploaded in the page are kept)")
         self._shared.current(force=True)  # a half-read index is not kept
         writer = self._shared.writer()
         if writer is not None:
             return StoreError(f"the {self.where} failed while {doing}, because {writer} is writing to it now "
                               f"({name}: {detail}): try again when it finishes; {SERVER_HINT}")
         return StoreError(
-            f"the {self.where} failed while {doing} ({name}: {detail}): check it with `rag doctor`; "
-            "`rag doctor --repair` fixes what it finds, else rebuild with `rag ingest --rebuild <folders>`")
+            f"the {self.where} failed while {doing} ({name}: {detail}): check it with `{self.command('doctor')}`; "
+            f"`{self.command('doctor --repair')}` fixes what it finds, else rebuild with "
+            f"`{self.command('ingest --rebuild <folders>')}`")
 
     def _undamaged(self, name: str) -> None:
         """The collection ``name`` was deleted: what is made under its name is sound."""

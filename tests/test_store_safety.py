@@ -285,3 +285,42 @@ def test_a_rebuild_keeps_the_articles_uploaded_in_the_page(seed_copy: Path, tmp_
     report = ingest_paths(config, [seed_copy, tmp_path / "store" / "uploads"], rebuild=True,
                           embedder=lambda: embedder, progress=False)
     assert len(report.added) == 6 and not report.skipped  # named as well: indexed once
+
+
+def test_an_empty_database_file_is_damage_and_a_rebuild_sets_it_aside(seed_copy: Path, tmp_path: Path) -> None:
+    """Issue 18.3: a zero-length chroma.sqlite3 was taken for a healthy, empty store ("0 articles,
+    no problem found", exit 0); damage inside the file sent `ask` to `doctor` and `doctor` to
+    itself. Both now name the one command that gets out, for this store, and that command works."""
+    from index.doctor import doctor
+    from rag.build import ingest_paths
+    from rag.config import Config
+
+    embedder = HashEmbedder()
+    store_path = tmp_path / "my store"
+    config = Config(store_path=store_path)
+    ingest_paths(config, [seed_copy], embedder=lambda: embedder, progress=False)
+    database = store_path / "chroma.sqlite3"
+    shutil.copy(database, tmp_path / "sound.sqlite3")
+    rebuild = f"`rag --store '{store_path}' ingest --rebuild <folders>`"
+
+    database.write_bytes(b"")
+    from index.store import _Folder
+
+    _Folder._open.clear()  # as a new process sees the folder
+    with pytest.raises(StoreError, match="is damaged.*chroma.sqlite3 is empty") as error:
+        doctor(Store.open(path=store_path), lambda: embedder, embedder.name)
+    assert rebuild in str(error.value)
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 5 and "the damaged database was moved to" in report.summary()
+
+    _Folder._open.clear()
+    raw = (tmp_path / "sound.sqlite3").read_bytes()
+    database.write_bytes(raw[:len(raw) // 2] + b"\xff" * 8192 + raw[len(raw) // 2 + 8192:])  # inside the file
+    for attempt in (lambda: doctor(Store.open(path=store_path), lambda: embedder, embedder.name, repair=True),
+                    lambda: doctor(Store.open(path=store_path), lambda: embedder, embedder.name)):
+        with pytest.raises(StoreError) as error:
+            attempt()
+        assert "is damaged" in str(error.value) and rebuild in str(error.value) and "doctor" not in str(error.value)
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 5 and len(list(store_path.glob("damaged-*"))) >= 1
+    assert_consistent(Store.open(path=store_path))
