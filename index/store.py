@@ -524,6 +524,7 @@ class Store:
         self._epoch = 0
         self._passages = None
         self._registry = None
+        self._remade: tuple[object, dict[str, Hit]] | None = None  # see _passages_from_registry
 
     # ---- opening -----------------------------------------------------------------------------
 
@@ -879,6 +880,9 @@ class Store:
     @_chroma("reading passages")
     def hits(self, ids: Sequence[str]) -> list[Hit]:
         """These passages, in the order of ``ids`` (missing ones left out), with score 0."""
+        if self.damage():
+            remade = self._passages_from_registry()
+            return [remade[i] for i in ids if i in remade]
         collection = self._collection(create=False)
         if collection is None or not ids:
             return []
@@ -897,7 +901,11 @@ class Store:
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(found["ids"], found["embeddings"])}
 
     def passages(self, where: dict | None = None, page: int = 5000) -> Iterator[Hit]:
-        """Every passage (for keyword indexes), page by page, with score 0."""
+        """Every passage (for keyword indexes), page by page, with score 0. While the vector index
+        is damaged, every committed passage, made again from the registry (``where`` unused)."""
+        if self.damage():
+            yield from self._passages_from_registry().values()
+            return
         collection = self._collection(create=False)
         if collection is None:
             return
@@ -917,6 +925,24 @@ class Store:
             offset += page
 
     # ---- internals ---------------------------------------------------------------------------
+
+    def _passages_from_registry(self) -> dict[str, Hit]:
+        """While the passages' vector index is damaged, their texts cannot be read from Chroma
+        either: the committed articles' passages made again from the registry's texts, with the
+        chunking settings of the manifest (what ``rag doctor --repair`` embeds), by id; kept until
+        the store changes. Keyword search goes on over them."""
+        from index.chunking import chunk
+
+        generation = self.generation()
+        if self._remade is None or self._remade[0] != generation:
+            manifest = self.manifest()
+            remade: dict[str, Hit] = {}
+            for record in self.articles(with_text=True).values() if manifest is not None else ():
+                for passage in chunk(record.text, record.id, record.version, manifest.chunk_sentences,
+                                     manifest.chunk_overlap, manifest.chunk_max_chars):
+                    remade[passage.id] = Hit(passage.id, passage.text, record.passage_metadata(passage), 0.0)
+            self._remade = (generation, remade)
+        return self._remade[1]
 
     def _sync(self) -> None:
         """Follow the shared client of an embedded folder: when it was reopened (another process

@@ -151,7 +151,8 @@ def _rag(store: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_path: Path, real_embedder) -> None:
     """Issue 18.1: before, `rag ask`, `rag doctor` and `rag doctor --repair` all died with SIGSEGV
-    (exit 139) and no output. Real model, real Chroma, real files; every command a real process."""
+    (exit 139) and no output. Now questions are answered from keyword search meanwhile, saying so,
+    and doctor repairs it. Real model, real Chroma, real files; every command a real process."""
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 120, SEEDS)
     (corpus / "norland.txt").write_text(
@@ -163,9 +164,11 @@ def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_pat
     question = "How many fishing boats did Norland and Sudmark agree to exchange?"
     repair = f"rag --store {store} doctor --repair"
 
-    asked = _rag(store, "ask", question)
-    assert asked.returncode == 1, (asked.returncode, asked.stdout, asked.stderr)
-    assert "vector index" in asked.stderr and "damaged" in asked.stderr and repair in asked.stderr, asked.stderr
+    asked = _rag(store, "ask", question)  # answered meanwhile, from keyword search, saying so
+    assert asked.returncode == 0, (asked.returncode, asked.stdout, asked.stderr)
+    said = " ".join(asked.stdout.split())
+    assert "42" in said and "vector index is damaged" in said and "keyword search only" in said, said
+    assert f"`{repair}`" in said, said
     checked = _rag(store, "doctor")
     assert checked.returncode == 1, (checked.returncode, checked.stdout, checked.stderr)
     assert "the vector index is damaged" in checked.stdout and repair in checked.stdout + checked.stderr
