@@ -380,8 +380,11 @@ def _database_damage(folder: Path) -> str:
         _check_database(folder)
         if not (folder / DATABASE).exists():
             return ""
-        with sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True) as connection:
+        connection = sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True)
+        try:
             verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            connection.close()
         return "" if verdict == "ok" else verdict
     except sqlite3.DatabaseError as error:
         return str(error)
