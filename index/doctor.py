@@ -28,6 +28,7 @@ class DoctorReport:
     before: Health
     actions: list[str] = field(default_factory=list)
     after: Health | None = None
+    repair_command: str = "rag doctor --repair"  # for this store (``--store PATH`` ...)
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,7 @@ class DoctorReport:
             lines += (["after repair: still"] + _problems(self.after, titles)) if not self.after.ok \
                 else ["after repair: no problem found"]
         elif not self.before.ok:
-            lines.append("run `rag doctor --repair` to fix this (the registry's texts are embedded again; "
+            lines.append(f"run `{self.repair_command}` to fix this (the registry's texts are embedded again; "
                          "no article file is needed)")
         return "\n".join(lines)
 
@@ -56,7 +57,7 @@ def doctor(store: Store, embedder: Callable[[], Embedder], embedding_model: str,
 
     ``embedder`` is called only when passages must be embedded again; ``embedding_model`` is the
     configured model's name, which must be the one the store was built with."""
-    report = DoctorReport(store.where, store.check())
+    report = DoctorReport(store.where, store.check(), repair_command=store.command("doctor --repair"))
     if not repair or report.before.ok:
         return report
     with store.writing():
@@ -78,11 +79,12 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                  batch_passages: int, report: DoctorReport) -> None:
     manifest = store.manifest()
     if manifest is None:
-        raise StoreError(f"the {store.where} has lost its settings: move it away and ingest the articles again")
+        raise StoreError(f"the {store.where} has lost its settings: build it again from the article files with "
+                         f"`{store.command('ingest --rebuild <folders>')}`")
     if manifest.embedding_model != embedding_model:
         raise StoreError(f"the {store.where} was built with the embedding model {manifest.embedding_model}, "
-                         f"not {embedding_model}: run `rag doctor --repair --embedding-model "
-                         f"{manifest.embedding_model}`")
+                         f"not {embedding_model}: run "
+                         f"`{store.command('doctor --repair --embedding-model ' + manifest.embedding_model)}`")
     records = store.articles(with_text=True)
     targets = [records[i] for i in sorted(damaged) if i in records]
     try:
