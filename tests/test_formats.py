@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -503,3 +504,43 @@ def test_a_question_about_a_list_item_is_answered_from_it(list_store: Path, real
     assert not answer.abstained and words in answer.text, answer.to_dict()
     assert any(Path(c.source).name == name and words in c.quote for c in answer.citations), answer.to_dict()
 
+
+@pytest.mark.slow
+def test_doctor_counts_article_text_in_no_passage_and_repair_splits_it_again(list_store: Path, tmp_path: Path,
+                                                                             real_embedder) -> None:
+    """A store whose passages leave text out (as every store an older chunker built from a list-ending
+    article): ``rag doctor`` counts the characters, and ``--repair`` makes the passages again."""
+    import shutil
+
+    from index.chunking import Passage, passage_id
+    from index.store import Store
+    from rag.cli import main
+    from tests.test_ingest import assert_consistent
+
+    store_path = tmp_path / "store"
+    shutil.copytree(list_store, store_path)
+    runner = CliRunner()
+    healthy = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "8 articles" in healthy.output and "0 characters of article text in no passage" in healthy.output
+
+    store = Store.open(path=store_path)
+    record = next(r for r in store.articles(with_text=True).values() if Path(r.source).name == "pact.md")
+    end = record.text.index(LIST_LEAD) + len(LIST_LEAD)  # what the old chunker made: nothing after the lead-in
+    old = Passage(passage_id(record.id, record.version, 0, end), record.id, record.version, 0, 0, end,
+                  record.text[:end])
+    store.delete_passages(article_id=record.id)
+    store.write_articles([(replace(record, passages=1), [old], real_embedder.embed([old.text]))])
+    left_out = sum(not ch.isspace() for ch in record.text[end:])
+
+    checked = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert checked.exit_code == 1, checked.output
+    assert f"{left_out} characters of article text in no passage" in checked.output
+    assert f"Fisheries pact signed: {left_out} characters of its text are in no passage" in checked.output
+    assert "rag doctor --repair" in checked.output
+    repaired = runner.invoke(main, ["--store", str(store_path), "doctor", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "embedded 1 article(s) again" in repaired.output and "after repair: no problem found" in repaired.output
+    again = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert again.exit_code == 0 and "0 characters of article text in no passage" in again.output, again.output
+    assert_consistent(Store.open(path=store_path))
