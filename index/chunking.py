@@ -11,9 +11,11 @@ heading). Each item is a sentence (or several) of its own.
 Passages are runs of up to ``max_sentences`` sentences (and about ``max_chars`` characters; one
 long sentence is never cut), consecutive passages sharing ``overlap`` sentences. A heading always
 starts a passage, so a passage never ends on a dangling heading and sections do not bleed into
-each other. A list stays with the sentence that introduces it: the two start a passage together
-when they do not fit in the one before, and the passage then takes the whole list (however many
-items) up to ``max_chars``; no passage overlaps into a list or out of one. Every character of the text that is not white space is in some
+each other. A list item that is no sentence ("- 450 observers") does not count against
+``max_sentences``, so a list of those stays in one passage up to ``max_chars``. A list stays with
+the sentence that introduces it: the two start a passage together when the whole list fits in a
+passage of its own but not in the one before, or when not even the lead-in and the first item
+fit there; no passage overlaps into a list or out of one. Every character of the text that is not white space is in some
 passage: headings with no sentence after them make a passage of their own.
 ``text[passage.start:passage.end] == passage.text`` always holds.
 """
@@ -113,28 +115,30 @@ def chunk(
         raise ValueError("overlap must be smaller than max_sentences")
     items = units(text)
     lists = _lists(items)
+    # What counts against max_sentences: a sentence, but not a list item that is no sentence
+    # ("- 450 observers"); a list of those is bounded by max_chars alone.
+    weight = [0 if u.heading else int(not u.item or is_sentence_line(text[u.start:u.end])) for u in items]
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(items):
-        j, sentences, fresh_start = i, 0, False
+        j, sentences, counted, fresh_start = i, 0, 0, False
         while j < len(items):
             item = items[j]
             if item.heading and sentences:
                 fresh_start = True
                 break
             too_long = item.end - items[i].start > max_chars
+            full = counted + weight[j] > max_sentences
             if not item.heading and sentences:
                 first, last = lists.get(j, (j, j))
-                if j > first:  # further into a list: only the size limit ends the passage
-                    if too_long:
-                        break
-                elif j in lists:  # a list and its lead-in start a passage, unless all of it fits here
-                    if sentences >= max_sentences or items[last].end - items[i].start > max_chars:
-                        fresh_start = True
-                        break
-                elif sentences >= max_sentences or too_long:
+                if j == first and j in lists and _starts_list_afresh(items, weight, i, first, last, max_sentences,
+                                                                      max_chars):
+                    fresh_start = True
+                    break
+                if full or too_long:
                     break
             sentences += not item.heading
+            counted += weight[j]
             j += 1
         if sentences or j >= len(items):  # headings with no sentence after them: a passage of their own
             spans.append((items[i].start - items[i].mark, items[j - 1].end))
@@ -160,6 +164,18 @@ def uncovered(text: str, spans: Iterable[tuple[int, int]]) -> int:
             count += sum(not ch.isspace() for ch in text[at:start])
         at = max(at, end)
     return count + sum(not ch.isspace() for ch in text[at:])
+
+
+def _starts_list_afresh(items: list[Unit], weight: list[int], i: int, first: int, last: int, max_sentences: int,
+                        max_chars: int) -> bool:
+    """Whether the passage that starts at unit ``i`` should end before the list that unit ``first``
+    introduces (units ``first`` to ``last``), so that the list starts the next passage with its
+    lead-in: when the whole list fits in a passage of its own but not in this one, or when not
+    even its lead-in and first item fit in this one."""
+    def fits(start: int, end: int) -> bool:
+        return sum(weight[start:end + 1]) <= max_sentences and items[end].end - items[start].start <= max_chars
+
+    return (fits(first, last) and not fits(i, last)) or not fits(i, min(first + 1, last))
 
 
 def _lists(items: list[Unit]) -> dict[int, tuple[int, int]]:

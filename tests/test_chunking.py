@@ -125,8 +125,20 @@ def test_a_long_list_fills_a_passage_to_the_size_limit_and_goes_on_in_the_next()
     passages = chunk(text, "a", "v" * 32, max_sentences=4, overlap=1, max_chars=400)
     assert covered(text, passages) == 0
     first = next(p for p in passages if LEAD in p.text)
-    assert first.text.startswith(LEAD) and first.text.count("- item") > 4  # more items than max_sentences
+    assert "- item number 0 " in first.text  # the lead-in never ends a passage without its first item
+    assert max(p.text.count("- item") for p in passages) > 4  # items that are no sentences: max_chars bounds them
     assert all(len(p.text) <= 400 for p in passages)
+
+
+def test_a_list_that_fits_a_passage_of_its_own_starts_one_with_its_lead_in_and_sentence_items_count() -> None:
+    prose = " ".join(f"Sentence {n} of the report says something." for n in range(3))
+    items = ["- The Varn fleet gets a quota of 9,400 tonnes of cod.", "- The Skelda fishermen get compensation."]
+    text = "\n\n".join([prose, LEAD, *items])
+    passages = chunk(text, "a", "v" * 32, max_sentences=4)
+    assert [p.text for p in passages] == [prose, "\n\n".join([LEAD, *items])]
+    many = [f"- Item {n} of the pact is a full sentence here." for n in range(6)]
+    text = "\n\n".join([LEAD, *many])  # items that are sentences count against max_sentences
+    assert [p.text.count("- Item") for p in chunk(text, "a", "v" * 32, max_sentences=4)] == [3, 4]
 
 
 def test_headings_with_no_sentence_after_them_make_a_passage() -> None:
