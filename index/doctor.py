@@ -1,8 +1,10 @@
 """``rag doctor``: check a store against its registry of articles, and repair what it finds.
 
 The registry keeps every article's cleaned text, so lost or damaged passages can be embedded
-again without the article files: an article with missing passages, or with vectors that cannot be
-read, gets its passages deleted and written again. Should even
+again without the article files: an article with missing passages, with vectors that cannot be
+read, or with text that none of its passages covers (counted in characters, white space aside;
+an older chunker left some lists and trailing headings out) gets its passages deleted, made again
+from its text by the current chunker, and written again. Should even
 that fail (the vector index cannot be loaded at all), the passage collection is made again and
 every article embedded from the registry. A registry that cannot be read is beyond repair here:
 the error says to move the folder away and ingest again.
@@ -10,7 +12,7 @@ the error says to move the folder away and ingest again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from index.chunking import chunk
@@ -36,7 +38,9 @@ class DoctorReport:
 
     def summary(self, titles: dict[str, str] | None = None) -> str:
         titles = titles or {}
-        lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages"]
+        counted = "" if self.before.unloadable else \
+            f", {self.before.uncovered_chars} characters of article text in no passage"
+        lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages{counted}"]
         lines += _problems(self.before, titles) or ["  no problem found"]
         lines += _notes(self.after or self.before)
         if self.actions:
@@ -108,7 +112,7 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
     for record in targets:
         passages = chunk(record.text, record.id, record.version, manifest.chunk_sentences, manifest.chunk_overlap,
                          manifest.chunk_max_chars)
-        batch.append((record, passages))
+        batch.append((replace(record, passages=len(passages)), passages))  # the chunker may have changed
         if sum(len(p) for _, p in batch) >= batch_passages:
             embed_and_write(store, model, batch)
             batch.clear()
@@ -137,9 +141,12 @@ def _problems(health: Health, titles: dict[str, str]) -> list[str]:
         lines.append(f"  {name(article_id)}: {what}")
     for article_id, lost in list(health.unreadable.items())[:20]:
         lines.append(f"  {name(article_id)}: {lost} passage vector(s) unreadable")
-    shown = len(health.incomplete) + len(health.unreadable)
-    if shown > 40:
-        lines.append(f"  ... {shown - 40} more")
+    left_out = {i: n for i, n in health.uncovered.items() if i not in health.incomplete and i not in health.unreadable}
+    for article_id, chars in list(left_out.items())[:20]:
+        lines.append(f"  {name(article_id)}: {chars} characters of its text are in no passage")
+    hidden = sum(max(0, len(listed) - 20) for listed in (health.incomplete, health.unreadable, left_out))
+    if hidden:
+        lines.append(f"  ... {hidden} more")
     if health.orphans:
         lines.append(f"  {len(health.orphans)} passage(s) belong to no indexed article")
     return lines

@@ -65,7 +65,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from index.chunking import Passage
+from index.chunking import Passage, uncovered
 from index.errors import StoreError
 
 SCHEMA_VERSION = 1
@@ -187,14 +187,22 @@ class Health:
     unreachable: dict[str, int] = field(default_factory=dict)
     orphans: list[str] = field(default_factory=list)  # passage ids of no article version in the registry
     unloadable: str = ""  # why the passages cannot be read at all (then every article is unreadable)
+    # article id -> characters of its cleaned text (white space aside) that none of its passages
+    # covers: text no question can find (left out by an older chunker, or with passages lost)
+    uncovered: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable)
+        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable
+                    or self.uncovered)
+
+    @property
+    def uncovered_chars(self) -> int:
+        return sum(self.uncovered.values())
 
     def damaged(self) -> set[str]:
-        """Ids of the committed articles whose passages must be embedded again."""
-        return set(self.incomplete) | set(self.unreadable)
+        """Ids of the committed articles whose passages must be made and embedded again."""
+        return set(self.incomplete) | set(self.unreadable) | set(self.uncovered)
 
 
 def day_number(when: date | None) -> int | None:
@@ -743,10 +751,11 @@ class Store:
     @_chroma("checking it")
     def check(self, page: int = 1000) -> Health:
         """Verify the passages against the registry: every committed article has all its passages,
-        each passage's vector can be read, and no passage belongs to no article; also which vectors
-        a search for them does not return (:attr:`Health.unreachable`). Reads everything once;
-        changes nothing."""
-        records = self._records(include=["metadatas"])
+        each passage's vector can be read, no passage belongs to no article, and every character of
+        each article's cleaned text (white space aside) is in one of its passages; also which
+        vectors a search for them does not return (:attr:`Health.unreachable`). Reads everything
+        once; changes nothing."""
+        records = self._records(include=["metadatas", "documents"])
         committed = {r.id: r for r in records if r.status == "committed"}
         allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
         allowed |= {(r.id, json.loads(r.previous)["version"]) for r in records if r.previous}
@@ -758,8 +767,10 @@ class Store:
         collection = self._collection(create=False)
         if collection is None:
             health.incomplete = {i: f"0 of {r.passages} passages" for i, r in committed.items()}
+            health.uncovered = _uncovered(committed, {})
             return health
         counts: dict[str, int] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
         offset = 0
         while True:
             try:
@@ -777,6 +788,8 @@ class Store:
                     health.orphans.append(i)
                 elif key[0] in committed and committed[key[0]].version == key[1]:
                     counts[key[0]] = counts.get(key[0], 0) + 1
+                    if isinstance(meta.get("start"), int) and isinstance(meta.get("end"), int):
+                        spans.setdefault(key[0], []).append((meta["start"], meta["end"]))
             unreadable, unreachable = self._lost_vectors(collection, found["ids"])
             for lost, where in ((unreadable, health.unreadable), (unreachable, health.unreachable)):
                 for i in lost:
@@ -787,6 +800,7 @@ class Store:
             offset += page
         health.incomplete = {i: f"{counts.get(i, 0)} of {r.passages} passages" for i, r in committed.items()
                              if counts.get(i, 0) != r.passages}
+        health.uncovered = _uncovered(committed, spans)
         return health
 
     @staticmethod
@@ -1067,6 +1081,13 @@ class Store:
 
     def _delete_version(self, article_id: str, version: str) -> None:
         self._collection(create=True).delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+
+
+def _uncovered(records: dict[str, ArticleRecord], spans: dict[str, list[tuple[int, int]]]) -> dict[str, int]:
+    """Characters of each article's cleaned text (white space aside) in none of its passages, for
+    the articles that have any."""
+    counts = {i: uncovered(record.text, spans.get(i, ())) for i, record in records.items()}
+    return {i: n for i, n in counts.items() if n}
 
 
 def _readable(record: ArticleRecord) -> ArticleRecord | None:

@@ -102,7 +102,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: boo
 @click.pass_context
 def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
     """Check the index: every article has all its passages, every passage a vector that can be read
-    and that search finds, no passage without an article, no write left unfinished.
+    and that search finds, no passage without an article, no write left unfinished. Prints how many
+    characters of the articles' cleaned text are in no passage (white space aside; any is a problem).
 
     Exits 1 when a problem remains. Holds the writer's lock while repairing.
     """
