@@ -551,7 +551,7 @@ def test_doctor_counts_article_text_in_no_passage_and_repair_splits_it_again(lis
     assert checked.exit_code == 1, checked.output
     assert f"{left_out} characters of article text in no passage" in checked.output
     assert f"Fisheries pact signed: {left_out} characters of its text are in no passage" in checked.output
-    assert "rag doctor --repair" in checked.output
+    assert "doctor --repair`" in checked.output
     repaired = runner.invoke(main, ["--store", str(store_path), "doctor", "--repair"])
     assert repaired.exit_code == 0, repaired.output
     assert "embedded 1 article(s) again" in repaired.output and "after repair: no problem found" in repaired.output
