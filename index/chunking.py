@@ -2,12 +2,22 @@
 
 The cleaned text is a sequence of paragraphs separated by blank lines. Prose paragraphs are split
 into sentences with NLTK's Punkt model (the English parameters that llama-index-core ships, so
-nothing is downloaded); headings, labels and question headings stay one unit each.
+nothing is downloaded); headings, labels and question headings stay one unit each. A list item is
+never a heading, whatever its length or punctuation: a marked paragraph ("- ", "2. ", "(a) ") next
+to another or after a paragraph ending in ':', or a short line in the run that a paragraph ending
+in ':' introduces (a marked line alone between paragraphs, "2. What comes next", is a numbered
+heading). Each item is a sentence (or several) of its own.
 
 Passages are runs of up to ``max_sentences`` sentences (and about ``max_chars`` characters; one
 long sentence is never cut), consecutive passages sharing ``overlap`` sentences. A heading always
 starts a passage, so a passage never ends on a dangling heading and sections do not bleed into
-each other. ``text[passage.start:passage.end] == passage.text`` always holds.
+each other. A list item that is no sentence ("- 450 observers") does not count against
+``max_sentences``, so a list of those stays in one passage up to ``max_chars``. A list stays with
+the sentence that introduces it: the two start a passage together when the whole list fits in a
+passage of its own but not in the one before, or when not even the lead-in and the first item
+fit there; no passage overlaps into a list or out of one. Every character of the text that is not white space is in some
+passage: headings with no sentence after them make a passage of their own.
+``text[passage.start:passage.end] == passage.text`` always holds.
 """
 
 from __future__ import annotations
@@ -16,19 +26,23 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
-from index.cleaning import is_sentence_line
+from index.cleaning import LIST_ITEM, is_sentence_line
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A sentence or a heading: ``text[start:end]``."""
+    """A sentence or a heading: ``text[start:end]``. A sentence of a list item has ``item`` set;
+    the first one's list mark ("- ", "2. ") is the ``mark`` characters before ``start``."""
 
     start: int
     end: int
     heading: bool
+    item: bool = False
+    mark: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,16 +66,30 @@ def passage_id(article_id: str, version: str, start: int, end: int) -> str:
 
 
 def units(text: str) -> list[Unit]:
-    """Sentences and headings of ``text``, in order, with offsets."""
+    """Sentences and headings of ``text``, in order, with offsets (a list item's sentences start
+    after its mark)."""
     tokenizer = sentence_tokenizer()
     found: list[Unit] = []
-    for paragraph in _PARAGRAPH.finditer(text):
-        body = paragraph.group()
-        if is_heading(body):
-            found.append(Unit(paragraph.start(), paragraph.end(), heading=True))
+    paragraphs = list(_PARAGRAPH.finditer(text))
+    marks = [LIST_ITEM.match(paragraph.group()) for paragraph in paragraphs]
+    introduced = False  # the paragraphs before were one ending in ':' and the unmarked items it introduced
+    for n, paragraph in enumerate(paragraphs):
+        body, offset, mark = paragraph.group(), paragraph.start(), marks[n]
+        heading = is_heading(body)
+        after_colon = n > 0 and paragraphs[n - 1].group().endswith(":")
+        if mark:  # a list item when it is one of several, or one a paragraph ending in ':' introduces
+            item = after_colon or any(0 <= k < len(marks) and marks[k] is not None for k in (n - 1, n + 1))
+        else:  # a short line in the run a paragraph ending in ':' introduces
+            item = introduced and heading
+        introduced = body.endswith(":") or (introduced and item and mark is None)
+        if heading and not item:  # a numbered heading ("2. What comes next") stays a heading
+            found.append(Unit(offset, paragraph.end(), heading=True))
             continue
-        for start, end in tokenizer.span_tokenize(body):
-            found.append(Unit(paragraph.start() + start, paragraph.start() + end, heading=False))
+        skip = mark.end() if mark else 0
+        spans = list(tokenizer.span_tokenize(body[skip:])) or [(0, len(body) - skip)]
+        for k, (start, end) in enumerate(spans):
+            found.append(Unit(offset + skip + start, offset + skip + end, heading=False, item=item,
+                              mark=skip if k == 0 else 0))
     return found
 
 
@@ -86,32 +114,87 @@ def chunk(
     if overlap >= max_sentences:
         raise ValueError("overlap must be smaller than max_sentences")
     items = units(text)
+    lists = _lists(items)
+    # What counts against max_sentences: a sentence, but not a list item that is no sentence
+    # ("- 450 observers"); a list of those is bounded by max_chars alone.
+    weight = [0 if u.heading else int(not u.item or is_sentence_line(text[u.start:u.end])) for u in items]
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(items):
-        j, sentences, stopped_at_heading = i, 0, False
+        j, sentences, counted, fresh_start = i, 0, 0, False
         while j < len(items):
             item = items[j]
             if item.heading and sentences:
-                stopped_at_heading = True
+                fresh_start = True
                 break
             too_long = item.end - items[i].start > max_chars
-            if not item.heading and sentences and (sentences >= max_sentences or too_long):
-                break
+            full = counted + weight[j] > max_sentences
+            if not item.heading and sentences:
+                first, last = lists.get(j, (j, j))
+                if j == first and j in lists and _starts_list_afresh(items, weight, i, first, last, max_sentences,
+                                                                      max_chars):
+                    fresh_start = True
+                    break
+                if full or too_long:
+                    break
             sentences += not item.heading
+            counted += weight[j]
             j += 1
-        if sentences:
-            spans.append((items[i].start, items[j - 1].end))
+        if sentences or j >= len(items):  # headings with no sentence after them: a passage of their own
+            spans.append((items[i].start - items[i].mark, items[j - 1].end))
         if j >= len(items):
             break
-        # Overlap only within a section, and always move forward.
-        i = j if stopped_at_heading else max(i + 1, j - overlap, _first_sentence(items, i) + 1)
+        # Overlap only within a section, never across the edge of a list, and always move forward.
+        fresh_start = fresh_start or lists.get(j, (-1,))[0] == j or (j - 1 in lists and j not in lists)
+        i = j if fresh_start else max(i + 1, j - overlap, _first_sentence(items, i) + 1)
     headings = [(u.start, text[u.start:u.end]) for u in items if u.heading]
     return [
         Passage(passage_id(article_id, version, start, end), article_id, version, n, start, end, text[start:end],
                 _section(headings, start))
         for n, (start, end) in enumerate(spans)
     ]
+
+
+def uncovered(text: str, spans: Iterable[tuple[int, int]]) -> int:
+    """How many characters of ``text`` are in none of the ``(start, end)`` spans, white space aside
+    (the blank lines between passages are no text left out)."""
+    count, at = 0, 0
+    for start, end in sorted(spans):
+        if start > at:
+            count += sum(not ch.isspace() for ch in text[at:start])
+        at = max(at, end)
+    return count + sum(not ch.isspace() for ch in text[at:])
+
+
+def _starts_list_afresh(items: list[Unit], weight: list[int], i: int, first: int, last: int, max_sentences: int,
+                        max_chars: int) -> bool:
+    """Whether the passage that starts at unit ``i`` should end before the list that unit ``first``
+    introduces (units ``first`` to ``last``), so that the list starts the next passage with its
+    lead-in: when the whole list fits in a passage of its own but not in this one, or when not
+    even its lead-in and first item fit in this one."""
+    def fits(start: int, end: int) -> bool:
+        return sum(weight[start:end + 1]) <= max_sentences and items[end].end - items[start].start <= max_chars
+
+    return (fits(first, last) and not fits(i, last)) or not fits(i, min(first + 1, last))
+
+
+def _lists(items: list[Unit]) -> dict[int, tuple[int, int]]:
+    """Where each list runs, by unit: ``{index: (first, last)}`` for every unit from the sentence
+    that introduces the list (the one just before its first item, unless that is a heading) to the
+    list's last item sentence."""
+    found: dict[int, tuple[int, int]] = {}
+    k = 0
+    while k < len(items):
+        if not items[k].item:
+            k += 1
+            continue
+        last = k
+        while last + 1 < len(items) and items[last + 1].item:
+            last += 1
+        first = k - 1 if k and not items[k - 1].heading else k
+        found.update(dict.fromkeys(range(first, last + 1), (first, last)))
+        k = last + 1
+    return found
 
 
 def _section(headings: list[tuple[int, str]], start: int) -> str:

@@ -29,7 +29,8 @@ from index.errors import InputError
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
-CLEANER_VERSION = 4  # 4: a title's lost opening quote mark is put back
+CLEANER_VERSION = 4  # 4: list items are never joined to each other nor dropped as tags; a title's lost
+# opening quote mark is put back
 
 # Lines from which the rest of the page is furniture.
 _END_MARKERS = re.compile(
@@ -161,27 +162,44 @@ def _normalise_line(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
+#: A list item: a bullet ("- ", "* ", "• " ...), a number or a letter ("1. ", "2) ", "(a) ", "iv. ")
+#: and its text. ``match.end()`` is where the text starts. Article structure, whatever its words.
+LIST_ITEM = re.compile(r"""^(?:[-*+•‣◦▪▫●○■□]                        # a bullet (not a dash: "– who ...")
+                            |\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]      # 1.  2)  (3)  a.  b)  iv.
+                            |\(?(?:[A-Z]|[IVX]{1,4})\))\s+(?=\S)     # A)  (B)  (IV)""", re.VERBOSE)
+
 _WRAP_WIDTH = 60  # a line at least this long that ends mid-sentence was wrapped, not a heading
-_NOT_A_CONTINUATION = re.compile(r"^(?:[|•·*>#-]|\d+[.)]\s)")
+_NOT_A_CONTINUATION = re.compile(r"^[|•·*>#-]")
+_ENDS_PROSE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
 def _unwrap(lines: list[str]) -> list[str]:
     """Non-empty lines, with hard-wrapped paragraphs (plain text or Markdown wrapped at ~80
     columns) joined back into one line. A line is joined to the next one in its block when it does
-    not end a sentence and the next starts in lower case or the line is long."""
+    not end a sentence and the next starts in lower case or the line is long. List items stay
+    lines of their own: a marked one ("- ", "2. ") is never joined to the line before it, and
+    after a line ending in ':' (until a blank line that ends the list, or a line ending a sentence)
+    a short line is an item of its own even when the next starts in lower case."""
     joined: list[str] = []
     previous_blank = True
+    listing = False  # after a line ending in ':': short lines are the list items it introduces
     for line in lines:
         if not line:
             previous_blank = True
+            listing = listing and bool(joined) and joined[-1].endswith(":")  # the list starts after the blank
             continue
         last = joined[-1] if joined and not previous_blank else None
         if (last is not None and not _SENTENCE_END.search(last) and not _NOT_A_CONTINUATION.match(line)
-                and (line[:1].islower() or len(last) >= _WRAP_WIDTH)):
+                and not LIST_ITEM.match(line)
+                and (len(last) >= _WRAP_WIDTH or (line[:1].islower() and not listing))):
             joined[-1] = f"{last} {line}"
         else:
             joined.append(line)
         previous_blank = False
+        if joined[-1].endswith(":"):
+            listing = True
+        elif _ENDS_PROSE.search(joined[-1]):
+            listing = False
     return joined
 
 
@@ -219,17 +237,28 @@ def _drop_repeated_labels(lines: list[str]) -> list[str]:
     return [line for line in lines if is_sentence_line(line) or counts[line] < 2]
 
 
-#: A list item ("- ...", "* ...", "• ...", "1. ..."): article structure, whatever its words.
-_LIST_ITEM = re.compile(r"^(?:[-*+•‣◦]|\d{1,3}[.)])\s+\S")
+#: A label that introduces the page's tags, not a list of the article's.
+_TAGS_LABEL = re.compile(r"^(?:tags?|topics?|categories|keywords|filed\ under|related\ topics)\s*:?$", re.IGNORECASE)
 
 
 def _drop_trailing_tags(lines: list[str]) -> list[str]:
-    # A run of lower-case words with no punctuation at the very end is a tag list; a list item
-    # is not (an article may well end on a bulleted list).
-    while lines and not is_sentence_line(lines[-1]) and lines[-1] == lines[-1].lower() \
-            and not _LIST_ITEM.match(lines[-1]):
-        lines = lines[:-1]
-    return lines
+    """Without the run of lower-case words with no punctuation at the very end (a tag list), and
+    the label before it ("Tags:"). A list item is not a tag, nor is a line in a run that a line
+    ending in ':' introduces ("The mission will include:"): an article may well end on a list."""
+    end = len(lines)
+    while end and not is_sentence_line(lines[end - 1]) and lines[end - 1] == lines[end - 1].lower() \
+            and not LIST_ITEM.match(lines[end - 1]):
+        end -= 1
+    if end == len(lines):
+        return lines
+    if end and _TAGS_LABEL.match(lines[end - 1]):
+        return lines[:end - 1]
+    lead = end  # back over the list's other items (capitalised ones, say) to the line introducing it
+    while lead and not lines[lead - 1].endswith(":") and not is_sentence_line(lines[lead - 1]):
+        lead -= 1
+    if lead and lines[lead - 1].endswith(":"):
+        return lines
+    return lines[:end]
 
 
 #: A headline that opens with a quoted word or phrase whose opening mark was lost on the way
@@ -265,7 +294,7 @@ def _title_in(lines: list[str]) -> str | None:
     sentence, shortened at a word boundary to about :data:`TITLE_CHARS` characters."""
     for line in lines:
         if (not is_sentence_line(line) and 2 <= len(line.split()) <= 16 and len(line) <= 160
-                and not line.endswith(":") and not _LIST_ITEM.match(line)):
+                and not line.endswith(":") and not LIST_ITEM.match(line)):
             return line
     sentence = next((line for line in lines if is_sentence_line(line)), None)
     return short_title(sentence) if sentence else None

@@ -1,8 +1,10 @@
 """``rag doctor``: check a store against its registry of articles, and repair what it finds.
 
 The registry keeps every article's cleaned text, so lost or damaged passages can be embedded
-again without the article files: an article with missing passages, or with vectors that cannot be
-read, gets its passages deleted and written again. Should even
+again without the article files: an article with missing passages, with vectors that cannot be
+read, or with text that none of its passages covers (counted in characters, white space aside;
+an older chunker left some lists and trailing headings out) gets its passages deleted, made again
+from its text by the current chunker, and written again. Should even
 that fail (the vector index cannot be loaded at all), the passage collection is made again and
 every article embedded from the registry. A registry that cannot be read is beyond repair here:
 the error says to move the folder away and ingest again.
@@ -10,7 +12,7 @@ the error says to move the folder away and ingest again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from index.chunking import chunk
@@ -28,6 +30,7 @@ class DoctorReport:
     before: Health
     actions: list[str] = field(default_factory=list)
     after: Health | None = None
+    repair_command: str = "rag doctor --repair"  # for this store (``--store PATH`` ...)
 
     @property
     def ok(self) -> bool:
@@ -35,7 +38,9 @@ class DoctorReport:
 
     def summary(self, titles: dict[str, str] | None = None) -> str:
         titles = titles or {}
-        lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages"]
+        counted = "" if self.before.unloadable else \
+            f", {self.before.uncovered_chars} characters of article text in no passage"
+        lines = [f"{self.where}: {self.before.articles} articles, {self.before.passages} passages{counted}"]
         lines += _problems(self.before, titles) or ["  no problem found"]
         lines += _notes(self.after or self.before)
         if self.actions:
@@ -45,7 +50,7 @@ class DoctorReport:
             lines += (["after repair: still"] + _problems(self.after, titles)) if not self.after.ok \
                 else ["after repair: no problem found"]
         elif not self.before.ok:
-            lines.append("run `rag doctor --repair` to fix this (the registry's texts are embedded again; "
+            lines.append(f"run `{self.repair_command}` to fix this (the registry's texts are embedded again; "
                          "no article file is needed)")
         return "\n".join(lines)
 
@@ -56,7 +61,7 @@ def doctor(store: Store, embedder: Callable[[], Embedder], embedding_model: str,
 
     ``embedder`` is called only when passages must be embedded again; ``embedding_model`` is the
     configured model's name, which must be the one the store was built with."""
-    report = DoctorReport(store.where, store.check())
+    report = DoctorReport(store.where, store.check(), repair_command=store.command("doctor --repair"))
     if not repair or report.before.ok:
         return report
     with store.writing():
@@ -78,11 +83,12 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                  batch_passages: int, report: DoctorReport) -> None:
     manifest = store.manifest()
     if manifest is None:
-        raise StoreError(f"the {store.where} has lost its settings: move it away and ingest the articles again")
+        raise StoreError(f"the {store.where} has lost its settings: build it again from the article files with "
+                         f"`{store.command('ingest --rebuild <folders>')}`")
     if manifest.embedding_model != embedding_model:
         raise StoreError(f"the {store.where} was built with the embedding model {manifest.embedding_model}, "
-                         f"not {embedding_model}: run `rag doctor --repair --embedding-model "
-                         f"{manifest.embedding_model}`")
+                         f"not {embedding_model}: run "
+                         f"`{store.command('doctor --repair --embedding-model ' + manifest.embedding_model)}`")
     records = store.articles(with_text=True)
     targets = [records[i] for i in sorted(damaged) if i in records]
     try:
@@ -106,7 +112,7 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
     for record in targets:
         passages = chunk(record.text, record.id, record.version, manifest.chunk_sentences, manifest.chunk_overlap,
                          manifest.chunk_max_chars)
-        batch.append((record, passages))
+        batch.append((replace(record, passages=len(passages)), passages))  # the chunker may have changed
         if sum(len(p) for _, p in batch) >= batch_passages:
             embed_and_write(store, model, batch)
             batch.clear()
@@ -135,9 +141,12 @@ def _problems(health: Health, titles: dict[str, str]) -> list[str]:
         lines.append(f"  {name(article_id)}: {what}")
     for article_id, lost in list(health.unreadable.items())[:20]:
         lines.append(f"  {name(article_id)}: {lost} passage vector(s) unreadable")
-    shown = len(health.incomplete) + len(health.unreadable)
-    if shown > 40:
-        lines.append(f"  ... {shown - 40} more")
+    left_out = {i: n for i, n in health.uncovered.items() if i not in health.incomplete and i not in health.unreadable}
+    for article_id, chars in list(left_out.items())[:20]:
+        lines.append(f"  {name(article_id)}: {chars} characters of its text are in no passage")
+    hidden = sum(max(0, len(listed) - 20) for listed in (health.incomplete, health.unreadable, left_out))
+    if hidden:
+        lines.append(f"  ... {hidden} more")
     if health.orphans:
         lines.append(f"  {len(health.orphans)} passage(s) belong to no indexed article")
     return lines

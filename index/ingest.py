@@ -1,6 +1,10 @@
 """Ingest: files to cleaned articles to passages to vectors in the store, incrementally.
 
-An article's identity is its source path; its version is the hash of its cleaned text. A file
+An article's identity is its file's absolute path (:func:`index.loading.article_key`), whatever the
+working directory it is named from; its source, what answers show, is that path relative to the
+working directory when inside it. Articles indexed before identity was absolute keep their ids
+(the hash of that relative source): a file is matched to them by where their source says it is.
+Its version is the hash of its cleaned text. A file
 read exactly as when it was indexed (same text, same cleaner version) is skipped without even
 being cleaned; an article whose version is already stored is skipped without loading the
 embedding model; a changed one is replaced; one whose text is already stored under another
@@ -21,10 +25,8 @@ from index.chunking import Passage, chunk
 from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
-from index.loading import Problem, RawFile, discover, read_file, source_key
+from index.loading import Problem, RawFile, article_key, discover, read_file
 from index.store import ArticleRecord, Manifest, Store
-
-REBUILD_HINT = "rag ingest --rebuild <folders>"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else the user should know
     passages_embedded: int = 0
     on_article: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -68,6 +71,7 @@ class IngestReport:
         lines.append(f"  passages embedded: {self.passages_embedded}")
         if self.repaired:
             lines.append(f"  finished or undone an interrupted write of: {', '.join(self.repaired)}")
+        lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -121,34 +125,35 @@ def ingest(
         # Only these articles' unfinished writes (another ingest may be writing others), unless
         # pruning, which treats ``paths`` as the whole collection. Their ids are worked out only if
         # something is pending: resolving every path costs more than the rest of an unchanged ingest.
-        given = cache(lambda: {article_id(source_key(path)) for path in files})
-        report.repaired = store.repair(None if prune else lambda record: record.id in given())
+        given = cache(lambda: {article_key(path) for path in files})
+        report.repaired = store.repair(None if prune else lambda record: _key(record) in given())
         stored_manifest = store.manifest()
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
                           chunking.sentences, chunking.overlap, chunking.max_chars)
         if stored_manifest is not None:
-            store.check_manifest(wanted, create=False, rebuild_hint=REBUILD_HINT)
+            store.check_manifest(wanted, create=False)
         for problem in problems:
             report.record("skipped", problem.source, problem.reason)
         stored = store.articles()
-        by_version = {record.version: record.source for record in stored.values()}
+        by_key = {_key(record): record for record in stored.values()}
+        by_version = {record.version: record for record in stored.values()}
         loaded: list[Embedder] = []
 
         def get_embedder() -> Embedder:
             if not loaded:
                 model = embedder()
                 if stored_manifest is None:
-                    store.check_manifest(replace(wanted, dimension=model.dimension), create=True,
-                                         rebuild_hint=REBUILD_HINT)
+                    store.check_manifest(replace(wanted, dimension=model.dimension), create=True)
                 elif model.dimension != stored_manifest.dimension:
                     raise StoreError(f"the embedding model gives {model.dimension}-d vectors, the store holds "
-                                     f"{stored_manifest.dimension}-d ones: rebuild with `{REBUILD_HINT}`")
+                                     f"{stored_manifest.dimension}-d ones: rebuild with "
+                                     f"`{store.command('ingest --rebuild <folders>')}`")
                 loaded.append(model)
             return loaded[0]
 
         buffer: list[_Work] = []
         for path in _progress(files, progress):
-            work = _prepare(path, stored, by_version, chunking, max_file_bytes, report)
+            work = _prepare(path, by_key, by_version, chunking, max_file_bytes, report)
             if work is None:
                 continue
             buffer.append(work)
@@ -169,8 +174,14 @@ def ingest(
     return report
 
 
+def _key(record: ArticleRecord) -> str:
+    """The :func:`article_key` of a stored article's file (see :meth:`ArticleRecord.location`)."""
+    location = record.location()
+    return (location if location.is_absolute() else Path.cwd().resolve() / location).as_posix()
+
+
 def _prepare(
-    path: Path, stored: dict[str, ArticleRecord], by_version: dict[str, str], chunking: ChunkSettings,
+    path: Path, by_key: dict[str, ArticleRecord], by_version: dict[str, ArticleRecord], chunking: ChunkSettings,
     max_file_bytes: int, report: IngestReport,
 ) -> _Work | None:
     """Read, clean and chunk one file; record it as unchanged/skipped, or return the work to do."""
@@ -178,8 +189,10 @@ def _prepare(
     try:
         raw = read_file(path, max_file_bytes)
         source = raw.source
-        identity, raw_hash = article_id(source), raw_version(raw)
-        previous = stored.get(identity)
+        key = article_key(path)
+        previous = by_key.get(key)
+        identity = previous.id if previous is not None else article_id(key)
+        raw_hash = raw_version(raw)
         if previous is not None and previous.raw_hash == raw_hash:  # the same file: no need to clean it
             report.record("unchanged", source)
             return None
@@ -192,10 +205,9 @@ def _prepare(
         report.record("unchanged", source)
         return None
     original = by_version.get(version)
-    if original is not None and original != source:
-        report.record("skipped", source, f"duplicate of {original} (same text): indexed once")
+    if original is not None and original.id != identity:
+        report.record("skipped", source, f"duplicate of {original.source} (same text): indexed once")
         return None
-    by_version[version] = source
     passages = chunk(cleaned.text, identity, version, chunking.sentences, chunking.overlap, chunking.max_chars)
     record = ArticleRecord(
         id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
@@ -203,6 +215,7 @@ def _prepare(
         outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
         root=None if Path(source).is_absolute() else Path.cwd().resolve().as_posix(),
     )
+    by_version[version] = record
     return _Work(record, passages, previous)
 
 

@@ -51,9 +51,15 @@ class Problem:
     reason: str
 
 
+def article_key(path: Path) -> str:
+    """What identifies the article in a file, wherever it is named from: its absolute path, with
+    links resolved and forward slashes."""
+    return path.resolve().as_posix()
+
+
 def source_key(path: Path) -> str:
-    """The article's stable name: its path relative to the working directory when inside it,
-    else the absolute path; always with forward slashes."""
+    """The article's name as shown: its path relative to the working directory when inside it,
+    else the absolute path; always with forward slashes. (Its identity is :func:`article_key`.)"""
     resolved = path.resolve()
     try:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()

@@ -36,6 +36,15 @@ process that opened it. So:
   opened the folder reopens its Chroma client before the next read or write, so it neither serves
   a stale index nor writes one back over the newer files.
 
+Chroma loads a collection's vector index from its segment files (``<folder>/<uuid>/*.bin``) with
+no check: garbage bytes in them (a disk error, a copy cut short) crash the process that loads
+them, with no message. So before a process opens the folder's client, a throwaway process loads
+every collection once (:func:`_probe`); a collection that crashed it is reported as damaged
+(:class:`StoreError`, naming ``rag doctor --repair``) and never loaded here. The verdict is
+kept in ``.index-checked`` with the size and modification time of every segment file, so the
+probe (about 2 s, mostly importing chromadb) runs only when those files changed since; a writer
+records the files it has just written as checked.
+
 A Chroma server serialises writes itself; there, a collection deleted and created again by
 another process (``--rebuild``) is found again on the next call.
 """
@@ -56,7 +65,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from index.chunking import Passage
+from index.chunking import Passage, uncovered
 from index.errors import StoreError
 
 SCHEMA_VERSION = 1
@@ -66,6 +75,9 @@ _UNIT_VECTOR = [1.0]
 _EPOCH = date(1970, 1, 1)
 LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = ".generation"
+CHECKED_FILE = ".index-checked"
+DATABASE = "chroma.sqlite3"
+DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
 SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
@@ -175,14 +187,22 @@ class Health:
     unreachable: dict[str, int] = field(default_factory=dict)
     orphans: list[str] = field(default_factory=list)  # passage ids of no article version in the registry
     unloadable: str = ""  # why the passages cannot be read at all (then every article is unreadable)
+    # article id -> characters of its cleaned text (white space aside) that none of its passages
+    # covers: text no question can find (left out by an older chunker, or with passages lost)
+    uncovered: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable)
+        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable
+                    or self.uncovered)
+
+    @property
+    def uncovered_chars(self) -> int:
+        return sum(self.uncovered.values())
 
     def damaged(self) -> set[str]:
-        """Ids of the committed articles whose passages must be embedded again."""
-        return set(self.incomplete) | set(self.unreadable)
+        """Ids of the committed articles whose passages must be made and embedded again."""
+        return set(self.incomplete) | set(self.unreadable) | set(self.uncovered)
 
 
 def day_number(when: date | None) -> int | None:
@@ -208,6 +228,8 @@ class _Folder:
         self._depth = 0
         self._system: Any = None  # the Chroma system behind ``client``
         self._retired: Any = None  # ours that the last reopen replaced
+        #: Collections whose vector index crashed the probe (name -> what happened): never loaded here.
+        self.damaged: dict[str, str] = {}
 
     @classmethod
     def of(cls, path: Path) -> "_Folder":
@@ -233,14 +255,17 @@ class _Folder:
                 if self._retired is not None:  # replaced a whole reopen ago: no call is still using it
                     self._retired.stop()
                 self._retired = self._system
+                _check_database(self.path)
+                self.damaged = self._checked()
                 self.client, self._system = _persistent_client(self.path)
                 self._seen = generation
                 self.epoch += 1
             return self.client, self.epoch
 
     @contextmanager
-    def writing(self, where: str) -> Iterator[None]:
-        """Hold the folder's lock file for a write (nested calls in this process just go on)."""
+    def writing(self, where: str, reopen: bool = True) -> Iterator[None]:
+        """Hold the folder's lock file for a write (nested calls in this process just go on);
+        ``reopen=False`` leaves the client alone (to set a damaged database aside)."""
         with self._write:
             if self._depth:
                 self._depth += 1
@@ -263,11 +288,13 @@ class _Folder:
                 handle.truncate()
                 handle.write(f"process {os.getpid()} ({_command()})")
                 handle.flush()
-                self.current()  # another process may have written since: never write over its files
+                if reopen:
+                    self.current()  # another process may have written since: never write over its files
                 self._depth = 1
                 self._touch()
                 try:
                     yield
+                    self._record(_segment_files(self.path), self.damaged)  # the files we have just written
                 finally:
                     self._touch()
                     self._depth = 0
@@ -296,6 +323,136 @@ class _Folder:
         temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
         os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
 
+    def set_aside(self, where: str) -> Path | None:
+        """When the database is damaged (:func:`_database_damage`), move Chroma's files (database and
+        index segments) into ``damaged-<time>/`` under the writer's lock, so that the folder starts
+        afresh; uploads and the rest stay. Where they went, or None when the database is sound."""
+        with self.writing(where, reopen=False):
+            if not _database_damage(self.path):
+                return None
+            import time
+
+            target = self.path / time.strftime("damaged-%Y%m%d-%H%M%S")
+            target.mkdir(exist_ok=True)
+            for entry in os.scandir(self.path):
+                if entry.name.startswith((DATABASE, CHECKED_FILE)) or _segment(entry):
+                    os.replace(entry.path, target / entry.name)
+            with self._reopen:
+                self.client = None  # the next call opens the new, empty database
+            self.damaged = {}
+            return target
+
+    def _checked(self) -> dict[str, str]:
+        """The damaged collections: as recorded in ``.index-checked`` when the segment files are
+        the ones recorded there, else as a probe finds them (and then recorded)."""
+        files = _segment_files(self.path)
+        if not files:
+            return {}
+        try:
+            recorded = json.loads((self.path / CHECKED_FILE).read_text(encoding="utf-8"))
+            if recorded["files"] == files:
+                return dict(recorded["damaged"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        damaged = _probe(self.path)
+        if not damaged or self.writer() is None:  # a crash while another process writes may be its doing
+            self._record(files, damaged)
+        return damaged
+
+    def _record(self, files: list, damaged: dict[str, str]) -> None:
+        temporary = self.path / f"{CHECKED_FILE}.{os.getpid()}.tmp"
+        try:
+            temporary.write_text(json.dumps({"files": files, "damaged": damaged}), encoding="utf-8")
+            os.replace(temporary, self.path / CHECKED_FILE)
+        except OSError:  # a read-only folder: probe again next time
+            temporary.unlink(missing_ok=True)
+
+
+def _check_database(folder: Path) -> None:
+    """Refuse an empty database file in a store that was written to: Chroma would take it for a
+    new, empty store (the error names it as the damage it is; see :meth:`Store._failure`)."""
+    database = folder / DATABASE
+    if (folder / GENERATION_FILE).exists() and database.exists() and database.stat().st_size == 0:
+        import sqlite3
+
+        raise sqlite3.DatabaseError(f"file is not a database: {DATABASE} is empty (0 bytes), "
+                                    "though articles were written to this store")
+
+
+def _database_damage(folder: Path) -> str:
+    """What is wrong with the store's database file ("" when sqlite finds nothing wrong): an empty
+    file in a store that was written to, or what sqlite's quick check reports."""
+    import sqlite3
+
+    try:
+        _check_database(folder)
+        if not (folder / DATABASE).exists():
+            return ""
+        connection = sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True)
+        try:
+            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            connection.close()
+        return "" if verdict == "ok" else verdict
+    except sqlite3.DatabaseError as error:
+        return str(error)
+
+
+def _segment(entry: os.DirEntry) -> bool:
+    """A Chroma segment folder (named by a uuid)."""
+    return entry.is_dir() and len(entry.name) == 36 and entry.name.count("-") == 4
+
+
+def _segment_files(folder: Path) -> list[list]:
+    """``[name, size, mtime]`` of every file of every vector index Chroma loads from disk: the
+    segment folders (named by a uuid) that hold an ``index_metadata.pickle``. Chroma rebuilds the
+    others (a collection too small to have been persisted yet) from its log at every load, and
+    writes their files again each time."""
+    files = []
+    try:
+        for segment in os.scandir(folder):
+            if _segment(segment) and os.path.exists(os.path.join(segment.path, "index_metadata.pickle")):
+                for entry in os.scandir(segment.path):
+                    stat = entry.stat()
+                    files.append([f"{segment.name}/{entry.name}", stat.st_size, stat.st_mtime_ns])
+    except OSError:
+        return []
+    return sorted(files)
+
+
+# Loads each collection's vector index in turn (``count`` does), saying which one it starts with.
+_PROBE = """
+import sys, chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+for collection in client.list_collections():
+    if collection.name not in sys.argv[2:]:
+        print(collection.name, flush=True)
+        try:
+            collection.count()
+        except Exception:
+            pass
+        print(flush=True)
+"""
+
+
+def _probe(folder: Path) -> dict[str, str]:
+    """Load every collection of the folder in a throwaway process; the collections whose vector
+    index crashed it. Chroma's own errors are left for the caller to meet and report."""
+    import subprocess
+
+    damaged: dict[str, str] = {}
+    while True:
+        try:
+            result = subprocess.run([sys.executable, "-c", _PROBE, str(folder), *damaged], capture_output=True,
+                                    text=True, timeout=600, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        except (OSError, subprocess.TimeoutExpired):
+            return damaged  # no verdict: open it as before
+        lines = result.stdout.split("\n")
+        if result.returncode >= 0 or len(lines) < 2 or not lines[-2] or lines[-2] in damaged:
+            return damaged  # finished (or failed before loading anything: the caller will meet that)
+        damaged[lines[-2]] = f"loading it killed a test process with signal {-result.returncode}"
+
 
 def _persistent_client(path: Path) -> tuple[Any, Any]:
     """A new embedded Chroma client on ``path``, and its client system. chromadb caches one system
@@ -309,6 +466,15 @@ def _persistent_client(path: Path) -> tuple[Any, Any]:
     SharedSystemClient._identifier_to_refcount.pop(str(path), None)
     client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
     return client, SharedSystemClient._identifier_to_system.get(str(path))
+
+
+def _options(options: list[str], collection: str) -> str:
+    """``rag`` options naming a store (see :meth:`Store.command`)."""
+    import shlex
+
+    if collection != "articles":
+        options = [*options, "--collection", collection]
+    return " ".join(shlex.quote(option) for option in options)
 
 
 def _command() -> str:
@@ -357,16 +523,19 @@ class Store:
     #: Passages per ``add`` call (Chroma limits the batch size).
     write_batch = 1000
 
-    def __init__(self, client: Any, name: str, where: str, folder: Path | None = None):
+    def __init__(self, client: Any, name: str, where: str, folder: Path | None = None, options: str = ""):
         self._client = client
         self.name = name
         self.where = where
+        #: The ``rag`` options that name this store (``--store PATH`` ...; none for the defaults).
+        self.options = options
         #: The embedded store's folder; None for a Chroma server.
         self.folder = folder
         self._shared = _Folder.of(folder) if folder is not None else None
         self._epoch = 0
         self._passages = None
         self._registry = None
+        self._remade: tuple[object, dict[str, Hit]] | None = None  # see _passages_from_registry
 
     # ---- opening -----------------------------------------------------------------------------
 
@@ -389,15 +558,27 @@ class Store:
                     f"cannot reach the {where} ({type(error).__name__}): start it with "
                     f"`chroma run --path DIR --port {port}`, or unset RAG_CHROMA_HOST to use the embedded store"
                 ) from None
-            return cls(client, collection, where)
-        folder = Path(path or ".rag")
-        store = cls(None, collection, f"store {folder}", folder)
+            return cls(client, collection, where, options=_options(
+                ["--chroma-host", host, "--chroma-port", str(port)], collection))
+        folder = Path(path or DEFAULT_FOLDER)
+        store = cls(None, collection, f"store {folder}", folder,
+                    _options([] if folder == DEFAULT_FOLDER else ["--store", str(folder)], collection))
         try:
             folder.mkdir(parents=True, exist_ok=True)
             store._sync()
         except Exception as error:  # noqa: BLE001
             raise store._failure(error, "opening it") from None
         return store
+
+    @classmethod
+    def set_aside_damaged(cls, path: str | Path) -> Path | None:
+        """Before a rebuild of the embedded store at ``path``: when its database is damaged, move
+        Chroma's files into ``<path>/damaged-<time>/`` so that the rebuild starts afresh (the
+        uploads stay); returns that folder, or None when the database is sound."""
+        folder = Path(path)
+        if not (folder / DATABASE).exists():
+            return None
+        return _Folder.of(folder).set_aside(f"store {folder}")
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -411,6 +592,14 @@ class Store:
             self._sync()
             yield
 
+    def command(self, arguments: str) -> str:
+        """The ``rag`` command that runs ``arguments`` (e.g. ``"doctor --repair"``) on this store."""
+        return " ".join(["rag", self.options, arguments]).replace("  ", " ")
+
+    def damage(self) -> str:
+        """Why the passages' vector index cannot be loaded without crashing the process ("" when it can)."""
+        return self._shared.damaged.get(self.name, "") if self._shared is not None else ""
+
     def generation(self) -> object:
         """Changes whenever any process writes to this embedded store (None for a server, whose
         writers are not seen): readers that cache what they read compare it to know when to reload."""
@@ -419,30 +608,31 @@ class Store:
     @_chroma("reading it")
     def exists(self) -> bool:
         """True when the passage collection has been created (by an ingest)."""
-        return self._collection(create=False) is not None
+        return self._collection(create=False, load=False) is not None
 
     @_chroma("reading its settings")
     def manifest(self) -> Manifest | None:
-        collection = self._collection(create=False)
+        collection = self._collection(create=False, load=False)
         if collection is None:
             return None
         raw = (collection.metadata or {}).get(_MANIFEST_KEY)
         return Manifest(**json.loads(raw)) if raw else None
 
     @_chroma("checking its settings")
-    def check_manifest(self, wanted: Manifest, *, create: bool, rebuild_hint: str) -> None:
+    def check_manifest(self, wanted: Manifest, *, create: bool) -> None:
         """Create the store with ``wanted`` settings (when ``create``), or refuse one built otherwise."""
         stored = self.manifest()
         if stored is None:
             if not create:
-                raise StoreError(f"no articles indexed in the {self.where} yet: run `rag ingest seeds/` first")
+                raise StoreError(f"no articles indexed in the {self.where} yet: run "
+                                 f"`{self.command('ingest seeds/')}` first")
             self._collection(create=True, manifest=wanted)
             return
         differences = stored.differences(wanted)
         if differences:
             raise StoreError(
                 f"the {self.where} was built with other settings ({'; '.join(differences)}): "
-                f"rebuild it with `{rebuild_hint}`, or use the settings it was built with"
+                f"rebuild it with `{self.command('ingest --rebuild <folders>')}`, or use the settings it was built with"
             )
 
     @_chroma("emptying it")
@@ -455,6 +645,7 @@ class Store:
                 except Exception as error:  # noqa: BLE001
                     if type(error).__name__ not in _ABSENT:
                         raise
+                self._undamaged(name)
             self._passages = self._registry = None
 
     # ---- articles ----------------------------------------------------------------------------
@@ -560,26 +751,33 @@ class Store:
     @_chroma("checking it")
     def check(self, page: int = 1000) -> Health:
         """Verify the passages against the registry: every committed article has all its passages,
-        each passage's vector can be read, and no passage belongs to no article; also which vectors
-        a search for them does not return (:attr:`Health.unreachable`). Reads everything once;
-        changes nothing."""
-        records = self._records(include=["metadatas"])
+        each passage's vector can be read, no passage belongs to no article, and every character of
+        each article's cleaned text (white space aside) is in one of its passages; also which
+        vectors a search for them does not return (:attr:`Health.unreachable`). Reads everything
+        once; changes nothing."""
+        records = self._records(include=["metadatas", "documents"])
         committed = {r.id: r for r in records if r.status == "committed"}
         allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
         allowed |= {(r.id, json.loads(r.previous)["version"]) for r in records if r.previous}
         health = Health(articles=len(committed), pending=[r.source for r in records if r.status != "committed"])
+        if self.damage():
+            health.unloadable = f"the vector index is damaged: {self.damage()}"
+            health.unreadable = {i: r.passages for i, r in committed.items()}
+            return health
         collection = self._collection(create=False)
         if collection is None:
             health.incomplete = {i: f"0 of {r.passages} passages" for i, r in committed.items()}
+            health.uncovered = _uncovered(committed, {})
             return health
         counts: dict[str, int] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
         offset = 0
         while True:
             try:
                 found = collection.get(limit=page, offset=offset, include=["metadatas"])
             except Exception as error:  # noqa: BLE001 - the vector index cannot be loaded at all
-                if not _from_chroma(error):
-                    raise
+                if not _from_chroma(error) or self._database_damage(str(error)):
+                    raise  # a damaged database: --repair cannot help (see _failure)
                 health.unloadable = " ".join(str(error).split())[:300] or type(error).__name__
                 health.unreadable = {i: r.passages for i, r in committed.items()}
                 return health
@@ -590,6 +788,8 @@ class Store:
                     health.orphans.append(i)
                 elif key[0] in committed and committed[key[0]].version == key[1]:
                     counts[key[0]] = counts.get(key[0], 0) + 1
+                    if isinstance(meta.get("start"), int) and isinstance(meta.get("end"), int):
+                        spans.setdefault(key[0], []).append((meta["start"], meta["end"]))
             unreadable, unreachable = self._lost_vectors(collection, found["ids"])
             for lost, where in ((unreadable, health.unreadable), (unreachable, health.unreachable)):
                 for i in lost:
@@ -600,6 +800,7 @@ class Store:
             offset += page
         health.incomplete = {i: f"{counts.get(i, 0)} of {r.passages} passages" for i, r in committed.items()
                              if counts.get(i, 0) != r.passages}
+        health.uncovered = _uncovered(committed, spans)
         return health
 
     @staticmethod
@@ -645,11 +846,12 @@ class Store:
         with self.writing():
             manifest = self.manifest()
             try:
-                self._client.delete_collection(self.name)
+                self._client.delete_collection(self.name)  # deleting never loads the vector index
             except Exception as error:  # noqa: BLE001
                 if type(error).__name__ not in _ABSENT:
                     raise
             self._passages = None
+            self._undamaged(self.name)
             self._collection(create=True, manifest=manifest)
 
     # ---- passages ----------------------------------------------------------------------------
@@ -695,6 +897,9 @@ class Store:
     @_chroma("reading passages")
     def hits(self, ids: Sequence[str]) -> list[Hit]:
         """These passages, in the order of ``ids`` (missing ones left out), with score 0."""
+        if self.damage():
+            remade = self._passages_from_registry()
+            return [remade[i] for i in ids if i in remade]
         collection = self._collection(create=False)
         if collection is None or not ids:
             return []
@@ -713,7 +918,11 @@ class Store:
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(found["ids"], found["embeddings"])}
 
     def passages(self, where: dict | None = None, page: int = 5000) -> Iterator[Hit]:
-        """Every passage (for keyword indexes), page by page, with score 0."""
+        """Every passage (for keyword indexes), page by page, with score 0. While the vector index
+        is damaged, every committed passage, made again from the registry (``where`` unused)."""
+        if self.damage():
+            yield from self._passages_from_registry().values()
+            return
         collection = self._collection(create=False)
         if collection is None:
             return
@@ -734,6 +943,24 @@ class Store:
 
     # ---- internals ---------------------------------------------------------------------------
 
+    def _passages_from_registry(self) -> dict[str, Hit]:
+        """While the passages' vector index is damaged, their texts cannot be read from Chroma
+        either: the committed articles' passages made again from the registry's texts, with the
+        chunking settings of the manifest (what ``rag doctor --repair`` embeds), by id; kept until
+        the store changes. Keyword search goes on over them."""
+        from index.chunking import chunk
+
+        generation = self.generation()
+        if self._remade is None or self._remade[0] != generation:
+            manifest = self.manifest()
+            remade: dict[str, Hit] = {}
+            for record in self.articles(with_text=True).values() if manifest is not None else ():
+                for passage in chunk(record.text, record.id, record.version, manifest.chunk_sentences,
+                                     manifest.chunk_overlap, manifest.chunk_max_chars):
+                    remade[passage.id] = Hit(passage.id, passage.text, record.passage_metadata(passage), 0.0)
+            self._remade = (generation, remade)
+        return self._remade[1]
+
     def _sync(self) -> None:
         """Follow the shared client of an embedded folder: when it was reopened (another process
         wrote), drop the collections cached from the old one."""
@@ -751,6 +978,16 @@ class Store:
         self._passages = self._registry = None
         self._sync()
 
+    def _database_damage(self, detail: str) -> str:
+        """For an error Chroma raised (its text ``detail``): what is wrong with the embedded store's
+        database file, if anything ("" when sqlite finds it sound, or for a server). Chroma's words
+        for it vary ("Failed to pull logs from the log store"): sqlite's quick check decides."""
+        if self._shared is None:
+            return ""
+        if "malformed" in detail or "not a database" in detail:
+            return detail
+        return _database_damage(self._shared.path)
+
     def _failure(self, error: Exception, doing: str) -> StoreError:
         """One line for an error raised inside Chroma: what failed, and what to do about it."""
         name = type(error).__name__
@@ -762,23 +999,45 @@ class Store:
                     f"lost the connection to the {self.where} while {doing} ({name}): check that it runs, then "
                     "try again; an ingest cut short is completed or undone when it is run again")
             return StoreError(f"the {self.where} failed while {doing} ({name}: {detail}): check the server's "
-                              "log; if its collection is damaged, rebuild it with `rag ingest --rebuild <folders>`")
-        folder = self._shared.path
-        if "malformed" in detail or "not a database" in detail:
+                              "log; if its collection is damaged, rebuild it with "
+                              f"`{self.command('ingest --rebuild <folders>')}`")
+        if self._database_damage(detail):
             return StoreError(
-                f"the {self.where} is damaged ({detail}): move it away and build it again, e.g. "
-                f"`mv {folder} {folder}.damaged && rag ingest <folders>` (uploaded files are in {folder}/uploads)")
+                f"the {self.where} is damaged ({detail}): build it again from the article files with "
+                f"`{self.command('ingest --rebuild <folders>')}` (the damaged files are moved to "
+                f"{self._shared.path}/damaged-<time>; the articles uploaded in the page are kept)")
         self._shared.current(force=True)  # a half-read index is not kept
         writer = self._shared.writer()
         if writer is not None:
             return StoreError(f"the {self.where} failed while {doing}, because {writer} is writing to it now "
                               f"({name}: {detail}): try again when it finishes; {SERVER_HINT}")
         return StoreError(
-            f"the {self.where} failed while {doing} ({name}: {detail}): check it with `rag doctor`; "
-            "`rag doctor --repair` fixes what it finds, else rebuild with `rag ingest --rebuild <folders>`")
+            f"the {self.where} failed while {doing} ({name}: {detail}): check it with `{self.command('doctor')}`; "
+            f"`{self.command('doctor --repair')}` fixes what it finds, else rebuild with "
+            f"`{self.command('ingest --rebuild <folders>')}`")
 
-    def _collection(self, *, create: bool, manifest: Manifest | None = None):
+    def _undamaged(self, name: str) -> None:
+        """The collection ``name`` was deleted: what is made under its name is sound."""
+        if self._shared is not None:
+            self._shared.damaged.pop(name, None)
+
+    def _loadable(self, name: str) -> None:
+        """Refuse to touch a collection whose vector index crashed the probe (see the module docstring)."""
+        why = self._shared.damaged.get(name) if self._shared is not None else None
+        if why is None:
+            return
+        if name == self.name:
+            raise StoreError(f"the vector index of the {self.where} is damaged ({why}): rebuild it from the "
+                             f"passages the store keeps with `{self.command('doctor --repair')}`")
+        raise StoreError(f"the article registry of the {self.where} is damaged ({why}): rebuild the store from "
+                         f"the article files with `{self.command('ingest --rebuild <folders>')}`")
+
+    def _collection(self, *, create: bool, manifest: Manifest | None = None, load: bool = True):
+        """The passage collection (None if not made yet and not ``create``); ``load=False`` when
+        only its settings are read, which does not load its vector index."""
         self._sync()
+        if load:
+            self._loadable(self.name)
         if self._passages is not None:
             return self._passages
         try:
@@ -799,6 +1058,7 @@ class Store:
 
     def _registry_collection(self):
         self._sync()
+        self._loadable(self.name + _REGISTRY_SUFFIX)
         if self._registry is None:
             self._registry = self._client.get_or_create_collection(
                 self.name + _REGISTRY_SUFFIX, embedding_function=None
@@ -821,6 +1081,13 @@ class Store:
 
     def _delete_version(self, article_id: str, version: str) -> None:
         self._collection(create=True).delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+
+
+def _uncovered(records: dict[str, ArticleRecord], spans: dict[str, list[tuple[int, int]]]) -> dict[str, int]:
+    """Characters of each article's cleaned text (white space aside) in none of its passages, for
+    the articles that have any."""
+    counts = {i: uncovered(record.text, spans.get(i, ())) for i, record in records.items()}
+    return {i: n for i, n in counts.items() if n}
 
 
 def _readable(record: ArticleRecord) -> ArticleRecord | None:

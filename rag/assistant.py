@@ -266,6 +266,10 @@ class Assistant:
                          timings={"analyse_ms": (analysed - began) * 1000})
         passages = self.retriever.retrieve(analysis.standalone, top_k=top_k, filters=filters)
         retrieved = time.perf_counter()
+        store = self.retriever.store
+        if store.damage():
+            notes.append("the store's vector index is damaged, so this answer comes from keyword search only: "
+                         f"rebuild the index with `{store.command('doctor --repair')}`")
         plan = _Plan(question, analysis, passages, notes, filters,
                      timings={"analyse_ms": (analysed - began) * 1000, "retrieve_ms": (retrieved - analysed) * 1000})
         if not passages:

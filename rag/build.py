@@ -71,13 +71,38 @@ def ingest_paths(
     on_article: Callable[[str, str], None] | None = None,
 ) -> IngestReport:
     """Index ``paths`` into the configured store (``rebuild`` first deletes what it holds, under
-    the writer's lock)."""
+    the writer's lock, and indexes the page's uploads again with ``paths``: see :func:`uploads_to_keep`)."""
+    aside = None
+    if rebuild and store is None and config.chroma_host is None:
+        aside = Store.set_aside_damaged(config.store_path)  # a damaged database: start afresh
     store = store or open_store(config)
-    return ingest(
-        paths, store, embedder or embedder_factory(config), embedding_name(config),
+    kept = uploads_to_keep(config, paths) if rebuild else None
+    report = ingest(
+        [*paths, *([kept] if kept else [])], store, embedder or embedder_factory(config), embedding_name(config),
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
         prune=prune, progress=progress, on_article=on_article, rebuild=rebuild,
     )
+    if aside is not None:
+        report.notes.append(f"the damaged database was moved to {aside} (delete it when all is well)")
+    return report
+
+
+def uploads_folder(config: Config) -> Path:
+    """Where the page keeps uploaded articles (``<store_path>/uploads``)."""
+    return Path(config.store_path) / "uploads"
+
+
+def uploads_to_keep(config: Config, paths: list[Path]) -> Path | None:
+    """The uploads folder, when it holds articles that ``paths`` do not include: a rebuild indexes
+    them too, since their only copy is there."""
+    folder = uploads_folder(config)
+    if not folder.is_dir() or not any(p.is_file() and not p.name.startswith(".") and p.suffix != ".json"
+                                      for p in folder.iterdir()):
+        return None
+    inside = folder.resolve()
+    if any(inside == given.resolve() or given.resolve() in inside.parents for given in paths):
+        return None
+    return folder
 
 
 def doctor_store(config: Config, *, repair: bool = False) -> tuple[DoctorReport, dict[str, str]]:
@@ -113,8 +138,7 @@ def build_parts(config: Config, embedder: Embedder | None = None) -> Parts:
     """The pipeline's parts over the configured store (the store's manifest checked first)."""
     store = open_store(config)
     embedder = embedder or embedder_factory(config)()
-    store.check_manifest(expected_manifest(config, embedder.dimension), create=False,
-                         rebuild_hint="rag ingest --rebuild <folders>")
+    store.check_manifest(expected_manifest(config, embedder.dimension), create=False)
     retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
                           keyword_folder=keyword_folder(config))
     retriever.warm()  # build the keyword index now, not during the first question

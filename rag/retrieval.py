@@ -171,7 +171,10 @@ class Retriever:
 
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> list[Passage]:
-        """The ``top_k`` most relevant passages, diverse across articles."""
+        """The ``top_k`` most relevant passages, diverse across articles. While the store's vector
+        index is damaged (:meth:`Store.damage`), keyword search only."""
+        if self.store.damage():
+            mode = "keyword"
         vector = self.question_vector(question)
         filters = self._resolve_sources(filters)
         where = _where(filters)
@@ -259,11 +262,12 @@ class Retriever:
             if self._keyword is None:
                 committed = {r.id: r.version for r in self.store.articles().values()}
                 key = index_key(committed, self.store.manifest())
-                index = KeywordIndex.load(self.keyword_folder, key) if self.keyword_folder else None
+                saved = self.keyword_folder is not None and not self.store.damage()  # (see Store.passages)
+                index = KeywordIndex.load(self.keyword_folder, key) if saved else None
                 if index is None:
                     index = KeywordIndex.build(h for h in self.store.passages()
                                                if committed.get(h.metadata["article_id"]) == h.metadata["version"])
-                    if index is not None and self.keyword_folder is not None:
+                    if index is not None and saved:
                         try:
                             index.save(self.keyword_folder, key)
                         except OSError:
@@ -308,6 +312,8 @@ class Retriever:
         return self._committed_versions.get(hit.metadata["article_id"]) == hit.metadata["version"]
 
     def _similarities(self, vector: np.ndarray, hits: list[Hit]) -> dict[str, float]:
+        if self.store.damage():  # no stored vector can be read: embed the passages again
+            return {h.id: float(v @ vector) for h, v in zip(hits, self.embedder.embed([h.text for h in hits]))}
         vectors = self.store.vectors([h.id for h in hits])
         return {hit_id: float(v @ vector) for hit_id, v in vectors.items()}
 

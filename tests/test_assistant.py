@@ -127,7 +127,7 @@ def test_stream_yields_checked_sentences_then_the_answer(assistant: Assistant) -
 def test_open_reads_the_config_and_refuses_a_missing_store(tmp_path: Path, seed_store: Path) -> None:
     from index.errors import StoreError
 
-    with pytest.raises(StoreError, match="no articles indexed .*rag ingest seeds/"):
+    with pytest.raises(StoreError, match="no articles indexed .*`rag --store .*empty ingest seeds/`"):
         Assistant.open(store_path=tmp_path / "empty", llm="extractive")
     opened = Assistant.open(store_path=seed_store, llm="extractive", top_k=3)
     assert opened.config.top_k == 3 and len(opened.ask("Who is Medinsky?").passages) <= 3

@@ -160,6 +160,35 @@ def test_an_article_may_end_on_a_bulleted_list() -> None:
         .endswith("talks")  # a tag list is still dropped
 
 
+def test_list_items_of_every_shape_keep_their_own_lines_and_are_never_dropped_as_tags() -> None:
+    """Issue 18: an article may end on a list of unmarked, lower-case items that its lead-in line
+    introduces; they were dropped as a tag list. Items on consecutive lines (no blank line between)
+    were joined into one line when unmarked or lettered ("b) ..." starts in lower case)."""
+    intro = "Fisheries pact signed\n\nVarn and Skelda signed a fisheries pact in Tromsø on Monday.\n\n"
+    lead = "The pact sets out the following measures:"
+    unmarked = ["a quota of 9,400 tonnes of cod for the Varn fleet", "compensation for the Skelda fishermen",
+                "joint patrols"]
+    lettered = ["a) a quota of 9,400 tonnes of cod", "b) compensation for fishermen", "c) joint patrols"]
+    numbered = ["1) a quota of 9,400 tonnes of cod", "2) compensation for fishermen"]
+    for items in (unmarked, lettered, numbered):
+        for separator in ("\n", "\n\n"):
+            for kind in ("text", "markdown"):
+                page = intro + lead + separator + separator.join(items) + "\n"
+                paragraphs = clean(page, kind).text.split("\n\n")
+                assert paragraphs[-len(items) - 1:] == [lead, *items], (kind, separator, paragraphs)
+
+
+def test_a_tags_label_and_its_tags_are_still_dropped_and_wrapped_lead_ins_still_joined() -> None:
+    page = ("A real article\n\nThe talks ended on Friday in Geneva without a deal.\n\n"
+            "Tags:\nrussia\nukraine talks\n")
+    assert clean(page).text.endswith("without a deal.")
+    wrapped = ("Talks Resume\n\nThe two delegations agreed in Vienna on Monday that the pact would set out\n"
+               "the following measures:\n- a quota of 9,400 tonnes\n- compensation\n")
+    assert clean(wrapped).text.split("\n\n")[1:] == [
+        "The two delegations agreed in Vienna on Monday that the pact would set out the following measures:",
+        "- a quota of 9,400 tonnes", "- compensation"]
+
+
 def test_page_of_only_furniture_is_refused() -> None:
     with pytest.raises(InputError, match="no article text"):
         clean("Sign in to comment\n\n© 2026 Example Inc. All Rights Reserved.\nFind us on social media\n")

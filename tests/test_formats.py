@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -390,3 +391,170 @@ def test_rag_ingest_names_pdf_and_docx_and_lists_the_bad_one(tmp_path: Path) -> 
     assert "added          2" in result.output and "skipped        1" in result.output
     assert "scanned.pdf: no text layer on its page (a scanned image?): run OCR first" in result.output
     assert "Traceback" not in result.output
+
+
+# --- lists (issue 18) -------------------------------------------------------------------------------
+
+LIST_LEAD = "The pact sets out the following measures:"
+LIST_INTRO = ("Varn and Skelda signed a fisheries pact in Tromso on Monday after two years of talks. "
+              "Both governments said the deal would hold for a decade.")
+#: Each shape: (ordered, [(item, [sub-items])]).
+LIST_SHAPES = {
+    "unpunctuated": (False, [("a quota of 9,400 tonnes of cod for the Varn fleet", []),
+                             ("compensation of 31 million kroner for the Skelda fishermen", [])]),
+    "short": (False, [("cod", []), ("herring", []), ("31 million kroner", [])]),
+    "nested": (False, [("fisheries", [("a quota of 9,400 tonnes of cod", []), ("compensation for fishermen", [])]),
+                       ("ports", [("two harbours reopen", [])])]),
+    "numbered": (True, [("a quota of 9,400 tonnes of cod", []), ("compensation for fishermen", []),
+                        ("joint patrols", [])]),
+}
+
+
+def _flat(items, depth: int = 0):
+    for text, children in items:
+        yield depth, text
+        yield from _flat(children, depth + 1)
+
+
+def list_article(kind: str, shape: str) -> bytes:
+    """The fisheries article ending on a list of the given shape, as a file of the given kind."""
+    ordered, items = LIST_SHAPES[shape]
+    title = "Fisheries pact signed"
+    flat = list(_flat(items))
+    marks = [f"{n}." if ordered and depth == 0 else "-" for n, (depth, _) in enumerate(flat, 1)]
+    if kind in ("md", "txt"):
+        lines = [f"{'  ' * depth}{mark} {text}" for (depth, text), mark in zip(flat, marks)]
+        heading = f"# {title}" if kind == "md" else title
+        return "\n\n".join([heading, LIST_INTRO, LIST_LEAD, "\n".join(lines)]).encode() + b"\n"
+    if kind == "html":
+        def render(items, top: bool) -> str:
+            tag = "ol" if ordered and top else "ul"
+            inner = "".join(f"<li>{text}{render(children, False) if children else ''}</li>" for text, children in items)
+            return f"<{tag}>{inner}</{tag}>"
+        return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{LIST_INTRO}</p>"
+                f"<p>{LIST_LEAD}</p>{render(items, True)}</article></body></html>").encode()
+    if kind == "docx":
+        import docx
+
+        document = docx.Document()
+        document.add_paragraph(title, style="Heading 1")
+        document.add_paragraph(LIST_INTRO)
+        document.add_paragraph(LIST_LEAD)
+        for depth, text in flat:
+            style = ("List Number" if ordered else "List Bullet") + (" 2" if depth else "")
+            document.add_paragraph(text, style=style)
+        buffer = io.BytesIO()
+        document.save(buffer)
+        return buffer.getvalue()
+    if kind == "pdf":
+        lines = [f"{'    ' * depth}{mark} {text}" for (depth, text), mark in zip(flat, marks)]
+        return _Paper.make([[f"# {title}", "", LIST_INTRO[:86], LIST_INTRO[87:], "", LIST_LEAD, *lines]],
+                           running=False)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("shape", sorted(LIST_SHAPES))
+@pytest.mark.parametrize("kind", ["md", "txt", "html", "docx", "pdf"])
+def test_a_list_of_any_shape_in_any_format_is_in_the_passages_with_its_lead_in(tmp_path: Path, kind: str,
+                                                                                shape: str) -> None:
+    """Issue 18: an article ending on a list lost every item that was not a sentence of four words
+    or more (taken as a heading, and a heading with nothing after it made no passage)."""
+    from index.chunking import chunk, uncovered
+
+    _, article = read(tmp_path, f"pact.{kind}", list_article(kind, shape))
+    passages = chunk(article.text, "a", "v" * 32)
+    assert all(article.text[p.start:p.end] == p.text for p in passages)
+    assert uncovered(article.text, [(p.start, p.end) for p in passages]) == 0, [p.text for p in passages]
+    _, items = LIST_SHAPES[shape]
+    together = [p for p in passages if LIST_LEAD in p.text]
+    assert together and all(text in together[-1].text for _, text in _flat(items)), (kind, article.text)
+
+
+def _variant(kind: str, names: dict[str, str]) -> bytes:
+    """The unpunctuated-list article as ``kind``, its names and figures changed (one article per format)."""
+    text = list_article(kind, "unpunctuated").decode()
+    for old, new in names.items():
+        text = text.replace(old, new)
+    return text.encode()
+
+
+LIST_VARIANTS = {  # file: (names changed, question, the answer's words)
+    "pact.md": ({}, "How many tonnes of cod does the Varn fleet get?", "9,400"),
+    "accord.html": ({"Varn": "Orsk", "Skelda": "Tamsel", "cod": "herring", "9,400": "6,200",
+                     "Fisheries pact": "Herring accord"}, "How many tonnes of herring does the Orsk fleet get?", "6,200"),
+    "deal.txt": ({"Varn": "Lerin", "Skelda": "Brask", "31 million": "8 million", "Fisheries pact": "Haddock deal"},
+                 "How much compensation will the Brask fishermen receive?", "8 million kroner"),
+}
+
+
+@pytest.fixture(scope="module")
+def list_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """The seeds and one list-ending article in each of .md, .html and .txt, indexed with the real model."""
+    import shutil
+
+    from index.ingest import ingest
+    from index.store import Store
+    from tests.conftest import SEEDS
+
+    folder = tmp_path_factory.mktemp("lists")
+    shutil.copytree(SEEDS, folder / "articles")
+    for name, (names, _, _) in LIST_VARIANTS.items():
+        (folder / "articles" / name).write_bytes(_variant(name.rsplit(".", 1)[1], names))
+    report = ingest([folder / "articles"], Store.open(path=folder / "store"), lambda: real_embedder,
+                    real_embedder.name, progress=False)
+    assert len(report.added) == 8, report.summary()
+    return folder / "store"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIST_VARIANTS))
+def test_a_question_about_a_list_item_is_answered_from_it(list_store: Path, real_embedder, name: str) -> None:
+    """Issue 18: "How many tonnes of cod does the Varn fleet get?" abstained: the item was in no passage."""
+    from rag.assistant import build_assistant
+    from rag.config import Config
+
+    _, question, words = LIST_VARIANTS[name]
+    answer = build_assistant(Config(store_path=list_store, llm="extractive"), embedder=real_embedder).ask(question)
+    assert not answer.abstained and words in answer.text, answer.to_dict()
+    assert any(Path(c.source).name == name and words in c.quote for c in answer.citations), answer.to_dict()
+
+
+@pytest.mark.slow
+def test_doctor_counts_article_text_in_no_passage_and_repair_splits_it_again(list_store: Path, tmp_path: Path,
+                                                                             real_embedder) -> None:
+    """A store whose passages leave text out (as every store an older chunker built from a list-ending
+    article): ``rag doctor`` counts the characters, and ``--repair`` makes the passages again."""
+    import shutil
+
+    from index.chunking import Passage, passage_id
+    from index.store import Store
+    from rag.cli import main
+    from tests.test_ingest import assert_consistent
+
+    store_path = tmp_path / "store"
+    shutil.copytree(list_store, store_path)
+    runner = CliRunner()
+    healthy = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "8 articles" in healthy.output and "0 characters of article text in no passage" in healthy.output
+
+    store = Store.open(path=store_path)
+    record = next(r for r in store.articles(with_text=True).values() if Path(r.source).name == "pact.md")
+    end = record.text.index(LIST_LEAD) + len(LIST_LEAD)  # what the old chunker made: nothing after the lead-in
+    old = Passage(passage_id(record.id, record.version, 0, end), record.id, record.version, 0, 0, end,
+                  record.text[:end])
+    store.delete_passages(article_id=record.id)
+    store.write_articles([(replace(record, passages=1), [old], real_embedder.embed([old.text]))])
+    left_out = sum(not ch.isspace() for ch in record.text[end:])
+
+    checked = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert checked.exit_code == 1, checked.output
+    assert f"{left_out} characters of article text in no passage" in checked.output
+    assert f"Fisheries pact signed: {left_out} characters of its text are in no passage" in checked.output
+    assert "doctor --repair`" in checked.output
+    repaired = runner.invoke(main, ["--store", str(store_path), "doctor", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "embedded 1 article(s) again" in repaired.output and "after repair: no problem found" in repaired.output
+    again = runner.invoke(main, ["--store", str(store_path), "doctor"])
+    assert again.exit_code == 0 and "0 characters of article text in no passage" in again.output, again.output
+    assert_consistent(Store.open(path=store_path))

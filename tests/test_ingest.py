@@ -138,7 +138,7 @@ def test_store_built_with_other_settings_is_refused_with_the_rebuild_command(sto
     with pytest.raises(StoreError) as error:
         run([seed_copy], store, HashEmbedder(), chunking=ChunkSettings(sentences=6))
     message = str(error.value)
-    assert "chunk_sentences: 4 (store) vs 6 (now)" in message and "rag ingest --rebuild" in message
+    assert "chunk_sentences: 4 (store) vs 6 (now)" in message and store.command("ingest --rebuild <folders>") in message
     other_model = HashEmbedder()
     other_model.name = "another-model"
     with pytest.raises(StoreError, match="embedding_model: 'test-hash-embedder' \\(store\\) vs 'another-model'"):
@@ -251,5 +251,5 @@ def test_query_side_refuses_an_empty_store(tmp_path: Path) -> None:
     from index.store import Manifest
 
     store = Store.open(path=tmp_path / "nothing")
-    with pytest.raises(StoreError, match="no articles indexed .* run `rag ingest seeds/`"):
-        store.check_manifest(Manifest("m", 3, 4, 1, 900), create=False, rebuild_hint="x")
+    with pytest.raises(StoreError, match=f"no articles indexed .* run `rag --store {tmp_path / 'nothing'} ingest seeds/`"):
+        store.check_manifest(Manifest("m", 3, 4, 1, 900), create=False)

@@ -127,3 +127,203 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
     assert report.repaired == [record.source]
     assert store.articles()[record.id].version != record.version and "harbour of Arden" in store.article(record.id).text
     assert_consistent(store)
+
+
+def _damage_vector_index(store: Path) -> Path:
+    """Garbage bytes in the middle of the passages' vector index file, as a disk error or a copy
+    cut short leaves them (Chroma writes the index to disk past 1,000 passages). Loading it kills
+    the process with SIGSEGV (as random bytes there mostly do; these always do)."""
+    (segment,) = [p.parent for p in store.glob("*/index_metadata.pickle")]
+    data = segment / "data_level0.bin"
+    with open(data, "r+b") as handle:
+        handle.seek(data.stat().st_size // 2)
+        handle.write(b"\xff" * 4096)
+    return data
+
+
+def _rag(store: Path, *args: str) -> subprocess.CompletedProcess:
+    # PYTHONPATH: this checkout's code, also where the venv's `rag` was installed from another one
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([str(VENV_BIN / "rag"), "--store", str(store), *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_path: Path, real_embedder) -> None:
+    """Issue 18.1: before, `rag ask`, `rag doctor` and `rag doctor --repair` all died with SIGSEGV
+    (exit 139) and no output. Now questions are answered from keyword search meanwhile, saying so,
+    and doctor repairs it. Real model, real Chroma, real files; every command a real process."""
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120, SEEDS)
+    (corpus / "norland.txt").write_text(
+        "Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
+        "Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
+    store = tmp_path / "store"
+    ingest([corpus], Store.open(path=store), lambda: real_embedder, real_embedder.name, progress=False)
+    _damage_vector_index(store)
+    question = "How many fishing boats did Norland and Sudmark agree to exchange?"
+    repair = f"rag --store {store} doctor --repair"
+
+    asked = _rag(store, "ask", question)  # answered meanwhile, from keyword search, saying so
+    assert asked.returncode == 0, (asked.returncode, asked.stdout, asked.stderr)
+    said = " ".join(asked.stdout.split())
+    assert "42" in said and "vector index is damaged" in said and "keyword search only" in said, said
+    assert f"`{repair}`" in said, said
+    checked = _rag(store, "doctor")
+    assert checked.returncode == 1, (checked.returncode, checked.stdout, checked.stderr)
+    assert "the vector index is damaged" in checked.stdout and repair in checked.stdout + checked.stderr
+    repaired = _rag(store, "doctor", "--repair")
+    assert repaired.returncode == 0, (repaired.returncode, repaired.stdout, repaired.stderr)
+    assert "embedded all 121 articles from the registry" in repaired.stdout
+    assert "after repair: no problem found" in repaired.stdout
+    asked = _rag(store, "ask", question)
+    assert asked.returncode == 0 and "42" in asked.stdout, asked.stdout + asked.stderr
+    assert_consistent(Store.open(path=store))
+
+
+def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throwaway process that loads the vector index first (about 2 s) runs when its files
+    changed since they were last checked, not at every open; a writer records its own files."""
+    import index.store as module
+
+    store_path = tmp_path / "store"
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120, SEEDS)
+    run([corpus], Store.open(path=store_path), HashEmbedder())  # past 1,000 passages: the index is on disk
+    probes = []
+    real = module._probe
+    monkeypatch.setattr(module, "_probe", lambda folder: probes.append(folder) or real(folder))
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and probes == []  # the ingest recorded what it wrote
+    (store_path / module.CHECKED_FILE).unlink()
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
+    _damage_vector_index(store_path)
+    module._Folder._open.clear()
+    damaged = Store.open(path=store_path)
+    assert len(probes) == 2 and damaged.damage()
+    with pytest.raises(StoreError, match=f"vector index of the store {store_path} is damaged.*"
+                                         f"`rag --store {store_path} doctor --repair`"):
+        damaged.search([0.0] * 64, 5)
+    module._Folder._open.clear()
+    assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
+
+
+def _change(path: Path, boats: int) -> None:
+    """A new sentence in the article (in its first paragraph: a paragraph added at the end of some
+    seeds is taken as site furniture)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(". ", f". Officials in Arden counted {boats} boats. ", 1), encoding="utf-8")
+
+
+def test_a_file_is_the_same_article_from_any_working_directory(ingested_from, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18.5: indexed as "seeds/..." from the project, then changed and ingested with --prune
+    from `/`: before, it was "added" (6 articles for 5 files), the other four were "duplicate of"
+    themselves (and a prune that changed nothing exited 1: "no article was indexed")."""
+    project, store = ingested_from
+    monkeypatch.chdir("/")
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed, len(report.unchanged)) == ([], [], [], 5)
+    victim = sorted((project / "seeds").iterdir())[-1]
+    _change(victim, 31)
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed, len(report.unchanged)) == ([], [], [], 4)
+    assert report.updated == [victim.as_posix().lstrip("/")] and len(store.articles()) == 5
+    monkeypatch.chdir(project)
+    _change(victim, 32)
+    report = run([Path("seeds")], store, HashEmbedder())
+    assert report.updated == [f"seeds/{victim.name}"] and len(report.unchanged) == 4 and len(store.articles()) == 5
+    assert_consistent(store)
+
+
+def test_articles_indexed_by_relative_path_before_keep_their_ids(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores written when an article's id was the hash of its path relative to the working
+    directory: the same file, named from anywhere, is still that article."""
+    import index.ingest as module
+    from index.loading import source_key
+
+    project = tmp_path / "project"
+    shutil.copytree(SEEDS, project / "seeds")
+    store = Store.open(path=tmp_path / "store")
+    monkeypatch.chdir(project)
+    with monkeypatch.context() as old:
+        old.setattr(module, "article_key", source_key)  # ids as they were made before
+        run([Path("seeds")], store, HashEmbedder())
+    before = store.articles()
+    assert {r.id for r in before.values()} == {module.article_id(f"seeds/{p.name}") for p in (project / "seeds").iterdir()}
+    victim = sorted((project / "seeds").iterdir())[-1]
+    _change(victim, 31)
+    monkeypatch.chdir("/")
+    report = run([project / "seeds"], store, HashEmbedder(), prune=True)
+    assert (report.added, report.skipped, report.removed) == ([], [], []) and report.updated == [victim.as_posix().lstrip("/")]
+    assert store.articles().keys() == before.keys()
+    assert_consistent(store)
+
+
+def test_a_rebuild_keeps_the_articles_uploaded_in_the_page(seed_copy: Path, tmp_path: Path) -> None:
+    """Issue 18.6: `rag ingest --rebuild <folders>` dropped the page's uploads (their only copy is
+    in <store>/uploads/), and the message for a store built with other settings recommends it."""
+    from rag.build import ingest_paths
+    from rag.config import Config
+    from ui.uploads import Uploads
+
+    embedder = HashEmbedder()
+    config = Config(store_path=tmp_path / "store")
+    ingest_paths(config, [seed_copy], embedder=lambda: embedder, progress=False)
+    upload = tmp_path / "upload.txt"
+    upload.write_text("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, "
+                      "2031. Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
+    saved = Uploads(tmp_path / "store" / "uploads", 10).save(upload, "Talks in Vienna.txt")  # as the page does
+    ingest_paths(config, [saved], embedder=lambda: embedder, progress=False)
+    before = Store.open(path=tmp_path / "store").articles()
+    assert len(before) == 6
+
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    after = Store.open(path=tmp_path / "store").articles()
+    assert after.keys() == before.keys() and len(report.added) == 6
+    assert any(r.title == "Envoys meet in Vienna" for r in after.values())
+    report = ingest_paths(config, [seed_copy, tmp_path / "store" / "uploads"], rebuild=True,
+                          embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 6 and not report.skipped  # named as well: indexed once
+
+
+def test_an_empty_database_file_is_damage_and_a_rebuild_sets_it_aside(seed_copy: Path, tmp_path: Path) -> None:
+    """Issue 18.3: a zero-length chroma.sqlite3 was taken for a healthy, empty store ("0 articles,
+    no problem found", exit 0); damage inside the file sent `ask` to `doctor` and `doctor` to
+    itself. Both now name the one command that gets out, for this store, and that command works."""
+    from index.doctor import doctor
+    from rag.build import ingest_paths
+    from rag.config import Config
+
+    embedder = HashEmbedder()
+    store_path = tmp_path / "my store"
+    config = Config(store_path=store_path)
+    ingest_paths(config, [seed_copy], embedder=lambda: embedder, progress=False)
+    database = store_path / "chroma.sqlite3"
+    shutil.copy(database, tmp_path / "sound.sqlite3")
+    rebuild = f"`rag --store '{store_path}' ingest --rebuild <folders>`"
+
+    database.write_bytes(b"")
+    from index.store import _Folder
+
+    _Folder._open.clear()  # as a new process sees the folder
+    with pytest.raises(StoreError, match="is damaged.*chroma.sqlite3 is empty") as error:
+        doctor(Store.open(path=store_path), lambda: embedder, embedder.name)
+    assert rebuild in str(error.value)
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 5 and "the damaged database was moved to" in report.summary()
+
+    _Folder._open.clear()
+    raw = (tmp_path / "sound.sqlite3").read_bytes()
+    database.write_bytes(raw[:len(raw) // 2] + b"\xff" * 8192 + raw[len(raw) // 2 + 8192:])  # inside the file
+    for attempt in (lambda: doctor(Store.open(path=store_path), lambda: embedder, embedder.name, repair=True),
+                    lambda: doctor(Store.open(path=store_path), lambda: embedder, embedder.name)):
+        with pytest.raises(StoreError) as error:
+            attempt()
+        assert "is damaged" in str(error.value) and rebuild in str(error.value) and "doctor" not in str(error.value)
+    report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 5 and len(list(store_path.glob("damaged-*"))) >= 1
+    assert_consistent(Store.open(path=store_path))

@@ -27,7 +27,8 @@ from tests.test_ingest import assert_consistent
 from tests.test_ui_app import last
 from ui.app import Backend
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# PYTHONPATH: this checkout's code, also where the venv's `rag` was installed from another one
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 NORLAND = ("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
            "Both sides agreed to exchange 42 fishing boats before the summer.\n")
 ARDEN = ("Harbour deal in Arden\n\nThe port authority of Arden signed a lease with the shipping firm Vallo "
@@ -128,7 +129,7 @@ def test_doctor_finds_lost_passages_and_repairs_them_from_the_registry(seed_stor
                              capture_output=True, text=True, cwd=ROOT, env=ENV, check=True).stdout.strip()
     title = Store.open(path=store).articles()[damaged].display_title()
     checked = rag(store, "doctor")
-    assert checked.returncode == 1 and "rag doctor --repair" in checked.stderr
+    assert checked.returncode == 1 and f"rag --store {store} doctor --repair" in checked.stderr
     assert f"{title}: " in checked.stdout and "passages" in checked.stdout, checked.stdout
     repaired = rag(store, "doctor", "--repair")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
@@ -151,7 +152,7 @@ def test_a_damaged_vector_index_is_one_clear_line_and_doctor_repairs_it(tmp_path
     header.unlink()
     asked = rag(store, "ask", "How many fishing boats did Norland and Sudmark agree to exchange?")
     assert asked.returncode == 1 and "Traceback" not in asked.stderr, asked.stderr
-    assert f"store {store} failed" in asked.stderr and "rag doctor --repair" in asked.stderr, asked.stderr
+    assert f"store {store} failed" in asked.stderr and f"rag --store {store} doctor --repair" in asked.stderr, asked.stderr
     checked = rag(store, "doctor")
     assert checked.returncode == 1 and "the passages cannot be read at all" in checked.stdout, checked.stdout
     repaired = rag(store, "doctor", "--repair")
@@ -162,16 +163,21 @@ def test_a_damaged_vector_index_is_one_clear_line_and_doctor_repairs_it(tmp_path
     assert_consistent(Store.open(path=store))
 
 
-def test_a_damaged_database_says_to_move_the_folder_away(seed_store: Path, tmp_path: Path) -> None:
+def test_a_damaged_database_names_the_rebuild_that_sets_it_aside(seed_store: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     shutil.copytree(seed_store, store)
     database = store / "chroma.sqlite3"
     database.write_bytes(database.read_bytes()[:4096] + os.urandom(8192))
-    for command in (["ask", "Where were the talks?"], ["ingest", "--rebuild", str(SEEDS)], ["doctor"]):
+    for command in (["ask", "Where were the talks?"], ["doctor"], ["doctor", "--repair"]):
         result = rag(store, *command)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert f"store {store} is damaged" in result.stderr and f"mv {store} {store}.damaged" in result.stderr, \
-            result.stderr
+        assert f"store {store} is damaged" in result.stderr, result.stderr
+        assert f"`rag --store {store} ingest --rebuild <folders>`" in result.stderr, result.stderr
+    rebuilt = rag(store, "ingest", "--no-progress", "--rebuild", str(SEEDS))
+    assert rebuilt.returncode == 0 and "the damaged database was moved to" in rebuilt.stdout, rebuilt.stderr
+    assert len(list(store.glob("damaged-*/chroma.sqlite3"))) == 1
+    asked = rag(store, "ask", "In which city did the latest round of peace talks conclude?")
+    assert asked.returncode == 0 and "Geneva" in asked.stdout, asked.stdout + asked.stderr
 
 
 def test_a_chroma_server_that_goes_away_is_one_clear_line(tmp_path: Path) -> None:

@@ -642,7 +642,7 @@ def test_problems_are_explained_in_the_page(browser, tmp_path: Path, real_embedd
     try:
         with open_page(browser, f"http://127.0.0.1:{port}/") as page:
             page.wait_for_function("text => document.body.innerText.includes(text)", arg=problem)
-            expected = "rag ingest seeds/" if setting == "empty store" else "chroma run --path DIR"
+            expected = "ingest seeds/" if setting == "empty store" else "chroma run --path DIR"
             for _ in range(2):  # the message is readable, and the page keeps working
                 ask(page, ISTANBUL)
                 assert "Something went wrong" in last_answer(page) and expected in last_answer(page)

@@ -24,11 +24,11 @@ import gradio as gr
 from index.embedding import Embedder
 from index.errors import InputError, ModelError, RagError
 from index.ingest import article_id
-from index.loading import file_size_limit
+from index.loading import article_key, file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
 from rag.assistant import build_assistant
-from rag.build import embedder_factory, ingest_paths, open_store
+from rag.build import embedder_factory, ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
 from rag.llm_server import ProbeResult, probe
@@ -193,7 +193,7 @@ class Backend:
         #: Why the configured answerer is not offered (shown on the page), else "".
         self.unavailable = "" if config.llm in self.answerers else (
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
-        self.uploads = Uploads(uploads_dir or Path(config.store_path) / "uploads", config.max_file_mb)
+        self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
         self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
         self._embedder = embedder
         self._assistants: dict[str, Assistant] = {}
@@ -326,8 +326,7 @@ class Backend:
                     return "error", f"{shown} was not indexed: {result.skipped[0].reason}"
                 report(0.9, "Updating the search index")
                 self.refresh()
-                source = (result.added or result.updated or result.unchanged)[0]
-                record = self.store().article(article_id(source))
+                record = self.store().article(article_id(article_key(saved)))
                 title = record.display_title() if record else shown
                 passages = record.passages if record else 0
                 return "ok", (f"Indexed {shown} as “{title}” ({passages} passage{'s' if passages != 1 else ''}). "
