@@ -79,3 +79,16 @@ def test_openai_compatible_server_on_loopback(llama_server, seed_store: Path, re
     assert answer.answerer in {"openai", "openai->extractive"}
     assert "1,000" in answer.text and answer.citations
     assert "POST /v1/chat/completions" in log_path.read_text()  # the server really was asked
+
+
+def test_the_local_model_writes_a_sentence_that_survives_the_check(seed_store: Path, real_embedder) -> None:
+    """Given only the sentences the policy chose (llm_context = chosen) and greedy decoding, the
+    shipped model writes a sentence of its own that the check keeps, on a development question
+    where that was measured (README, 'What the local model contributes'). Fails if the answer is
+    the quoted fallback."""
+    question, fact = "What idea, once seen as a potential bridge, has lost legitimacy within Ukraine?", "neutrality"
+    config = Config(store_path=seed_store, llm="local", llm_context="chosen", llm_temperature=0.0)
+    answer = build_assistant(config, embedder=real_embedder).ask(question)
+    assert answer.answerer == "local", (answer.answerer, answer.text, answer.notes)
+    assert answer.drafted is not None and answer.drafted[0] >= 1
+    assert fact in answer.text and answer.citations
