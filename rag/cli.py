@@ -42,6 +42,7 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
       rag ingest seeds/                  index the articles (again: only what changed)
       rag ask "Who mediated the Geneva talks?"
       rag chat                           the chat page on http://127.0.0.1:7860
+      rag serve                          an OpenAI-compatible API on http://127.0.0.1:8000/v1
       rag eval --llm extractive          score answers and citations against the gold questions
       rag doctor                         check the index (--repair fixes what it finds)
     """
@@ -220,3 +221,48 @@ def chat(ctx: click.Context, host: str, port: int, open_browser: bool, **setting
                    "remove articles. Set RAG_CHAT_AUTH=user:password, or add --read-only.", err=True)
     click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
     launch(config, host, port, open_browser=open_browser)
+
+
+@main.command()
+@_answer_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on (loopback by default; any other needs a token).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to serve on.")
+@click.option("--api-token", default=None,
+              help="Token clients must send as their API key [RAG_API_TOKEN; required beyond loopback]. Prefer the "
+              "variable or the config file: a command line is visible to other users.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
+    """Serve an OpenAI-compatible API (chat completions) over the indexed articles.
+
+    \b
+    Point any OpenAI client (Open WebUI, LibreChat, the openai package) at
+      base URL  http://HOST:PORT/v1
+      API key   the token (any text when none is set)
+      model     news-rag (the configured answerer) or news-rag:extractive,
+                news-rag:local ... (GET /v1/models lists those that work here)
+
+    \b
+    POST /v1/chat/completions answers the last user message, the earlier turns being the
+    conversation; with "stream": true one event per checked sentence. The text keeps its [n]
+    markers and ends with a Markdown "Sources" list; "citations" (title, source file, published,
+    quote, start, end), "abstained", "confidence" and "notes" travel on the message (the final
+    chunk's delta when streaming). Optional request fields: "filters" (sources, published_after,
+    published_before) and "top_k".
+
+    \b
+    Errors are OpenAI-style JSON: 400 (an empty question, or longer than max_question_chars),
+    401 (missing or wrong token), 404 (unknown model), 429 (queue full: 4 answers at once and
+    200 waiting, as on the chat page), 503 (the store or a model failed).
+    """
+    from rag.pool import Assistants
+    from rag.serve import check_binding, serve as run
+
+    config = _config(ctx, **settings)
+    check_binding(host, config.api_token)
+    pool = Assistants(config)
+    pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first question
+    models = ", ".join(["news-rag", *(f"news-rag:{name}" for name in pool.answerers)])
+    click.echo(f"Serving the OpenAI-compatible API on http://{host}:{port}/v1 over {config.describe_store()}; "
+               f"models {models}; {'token required' if config.api_token else 'no token'} (Ctrl+C to stop)")
+    run(pool, host, port, config.api_token)
