@@ -43,6 +43,7 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
       rag ask "Who mediated the Geneva talks?"
       rag chat                           the chat page on http://127.0.0.1:7860
       rag serve                          an OpenAI-compatible API on http://127.0.0.1:8000/v1
+      rag mcp                            an MCP server on stdio (--http PORT: streamable HTTP)
       rag eval --llm extractive          score answers and citations against the gold questions
       rag doctor                         check the index (--repair fixes what it finds)
     """
@@ -266,3 +267,27 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     click.echo(f"Serving the OpenAI-compatible API on http://{host}:{port}/v1 over {config.describe_store()}; "
                f"models {models}; {'token required' if config.api_token else 'no token'} (Ctrl+C to stop)")
     run(pool, host, port, config.api_token)
+
+
+@main.command(name="mcp")
+@_answer_options
+@click.option("--http", "http_port", type=int, default=None, metavar="PORT",
+              help="Serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio (loopback only).")
+@click.pass_context
+def mcp_command(ctx: click.Context, http_port: int | None, **settings: Any) -> None:
+    """Serve the articles to MCP clients (desktop assistants, editors), on stdio by default.
+
+    \b
+    Tools: ask (a question, optional filters -> the checked answer, citations, abstained,
+    confidence, notes), search (passages with scores), list_articles. Resources: each
+    article's cleaned text, article://<id>. The README has the desktop client's config.
+    """
+    from rag.mcp_server import run
+    from rag.pool import Assistants
+
+    config = _config(ctx, **settings)
+    pool = Assistants(config)
+    pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first call
+    where = f"streamable HTTP on http://127.0.0.1:{http_port}/mcp" if http_port else "stdio"
+    click.echo(f"Serving MCP on {where} over {config.describe_store()} (Ctrl+C to stop)", err=True)
+    run(pool, http_port)
