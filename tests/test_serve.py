@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +23,7 @@ from rag.cli import main
 from rag.config import Config
 from rag.pool import Assistants
 from rag.serve import start
-from tests.conftest import free_port
+from tests.conftest import free_port, serve
 
 pytestmark = pytest.mark.slow
 TOKEN = "s3cret-token-for-tests"
@@ -245,3 +246,15 @@ def _events(client: OpenAI) -> Iterator[str]:
     except openai.APIError as error:
         yield str(error)
 
+
+def test_rag_chat_api_serves_the_page_and_the_api_from_one_process(seed_store: Path, tmp_path: Path) -> None:
+    page, api = free_port(), free_port()
+    command = [sys.executable, "-m", "rag", "--store", str(seed_store), "chat", "--llm", "extractive", "--port",
+               str(page), "--api", "--api-port", str(api)]
+    client = OpenAI(base_url=f"http://127.0.0.1:{api}/v1", api_key="unused", max_retries=0)
+    with serve(command, lambda: (client.models.list(), httpx.get(f"http://127.0.0.1:{page}/").raise_for_status()),
+               tmp_path / "chat.log", timeout=300) as process:
+        reply = ask(client, PRISONERS)
+        assert "1,000" in reply.choices[0].message.content and reply.choices[0].message.model_extra["citations"]
+        assert "Ask the news articles" in httpx.get(f"http://127.0.0.1:{page}/config").text
+        assert process.poll() is None

@@ -276,12 +276,14 @@ class Backend:
 
 
 def build_app(config: Config, assistant_factory: AssistantFactory | None = None, *,
-              embedder: Embedder | None = None, uploads_dir: Path | None = None) -> gr.Blocks:
+              embedder: Embedder | None = None, uploads_dir: Path | None = None,
+              backend: Backend | None = None) -> gr.Blocks:
     """The page. ``assistant_factory(config)`` builds an Assistant for a configuration whose
     ``llm`` is the chosen answerer (default: :func:`rag.assistant.build_assistant` sharing one
     embedding model, ``embedder`` if given). Uploads are saved in ``uploads_dir`` (default
-    ``<store_path>/uploads``)."""
-    backend = Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
+    ``<store_path>/uploads``). ``backend`` is a :class:`Backend` built beforehand, to share its
+    assistants (``rag chat --api``)."""
+    backend = backend or Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
     writable = not config.read_only
 
     def articles_view(status: str = "") -> tuple:
