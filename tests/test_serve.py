@@ -258,3 +258,57 @@ def test_rag_chat_api_serves_the_page_and_the_api_from_one_process(seed_store: P
         assert "1,000" in reply.choices[0].message.content and reply.choices[0].message.model_extra["citations"]
         assert "Ask the news articles" in httpx.get(f"http://127.0.0.1:{page}/config").text
         assert process.poll() is None
+
+
+class _Paused:
+    """An assistant that says one sentence, then waits until released before the rest."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.release = threading.Event()
+
+    def stream(self, question: str, **options) -> Iterator[StreamEvent]:
+        yield StreamEvent("sentence", text="A first sentence. [1]")
+        self.release.wait(30)
+        yield StreamEvent("sentence", text="A second sentence. [1]")
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_place(assistant: Assistant) -> None:
+    paused = _Paused(assistant.config)
+    port = free_port()
+    server = start(Assistants(assistant.config, lambda config: paused, answerers=["extractive"]), "127.0.0.1", port,
+                   concurrency=1, queue_size=0)
+    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+    try:
+        stream = ask(client, PRISONERS, stream=True)
+        assert next(iter(stream)).choices[0].delta.content == "A first sentence. [1]"
+        stream.close()  # the client goes away while the answer is still being made
+        paused.release.set()
+        pause = threading.Event()
+        for _ in range(100):  # its place in the queue is given back
+            status = httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code
+            again = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=30,
+                               json={"stream": True, "messages": [{"role": "user", "content": PRISONERS}]})
+            if again.status_code == 200:
+                break
+            pause.wait(0.1)
+        assert status == 200 and again.status_code == 200 and "A second sentence. [1]" in again.text
+    finally:
+        paused.release.set()
+        server.stop()
+
+
+def test_a_generative_answer_streams_only_checked_sentences(seed_store: Path, real_embedder) -> None:
+    pool = Assistants(Config(store_path=seed_store, llm="local"), embedder=real_embedder,
+                      answerers=["extractive", "local"])
+    port = free_port()
+    server = start(pool, "127.0.0.1", port)
+    try:
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        chunks = list(client.chat.completions.create(model="news-rag:local", stream=True, messages=[
+            {"role": "user", "content": "Who mediated the Geneva talks?"}]))
+        contents = [c.choices[0].delta.content for c in chunks]
+        assert len(contents) >= 2 and all(re.search(r"\[\d+\]$", text) for text in contents[:-1])  # no draft
+        assert chunks[-1].choices[0].delta.model_extra["answerer"].startswith("local")
+    finally:
+        server.stop()
