@@ -8,6 +8,7 @@ import re
 import socket
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -193,6 +194,21 @@ def test_twenty_streams_at_once_all_complete(base_url: str, client: OpenAI) -> N
     assert "1,000" in ask(client, PRISONERS).choices[0].message.content  # still up
 
 
+@contextmanager
+def one_at_a_time(fake) -> Iterator[tuple[OpenAI, str]]:
+    """A server over ``fake`` (an object with the Assistant's stream/ask) that answers one question
+    at a time and queues none: the client, and the server's base URL."""
+    port = free_port()
+    server = start(Assistants(fake.config, lambda config: fake, answerers=["extractive"]), "127.0.0.1", port,
+                   concurrency=1, queue_size=0)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield OpenAI(base_url=url, api_key="unused", max_retries=0), url
+    finally:
+        fake.release.set()
+        server.stop()
+
+
 class _Slow:
     """An assistant that holds its slot until released, then fails mid-answer."""
 
@@ -214,16 +230,12 @@ class _Slow:
 
 def test_a_full_queue_is_429_and_a_failing_answer_does_not_stop_the_server(assistant: Assistant) -> None:
     slow = _Slow(assistant.config)
-    port = free_port()
-    server = start(Assistants(assistant.config, lambda config: slow, answerers=["extractive"]), "127.0.0.1", port,
-                   concurrency=1, queue_size=0)
-    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
-    try:
+    with one_at_a_time(slow) as (client, url):
         first: list = []
         waiting = threading.Thread(target=lambda: first.append(list(_events(client))))
         waiting.start()
         assert slow.entered.wait(30)  # the first request holds the only slot
-        busy = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions",
+        busy = httpx.post(f"{url}/chat/completions",
                           json={"model": "news-rag", "messages": [{"role": "user", "content": PRISONERS}]})
         assert busy.status_code == 429 and busy.json()["error"]["code"] == "queue_full"
         slow.release.set()
@@ -233,10 +245,6 @@ def test_a_full_queue_is_429_and_a_failing_answer_does_not_stop_the_server(assis
             ask(client, PRISONERS)
         assert "unexpected RuntimeError: the disk caught fire" in failed.value.message
         assert [m.id for m in client.models.list()] == ["news-rag", "news-rag:extractive"]  # still up
-    finally:
-        slow.release.set()
-        server.stop()
-
 
 def _events(client: OpenAI) -> Iterator[str]:
     """A stream's texts, then the error that ended it."""
@@ -275,28 +283,19 @@ class _Paused:
 
 def test_a_client_that_leaves_mid_stream_frees_its_place(assistant: Assistant) -> None:
     paused = _Paused(assistant.config)
-    port = free_port()
-    server = start(Assistants(assistant.config, lambda config: paused, answerers=["extractive"]), "127.0.0.1", port,
-                   concurrency=1, queue_size=0)
-    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
-    try:
+    with one_at_a_time(paused) as (client, url):
         stream = ask(client, PRISONERS, stream=True)
         assert next(iter(stream)).choices[0].delta.content == "A first sentence. [1]"
         stream.close()  # the client goes away while the answer is still being made
         paused.release.set()
         pause = threading.Event()
         for _ in range(100):  # its place in the queue is given back
-            status = httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code
-            again = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=30,
+            again = httpx.post(f"{url}/chat/completions", timeout=30,
                                json={"stream": True, "messages": [{"role": "user", "content": PRISONERS}]})
             if again.status_code == 200:
                 break
             pause.wait(0.1)
-        assert status == 200 and again.status_code == 200 and "A second sentence. [1]" in again.text
-    finally:
-        paused.release.set()
-        server.stop()
-
+        assert again.status_code == 200 and "A second sentence. [1]" in again.text
 
 def test_a_generative_answer_streams_only_checked_sentences(seed_store: Path, real_embedder) -> None:
     pool = Assistants(Config(store_path=seed_store, llm="local"), embedder=real_embedder,
