@@ -239,6 +239,13 @@ def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool
     launch(config, host, port, open_browser=open_browser, backend=backend)
 
 
+def _say_if_unavailable(pool) -> None:
+    """A line on stderr when the configured answerer does not work here (extractive answers instead)."""
+    if pool.config.llm not in pool.answerers:
+        click.echo(f"Note: the {pool.config.llm} answerer is not available here (the chat page says why); "
+                   "answering with extractive.", err=True)
+
+
 @main.command()
 @_answer_options
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -277,6 +284,7 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     config = _config(ctx, **settings)
     check_binding(host, config.api_token)
     pool = Assistants(config)
+    _say_if_unavailable(pool)
     pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first question
     models = ", ".join(["news-rag", *(f"news-rag:{name}" for name in pool.answerers)])
     click.echo(f"Serving the OpenAI-compatible API on http://{host}:{port}/v1 over {config.describe_store()}; "
@@ -302,6 +310,7 @@ def mcp_command(ctx: click.Context, http_port: int | None, **settings: Any) -> N
 
     config = _config(ctx, **settings)
     pool = Assistants(config)
+    _say_if_unavailable(pool)
     pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first call
     where = f"streamable HTTP on http://127.0.0.1:{http_port}/mcp" if http_port else "stdio"
     click.echo(f"Serving MCP on {where} over {config.describe_store()} (Ctrl+C to stop)", err=True)
