@@ -42,6 +42,8 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
       rag ingest seeds/                  index the articles (again: only what changed)
       rag ask "Who mediated the Geneva talks?"
       rag chat                           the chat page on http://127.0.0.1:7860
+      rag serve                          an OpenAI-compatible API on http://127.0.0.1:8000/v1
+      rag mcp                            an MCP server on stdio (--http PORT: streamable HTTP)
       rag eval --llm extractive          score answers and citations against the gold questions
       rag doctor                         check the index (--repair fixes what it finds)
     """
@@ -208,19 +210,112 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, quest
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--read-only", is_flag=True, default=None,
               help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
+@click.option("--api", is_flag=True, help="Also serve the OpenAI-compatible API of `rag serve`, on the same host at "
+              "--api-port, in this process: one embedding model and store reader for both.")
+@click.option("--api-port", type=int, default=8000, show_default=True, help="Port of the API with --api.")
+@click.option("--api-token", default=None, help="Token the API's clients must send [RAG_API_TOKEN; required "
+              "beyond loopback]; see `rag serve --help`.")
 @click.pass_context
-def chat(ctx: click.Context, host: str, port: int, open_browser: bool, **settings: Any) -> None:
+def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool, api_port: int,
+         **settings: Any) -> None:
     """Serve the chat page (Gradio) over the indexed articles.
 
     To require a login, set RAG_CHAT_AUTH=user:password (several: comma-separated) or chat_auth in
     the config file; serving beyond loopback without one lets anyone who reaches the port upload
-    and remove articles, unless --read-only.
+    and remove articles, unless --read-only. With --api, the OpenAI-compatible API runs beside
+    the page (a second port: the page's login does not cover it; the API has its own token).
     """
-    from ui.app import launch
+    from ui.app import Backend, launch
 
     config = _config(ctx, **settings)
     if host not in {"127.0.0.1", "localhost", "::1"} and not config.logins() and not config.read_only:
         click.echo(f"Warning: serving on {host} with no login: anyone who reaches port {port} can upload and "
                    "remove articles. Set RAG_CHAT_AUTH=user:password, or add --read-only.", err=True)
+    backend = None
+    if api:
+        from rag.serve import check_binding, start
+
+        check_binding(host, config.api_token)
+        backend = Backend(config)
+        start(backend.pool, host, api_port, config.api_token)
+        click.echo(f"Serving the OpenAI-compatible API on http://{host}:{api_port}/v1, sharing the page's assistants")
     click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
-    launch(config, host, port, open_browser=open_browser)
+    launch(config, host, port, open_browser=open_browser, backend=backend)
+
+
+def _say_if_unavailable(pool) -> None:
+    """A line on stderr when the configured answerer does not work here (extractive answers instead)."""
+    if pool.config.llm not in pool.answerers:
+        click.echo(f"Note: the {pool.config.llm} answerer is not available here (the chat page says why); "
+                   "answering with extractive.", err=True)
+
+
+@main.command()
+@_answer_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on (loopback by default; any other needs a token).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to serve on.")
+@click.option("--api-token", default=None,
+              help="Token clients must send as their API key [RAG_API_TOKEN; required beyond loopback]. Prefer the "
+              "variable or the config file: a command line is visible to other users.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
+    """Serve an OpenAI-compatible API (chat completions) over the indexed articles.
+
+    \b
+    Point any OpenAI client (Open WebUI, LibreChat, the openai package) at
+      base URL  http://HOST:PORT/v1
+      API key   the token (any text when none is set)
+      model     news-rag (the configured answerer) or news-rag:extractive,
+                news-rag:local ... (GET /v1/models lists those that work here)
+
+    \b
+    POST /v1/chat/completions answers the last user message, the earlier turns being the
+    conversation; with "stream": true one event per checked sentence. The text keeps its [n]
+    markers and ends with a Markdown "Sources" list; "citations" (title, source file, published,
+    quote, start, end), "abstained", "confidence" and "notes" travel on the message (the final
+    chunk's delta when streaming). Optional request fields: "filters" (sources, published_after,
+    published_before) and "top_k".
+
+    \b
+    Errors are OpenAI-style JSON: 400 (an empty question, or longer than max_question_chars),
+    401 (missing or wrong token), 404 (unknown model), 429 (queue full: 4 answers at once and
+    200 waiting, as on the chat page), 503 (the store or a model failed).
+    """
+    from rag.pool import Assistants
+    from rag.serve import check_binding, serve as run
+
+    config = _config(ctx, **settings)
+    check_binding(host, config.api_token)
+    pool = Assistants(config)
+    _say_if_unavailable(pool)
+    pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first question
+    models = ", ".join(["news-rag", *(f"news-rag:{name}" for name in pool.answerers)])
+    click.echo(f"Serving the OpenAI-compatible API on http://{host}:{port}/v1 over {config.describe_store()}; "
+               f"models {models}; {'token required' if config.api_token else 'no token'} (Ctrl+C to stop)")
+    run(pool, host, port, config.api_token)
+
+
+@main.command(name="mcp")
+@_answer_options
+@click.option("--http", "http_port", type=int, default=None, metavar="PORT",
+              help="Serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio (loopback only).")
+@click.pass_context
+def mcp_command(ctx: click.Context, http_port: int | None, **settings: Any) -> None:
+    """Serve the articles to MCP clients (desktop assistants, editors), on stdio by default.
+
+    \b
+    Tools: ask (a question, optional filters -> the checked answer, citations, abstained,
+    confidence, notes), search (passages with scores), list_articles. Resources: each
+    article's cleaned text, article://<id>. The README has the desktop client's config.
+    """
+    from rag.mcp_server import run
+    from rag.pool import Assistants
+
+    config = _config(ctx, **settings)
+    pool = Assistants(config)
+    _say_if_unavailable(pool)
+    pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first call
+    where = f"streamable HTTP on http://127.0.0.1:{http_port}/mcp" if http_port else "stdio"
+    click.echo(f"Serving MCP on {where} over {config.describe_store()} (Ctrl+C to stop)", err=True)
+    run(pool, http_port)

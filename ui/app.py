@@ -22,17 +22,17 @@ from typing import Any, Callable, Iterator, Sequence
 import gradio as gr
 
 from index.embedding import Embedder
-from index.errors import InputError, ModelError, RagError
+from index.errors import InputError, RagError
 from index.ingest import article_id
 from index.loading import article_key, file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
 from rag.assistant import build_assistant
-from rag.build import embedder_factory, ingest_paths, open_store, uploads_folder
+from rag.build import ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
-from rag.llm_server import ProbeResult, probe
-from rag.llms import default_gguf
+from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_config, answerer_help,
+                      answerer_problems, available_answerers)
 from rag.retrieval import Filters
 from ui import render
 from ui.style import CSS
@@ -41,78 +41,11 @@ from ui.uploads import ALLOWED, Uploads, display_name
 
 log = logging.getLogger(__name__)
 
-#: Questions answered at the same time; more wait in the queue (the work is CPU-bound).
-CONCURRENCY = 4
-#: Requests that may wait in the queue before new ones are turned away.
-QUEUE_SIZE = 200
 EXAMPLES = [
     "How many prisoners did each side exchange in Istanbul?",
     "Who mediated the Geneva talks?",
     "What is the main obstacle to a ceasefire?",
 ]
-AssistantFactory = Callable[[Config], Assistant]
-
-
-#: Why the shipped local model is not offered beside extractive unless asked for (measured: README,
-#: "What the local model contributes").
-SMALL_MODEL = ("the shipped local model (SmolLM2-135M) rarely writes a sentence the articles support, so it is "
-               "offered only when chosen: start the page with --llm local, or set llm_model to a bigger GGUF")
-
-
-def answerer_problems(config: Config) -> dict[str, str | None]:
-    """Each answerer the page could offer, with why it can't be used here (None: it works).
-    extractive always works; local when it was chosen (``llm = "local"``, or ``llm_model`` names a
-    GGUF) and its GGUF loads and writes in a child process (:func:`rag.llm_server.probe`, once per
-    process: a llama.cpp that crashes on this CPU is never offered); the configured server answerer
-    (ollama, openai) when a URL is set."""
-    problems: dict[str, str | None] = {"extractive": None}
-    problems["local"] = None if config.llm == "local" or _chosen_gguf(config) else SMALL_MODEL
-    if problems["local"] is None:
-        problems["local"] = local_model_probe(config).reason or None
-    if config.llm in ("ollama", "openai"):
-        problems[config.llm] = None if config.llm_url else f"the {config.llm} answerer needs llm_url (RAG_LLM_URL)"
-    return problems
-
-
-def local_model_probe(config: Config) -> ProbeResult:
-    """Whether the local GGUF works here, and how fast it writes (cached per process)."""
-    try:
-        return probe(_chosen_gguf(config) or default_gguf(), threads=config.llm_threads)
-    except ModelError as error:
-        return ProbeResult(False, str(error))
-
-
-def answerer_help(config: Config, answerers: Sequence[str]) -> str:
-    """The answerer choice's explanation, with the local model's name and measured speed."""
-    words = ["extractive quotes the articles"]
-    if "local" in answerers:
-        gguf = (_chosen_gguf(config) or default_gguf()).name
-        speed = local_model_probe(config).tokens_per_second
-        words.append(f"local writes with {gguf} on this machine" + (f" (~{speed:.0f} tokens/s)" if speed else ""))
-    words += [f"{name} writes with the configured model server" for name in answerers if name in ("ollama", "openai")]
-    return "; ".join(words)
-
-
-def available_answerers(config: Config) -> list[str]:
-    """The answerers this machine can use (see :func:`answerer_problems`)."""
-    return [name for name, problem in answerer_problems(config).items() if problem is None]
-
-
-def _chosen_gguf(config: Config) -> Path | None:
-    """The GGUF the configuration names for the local model (``llm_model`` with ``llm`` local, or
-    with extractive: a model offered beside the quotes), or None."""
-    if config.llm_model and config.llm in ("local", "extractive"):
-        return Path(config.llm_model).expanduser()
-    return None
-
-
-def answerer_config(config: Config, llm: str) -> Config:
-    """``config`` with answerer ``llm`` (the model setting belongs to the configured answerer only;
-    a GGUF named beside extractive goes to local)."""
-    if llm == config.llm:
-        return config
-    model = str(_chosen_gguf(config)) if llm == "local" and _chosen_gguf(config) else None
-    return config.model_copy(update={"llm": llm, "llm_model": model})
 
 
 def make_filters(sources: Sequence[str] | None, after: str | None, before: str | None) -> Filters | None:
@@ -195,34 +128,23 @@ class Backend:
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
         self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
-        self._embedder = embedder
-        self._assistants: dict[str, Assistant] = {}
+        #: The assistants, one per answerer, sharing one embedding model (and shared with the
+        #: OpenAI-compatible endpoint under ``rag chat --api``).
+        self.pool = Assistants(config, self._factory, embedder=embedder, answerers=self.answerers)
         self._store: Store | None = None
-        self._lock = threading.RLock()  # building assistants, loading the model, opening the store
+        self._lock = threading.RLock()  # opening the store
         self._writing = threading.Lock()  # one upload or removal at a time
 
     def default_answerer(self) -> str:
-        return self.config.llm if self.config.llm in self.answerers else "extractive"
+        return self.pool.default_answerer()
 
     def assistant(self, llm: str) -> Assistant:
         """The Assistant for answerer ``llm``, built on first use (a failed build is retried next time)."""
-        if llm not in self.answerers:
-            raise InputError(f"answerer '{llm}' is not available here: choose one of {', '.join(self.answerers)}")
-        assistant = self._assistants.get(llm)
-        if assistant is None:
-            with self._lock:
-                assistant = self._assistants.get(llm)
-                if assistant is None:
-                    assistant = self._assistants[llm] = self._factory(answerer_config(self.config, llm))
-        return assistant
+        return self.pool.assistant(llm)
 
     def embedder(self) -> Embedder:
         """The embedding model, loaded once (or borrowed from an Assistant already built)."""
-        with self._lock:
-            if self._embedder is None:
-                built = next(iter(self._assistants.values()), None)
-                self._embedder = built.retriever.embedder if built else embedder_factory(self.config)()
-            return self._embedder
+        return self.pool.embedder()
 
     def store(self) -> Store:
         with self._lock:
@@ -246,8 +168,7 @@ class Backend:
 
     def refresh(self) -> None:
         """Tell every Assistant built so far that the store changed."""
-        for assistant in list(self._assistants.values()):
-            assistant.refresh()
+        self.pool.refresh()
 
     def turn(self, question: str, chat: list, history: list, groups: list, llm: str, top_k: float,
              sources: list[str] | None, after: str, before: str,
@@ -354,12 +275,14 @@ class Backend:
 
 
 def build_app(config: Config, assistant_factory: AssistantFactory | None = None, *,
-              embedder: Embedder | None = None, uploads_dir: Path | None = None) -> gr.Blocks:
+              embedder: Embedder | None = None, uploads_dir: Path | None = None,
+              backend: Backend | None = None) -> gr.Blocks:
     """The page. ``assistant_factory(config)`` builds an Assistant for a configuration whose
     ``llm`` is the chosen answerer (default: :func:`rag.assistant.build_assistant` sharing one
     embedding model, ``embedder`` if given). Uploads are saved in ``uploads_dir`` (default
-    ``<store_path>/uploads``)."""
-    backend = Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
+    ``<store_path>/uploads``). ``backend`` is a :class:`Backend` built beforehand, to share its
+    assistants (``rag chat --api``)."""
+    backend = backend or Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
     writable = not config.read_only
 
     def articles_view(status: str = "") -> tuple:

@@ -1,0 +1,184 @@
+"""``rag mcp``: a Model Context Protocol server over the assistant (the ``mcp`` package's
+``MCPServer``), on stdio or streamable HTTP.
+
+    rag mcp                    # stdio, what a desktop client starts (also: python -m rag mcp)
+    rag mcp --http 8001        # streamable HTTP on http://127.0.0.1:8001/mcp
+
+Tools: ``ask`` (a question, optional filters → the checked answer with its ``[n]`` markers,
+citations, abstained, confidence, notes), ``search`` (the passages retrieval finds, with their
+scores) and ``list_articles``. Resources: each article's cleaned text, ``article://<id>`` (the ids
+``list_articles`` gives). Sources are file names, never server paths. Work is bounded like the
+chat page's (:data:`rag.pool.CONCURRENCY` at once); a failing call is an error result, and the
+server goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from mcp import Resource
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from pydantic import BaseModel
+
+from index.errors import RagError
+from rag.pool import CONCURRENCY, Assistants
+from rag.retrieval import Filters
+from rag.serve import citation_dict, details
+
+INSTRUCTIONS = ("Answers questions about a collection of news articles. Every sentence of an `ask` answer is "
+                "checked against the passage it cites ([n] refers to citations[n-1]); when the articles do not "
+                "answer, `abstained` is true: say so rather than guess. `search` returns passages to read; "
+                "`list_articles` the articles, whose text is the resource article://<id>.")
+
+
+class CitedSource(BaseModel):
+    n: int
+    title: str
+    source: str
+    published: str | None
+    outlet: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+class AskResult(BaseModel):
+    answer: str
+    citations: list[CitedSource]
+    abstained: bool
+    confidence: float | None
+    notes: list[str]
+    answerer: str
+
+
+class FoundPassage(BaseModel):
+    article_id: str
+    title: str
+    source: str
+    published: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+    similarity: float
+
+
+class SearchResult(BaseModel):
+    passages: list[FoundPassage]
+
+
+class Article(BaseModel):
+    id: str
+    uri: str
+    title: str
+    source: str
+    author: str | None
+    outlet: str | None
+    published: str | None
+    passages: int
+
+
+class ArticleList(BaseModel):
+    articles: list[Article]
+
+
+def _filters(sources: list[str] | None, published_after: str | None, published_before: str | None) -> Filters | None:
+    filters = Filters.coerce({"sources": sources or (), "published_after": published_after,
+                              "published_before": published_before})
+    return None if filters is None or filters.is_empty() else filters
+
+
+class _Server(MCPServer):
+    """Lists one resource per indexed article beside the ``article://{article_id}`` template."""
+
+    articles: Any = None  # set by create_server: () -> list[Article]
+
+    async def list_resources(self) -> list[Resource]:
+        import anyio
+
+        listed = await super().list_resources()
+        articles = await anyio.to_thread.run_sync(self.articles)
+        return [*listed, *(Resource(uri=a.uri, name=a.source, title=a.title, mime_type="text/plain",
+                                              description=f"The cleaned text of “{a.title}”") for a in articles)]
+
+
+def create_server(pool: Assistants) -> MCPServer:
+    """The MCP server over ``pool``'s default answerer (tools, resources; no transport yet)."""
+    server = _Server("news-rag", instructions=INSTRUCTIONS, log_level="WARNING")
+    slots = threading.BoundedSemaphore(CONCURRENCY)
+
+    def assistant():
+        return pool.assistant(pool.default_answerer())
+
+    def guarded(work):
+        with slots:
+            try:
+                return work()
+            except RagError as error:  # one line saying what to do, as an error result
+                raise ToolError(str(error)) from None
+
+    @server.tool()
+    def ask(question: str, sources: list[str] | None = None, published_after: str | None = None,
+            published_before: str | None = None) -> AskResult:
+        """Answer a question from the news articles. Every sentence is checked against the passage it
+        cites ([n] is citations[n-1]); abstained is true when the articles don't answer it. Optional
+        filters: sources (article file names, from list_articles), published_after and
+        published_before (days such as 2025-06-01 or "June 2025")."""
+        def work() -> AskResult:
+            answer = assistant().ask(question, filters=_filters(sources, published_after, published_before))
+            return AskResult(answer=answer.text, **details(answer))
+        return guarded(work)
+
+    @server.tool()
+    def search(query: str, top_k: int = 5, sources: list[str] | None = None, published_after: str | None = None,
+               published_before: str | None = None) -> SearchResult:
+        """The passages of the articles that best match the query (hybrid dense + keyword search), with
+        their fused score and cosine similarity; top_k from 1 to 50."""
+        if not 1 <= top_k <= 50:
+            raise ToolError(f"top_k must be from 1 to 50 (got {top_k})")
+
+        def work() -> SearchResult:
+            found = assistant().retriever.retrieve(query, top_k=top_k,
+                                                   filters=_filters(sources, published_after, published_before))
+            return SearchResult(passages=[FoundPassage(
+                article_id=p.article_id, title=p.title, source=Path(p.source).name, published=p.published,
+                text=p.text, start=p.start, end=p.end, score=round(p.score, 6), similarity=round(p.similarity, 4),
+            ) for p in found])
+        return guarded(work)
+
+    def articles() -> list[Article]:
+        records = assistant().retriever.store.articles().values()
+        return [Article(id=r.id, uri=f"article://{r.id}", title=r.display_title(), source=Path(r.source).name,
+                        author=r.author, outlet=r.outlet, published=r.published, passages=r.passages)
+                for r in sorted(records, key=lambda r: r.display_title().lower())]
+
+    server.articles = lambda: guarded(articles)
+
+    @server.tool()
+    def list_articles() -> ArticleList:
+        """The indexed articles: id, title, source file name, author, outlet, publication date, passage
+        count, and the URI of the resource holding the article's cleaned text."""
+        return ArticleList(articles=guarded(articles))
+
+    @server.resource("article://{article_id}", name="article", mime_type="text/plain",
+                     description="An indexed article's cleaned text (ids from list_articles).")
+    def article(article_id: str) -> str:
+        text = guarded(lambda: assistant().retriever.article_text(article_id))
+        if not text:
+            raise ResourceNotFoundError(f"no indexed article has the id '{article_id}': list_articles gives the ids")
+        return text
+
+    return server
+
+
+def run(pool: Assistants, http_port: int | None = None, host: str = "127.0.0.1") -> None:
+    """Serve on stdio, or on streamable HTTP at ``http://host:http_port/mcp``."""
+    server = create_server(pool)
+    if http_port is None:
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=host, port=http_port)

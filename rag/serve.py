@@ -1,0 +1,408 @@
+"""``rag serve``: an OpenAI-compatible HTTP endpoint over the assistant (FastAPI + uvicorn).
+
+    from rag.pool import Assistants
+    from rag.serve import create_app, serve
+    serve(Assistants(load_config()), "127.0.0.1", 8000)          # blocks; Ctrl+C stops it
+
+``POST /v1/chat/completions`` answers the last user message, with the conversation's earlier user
+and assistant turns as the history; ``stream: true`` sends one server-sent event per checked
+sentence (unchecked drafts are never sent). ``model`` picks the answerer: ``news-rag`` (the
+configured one) or ``news-rag:<answerer>``; ``GET /v1/models`` lists them. The answer's text keeps
+its ``[n]`` markers and ends with its notes and a Markdown "Sources" list; the message (or the
+final chunk's ``delta``) also carries ``citations`` (title, source file name, published, outlet,
+quote, start, end, score), ``abstained``, ``confidence``, ``notes`` and ``answerer``. Optional
+request fields: ``filters`` (``sources``, ``published_after``, ``published_before``) and ``top_k``.
+
+Errors are OpenAI-style JSON, ``{"error": {"message", "type", "code"}}``: 400 for a bad request
+(an empty or too long question: the page's ``max_question_chars``), 401 for a missing or wrong
+token, 404 for an unknown model, 429 when the queue is full (at most :data:`rag.pool.CONCURRENCY`
+answers at once, :data:`rag.pool.QUEUE_SIZE` waiting, as on the chat page), 503 when the store or
+a model fails. A failing request never takes the server down.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import anyio
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
+
+from index.errors import ConfigError, InputError, RagError
+from rag.answer import Answer, Citation, StreamEvent
+from rag.assistant import Assistant
+from rag.pool import CONCURRENCY, QUEUE_SIZE, Assistants
+from rag.retrieval import Filters
+
+log = logging.getLogger(__name__)
+
+MODEL = "news-rag"
+SOURCES_HEADING = "**Sources**"
+NOTE = "Note: "
+QUOTE_CHARS = 300  # a quote longer than this is shortened in the Markdown list (never in ``citations``)
+LOOPBACK = {"localhost"}
+
+
+class ApiError(Exception):
+    """An error answered as OpenAI-style JSON with ``status``."""
+
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.kind, "code": self.code, "param": None}}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse to serve beyond loopback without a token (:class:`ConfigError`, one line)."""
+    if not token and not is_loopback(host):
+        raise ConfigError(f"serving on {host} needs a token: set RAG_API_TOKEN (or api_token in the config file) "
+                          "and give it to clients as their API key, or serve on 127.0.0.1")
+
+
+# ---- requests ---------------------------------------------------------------------------------
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: the text ones
+            return "\n".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # temperature, max_tokens ... do not apply to checked answers
+    model: str = MODEL
+    messages: list[Message]
+    stream: bool = False
+    filters: dict[str, Any] | None = None
+    top_k: int | None = None
+
+
+def answer_part(content: str) -> str:
+    """An earlier answer as the assistant wrote it: without the notes and sources this endpoint
+    appended (so a follow-up reads the answer, not its source list)."""
+    for marker in (f"\n\n{NOTE}", f"\n\n{SOURCES_HEADING}"):
+        content = content.split(marker, 1)[0]
+    return content.strip()
+
+
+def read_conversation(messages: list[Message], max_chars: int) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last message, a user's) and the earlier user/assistant turns."""
+    if not messages or messages[-1].role != "user":
+        raise ApiError(400, "the last message must be the user's question: send messages ending with "
+                            '{"role": "user", "content": "..."}', code="invalid_messages")
+    question = " ".join(messages[-1].text().split())
+    if not question:
+        raise ApiError(400, "empty question: send a question about the articles", code="empty_question")
+    if len(question) > max_chars:
+        raise ApiError(400, f"the question is {len(question):,} characters; the limit is {max_chars:,} "
+                            "(max_question_chars): ask a shorter question", code="question_too_long")
+    history = [{"role": m.role, "content": answer_part(m.text()) if m.role == "assistant" else m.text()}
+               for m in messages[:-1] if m.role in ("user", "assistant") and m.text().strip()]
+    return question, history
+
+
+# ---- answers ----------------------------------------------------------------------------------
+
+
+def citation_dict(citation: Citation) -> dict[str, Any]:
+    """A citation for clients: the source is the file name only, never a server path."""
+    return {"n": citation.n, "title": citation.title, "source": Path(citation.source).name,
+            "published": citation.published, "outlet": citation.outlet, "quote": citation.quote,
+            "start": citation.start, "end": citation.end, "score": round(citation.score, 4)}
+
+
+def details(answer: Answer) -> dict[str, Any]:
+    """What travels beside the text: the citations, whether it abstained, and why."""
+    return {"citations": [citation_dict(c) for c in answer.citations], "abstained": answer.abstained,
+            "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+            "notes": list(answer.notes), "answerer": answer.answerer}
+
+
+def tail(answer: Answer) -> str:
+    """The notes and a Markdown "Sources" list, appended to the answer's text for plain clients."""
+    parts = [f"{NOTE}{note}" for note in answer.notes]
+    if answer.citations:
+        lines = [SOURCES_HEADING, ""]
+        for c in answer.citations:
+            quote = " ".join(c.quote.split())
+            quote = quote if len(quote) <= QUOTE_CHARS else quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+            published = f", {c.published}" if c.published else ""
+            lines.append(f"- [{c.n}] {' '.join(c.title.split())} ({Path(c.source).name}{published}): “{quote}”")
+        parts.append("\n".join(lines))
+    return "".join(f"\n\n{part}" for part in parts)
+
+
+class Gate:
+    """At most ``concurrency`` answers at once and ``queue_size`` waiting; beyond that, 429.
+    Used from the event loop only."""
+
+    def __init__(self, concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE):
+        self.capacity = concurrency + queue_size
+        self.inside = 0
+        self._slots = anyio.Semaphore(concurrency)
+
+    def admit(self) -> "Ticket":
+        if self.inside >= self.capacity:
+            raise ApiError(429, f"the server is busy ({self.capacity} questions answered or waiting): try again "
+                                "in a moment", kind="rate_limit_error", code="queue_full")
+        self.inside += 1
+        return Ticket(self)
+
+
+class Ticket:
+    """A place in the queue; ``async with`` waits for a slot, and leaves the queue at the end."""
+
+    def __init__(self, gate: Gate):
+        self.gate, self.left, self.running = gate, False, False
+
+    async def __aenter__(self) -> "Ticket":
+        try:
+            await self.gate._slots.acquire()
+        except BaseException:
+            self.leave()
+            raise
+        self.running = True
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self.running:
+            self.running = False
+            self.gate._slots.release()
+        self.leave()
+
+    def leave(self) -> None:
+        if not self.left:
+            self.left = True
+            self.gate.inside -= 1
+
+
+def failure(error: BaseException) -> ApiError:
+    """An error raised while answering, as the API error to send."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, InputError):
+        return ApiError(400, str(error), code="invalid_input")
+    if isinstance(error, RagError):  # the store or a model failed: the server is fine, the service is not
+        return ApiError(503, str(error), kind="server_error", code="unavailable")
+    log.error("unexpected error while answering", exc_info=error)
+    return ApiError(500, f"unexpected {type(error).__name__}: {error}. The server still works: try again, or "
+                         "check the server log", kind="server_error", code="internal_error")
+
+
+# ---- the app ----------------------------------------------------------------------------------
+
+
+class Endpoint:
+    """The OpenAI-compatible API over an :class:`Assistants` pool."""
+
+    def __init__(self, pool: Assistants, token: str | None = None, *, concurrency: int = CONCURRENCY,
+                 queue_size: int = QUEUE_SIZE):
+        self.pool = pool
+        self.token = token
+        self.gate = Gate(concurrency, queue_size)
+        self.created = int(time.time())
+
+    def authorize(self, request: Request) -> None:
+        if not self.token:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise ApiError(401, "missing or wrong API key: send the server's token (RAG_API_TOKEN) as the API key "
+                                "(Authorization: Bearer <token>)", code="invalid_api_key")
+
+    def models(self) -> list[str]:
+        return [MODEL, *(f"{MODEL}:{name}" for name in self.pool.answerers)]
+
+    def answerer(self, model: str) -> str:
+        name = self.pool.default_answerer() if model == MODEL else model.removeprefix(f"{MODEL}:")
+        if model != MODEL and (not model.startswith(f"{MODEL}:") or name not in self.pool.answerers):
+            raise ApiError(404, f"the model '{model}' does not exist here: use one of {', '.join(self.models())} "
+                                "(GET /v1/models lists them)", code="model_not_found")
+        return name
+
+    def prepare(self, body: ChatRequest) -> tuple[Assistant, dict[str, Any]]:
+        """The assistant and ``stream`` arguments for a request, or an :class:`ApiError` (400/404)."""
+        llm = self.answerer(body.model)
+        question, history = read_conversation(body.messages, self.pool.config.max_question_chars)
+        if body.top_k is not None and not 1 <= body.top_k <= 50:
+            raise ApiError(400, f"top_k must be a whole number from 1 to 50 (got {body.top_k})", code="invalid_top_k")
+        try:
+            filters = Filters.coerce(body.filters)
+        except RagError as error:
+            raise ApiError(400, str(error), code="invalid_filters") from None
+        assistant = self.pool.assistant(llm)
+        return assistant, {"question": question, "history": history or None,
+                           "filters": None if filters is None or filters.is_empty() else filters,
+                           "top_k": body.top_k}
+
+    async def complete(self, request: Request, body: ChatRequest) -> Any:
+        self.authorize(request)
+        assistant, arguments = await anyio.to_thread.run_sync(self.prepare, body)
+        ticket = self.gate.admit()
+        reply = Reply(body.model)
+        if body.stream:
+            return StreamingResponse(self._stream(assistant, arguments, ticket, reply), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        try:
+            async with ticket:
+                answer = await anyio.to_thread.run_sync(lambda: assistant.ask(**arguments))
+        except Exception as error:  # noqa: BLE001 - an API error; the server goes on
+            raise failure(error) from None
+        return reply.completion(answer)
+
+    async def _stream(self, assistant: Assistant, arguments: dict[str, Any], ticket: Ticket,
+                      reply: "Reply") -> AsyncIterator[str]:
+        try:
+            async with ticket:
+                events = assistant.stream(**arguments)
+                try:
+                    said = False
+                    while (event := await anyio.to_thread.run_sync(_next, events)) is not None:
+                        if event.kind == "sentence":
+                            yield reply.chunk({"content": (" " if said else "") + event.text})
+                            said = True
+                        elif event.answer is not None:
+                            if not said:  # an abstention: its text comes with the answer
+                                yield reply.chunk({"content": event.answer.text})
+                            yield reply.chunk({"content": tail(event.answer), **details(event.answer)}, "stop")
+                finally:
+                    await anyio.to_thread.run_sync(events.close)
+        except Exception as error:  # noqa: BLE001 - sent as an error event; the server goes on
+            yield f"data: {json.dumps(failure(error).body(), ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+
+def _next(events: Iterator[StreamEvent]) -> StreamEvent | None:
+    return next(events, None)
+
+
+class Reply:
+    """The OpenAI shapes of one answer: a completion, or its chunks."""
+
+    def __init__(self, model: str):
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.model = model
+        self.created = int(time.time())
+        self.first = True
+
+    def completion(self, answer: Answer) -> dict[str, Any]:
+        message = {"role": "assistant", "content": answer.text + tail(answer), **details(answer)}
+        return {"id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> str:
+        if self.first:
+            delta, self.first = {"role": "assistant", **delta}, False
+        data = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def create_app(pool: Assistants, token: str | None = None, **limits: Any) -> FastAPI:
+    """The FastAPI app; ``token`` (if set) is required from every client; ``limits``:
+    ``concurrency``, ``queue_size``."""
+    endpoint = Endpoint(pool, token, **limits)
+    app = FastAPI(title="news-rag", summary="OpenAI-compatible chat completions over the news articles",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.endpoint = endpoint
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
+        problem = ApiError(400, f"bad request ({problems}): send an OpenAI chat completion request",
+                           code="invalid_request")
+        return JSONResponse(problem.body(), status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse(ApiError(error.status_code, str(error.detail), code=None).body(),
+                            status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        problem = failure(error)
+        return JSONResponse(problem.body(), status_code=problem.status)
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> dict[str, Any]:
+        endpoint.authorize(request)
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": endpoint.created,
+                                            "owned_by": "news-rag"} for name in endpoint.models()]}
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request, body: ChatRequest) -> Any:
+        return await endpoint.complete(request, body)
+
+    return app
+
+
+# ---- running it -------------------------------------------------------------------------------
+
+
+def _server(pool: Assistants, host: str, port: int, token: str | None, **limits: Any) -> uvicorn.Server:
+    check_binding(host, token)
+    return uvicorn.Server(uvicorn.Config(create_app(pool, token, **limits), host=host, port=port,
+                                         log_level="warning", access_log=False))
+
+
+def serve(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+    """Serve until interrupted (refused, with :class:`ConfigError`, beyond loopback without a token)."""
+    _server(pool, host, port, token).run()
+
+
+class Running:
+    """A server started by :func:`start`, in a thread of this process."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread):
+        self.server, self.thread = server, thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def start(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          **limits: Any) -> Running:
+    """Serve in a background thread; returns once it listens (``rag chat --api``, tests, benchmarks)."""
+    server = _server(pool, host, port, token, **limits)
+    thread = threading.Thread(target=server.run, name=f"rag-serve-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError(f"the API server did not start on {host}:{port}: is the port in use? Choose another")
+        time.sleep(0.02)
+    return Running(server, thread)

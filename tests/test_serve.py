@@ -1,0 +1,313 @@
+"""``rag serve``: the official openai client against a real server on loopback (uvicorn in a
+thread of the test process, so it shares the session's model), over the seed store with the
+extractive answerer."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import openai
+import pytest
+from click.testing import CliRunner
+from openai import OpenAI
+
+from rag.answer import StreamEvent
+from rag.assistant import Assistant
+from rag.cli import main
+from rag.config import Config
+from rag.pool import Assistants
+from rag.serve import start
+from tests.conftest import free_port, serve
+
+pytestmark = pytest.mark.slow
+TOKEN = "s3cret-token-for-tests"
+PRISONERS = "How many prisoners did each side exchange in Istanbul?"
+
+
+def pool_of(assistant: Assistant) -> Assistants:
+    return Assistants(assistant.config, lambda config: assistant, answerers=["extractive"])
+
+
+@pytest.fixture(scope="module")
+def base_url(assistant: Assistant) -> Iterator[str]:
+    port = free_port()
+    server = start(pool_of(assistant), "127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.stop()
+
+
+@pytest.fixture()
+def client(base_url: str) -> OpenAI:
+    return OpenAI(base_url=base_url, api_key="unused", max_retries=0)
+
+
+def ask(client: OpenAI, question: str, history: list[dict] | None = None, **options):
+    messages = [*(history or []), {"role": "user", "content": question}]
+    return client.chat.completions.create(model="news-rag", messages=messages, **options)
+
+
+def test_models_are_listed(client: OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["news-rag", "news-rag:extractive"]
+
+
+def test_a_question_is_answered_with_citations(client: OpenAI) -> None:
+    reply = ask(client, PRISONERS)
+    message = reply.choices[0].message
+    assert "1,000" in message.content and "[1]" in message.content
+    assert "\n\n**Sources**\n\n- [1] " in message.content  # plain clients show the sources too
+    citations = message.model_extra["citations"]
+    assert citations and citations[0]["n"] == 1 and "1,000" in citations[0]["quote"]
+    assert set(citations[0]) == {"n", "title", "source", "published", "outlet", "quote", "start", "end", "score"}
+    assert re.fullmatch(r"\d{3}_[0-9a-f]+\.txt", citations[0]["source"])  # the file name, never a server path
+    assert message.model_extra["abstained"] is False and message.model_extra["confidence"] > 0.5
+    assert reply.choices[0].finish_reason == "stop" and reply.model == "news-rag"
+
+
+def test_the_stream_sends_one_chunk_per_checked_sentence(client: OpenAI, assistant: Assistant) -> None:
+    question = "Who mediated the Geneva talks?"
+    direct = [e.text for e in assistant.stream(question) if e.kind == "sentence"]
+    chunks = list(ask(client, question, stream=True))
+    contents = [c.choices[0].delta.content for c in chunks]
+    assert len(direct) >= 2 and len(chunks) == len(direct) + 1  # the sentences, then the sources
+    assert [text.strip() for text in contents[:-1]] == direct
+    assert all(re.search(r"\[\d+\]$", text) for text in contents[:-1])
+    assert chunks[0].choices[0].delta.role == "assistant"
+    last = chunks[-1].choices[0]
+    assert last.finish_reason == "stop" and last.delta.content.startswith("\n\n**Sources**")
+    assert [c["n"] for c in last.delta.model_extra["citations"]] == list(range(1, len(last.delta.model_extra["citations"]) + 1))
+    whole = ask(client, question).choices[0].message.content
+    assert "".join(contents) == whole  # streamed or not, the same text
+
+
+def test_a_follow_up_uses_the_earlier_turn(client: OpenAI) -> None:
+    first = "How many prisoners did each side agree to exchange in Istanbul in May 2025?"
+    earlier = ask(client, first).choices[0].message.content  # sent back whole, sources and all
+    reply = ask(client, "And in which palace were those talks held?",
+                history=[{"role": "system", "content": "You are helpful."}, {"role": "user", "content": first},
+                         {"role": "assistant", "content": earlier}])
+    assert "Dolmabahçe" in reply.choices[0].message.content
+
+
+def test_a_question_the_articles_do_not_answer_is_an_abstention(client: OpenAI) -> None:
+    for reply in (ask(client, "What is the capital of France?"),):
+        message = reply.choices[0].message
+        assert message.content.startswith("The articles don't say.")
+        assert message.model_extra["abstained"] is True and message.model_extra["citations"] == []
+    chunks = list(ask(client, "What is the capital of France?", stream=True))
+    assert chunks[0].choices[0].delta.content.startswith("The articles don't say.")
+    assert chunks[-1].choices[0].delta.model_extra["abstained"] is True
+
+
+def test_bad_requests_are_refused_with_clear_messages(client: OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as long:
+        ask(client, "Why? " * 1000)
+    assert long.value.status_code == 400 and long.value.code == "question_too_long"
+    assert "the question is 4,999 characters; the limit is 1,000 (max_question_chars)" in long.value.message
+    with pytest.raises(openai.BadRequestError) as empty:
+        ask(client, "   ")
+    assert "empty question" in empty.value.message
+    with pytest.raises(openai.BadRequestError) as stream_too_long:  # refused before the stream starts
+        ask(client, "Why? " * 1000, stream=True)
+    assert stream_too_long.value.status_code == 400
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": PRISONERS}])
+    assert unknown.value.code == "model_not_found" and "news-rag:extractive" in unknown.value.message
+    with pytest.raises(openai.BadRequestError) as filters:
+        ask(client, PRISONERS, extra_body={"filters": {"authors": ["x"]}})
+    assert "unknown filter" in filters.value.message
+    raw = httpx.post(client.base_url.join("chat/completions"), json={"messages": "no"})
+    assert raw.status_code == 400 and set(raw.json()["error"]) >= {"message", "type", "code"}
+
+
+def test_filters_and_top_k_travel_as_extra_fields(client: OpenAI) -> None:
+    reply = ask(client, "What did officials say about the talks?",
+                extra_body={"filters": {"sources": ["003_d89c9a04b964dece.txt"]}, "top_k": 3})
+    sources = {c["source"] for c in reply.choices[0].message.model_extra["citations"]}
+    assert sources == {"003_d89c9a04b964dece.txt"}
+
+
+def _outside_address() -> str:
+    """This machine's address on its network, else loopback (a machine with none)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))  # no packet is sent: it only picks the outgoing address
+            return sock.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def test_beyond_loopback_a_token_is_required(assistant: Assistant) -> None:
+    port = free_port()
+    server = start(pool_of(assistant), "0.0.0.0", port, TOKEN)
+    try:
+        url = f"http://{_outside_address()}:{port}/v1"
+        with pytest.raises(openai.AuthenticationError) as refused:
+            OpenAI(base_url=url, api_key="wrong-token", max_retries=0).chat.completions.create(
+                model="news-rag", messages=[{"role": "user", "content": PRISONERS}])
+        assert refused.value.status_code == 401 and refused.value.code == "invalid_api_key"
+        missing = httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": PRISONERS}]})
+        assert missing.status_code == 401 and "RAG_API_TOKEN" in missing.json()["error"]["message"]
+        assert httpx.get(f"{url}/models").status_code == 401
+        good = OpenAI(base_url=url, api_key=TOKEN, max_retries=0)
+        assert "1,000" in ask(good, PRISONERS).choices[0].message.content
+    finally:
+        server.stop()
+
+
+def test_serving_beyond_loopback_without_a_token_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("RAG_API_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no rag.toml
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: serving on 0.0.0.0 needs a token: set RAG_API_TOKEN (or api_token in the config file) and give it "
+        "to clients as their API key, or serve on 127.0.0.1"]
+    assert "--api-token" in CliRunner().invoke(main, ["serve", "--help"]).output
+
+
+def test_twenty_streams_at_once_all_complete(base_url: str, client: OpenAI) -> None:
+    questions = [PRISONERS, "Who mediated the Geneva talks?", "What is the main obstacle to a ceasefire?",
+                 "What is the capital of France?"]
+    results: dict[int, object] = {}
+
+    def one(i: int) -> None:
+        try:
+            chunks = list(ask(OpenAI(base_url=base_url, api_key="unused", max_retries=0), questions[i % 4],
+                              stream=True))
+            results[i] = chunks[-1].choices[0].finish_reason
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results[i] = error
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert results == {i: "stop" for i in range(20)}
+    assert "1,000" in ask(client, PRISONERS).choices[0].message.content  # still up
+
+
+@contextmanager
+def one_at_a_time(fake) -> Iterator[tuple[OpenAI, str]]:
+    """A server over ``fake`` (an object with the Assistant's stream/ask) that answers one question
+    at a time and queues none: the client, and the server's base URL."""
+    port = free_port()
+    server = start(Assistants(fake.config, lambda config: fake, answerers=["extractive"]), "127.0.0.1", port,
+                   concurrency=1, queue_size=0)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield OpenAI(base_url=url, api_key="unused", max_retries=0), url
+    finally:
+        fake.release.set()
+        server.stop()
+
+
+class _Slow:
+    """An assistant that holds its slot until released, then fails mid-answer."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def stream(self, question: str, **options) -> Iterator[StreamEvent]:
+        self.entered.set()
+        self.release.wait(30)
+        yield StreamEvent("sentence", text="A first sentence. [1]")
+        raise RuntimeError("the disk caught fire")
+
+    def ask(self, question: str, **options):
+        self.release.wait(30)
+        raise RuntimeError("the disk caught fire")
+
+
+def test_a_full_queue_is_429_and_a_failing_answer_does_not_stop_the_server(assistant: Assistant) -> None:
+    slow = _Slow(assistant.config)
+    with one_at_a_time(slow) as (client, url):
+        first: list = []
+        waiting = threading.Thread(target=lambda: first.append(list(_events(client))))
+        waiting.start()
+        assert slow.entered.wait(30)  # the first request holds the only slot
+        busy = httpx.post(f"{url}/chat/completions",
+                          json={"model": "news-rag", "messages": [{"role": "user", "content": PRISONERS}]})
+        assert busy.status_code == 429 and busy.json()["error"]["code"] == "queue_full"
+        slow.release.set()
+        waiting.join(timeout=30)
+        assert first and first[0][0] == "A first sentence. [1]" and "the disk caught fire" in first[0][-1]
+        with pytest.raises(openai.InternalServerError) as failed:
+            ask(client, PRISONERS)
+        assert "unexpected RuntimeError: the disk caught fire" in failed.value.message
+        assert [m.id for m in client.models.list()] == ["news-rag", "news-rag:extractive"]  # still up
+
+def _events(client: OpenAI) -> Iterator[str]:
+    """A stream's texts, then the error that ended it."""
+    try:
+        for chunk in ask(client, PRISONERS, stream=True):
+            yield chunk.choices[0].delta.content
+    except openai.APIError as error:
+        yield str(error)
+
+
+def test_rag_chat_api_serves_the_page_and_the_api_from_one_process(seed_store: Path, tmp_path: Path) -> None:
+    page, api = free_port(), free_port()
+    command = [sys.executable, "-m", "rag", "--store", str(seed_store), "chat", "--llm", "extractive", "--port",
+               str(page), "--api", "--api-port", str(api)]
+    client = OpenAI(base_url=f"http://127.0.0.1:{api}/v1", api_key="unused", max_retries=0)
+    with serve(command, lambda: (client.models.list(), httpx.get(f"http://127.0.0.1:{page}/").raise_for_status()),
+               tmp_path / "chat.log", timeout=300) as process:
+        reply = ask(client, PRISONERS)
+        assert "1,000" in reply.choices[0].message.content and reply.choices[0].message.model_extra["citations"]
+        assert "Ask the news articles" in httpx.get(f"http://127.0.0.1:{page}/config").text
+        assert process.poll() is None
+
+
+class _Paused:
+    """An assistant that says one sentence, then waits until released before the rest."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.release = threading.Event()
+
+    def stream(self, question: str, **options) -> Iterator[StreamEvent]:
+        yield StreamEvent("sentence", text="A first sentence. [1]")
+        self.release.wait(30)
+        yield StreamEvent("sentence", text="A second sentence. [1]")
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_place(assistant: Assistant) -> None:
+    paused = _Paused(assistant.config)
+    with one_at_a_time(paused) as (client, url):
+        stream = ask(client, PRISONERS, stream=True)
+        assert next(iter(stream)).choices[0].delta.content == "A first sentence. [1]"
+        stream.close()  # the client goes away while the answer is still being made
+        paused.release.set()
+        pause = threading.Event()
+        for _ in range(100):  # its place in the queue is given back
+            again = httpx.post(f"{url}/chat/completions", timeout=30,
+                               json={"stream": True, "messages": [{"role": "user", "content": PRISONERS}]})
+            if again.status_code == 200:
+                break
+            pause.wait(0.1)
+        assert again.status_code == 200 and "A second sentence. [1]" in again.text
+
+def test_a_generative_answer_streams_only_checked_sentences(seed_store: Path, real_embedder) -> None:
+    pool = Assistants(Config(store_path=seed_store, llm="local"), embedder=real_embedder,
+                      answerers=["extractive", "local"])
+    port = free_port()
+    server = start(pool, "127.0.0.1", port)
+    try:
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        chunks = list(client.chat.completions.create(model="news-rag:local", stream=True, messages=[
+            {"role": "user", "content": "Who mediated the Geneva talks?"}]))
+        contents = [c.choices[0].delta.content for c in chunks]
+        assert len(contents) >= 2 and all(re.search(r"\[\d+\]$", text) for text in contents[:-1])  # no draft
+        assert chunks[-1].choices[0].delta.model_extra["answerer"].startswith("local")
+    finally:
+        server.stop()
