@@ -188,7 +188,7 @@ class Assistant:
                 count = len(plan.passages)
                 yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
                                                    f"passage{'s' if count != 1 else ''}")
-                read = self._chosen_only(plan) if self.config.llm_context == "chosen" else plan.passages
+                read = self._chosen_only(plan) if self.config.llm_reads_chosen() else plan.passages
                 sentences = self._checked_sentences(self.answerer.stream(plan.standalone, read), plan)
             try:
                 for step in sentences:

@@ -109,9 +109,10 @@ class Config(BaseModel):
     )
     llm_url: str | None = Field(None, description="Server URL: ollama (default http://localhost:11434) or openai.")
     llm_api_key: str | None = Field(None, description="API key for an openai server that needs one.")
-    llm_context: Literal["passages", "chosen"] = Field(
-        "passages", description="What a generative answerer reads: the retrieved passages, or only the sentences "
-                                "the answer policy chose from them (a smaller task, for small models).")
+    llm_context: Literal["auto", "passages", "chosen"] = Field(
+        "auto", description="What a generative answerer reads: the retrieved passages, or only the sentences the "
+                            "answer policy chose from them (a smaller task); auto: chosen for the shipped small "
+                            "local model, passages for any other.")
     llm_max_tokens: int = Field(200, ge=16, le=4096, description="Most tokens the LLM may write.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
     llm_threads: int = Field(2, ge=1, le=256, description="CPU threads for the local LLM.")
@@ -162,6 +163,13 @@ class Config(BaseModel):
             return Config(**values)
         except ValidationError as error:
             raise ConfigError(_describe(error)) from None
+
+    def llm_reads_chosen(self) -> bool:
+        """Whether the generative answerer is given only the sentences the policy chose (see
+        ``llm_context``; measured on the seeds' dev half, README "What the local model contributes")."""
+        if self.llm_context == "auto":
+            return self.llm == "local" and not self.llm_model
+        return self.llm_context == "chosen"
 
     def describe_store(self) -> str:
         """Where the index is, in words for messages."""
