@@ -29,8 +29,7 @@ from index.errors import InputError
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
-CLEANER_VERSION = 4  # 4: list items are never joined to each other nor dropped as tags; a title's lost
-# opening quote mark is put back
+CLEANER_VERSION = 4  # 4: list items are never joined to each other nor dropped as tags
 
 # Lines from which the rest of the page is furniture.
 _END_MARKERS = re.compile(
@@ -118,7 +117,7 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
     lines = [_PHOTO_CREDIT.sub("", line) or line for line in lines]
     if not any(is_sentence_line(line) for line in lines):
         raise InputError("no article text left after removing page furniture: is this an article?")
-    title = _paired_quotes(str(meta.get("title") or _title_from(lines) or _title_in(lines) or "")) or None
+    title = meta.get("title") or _title_from(lines) or _title_in(lines)
     return Cleaned(
         text="\n\n".join(lines),
         title=str(title) if title else None,
@@ -268,8 +267,9 @@ _LOST_OPENING = re.compile(r"^(?P<quoted>[^‘“'\"\s][^‘“'\"]{0,60}?[^\s�
 _OPENING = {"’": "‘", "”": "“"}
 
 
-def _paired_quotes(title: str) -> str:
-    """A title whose quote marks pair up again (the lost opening mark of a leading quote put back)."""
+def paired_quotes(title: str) -> str:
+    """A title whose quote marks pair up again (the lost opening mark of a leading quote put back),
+    for display: the stored title stays as the page wrote it, since the models read it."""
     match = _LOST_OPENING.match(title)
     if match and title.count(match["mark"]) > title.count(_OPENING[match["mark"]]):
         return _OPENING[match["mark"]] + title

@@ -37,7 +37,9 @@ def test_prisoner_exchange_answer_cites_the_article_that_says_so(assistant: Assi
 
 def test_to_dict_is_the_documented_contract(assistant: Assistant) -> None:
     data = assistant.ask("What did Swiss officials say about the Geneva talks?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "citations", "supported", "answerer", "timings"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "supported", "answerer", "timings",
+                         "drafted"}
+    assert data["drafted"] is None  # only a generative answerer writes sentences of its own
     assert set(data["citations"][0]) == {"n", "source", "title", "published", "quote", "start", "end", "score"}
     assert set(data["supported"]) == {"sentences", "total"}
     assert data["supported"]["sentences"] >= 1 and data["answerer"] == "extractive"

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Iterable, Mapping, Sequence
 
+from index.cleaning import paired_quotes
 from index.store import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -277,7 +278,7 @@ def sources_panel(groups: Sequence[str]) -> str:
 def _source_label(citation: Citation, author: str | None = None) -> str:
     details = [d for d in (f"by {author}" if author else "", citation.outlet, human_date(citation.published)) if d]
     meta = f'<span class="meta">{_e(" · ".join(details))}</span>' if details else ""
-    return f'<div class="source-title"><b>{_e(citation.title)}</b>{meta}</div>'
+    return f'<div class="source-title"><b>{_e(paired_quotes(citation.title))}</b>{meta}</div>'
 
 
 def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author: str | None) -> str:
@@ -322,7 +323,7 @@ class ArticleRow:
 def article_rows(records: Iterable[ArticleRecord], names: Mapping[str, str] | None = None) -> list[ArticleRow]:
     """The indexed articles as table rows, sorted by title."""
     rows = [
-        ArticleRow(id=r.id, source=r.source, title=r.display_title(), author=r.author or "", outlet=r.outlet or "",
+        ArticleRow(id=r.id, source=r.source, title=paired_quotes(r.display_title()), author=r.author or "", outlet=r.outlet or "",
                    published=human_date(r.published), passages=r.passages, file=display_name(r.source, names or {}))
         for r in records
     ]
@@ -370,7 +371,7 @@ def source_line(citation: Citation, author: str | None = None) -> str:
     details = ", ".join(d for d in (f"by {author}" if author else "", citation.outlet or "",
                                     human_date(citation.published)) if d)
     quote = " ".join(citation.quote.split())  # a quote across paragraphs or list items stays one line
-    return f"[{citation.n}] {citation.title}" + (f" — {details}" if details else "") + f": “{quote}”"
+    return f"[{citation.n}] {paired_quotes(citation.title)}" + (f" — {details}" if details else "") + f": “{quote}”"
 
 
 def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str:
