@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -393,8 +393,6 @@ class Assistant:
         """The retrieved passages cut to the sentences the answer policy chose (in their order;
         a passage with none is left empty), for a model given the smaller task of writing the
         answer from those alone. Its citations still number the passages."""
-        from dataclasses import replace
-
         chosen: dict[int, list[str]] = {}
         for candidate in plan.decision.chosen:
             if not candidate.lead:  # the reader's span is part of a chosen sentence

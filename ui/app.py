@@ -27,7 +27,6 @@ from index.ingest import article_id
 from index.loading import article_key, file_size_limit
 from index.store import Store
 from rag.assistant import Assistant
-from rag.assistant import build_assistant
 from rag.build import ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
@@ -127,10 +126,9 @@ class Backend:
         self.unavailable = "" if config.llm in self.answerers else (
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
-        self._factory = assistant_factory or (lambda settings: build_assistant(settings, embedder=self.embedder()))
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
         #: OpenAI-compatible endpoint under ``rag chat --api``).
-        self.pool = Assistants(config, self._factory, embedder=embedder, answerers=self.answerers)
+        self.pool = Assistants(config, assistant_factory, embedder=embedder, answerers=self.answerers)
         self._store: Store | None = None
         self._lock = threading.RLock()  # opening the store
         self._writing = threading.Lock()  # one upload or removal at a time
