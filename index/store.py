@@ -38,11 +38,13 @@ process that opened it. So:
 
 Chroma loads a collection's vector index from its segment files (``<folder>/<uuid>/*.bin``) with
 no check: garbage bytes in them (a disk error, a copy cut short) crash the process that loads
-them, with no message. So before a process opens the folder's client, a throwaway process loads
-every collection once (:func:`_probe`); a collection that crashed it is reported as damaged
-(:class:`StoreError`, naming ``rag doctor --repair``) and never loaded here. The verdict is
+them with no message, or make reading its vectors fail or give back garbage, depending on where
+they fall. So before a process opens the folder's client, a throwaway process loads every
+collection once and reads its vectors back (:func:`_probe`); a collection that crashed it, raised
+or gave back vectors that are not numbers is reported as damaged (:class:`StoreError`, naming
+``rag doctor --repair``) and never loaded here. The verdict is
 kept in ``.index-checked`` with the size and modification time of every segment file, so the
-probe (about 2 s, mostly importing chromadb) runs only when those files changed since; a writer
+probe (about 2 s, mostly importing chromadb, plus the reading) runs only when those files changed since; a writer
 records the files it has just written as checked.
 
 A Chroma server serialises writes itself; there, a collection deleted and created again by
@@ -420,25 +422,44 @@ def _segment_files(folder: Path) -> list[list]:
     return sorted(files)
 
 
-# Loads each collection's vector index in turn (``count`` does), saying which one it starts with.
+# Loads each collection's vector index in turn, saying which one it starts with, then reads every
+# stored vector back (page by page) and searches with one: Chroma reads the vectors from the index
+# files, so garbage bytes there either crash this process, raise, or come back as vectors that are
+# not finite numbers. Prints "!<what went wrong>" for the last two.
 _PROBE = """
-import sys, chromadb
+import sys, chromadb, numpy
 from chromadb.config import Settings
 client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
 for collection in client.list_collections():
-    if collection.name not in sys.argv[2:]:
-        print(collection.name, flush=True)
-        try:
-            collection.count()
-        except Exception:
-            pass
-        print(flush=True)
+    if collection.name in sys.argv[2:]:
+        continue
+    print(collection.name, flush=True)
+    try:
+        collection.count()
+        offset, first = 0, None
+        while True:
+            found = collection.get(limit=5000, offset=offset, include=["embeddings"])
+            if not len(found["ids"]):
+                break
+            vectors = numpy.asarray(found["embeddings"], dtype=numpy.float32)
+            if not numpy.isfinite(vectors).all():
+                print("!some stored vectors are not numbers", flush=True)
+                break
+            first = vectors[0] if first is None else first
+            offset += len(found["ids"])
+        if first is not None:
+            collection.query(query_embeddings=[first.tolist()], n_results=1, include=["distances"])
+    except Exception as error:
+        print("!" + " ".join(f"{type(error).__name__}: {error}".split())[:200], flush=True)
+    print(flush=True)
 """
 
 
 def _probe(folder: Path) -> dict[str, str]:
-    """Load every collection of the folder in a throwaway process; the collections whose vector
-    index crashed it. Chroma's own errors are left for the caller to meet and report."""
+    """Load and read every collection of the folder in a throwaway process (see ``_PROBE``); the
+    collections whose vector index crashed it, raised an error or gave back vectors that are not
+    numbers. An error while the database file itself is damaged is left for the caller to meet
+    and report (see :meth:`Store._failure`): the vector index is not to blame then."""
     import subprocess
 
     damaged: dict[str, str] = {}
@@ -449,6 +470,9 @@ def _probe(folder: Path) -> dict[str, str]:
         except (OSError, subprocess.TimeoutExpired):
             return damaged  # no verdict: open it as before
         lines = result.stdout.split("\n")
+        for name, said in zip(lines, lines[1:]):
+            if said.startswith("!") and name and not name.startswith("!") and not _database_damage(folder):
+                damaged[name] = f"reading it failed ({said[1:]})"
         if result.returncode >= 0 or len(lines) < 2 or not lines[-2] or lines[-2] in damaged:
             return damaged  # finished (or failed before loading anything: the caller will meet that)
         damaged[lines[-2]] = f"loading it killed a test process with signal {-result.returncode}"

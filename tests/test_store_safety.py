@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -129,15 +130,23 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
     assert_consistent(store)
 
 
-def _damage_vector_index(store: Path) -> Path:
-    """Garbage bytes in the middle of the passages' vector index file, as a disk error or a copy
-    cut short leaves them (Chroma writes the index to disk past 1,000 passages). Loading it kills
-    the process with SIGSEGV (as random bytes there mostly do; these always do)."""
+def _damage_vector_index(store: Path, part: str = "links") -> Path:
+    """Garbage bytes in the passages' vector index file, as a disk error or a copy cut short
+    leaves them (Chroma writes the index to disk past 1,000 passages), in one ``part`` of the
+    record of the middle passage: its list of neighbours ("links": loading the index then kills
+    the process with SIGSEGV), its label ("label": reading its vector raises) or its vector
+    ("vector": it reads back as not-a-number). Where random damage falls decides which, so the
+    store must turn each into the same message. The record layout is read from hnswlib's header
+    (``header.bin``: Chroma's format version as an int, then offsetLevel0, max_elements,
+    cur_element_count, size_data_per_element, label_offset and offsetData as size_t)."""
     (segment,) = [p.parent for p in store.glob("*/index_metadata.pickle")]
+    _, _, _, count, size, label, vector = struct.unpack("<i6Q", (segment / "header.bin").read_bytes()[:52])
+    record = count // 2 * size
+    offset, length = {"links": (record, 8), "label": (record + label, 8), "vector": (record + vector, 64)}[part]
     data = segment / "data_level0.bin"
     with open(data, "r+b") as handle:
-        handle.seek(data.stat().st_size // 2)
-        handle.write(b"\xff" * 4096)
+        handle.seek(offset)
+        handle.write(b"\xff" * length)
     return data
 
 
@@ -160,7 +169,7 @@ def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_pat
         "Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
     store = tmp_path / "store"
     ingest([corpus], Store.open(path=store), lambda: real_embedder, real_embedder.name, progress=False)
-    _damage_vector_index(store)
+    _damage_vector_index(store, "label")  # what a CI machine met with the damage that crashes here
     question = "How many fishing boats did Norland and Sudmark agree to exchange?"
     repair = f"rag --store {store} doctor --repair"
 
@@ -209,6 +218,30 @@ def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monk
         damaged.search([0.0] * 64, 5)
     module._Folder._open.clear()
     assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
+
+
+@pytest.mark.parametrize("part, verdict", [("links", "killed a test process with signal"),
+                                           ("label", "reading it failed"),
+                                           ("vector", "reading it failed (some stored vectors are not numbers)")])
+def test_damage_anywhere_in_the_vector_index_is_found_before_it_is_loaded(tmp_path: Path, part: str,
+                                                                          verdict: str) -> None:
+    """Before, the probe caught only the damage that crashes the loading process; on another
+    machine the same garbage bytes fell where reading a vector raises instead, and `rag ask` failed
+    with "check it with doctor" (CI, 2026-12-02). Each outcome is now the same damage verdict,
+    and the undamaged store gets none."""
+    import index.store as module
+
+    store_path = tmp_path / "store"
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120, SEEDS)
+    run([corpus], Store.open(path=store_path), HashEmbedder())
+    assert module._probe(store_path) == {}
+    _damage_vector_index(store_path, part)
+    found = module._probe(store_path)
+    assert list(found) == [Store.open(path=store_path).name] and verdict in found[Store.open(path=store_path).name]
+    module._Folder._open.clear()
+    with pytest.raises(StoreError, match="vector index of the store .* is damaged"):
+        Store.open(path=store_path).search([0.0] * 64, 5)
 
 
 def _change(path: Path, boats: int) -> None:
