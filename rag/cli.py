@@ -2,21 +2,45 @@
 
 Options given on the command line override ``RAG_*`` environment variables and the TOML file;
 see :mod:`rag.config`. Errors are one line that says what to do.
+
+The packages built on :mod:`rag` contribute their own commands through the ``rag.commands``
+entry points in ``pyproject.toml``: ``rag eval`` (:mod:`evals.cli`) and ``rag chat``
+(:mod:`ui.cli`). So ``rag`` imports neither, and a command's module loads only when it runs.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
 import click
 
 from index.errors import RagError
-from rag.config import load_config
+from rag.config import Config, load_config
+
+#: The entry point group through which other packages add commands to ``rag``.
+COMMANDS_GROUP = "rag.commands"
+
+
+@cache
+def _contributed() -> dict[str, EntryPoint]:
+    return {point.name: point for point in entry_points(group=COMMANDS_GROUP)}
 
 
 class _Group(click.Group):
-    """Turns the project's errors into one clear line (``Error: ...``) instead of a traceback."""
+    """Turns the project's errors into one clear line (``Error: ...``) instead of a traceback,
+    and adds the commands other packages contribute (loaded when run or listed)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_contributed()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in _contributed():
+            command = _contributed()[name].load()
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,7 +74,9 @@ def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> N
     ctx.obj = {"config_file": config_file, "overrides": store_options}
 
 
-def _config(ctx: click.Context, **overrides: Any):
+def config_from(ctx: click.Context, **overrides: Any) -> Config:
+    """The settings for a command: the ``rag`` options and the command's own over the file and
+    the environment (for the commands other packages contribute, too)."""
     return load_config(ctx.obj["config_file"], **ctx.obj["overrides"], **overrides)
 
 
@@ -80,7 +106,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: boo
     """
     from rag.build import ingest_paths, uploads_to_keep
 
-    config = _config(ctx, **settings)
+    config = config_from(ctx, **settings)
     def tell(action: str, source: str) -> None:
         click.echo(f"{action:<9} {source}")
 
@@ -111,7 +137,7 @@ def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
     """
     from rag.build import doctor_store
 
-    config = _config(ctx, **settings)
+    config = config_from(ctx, **settings)
     report, titles = doctor_store(config, repair=repair)
     click.echo(report.summary(titles))
     if not report.ok:
@@ -119,7 +145,7 @@ def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
                                    f": run `{report.repair_command}`"))
 
 
-def _answer_options(function):
+def answer_options(function):
     """Options shared by the commands that answer questions."""
     options = [
         click.option("--llm", type=click.Choice(["extractive", "local", "ollama", "openai"]), default=None,
@@ -135,7 +161,7 @@ def _answer_options(function):
 
 @main.command()
 @click.argument("question")
-@_answer_options
+@answer_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict()).")
 @click.option("--source", "sources", multiple=True, help="Only this article (file name or path); repeatable.")
 @click.option("--after", default=None, help="Only articles published on/after this day (2025-06-01, 'June 2025', 'last week').")
@@ -150,97 +176,13 @@ def ask(ctx: click.Context, question: str, as_json: bool, sources: tuple[str, ..
     from rag.format import format_answer
     from rag.retrieval import Filters
 
-    config = _config(ctx, **settings)
+    config = config_from(ctx, **settings)
     filters = Filters.coerce({"sources": sources, "published_after": after, "published_before": before})
     answer = Assistant.open(config).ask(question, filters=None if filters.is_empty() else filters)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_answer(answer))
-
-
-@main.command(name="eval")
-@_answer_options
-@click.option("--compare", multiple=True, type=click.Choice(["extractive", "local", "ollama", "openai"]),
-              help="Also score this answerer, side by side; repeatable.")
-@click.option("--suite", type=click.Choice(["seeds", "squad", "news", "all"]), default="all", show_default=True,
-              help="Which gold questions: the seeds', SQuAD 2.0's 'Normans', the BBC News articles', or all three.")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Gold questions (JSON lines) for the seeds suite [default: evals/data/questions.jsonl].")
-@click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="The articles the seeds suite's questions are about [default: seeds/].")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-results"),
-              show_default=True, help="Folder for results.json, report.md and report.html.")
-@click.option("--no-baseline", is_flag=True, help="Skip the llama-index starter baseline.")
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True,
-              help="Which half of the gold questions: tune on dev only; test is frozen (squad: its own dev/test halves; news: dev is 12 other BBC articles).")
-@click.pass_context
-def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, questions: Path | None,
-                 articles: Path | None, out: Path, no_baseline: bool, split: str, **settings: Any) -> None:
-    """Score answers and citations against the gold questions, offline, with no LLM judge.
-
-    Each suite's articles are indexed into a temporary store (your index is not touched). The
-    llama-index starter pipeline (VectorStoreIndex over Chroma, same embedding model and answerer,
-    default chunking, top-k 2) is scored beside it on the seeds.
-    """
-    import sys
-
-    from evals.report import console_summary
-    from evals.suite import SUITES, load_suite, run_suites
-
-    config = _config(ctx, **settings)
-    answerers = list(dict.fromkeys([config.llm, *compare]))
-    command = "rag eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "rag eval"
-    suites = [load_suite(name, split, questions=questions, articles=articles)
-              for name in (SUITES if suite == "all" else (suite,))]
-    for empty in (s.name for s in suites if not s.questions):
-        click.echo(f"{empty}: no {split} questions (skipped)")
-    if not any(s.questions for s in suites):
-        raise click.ClickException(f"no {split} questions in the chosen suites")
-    reports = run_suites(config, suites=suites, answerers=answerers, out=out, baseline=not no_baseline,
-                         command=command)
-    click.echo(console_summary(reports))
-    click.echo(f"\nWrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
-
-
-@main.command()
-@_answer_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (loopback by default).")
-@click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
-@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
-@click.option("--read-only", is_flag=True, default=None,
-              help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
-@click.option("--api", is_flag=True, help="Also serve the OpenAI-compatible API of `rag serve`, on the same host at "
-              "--api-port, in this process: one embedding model and store reader for both.")
-@click.option("--api-port", type=int, default=8000, show_default=True, help="Port of the API with --api.")
-@click.option("--api-token", default=None, help="Token the API's clients must send [RAG_API_TOKEN; required "
-              "beyond loopback]; see `rag serve --help`.")
-@click.pass_context
-def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool, api_port: int,
-         **settings: Any) -> None:
-    """Serve the chat page (Gradio) over the indexed articles.
-
-    To require a login, set RAG_CHAT_AUTH=user:password (several: comma-separated) or chat_auth in
-    the config file; serving beyond loopback without one lets anyone who reaches the port upload
-    and remove articles, unless --read-only. With --api, the OpenAI-compatible API runs beside
-    the page (a second port: the page's login does not cover it; the API has its own token).
-    """
-    from ui.app import Backend, launch
-
-    config = _config(ctx, **settings)
-    if host not in {"127.0.0.1", "localhost", "::1"} and not config.logins() and not config.read_only:
-        click.echo(f"Warning: serving on {host} with no login: anyone who reaches port {port} can upload and "
-                   "remove articles. Set RAG_CHAT_AUTH=user:password, or add --read-only.", err=True)
-    backend = None
-    if api:
-        from rag.serve import check_binding, start
-
-        check_binding(host, config.api_token)
-        backend = Backend(config)
-        start(backend.pool, host, api_port, config.api_token)
-        click.echo(f"Serving the OpenAI-compatible API on http://{host}:{api_port}/v1, sharing the page's assistants")
-    click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
-    launch(config, host, port, open_browser=open_browser, backend=backend)
 
 
 def _say_if_unavailable(pool) -> None:
@@ -251,7 +193,7 @@ def _say_if_unavailable(pool) -> None:
 
 
 @main.command()
-@_answer_options
+@answer_options
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on (loopback by default; any other needs a token).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to serve on.")
@@ -285,7 +227,7 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     from rag.pool import Assistants
     from rag.serve import check_binding, serve as run
 
-    config = _config(ctx, **settings)
+    config = config_from(ctx, **settings)
     check_binding(host, config.api_token)
     pool = Assistants(config)
     _say_if_unavailable(pool)
@@ -297,7 +239,7 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
 
 
 @main.command(name="mcp")
-@_answer_options
+@answer_options
 @click.option("--http", "http_port", type=int, default=None, metavar="PORT",
               help="Serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio (loopback only).")
 @click.pass_context
@@ -312,7 +254,7 @@ def mcp_command(ctx: click.Context, http_port: int | None, **settings: Any) -> N
     from rag.mcp_server import run
     from rag.pool import Assistants
 
-    config = _config(ctx, **settings)
+    config = config_from(ctx, **settings)
     pool = Assistants(config)
     _say_if_unavailable(pool)
     pool.assistant(pool.default_answerer())  # load the model and open the store now, not on the first call

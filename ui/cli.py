@@ -1,0 +1,50 @@
+"""``rag chat``: the chat page's command, added to ``rag`` through the ``rag.commands`` entry
+point (see :mod:`rag.cli`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from rag.cli import answer_options, config_from
+
+
+@click.command()
+@answer_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (loopback by default).")
+@click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--read-only", is_flag=True, default=None,
+              help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
+@click.option("--api", is_flag=True, help="Also serve the OpenAI-compatible API of `rag serve`, on the same host at "
+              "--api-port, in this process: one embedding model and store reader for both.")
+@click.option("--api-port", type=int, default=8000, show_default=True, help="Port of the API with --api.")
+@click.option("--api-token", default=None, help="Token the API's clients must send [RAG_API_TOKEN; required "
+              "beyond loopback]; see `rag serve --help`.")
+@click.pass_context
+def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool, api_port: int,
+         **settings: Any) -> None:
+    """Serve the chat page (Gradio) over the indexed articles.
+
+    To require a login, set RAG_CHAT_AUTH=user:password (several: comma-separated) or chat_auth in
+    the config file; serving beyond loopback without one lets anyone who reaches the port upload
+    and remove articles, unless --read-only. With --api, the OpenAI-compatible API runs beside
+    the page (a second port: the page's login does not cover it; the API has its own token).
+    """
+    from ui.app import Backend, launch
+
+    config = config_from(ctx, **settings)
+    if host not in {"127.0.0.1", "localhost", "::1"} and not config.logins() and not config.read_only:
+        click.echo(f"Warning: serving on {host} with no login: anyone who reaches port {port} can upload and "
+                   "remove articles. Set RAG_CHAT_AUTH=user:password, or add --read-only.", err=True)
+    backend = None
+    if api:
+        from rag.serve import check_binding, start
+
+        check_binding(host, config.api_token)
+        backend = Backend(config)
+        start(backend.pool, host, api_port, config.api_token)
+        click.echo(f"Serving the OpenAI-compatible API on http://{host}:{api_port}/v1, sharing the page's assistants")
+    click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
+    launch(config, host, port, open_browser=open_browser, backend=backend)
