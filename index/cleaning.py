@@ -308,9 +308,17 @@ def short_title(text: str, limit: int = TITLE_CHARS) -> str:
     sentence = text[:next(ends, len(text))]
     if len(sentence) <= limit:
         return sentence
-    cut = sentence[:limit + 1]
-    cut = cut[:cut.rfind(" ")] if " " in cut[limit // 2:] else sentence[:limit]
-    return cut.rstrip(" ,;:–—-") + "…"
+    return truncate_words(sentence, limit).rstrip(" ,;:–—-") + "…"
+
+
+def truncate_words(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a space (the last one in the second half of
+    the limit; mid-word only when there is none); unchanged when it fits. The one place text is
+    shortened for a title, a page label or an over-long question."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1]
+    return cut[:cut.rfind(" ")] if " " in cut[limit // 2:] else text[:limit]
 
 
 def _from_markdown(text: str) -> str:

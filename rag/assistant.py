@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
+from index.cleaning import truncate_words
 from index.embedding import Embedder
 from index.errors import InputError, ModelError
 from rag import nlp
@@ -381,8 +382,7 @@ class Assistant:
         question = " ".join(question.split())
         limit = self.config.max_question_chars
         if len(question) > limit:
-            cut = question[:limit]
-            cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2:] else cut
+            cut = truncate_words(question, limit)
             notes.append(f"the question was {len(question):,} characters; only its first {len(cut):,} were used "
                          f"(max_question_chars = {limit})")
             question = cut

@@ -26,14 +26,11 @@ from index.store import Hit, Store, day_number
 from rag.dates import human_date, parse_range
 from rag.keyword import KeywordIndex, index_key
 from rag.spelling import Speller
-from rag.text import content_terms, fold
+from rag.text import content_terms, month_years
 
 RRF_K = 60
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
 Mode = Literal["hybrid", "dense", "keyword"]
-_MONTH_YEAR = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{4})\b"
-)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
@@ -299,13 +296,6 @@ class Retriever:
         index = self._keyword_index()
         return index is None or term in index.document_frequency
 
-    def unseen_terms(self, text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
-        """Content terms of ``text`` (stemmed) that no indexed passage uses, except ``ignore``."""
-        index = self._keyword_index()
-        if index is None:
-            return []
-        return [t for t in content_terms(text) if t not in ignore and t not in index.document_frequency]
-
     def _committed(self, hit: Hit) -> bool:
         """False for passages of an article version still being written (or left by a killed write)."""
         self._keyword_index()
@@ -337,10 +327,10 @@ def _where(filters: Filters | None) -> dict | None:
 
 
 def date_hints(question: str) -> list[str]:
-    """Month-year and year phrases in the question ("May 2025", "2022"), folded."""
-    found = [f"{m} {y}" for m, y in _MONTH_YEAR.findall(question)]
-    years = [y for y in _YEAR.findall(question) if not any(y in f for f in found)]
-    return [fold(h) for h in found + years]
+    """The months and years the question names, as :func:`rag.text.month_years` reads them
+    ("June 2, 2025" and "June 2025" -> "june 2025"), and years named alone ("2022")."""
+    found = sorted(month_years(question))
+    return found + [y for y in _YEAR.findall(question) if not any(y in f for f in found)]
 
 
 def _date_boost(question: str, hits: dict[str, Hit]) -> list[str]:
@@ -350,9 +340,9 @@ def _date_boost(question: str, hits: dict[str, Hit]) -> list[str]:
         return []
     boosted = []
     for hit_id, hit in hits.items():
-        text = fold(hit.text)
+        named = month_years(hit.text) | set(_YEAR.findall(hit.text))  # read as the question's are
         published = hit.metadata.get("published") or ""
-        if any(h in text for h in hints) or any(_published_in(published, h) for h in hints):
+        if named.intersection(hints) or any(_published_in(published, h) for h in hints):
             boosted.append(hit_id)
     return boosted
 

@@ -83,18 +83,6 @@ class Verifier:
         self.min_coverage = min_coverage
         self.min_terms = min_terms
 
-    def check(self, draft: str, passages: list[Passage]) -> tuple[list[Checked], list[str]]:
-        """The supported sentences (with their support) and the removed ones."""
-        kept: list[Checked] = []
-        removed: list[str] = []
-        for claim in split_draft(draft):
-            found = self.check_claim(claim, passages)
-            if found is None:
-                removed.append(claim.text)
-            else:
-                kept.append(found)
-        return kept, removed
-
     def check_claim(self, claim: Claim, passages: list[Passage]) -> Checked | None:
         if looks_like_instruction(claim.text):
             return None

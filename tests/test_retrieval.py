@@ -101,3 +101,19 @@ def test_exact_search_within_articles_ranks_as_the_nearest_neighbour_index_does(
     assert exact and {h.metadata["source"] for h in exact} <= set(sources)
     assert [h.id for h in exact] == [h.id for h in approximate]
     assert [round(h.score, 4) for h in exact] == [round(h.score, 4) for h in approximate]
+
+
+def test_a_date_is_read_the_same_in_the_question_and_in_the_passages() -> None:
+    """Issue 20.3: retrieval's month regex once missed "June 2, 2025" that the citation check
+    reads as June 2025, so a question naming the day boosted nothing. One reader now serves both."""
+    from index.store import Hit
+    from rag.retrieval import _date_boost, date_hints
+
+    hits = {"day": Hit("day", "Talks resumed in Istanbul on June 2, 2025, after a pause.", {}, 0.5),
+            "month": Hit("month", "By June 2025 the exchange of prisoners had begun.", {}, 0.5),
+            "year": Hit("year", "In 2024 nothing moved.", {}, 0.5),
+            "dated": Hit("dated", "Nothing here names a date.", {"published": "2025-06-17"}, 0.5)}
+    assert date_hints("What was agreed on June 2, 2025?") == date_hints("What was agreed in June 2025?") == ["june 2025"]
+    assert _date_boost("What was agreed on June 2, 2025?", hits) == ["day", "month", "dated"]
+    assert _date_boost("What happened in 2024?", hits) == ["year"]
+    assert _date_boost("What was agreed?", hits) == []

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Iterable, Mapping, Sequence
 
-from index.cleaning import paired_quotes
+from index.cleaning import paired_quotes, truncate_words
 from index.store import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -57,9 +57,7 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[:limit + 1]
-    cut = cut[:cut.rfind(" ")] if " " in cut[limit // 2:] else text[:limit]
-    return cut.rstrip(" ,;:") + "…"
+    return truncate_words(text, limit).rstrip(" ,;:") + "…"
 
 
 def source_anchor(turn: int, n: int) -> str:
