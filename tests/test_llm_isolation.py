@@ -70,10 +70,15 @@ def test_a_model_killed_mid_answer_leaves_a_note_and_the_extractive_answer(seed_
     killer = KillAfterFirstWords(assistant)
     answer = assistant.ask(ISTANBUL)
     assert killer.pids, "the model wrote nothing, so nothing was killed"
-    assert answer.answerer in {"local->extractive", "local"} and not answer.abstained
+    assert not answer.abstained and "1,000" in answer.text and answer.citations
     notes = " ".join(answer.notes)
     assert "stopped while answering (killed by SIGKILL" in notes and "started again" in notes
-    assert "1,000" in answer.text and answer.citations  # the extractive answer stands in
+    # Either no sentence of the model's was checked before it died, and the extractive answer
+    # stands in, or the answer keeps what was checked and says it was cut short.
+    if answer.answerer == "local->extractive":
+        assert "so this is the quoted answer" in notes
+    else:
+        assert answer.answerer == "local" and "the answer was cut short" in notes
     killer.restore()
     again = assistant.ask(ISTANBUL)  # a new process serves the next question
     assert not any("stopped" in note for note in again.notes)
