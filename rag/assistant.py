@@ -5,12 +5,13 @@
     answer = assistant.ask("Who mediated the Geneva talks?")
     print(answer.text, answer.citations)
 
-The pipeline, in order: the question is validated and cut to ``max_question_chars``; a follow-up
-is rewritten into a standalone question; hybrid retrieval finds passages; if nothing retrieved
-supports an answer the assistant abstains (and calls no LLM); if the articles answer differently,
-each version is shown with its citation; otherwise the answerer drafts and every sentence is
-checked against the passages it cites (unsupported ones removed; if none is left, the extractive
-answerer's checked sentences are used).
+The pipeline, in order (:meth:`Assistant.stream`): analyse (the question is validated and cut
+to ``max_question_chars``, a follow-up is rewritten into a standalone question), retrieve (hybrid
+search), decide (:meth:`rag.policy.Policy.decide`: abstain and why, answer from an article's
+record, the articles differ, or answer; no LLM is called before this), draft (the policy's chosen
+sentences, or a model's text), check (a model's sentences against the passages they cite; the
+policy's are checked by construction; if none survives, the policy's sentences stand in) and
+compose (citations numbered in order of first use).
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from rag.answerers import Answerer, ExtractiveAnswerer
 from rag.build import build_parts
 from rag.config import Config, load_config
 from rag.dates import human_date
-from rag.policy import Candidate, Decision, Policy
+from rag.policy import INSTRUCTION, NOTHING_RETRIEVED, Candidate, Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
-from rag.text import fold
 from rag.verify import Checked, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -47,16 +47,14 @@ _REFUSAL = re.compile(r"NOT\s+IN\s+(?:THE\s+)?ARTICLES", re.I)
 
 @dataclass
 class _Plan:
-    """What retrieval decided, before any drafting."""
+    """The question as read, what was retrieved and what the policy decided, before any drafting."""
 
     question: str
     analysis: Analysis
     passages: list[Passage]
+    decision: Decision
     notes: list[str]
     filters: Filters | None = None
-    decision: Decision | None = None
-    abstain: bool = False
-    about_article: Answer | None = None  # the answer to a question about an article's record
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -65,14 +63,25 @@ class _Plan:
 
     @property
     def confidence(self) -> float | None:
-        return self.decision.confidence if self.decision is not None else None
+        return self.decision.confidence
+
+
+@dataclass
+class _Drafting:
+    """How the answer was drafted, as it goes: the answerer's name as the answer reports it,
+    the sentences checked so far, and a model's own sentences (kept, written)."""
+
+    answerer: str
+    seen: int = 0
+    drafted: tuple[int, int] | None = None
 
 
 class _Composer:
     """Collects checked sentences and numbers their citations in order of first use."""
 
-    def __init__(self, passages: list[Passage]):
+    def __init__(self, passages: list[Passage], article_text: dict[str, str]):
         self.passages = passages
+        self.article_text = article_text  # the cited articles' text, by id (quotes are cut from it)
         self.sentences: list[tuple[str, list[int]]] = []
         self.windows: dict[int, list[Support]] = {}
         self.order: list[int] = []
@@ -90,13 +99,13 @@ class _Composer:
         self.sentences.append((text, numbers))
         return text
 
-    def citations(self, article_text: dict[str, str]) -> list[Citation]:
+    def citations(self) -> list[Citation]:
         cited = []
         for n, index in enumerate(self.order, 1):
             passage = self.passages[index]
             windows = self.windows[index]
             start, end = min(w.start for w in windows), max(w.end for w in windows)
-            text = article_text.get(passage.article_id)
+            text = self.article_text.get(passage.article_id)
             quote = text[start:end] if text else passage.text[start - passage.start:end - passage.start]
             cited.append(Citation(
                 n=n, source=passage.source, title=passage.title, published=passage.published, quote=quote,
@@ -155,81 +164,32 @@ class Assistant:
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50):
             raise InputError(f"top_k must be a whole number from 1 to 50 (got {top_k!r})")
         plan = self._plan(question, history, Filters.coerce(filters), top_k or self.config.top_k)
-        if plan.about_article is not None:
-            yield StreamEvent("sentence", text=plan.about_article.text, citations=tuple(plan.about_article.citations))
-            yield StreamEvent("answer", answer=plan.about_article)
-            return
-        if plan.abstain:
+        if plan.decision.kind == "record":  # who wrote an article, when, for which outlet: its record says
+            recorded = self._about_article(plan)
+            if recorded is not None:
+                yield StreamEvent("sentence", text=recorded.text, citations=tuple(recorded.citations))
+                yield StreamEvent("answer", answer=recorded)
+                return
+        if plan.decision.kind in ("abstain", "record"):
             yield StreamEvent("answer", answer=self._abstention(plan, started))
             return
-        assert plan.decision is not None
-        composer = _Composer(plan.passages)
-        texts = self._texts(plan.passages)
-
-        def said(checked: Checked) -> StreamEvent:  # a sentence, with the sources cited so far
-            return StreamEvent("sentence", text=composer.add(checked), citations=tuple(composer.citations(texts)))
-
-        total = 0
-        answerer_name = self.answerer.name
-        disagreement = bool(plan.decision.disagreement)
-        drafted: tuple[int, int] | None = None  # the model's own sentences: (kept, written)
+        composer = _Composer(plan.passages, self._texts(plan.passages))
+        drafting = _Drafting(self.answerer.name)
         generated = time.perf_counter()
-        if disagreement:
-            yield StreamEvent("sentence", text=DIFFER_TEXT)
-            for checked, total in self._quoted(plan.decision.disagreement, plan):
-                self._first_sentence(plan, started)
-                yield said(checked)
-            answerer_name = f"{self.answerer.name}+sources-differ"
-        else:
-            failure = None
-            drafted = (0, 0) if self.answerer is not self.extractive else None
-            if self.answerer is self.extractive:
-                sentences = self._quoted(plan.decision.chosen, plan)
-            else:
-                count = len(plan.passages)
-                yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
-                                                   f"passage{'s' if count != 1 else ''}")
-                read = self._chosen_only(plan) if self.config.llm_reads_chosen() else plan.passages
-                sentences = self._checked_sentences(self.answerer.stream(plan.standalone, read), plan)
-            try:
-                for step in sentences:
-                    if isinstance(step, str):  # the model's draft not checked yet
-                        yield StreamEvent("draft", text=step)
-                        continue
-                    checked, seen = step
-                    total = seen
-                    if drafted is not None:
-                        drafted = (drafted[0] + (checked is not None), seen)
-                    if checked is not None:
-                        self._first_sentence(plan, started)
-                        yield said(checked)
-            except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
-                failure = str(error)
-            if failure and composer.sentences:
-                plan.notes.append(f"the answer was cut short: {failure}")
-            if not composer.sentences:  # nothing the answerer wrote survived: the extractive answer
-                if self.answerer is not self.extractive:
-                    plan.notes.append(f"{failure}; so this is the quoted answer" if failure else
-                                      f"the {self.answerer.name} model's sentences were not supported by the "
-                                      "articles, so this is the quoted answer")
-                    answerer_name = f"{self.answerer.name}->extractive"
-                    for checked, _ in self._quoted(plan.decision.chosen, plan):
-                        self._first_sentence(plan, started)
-                        yield said(checked)
+        yield from self._draft_and_check(plan, composer, drafting, started)
         plan.timings["answer_ms"] = (time.perf_counter() - generated) * 1000
-        if not composer.sentences:
+        if not composer.sentences:  # nothing survived the check
             yield StreamEvent("answer", answer=self._abstention(plan, started))
             return
-        citations = composer.citations(texts)
         text = " ".join(sentence for sentence, _ in composer.sentences)
-        if disagreement:
-            text = f"{DIFFER_TEXT} {text}"
+        differ = plan.decision.kind == "differ"
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=Answer(
-            question=plan.question, text=text, abstained=False, citations=citations,
-            supported=(len(composer.sentences), max(total, len(composer.sentences))), answerer=answerer_name,
-            timings=plan.timings, standalone_question=plan.standalone, disagreement=disagreement,
-            notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence, drafted=drafted,
+            question=plan.question, text=f"{DIFFER_TEXT} {text}" if differ else text, abstained=False,
+            citations=composer.citations(), answerer=drafting.answerer, disagreement=differ,
+            supported=(len(composer.sentences), max(drafting.seen, len(composer.sentences))),
+            timings=plan.timings, standalone_question=plan.standalone, notes=tuple(plan.notes),
+            passages=plan.passages, confidence=plan.confidence, drafted=drafting.drafted,
         ))
 
     def refresh(self) -> None:
@@ -244,14 +204,7 @@ class Assistant:
         plan.timings.setdefault("first_sentence_ms", (time.perf_counter() - started) * 1000)
 
     def _plan(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
-        plan = self._decide(question, history, filters, top_k)
-        if plan.abstain:
-            note = _language_note(plan.question, plan.passages)
-            if note:
-                plan.notes.append(note)
-        return plan
-
-    def _decide(self, question: str, history: Iterable[Any] | None, filters: Filters | None, top_k: int) -> _Plan:
+        """Analyse the question, retrieve passages and let the policy decide."""
         notes: list[str] = []
         question = self._validate(question, notes)
         began = time.perf_counter()
@@ -260,45 +213,65 @@ class Assistant:
             notes.append("read " + ", ".join(f"‘{c.original}’ as ‘{c.corrected}’" for c in corrections))
         analysis = self.analyser.analyse(read, history)
         analysed = time.perf_counter()
-        if analysis.instruction:
-            notes.append("this reads as an instruction to the assistant, not a question about the articles; "
-                         "the assistant only says what the articles say: ask about them")
-            return _Plan(question, analysis, [], notes, filters, abstain=True,
-                         timings={"analyse_ms": (analysed - began) * 1000})
-        passages = self.retriever.retrieve(analysis.standalone, top_k=top_k, filters=filters)
+        passages = [] if analysis.instruction else self.retriever.retrieve(analysis.standalone, top_k=top_k,
+                                                                           filters=filters)
         retrieved = time.perf_counter()
         store = self.retriever.store
-        if store.damage():
+        if passages and store.damage():
             notes.append("the store's vector index is damaged, so this answer comes from keyword search only: "
                          f"rebuild the index with `{store.command('doctor --repair')}`")
-        plan = _Plan(question, analysis, passages, notes, filters,
-                     timings={"analyse_ms": (analysed - began) * 1000, "retrieve_ms": (retrieved - analysed) * 1000})
-        if not passages:
-            plan.abstain = True
-            if filters is not None and not filters.is_empty():
-                dated = " (articles that state no publication date are left out by a date)" \
-                    if filters.published_after or filters.published_before else ""
-                titles = {r.source: r.display_title() for r in self.retriever.store.articles().values()}
-                notes.append(f"no indexed passage matches the filters ({filters.describe(titles)}){dated}: check the "
-                             "article names (file name or path, as listed by the page's Articles tab) and dates")
-            return plan
-        if analysis.about_article:
-            plan.about_article = self._about_article(plan)
-            if plan.about_article is None:  # the article's record does not say
-                plan.abstain = True
-            return plan
-        plan.decision = self.decide(analysis, passages)
-        plan.abstain = plan.decision.abstain
-        return plan
+        decision = self.policy.decide(analysis, passages, self.retriever)
+        timings = {"analyse_ms": (analysed - began) * 1000, "retrieve_ms": (retrieved - analysed) * 1000,
+                   "decide_ms": (time.perf_counter() - retrieved) * 1000}
+        return _Plan(question, analysis, passages, decision, notes, filters, timings)
 
-    def decide(self, analysis: Analysis, passages: list[Passage]) -> Decision:
-        """The answer policy's decision on these passages, with what it reads beyond them: the
-        retrieved articles' text and the question's words no indexed passage uses. The one place
-        these are gathered, for answering and for fitting the policy (``scripts/fit_abstention.py``)."""
-        texts = self._texts(passages)
-        corpus = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
-        unseen = frozenset(term for term in analysis.terms if not self.retriever.known(term))
-        return self.policy.decide(analysis, passages, corpus, unseen)
+    def _draft_and_check(self, plan: _Plan, composer: _Composer, drafting: _Drafting,
+                         started: float) -> Iterator[StreamEvent]:
+        """Draft the answer the policy decided on and check it, yielding each sentence that
+        survives (and, from a model, progress and the unchecked draft). The policy's own
+        sentences are checked by construction (:meth:`_quoted`); a model's go through the
+        verifier, and when none survives (or the model fails) the policy's stand in."""
+
+        def said(checked: Checked) -> StreamEvent:  # a sentence, with the sources cited so far
+            self._first_sentence(plan, started)
+            return StreamEvent("sentence", text=composer.add(checked), citations=tuple(composer.citations()))
+
+        if plan.decision.kind == "differ":
+            yield StreamEvent("sentence", text=DIFFER_TEXT)
+            for checked, drafting.seen in self._quoted(plan.decision.disagreement, plan):
+                yield said(checked)
+            drafting.answerer = f"{self.answerer.name}+sources-differ"
+            return
+        if self.answerer is self.extractive:
+            for checked, drafting.seen in self._quoted(plan.decision.chosen, plan):
+                yield said(checked)
+            return
+        count = len(plan.passages)
+        yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
+                                           f"passage{'s' if count != 1 else ''}")
+        read = self._chosen_only(plan) if self.config.llm_reads_chosen() else plan.passages
+        drafting.drafted, failure = (0, 0), None
+        try:
+            for step in self._checked_sentences(self.answerer.stream(plan.standalone, read), plan):
+                if isinstance(step, str):  # the model's draft, not checked yet
+                    yield StreamEvent("draft", text=step)
+                    continue
+                checked, drafting.seen = step
+                drafting.drafted = (drafting.drafted[0] + (checked is not None), drafting.seen)
+                if checked is not None:
+                    yield said(checked)
+        except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
+            failure = str(error)
+        if composer.sentences:
+            if failure:
+                plan.notes.append(f"the answer was cut short: {failure}")
+            return
+        plan.notes.append(f"{failure}; so this is the quoted answer" if failure else
+                          f"the {self.answerer.name} model's sentences were not supported by the articles, "
+                          "so this is the quoted answer")
+        drafting.answerer = f"{self.answerer.name}->extractive"
+        for checked, _ in self._quoted(plan.decision.chosen, plan):
+            yield said(checked)
 
     def _about_article(self, plan: _Plan) -> Answer | None:
         """Who wrote the best-matching article, when it was published or by which outlet: from its
@@ -427,10 +400,25 @@ class Assistant:
             yield self.verifier.check_claim(claim, plan.passages), seen
 
     def _abstention(self, plan: _Plan, started: float) -> Answer:
+        """"The articles don't say", the closest they come, and why, in a reader's words."""
+        filtered = plan.filters is not None and not plan.filters.is_empty()
+        if plan.decision.reason == INSTRUCTION:
+            plan.notes.append("this reads as an instruction to the assistant, not a question about the articles; "
+                              "the assistant only says what the articles say: ask about them")
+        elif plan.decision.reason == NOTHING_RETRIEVED and filtered:
+            dated = " (articles that state no publication date are left out by a date)" \
+                if plan.filters.published_after or plan.filters.published_before else ""
+            titles = {r.source: r.display_title() for r in self.retriever.store.articles().values()}
+            plan.notes.append(f"no indexed passage matches the filters ({plan.filters.describe(titles)}){dated}: "
+                              "check the article names (file name or path, as listed by the page's Articles tab) "
+                              "and dates")
+        language = _language_note(plan.question, plan.passages)
+        if language:
+            plan.notes.append(language)
         text = ABSTAIN_TEXT
         if plan.passages:
             text += f" The closest they cover is {self._closest(plan.passages[0])}."
-        if plan.filters is not None and not plan.filters.is_empty():
+        if filtered:
             note = self._filter_note(plan.filters)
             if note:
                 plan.notes.append(note)

@@ -1,9 +1,14 @@
 """The answer policy: from an analysed question and the retrieved passages, one decision.
 
-    decision = policy.decide(analysis, passages)
-    decision.abstain, decision.confidence      # calibrated: the chance the articles answer it
+    decision = policy.decide(analysis, passages, corpus)   # corpus: a CorpusView (the Retriever is one)
+    decision.kind        # "abstain" (decision.reason says why), "record", "differ" or "answer"
+    decision.confidence  # calibrated: the chance the articles answer it
     decision.disagreement                      # sentences from different articles giving different values
     decision.chosen                            # the sentences of the answer, the asked fact first
+
+Every decision about whether and how to answer is made here, once: an instruction rather than a
+question, nothing retrieved, a question about an article's record (its author, date or outlet:
+answered from the record), too little confidence, articles that disagree, or an answer.
 
 Four steps, each behind a one-method interface so a learned or model-backed version can replace it:
 
@@ -26,7 +31,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Literal, Protocol
 
 import numpy as np
 
@@ -55,16 +60,37 @@ class Candidate:
     lead: bool = False  # the answering words alone, put before the sentence that holds them
 
 
+class CorpusView(Protocol):
+    """What the policy reads beyond the retrieved passages (:class:`rag.retrieval.Retriever` is one)."""
+
+    def article_text(self, article_id: str) -> str: ...
+
+    def known(self, term: str) -> bool: ...
+
+
+#: Why the policy abstains (:attr:`Decision.reason`).
+INSTRUCTION, NOTHING_RETRIEVED, NOTHING_TO_LOOK_FOR, UNSURE = (
+    "an instruction, not a question", "nothing retrieved", "no word of the question to look for",
+    "below the confidence threshold")
+
+
 @dataclass
 class Decision:
-    """What the policy decided for one question."""
+    """What the policy decided for one question: ``kind`` is ``abstain`` (with its ``reason``),
+    ``record`` (ask the article's record), ``differ`` (``disagreement`` holds each article's
+    version) or ``answer`` (``chosen`` holds the answer's sentences)."""
 
-    candidates: list[Candidate]
-    confidence: float
-    abstain: bool
+    kind: Literal["abstain", "record", "differ", "answer"]
+    reason: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+    confidence: float | None = None  # None: decided before any estimate was made
     features: dict[str, float] = field(default_factory=dict)
     disagreement: list[Candidate] = field(default_factory=list)
     chosen: list[Candidate] = field(default_factory=list)
+
+    @property
+    def abstain(self) -> bool:
+        return self.kind == "abstain"
 
 
 # ---- sentence scoring ---------------------------------------------------------------------------
@@ -468,15 +494,33 @@ class Policy:
         self.composer = composer or FocusedComposer()
         self.threshold = threshold
 
-    def decide(self, analysis: Analysis, passages: list[Passage], corpus: str = "",
-               unseen: frozenset[str] = frozenset()) -> Decision:
+    def decide(self, analysis: Analysis, passages: list[Passage], corpus: CorpusView | None = None) -> Decision:
+        """The one decision for this question (see the module docstring). ``corpus`` gives the
+        retrieved articles' whole text and which words the index knows (without it, only the
+        passages are read and every word counts as known)."""
+        if analysis.instruction:
+            return Decision("abstain", INSTRUCTION)
+        if not passages:
+            return Decision("abstain", NOTHING_RETRIEVED)
+        if analysis.about_article:
+            return Decision("record")
+        return self.judge(analysis, passages, corpus)
+
+    def judge(self, analysis: Analysis, passages: list[Passage], corpus: CorpusView | None = None) -> Decision:
+        """The decision from the passages' sentences: how sure, whether the articles differ, and
+        what to say. What :meth:`decide` does for a question about the articles' content (and what
+        ``scripts/fit_abstention.py`` fits the abstention model on)."""
         candidates = self.scorer.score(analysis, passages)
         if not candidates or not analysis.terms:  # nothing, or no word of the question to look for
-            return Decision(candidates, 0.0, True)
-        signals = features(analysis, candidates, passages, corpus, unseen, getattr(self.scorer, "idf", lambda t: 1.0))
+            return Decision("abstain", NOTHING_TO_LOOK_FOR, candidates, 0.0)
+        texts = {p.article_id: corpus.article_text(p.article_id) if corpus else p.text for p in passages}
+        text = fold(" ".join(p.title for p in passages) + " " + " ".join(texts.values()))
+        unseen = frozenset(t for t in analysis.terms if corpus is not None and not corpus.known(t))
+        signals = features(analysis, candidates, passages, text, unseen, getattr(self.scorer, "idf", lambda t: 1.0))
         confidence = self.abstainer.confidence(signals)
-        decision = Decision(candidates, confidence, confidence < self.threshold, signals)
-        if not decision.abstain:
-            decision.disagreement = self.disagreement.detect(analysis, candidates, passages)
-            decision.chosen = decision.disagreement or self.composer.compose(analysis, candidates)
-        return decision
+        if confidence < self.threshold:
+            return Decision("abstain", UNSURE, candidates, confidence, signals)
+        disagreement = self.disagreement.detect(analysis, candidates, passages)
+        if disagreement:
+            return Decision("differ", "", candidates, confidence, signals, disagreement, disagreement)
+        return Decision("answer", "", candidates, confidence, signals, chosen=self.composer.compose(analysis, candidates))

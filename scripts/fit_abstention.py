@@ -64,7 +64,7 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
                 for weights in grid:
                     for knob, value in zip(knobs, weights):
                         setattr(scorer, knob, value)
-                    decision = assistant.decide(analysis, passages)
+                    decision = policy.judge(analysis, passages, assistant.retriever)
                     text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
                                                      policy.composer.compose(analysis, decision.candidates)))
                     if "answers" in gold:
@@ -74,7 +74,7 @@ def collect(config: Config, embedder, grid: list[tuple[float, float]]):
                             if gold["key_facts"] else 0.0
                 for knob, value in zip(knobs, grid[0]):
                     setattr(scorer, knob, value)
-                decision = assistant.decide(analysis, passages)
+                decision = policy.judge(analysis, passages, assistant.retriever)
                 rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
     return rows
 

@@ -3,6 +3,7 @@ the real spaCy pipeline, the real embedding model, real Chroma."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from rag import Assistant
 from rag.analysis import Analyser, Analysis
 from rag.policy import (
-    Candidate, EntityDisagreement, FocusedComposer, LogisticAbstainer, Policy, features, stated_values,
+    INSTRUCTION, NOTHING_RETRIEVED, NOTHING_TO_LOOK_FOR, UNSURE, Candidate, EntityDisagreement, FocusedComposer,
+    LogisticAbstainer, Policy, features, stated_values,
 )
 from rag.retrieval import Passage
 
@@ -141,12 +143,35 @@ def test_the_composer_leads_with_the_asked_fact_and_leaves_out_other_values() ->
 def test_the_policy_abstains_below_its_threshold_and_says_how_sure_it_is() -> None:
     passages = [_passage("a", "The talks were held in Geneva on Monday and ended without a deal.")]
     analysis = _analysis()
-    sure = Policy(threshold=0.0).decide(analysis, passages, corpus="the talks were held in geneva")
-    unsure = Policy(threshold=1.0).decide(analysis, passages, corpus="the talks were held in geneva")
-    assert not sure.abstain and sure.chosen and 0 < sure.confidence < 1
-    assert unsure.abstain and not unsure.chosen and unsure.confidence == sure.confidence
+    sure = Policy(threshold=0.0).decide(analysis, passages, _View())
+    unsure = Policy(threshold=1.0).decide(analysis, passages, _View())
+    assert sure.kind == "answer" and sure.chosen and 0 < sure.confidence < 1
+    assert unsure.kind == "abstain" and unsure.reason == UNSURE and not unsure.chosen
+    assert unsure.confidence == sure.confidence
     nothing = Policy().decide(Analysis(question="?", standalone="?"), passages)
-    assert nothing.abstain and nothing.confidence == 0.0
+    assert nothing.abstain and nothing.reason == NOTHING_TO_LOOK_FOR and nothing.confidence == 0.0
+
+
+class _View:
+    """The corpus the policy reads beyond the passages: here, one article."""
+
+    def article_text(self, article_id: str) -> str:
+        return "The talks were held in Geneva on Monday and ended without a deal."
+
+    def known(self, term: str) -> bool:
+        return True
+
+
+def test_every_way_of_not_answering_is_one_tagged_decision() -> None:
+    """Issue 20.2: an instruction, nothing retrieved and a question about an article's record
+    are decided by the policy, with a reason, before any sentence is scored."""
+    passages = [_passage("a", "The talks were held in Geneva on Monday and ended without a deal.")]
+    policy = Policy(threshold=0.0)
+    told = replace(_analysis(), instruction=True)
+    assert (policy.decide(told, passages, _View()).kind, policy.decide(told, passages).reason) == ("abstain", INSTRUCTION)
+    assert policy.decide(_analysis(), [], _View()).reason == NOTHING_RETRIEVED
+    byline = policy.decide(replace(_analysis(), about_article="author"), passages, _View())
+    assert byline.kind == "record" and byline.confidence is None and not byline.candidates
 
 
 # ---- end to end ----------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_a_question_is_answered_with_citations(client: OpenAI) -> None:
 
 
 def test_the_stream_sends_one_chunk_per_checked_sentence(client: OpenAI, assistant: Assistant) -> None:
-    question = "Who mediated the Geneva talks?"
+    question = "Which European powers were present in Geneva for consultations with Ukrainian officials?"
     direct = [e.text for e in assistant.stream(question) if e.kind == "sentence"]
     chunks = list(ask(client, question, stream=True))
     contents = [c.choices[0].delta.content for c in chunks]

@@ -139,7 +139,7 @@ def answered_how(answerer: str) -> str:
 def details_html(answer: Answer) -> str:
     """The technical line, folded away: the answerer's name, its confidence and the time each
     step took."""
-    steps = {"analyse_ms": "analysing", "retrieve_ms": "searching", "answer_ms": "answering",
+    steps = {"analyse_ms": "analysing", "retrieve_ms": "searching", "decide_ms": "deciding", "answer_ms": "answering",
              "first_sentence_ms": "first sentence", "total_ms": "in all"}
     times = [f"{label} {answer.timings[key]:,.0f} ms" for key, label in steps.items() if key in answer.timings]
     parts = [f"answerer: {answer.answerer}"]
