@@ -97,10 +97,12 @@ hallucinated single surname at the very start of a sentence ("Lavrov said
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 
 import Stemmer
 
@@ -217,29 +219,21 @@ _REL_UNITS = frozenset(
 _REL_MODS = frozenset("next last this past previous coming following recent".split())
 SEASONS = frozenset("spring summer autumn winter".split())
 
-# Demonyms / aliases / transliterations -> canonical key (applied to every
-# lower-cased token of both texts, so it is symmetric).
-ALIASES = {
-    "russian": "russia", "russians": "russia", "ukrainian": "ukraine",
-    "ukrainians": "ukraine", "american": "usa", "americans": "usa",
-    "turkish": "turkey", "turkiye": "turkey", "swiss": "switzerland",
-    "european": "europe", "europeans": "europe", "british": "britain",
-    "uk": "britain", "french": "france", "german": "germany",
-    "italian": "italy", "chinese": "china", "brazilian": "brazil",
-    "polish": "poland", "belarusian": "belarus", "iranian": "iran",
-    "indian": "india", "japanese": "japan", "canadian": "canada",
-    "austrian": "austria", "african": "africa", "georgian": "georgia",
-    "moldovan": "moldova", "qatari": "qatar", "saudi": "saudi",
-    "kiev": "kyiv", "kyivan": "kyiv", "soviet": "ussr",
-    "zelenskiy": "zelensky", "zelenskyy": "zelensky", "zelenskii": "zelensky",
-    "zelenskyi": "zelensky",
-}
+# Demonyms, other names of places and spellings of people's names -> canonical key (applied to every
+# lower-cased token of both texts, so it is symmetric): data, in evals/data/aliases.json.
+def _load_aliases() -> tuple[dict[str, str], frozenset[str]]:
+    with resources.files("evals").joinpath("data/aliases.json").open("rb") as file:
+        table = json.load(file)
+    aliases = {**table["demonyms"], **table["place_names"], **table["person_names"]}
+    # Known names (targets of the alias table, and a few more): a sentence-initial "Russia" or
+    # "Austrian" is a name even though it is capitalised only by position.
+    return aliases, frozenset(aliases.values()) | frozenset(table["known_names"])
 
-# Known names (targets of the alias table): a sentence-initial "Russia" or
-# "Austrian" is a name even though it is capitalised only by position.
-_KNOWN_NAMES = frozenset(ALIASES.values()) | {"eu", "un", "nato", "kremlin"}
 
-# Phrase-level aliases applied to the (original-case) normalised text.
+ALIASES, _KNOWN_NAMES = _load_aliases()
+
+# Phrase-level aliases (U.S., European Union, United Nations ...) are patterns, kept here in code.
+# Applied to the (original-case) normalised text.
 _PHRASE_ALIASES = [
     (re.compile(r"\bU\.\s?S\.\s?A\.?(?![A-Za-z])"), "USA"),
     (re.compile(r"\bU\.\s?S\.(?![A-Za-z])"), "USA"),

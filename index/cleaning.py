@@ -9,9 +9,13 @@ this article..."). Cleaning keeps every article paragraph and drops the rest:
 2. Header lines that state metadata (``X logo``, ``By Saad Published a day ago``,
    ``| Published June 12, 2025``) become metadata and leave the text. A relative time
    ("a day ago") is not a date and gives none.
-3. The text is cut at the first end-of-article marker (``About the Creator``, ``Leave a Reply``,
+3. The text is cut at the first end-of-article marker (``About the Author``, ``Leave a Reply``,
    ``Sign in to comment``, a ``SOURCES:`` list ...), furniture and chatbot lines are dropped
    anywhere, as are short non-sentence lines repeated on the page (image alt text, tags).
+
+The phrases of step 3 are data, in ``index/data/furniture.toml``: each entry says where such lines
+come from and why it holds on pages nobody here tuned on; ``tests/test_cleaning.py`` checks that no
+sentence of the BBC articles nor of news pages from six other sites is dropped.
 
 Paragraphs of the result are separated by a blank line; passages and citations use character
 offsets into exactly this text.
@@ -20,10 +24,13 @@ offsets into exactly this text.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
+from typing import Any
 
 from index.errors import InputError
 
@@ -31,36 +38,32 @@ from index.errors import InputError
 #: file whose bytes it has cleaned before only while this stays the same.
 CLEANER_VERSION = 4  # 4: list items are never joined to each other nor dropped as tags
 
+
+def _load_furniture() -> dict[str, Any]:
+    """The phrase lists of ``index/data/furniture.toml``: each entry a pattern and where it comes from."""
+    with resources.files("index").joinpath("data/furniture.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def _one_of(entries: list[dict[str, str]], whole_line: bool = True) -> re.Pattern[str]:
+    either = "|".join(f"(?:{entry['pattern']})" for entry in entries)
+    return re.compile(f"^(?:{either})$" if whole_line else either, re.IGNORECASE)
+
+
+_PHRASES = _load_furniture()
 # Lines from which the rest of the page is furniture.
-_END_MARKERS = re.compile(
-    r"""^(?:about\ the\ (?:creator|author)|leave\ a\ (?:reply|comment)|sign\ in\ to\ comment
-        |comments?|reader\ insights|be\ the\ first\ to\ comment|related\ (?:articles|posts|stories)
-        |you\ (?:may|might)\ also\ like|share\ this(?:\ article)?:?|sources?:.*|references:?
-        |more\ from\ .{1,40}|recommended(?:\ for\ you)?|read\ next)$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
+_END_MARKERS = _one_of(_PHRASES["end_marker"])
+# A sources or references label: the rest of the page goes when no sentence follows it.
+_REFERENCE_LIST = _one_of(_PHRASES["reference_list"])
 # Furniture lines, wherever they are.
-_FURNITURE = re.compile(
-    r"""^(?:©.*|.*\ball\ rights\ reserved\b.*|copyright\ (?:©\ )?\d{4}.*
-        |find\ us\ on\ social\ media|follow\ us(?:\ on\ .*)?|miscellaneous\ links|share\ on\ \w+
-        |(?:[•·*-]\s*)?(?:explore|contact|privacy\ policy|terms\ of\ (?:use|service)|support|home
-           |cookie\ (?:policy|settings)|about\ us|advertise|newsletter|subscribe)
-        |your\ email\ address\ will\ not\ be\ published.*|required\ fields\ are\ marked.*
-        |there\ are\ no\ comments.*|be\ the\ first\ to\ (?:comment|respond|share).*
-        |add\ your\ insights|how\ does\ it\ work\?|sign\ (?:in|up)(?:\ to\ \w+)?|log\ in|\d+\ min\ read
-        |for\ (?:ongoing|more|the\ latest)\ .{0,80}\brefer\ to\ our\b.*
-        |advertisement|skip\ to\ (?:main\ )?content)$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
+_FURNITURE = _one_of(_PHRASES["furniture"])
 # Text a chatbot left in the page: offers, sign-offs, and talk addressed to "you" about "your sources".
-_ASSISTANT = re.compile(
-    r"""\bif\ you(?:'d|’d|\ would)\ like,?\ I\ can\b|\bwould\ you\ like\ me\ to\b|\bI\ hope\ this\ helps\b
-        |\blet\ me\ know\ if\b|\bas\ an\ AI\b|\bdrawn\ from\ your\ sources\b|\bbased\ on\ your\ sources\b
-        |^(?:sure|certainly|of\ course)[!,.]\s+(?:here|I)\b|\bI\ can\ also\ (?:tailor|rewrite|expand)\b""",
-    re.IGNORECASE | re.VERBOSE,
-)
+_ASSISTANT = _one_of(_PHRASES["assistant"], whole_line=False)
+#: A label that introduces the page's tags, not a list of the article's.
+_TAGS_LABEL = _one_of(_PHRASES["tags_label"])
+# A wire agency's photo credit at the end of a caption, e.g. "[Adem Altan/AFP)".
+_AGENCIES = "|".join(map(re.escape, _PHRASES["photo_credit"]["agencies"]))
+_PHOTO_CREDIT = re.compile(rf"\s*[\[(][^\[\]()]{{0,60}}/(?:{_AGENCIES})[\])]\s*$")
 
 _LOGO = re.compile(r"^(?P<outlet>.{2,60}?)\s+logo$", re.IGNORECASE)
 _BYLINE = re.compile(
@@ -74,8 +77,6 @@ _DATE_FORMS = (
     re.compile(rf"^(?P<d>\d{{1,2}})\s+(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
     re.compile(r"^(?P<y>\d{4})-(?P<mn>\d{2})-(?P<d>\d{2})\b"),
 )
-# A photo credit at the end of a caption, e.g. "[Adem Altan/AFP)".
-_PHOTO_CREDIT = re.compile(r"\s*[\[(][^\[\]()]{0,60}/(?:AFP|AP|Reuters|Getty Images|EPA|Getty)[\])]\s*$")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"), None)
@@ -224,9 +225,13 @@ def _take_header_metadata(lines: list[str]) -> tuple[list[str], dict[str, object
 
 
 def _cut_at_end_marker(lines: list[str]) -> list[str]:
-    # Only look in the second half, so a heading such as "Comments" early in a page can't cut it.
+    """Without the lines from the first end-of-article marker on, or from a sources or references
+    label that no sentence follows (a "Source: ..." line in mid-article is followed by more article).
+    Only the second half is searched, so a heading such as "Comments" early in a page can't cut it."""
     for position in range(len(lines) // 2, len(lines)):
-        if _END_MARKERS.match(lines[position]):
+        if _END_MARKERS.match(lines[position]) or (
+                _REFERENCE_LIST.match(lines[position])
+                and not any(is_sentence_line(line) for line in lines[position + 1:])):
             return lines[:position]
     return lines
 
@@ -234,10 +239,6 @@ def _cut_at_end_marker(lines: list[str]) -> list[str]:
 def _drop_repeated_labels(lines: list[str]) -> list[str]:
     counts = Counter(line for line in lines if not is_sentence_line(line))
     return [line for line in lines if is_sentence_line(line) or counts[line] < 2]
-
-
-#: A label that introduces the page's tags, not a list of the article's.
-_TAGS_LABEL = re.compile(r"^(?:tags?|topics?|categories|keywords|filed\ under|related\ topics)\s*:?$", re.IGNORECASE)
 
 
 def _drop_trailing_tags(lines: list[str]) -> list[str]:

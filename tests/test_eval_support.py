@@ -235,3 +235,20 @@ def test_deterministic(pairs):
     first = [supports(p["sentence"], p["passage"]) for p in pairs]
     second = [supports(p["sentence"], p["passage"]) for p in pairs]
     assert first == second
+
+
+def test_aliases_are_data_that_ships_with_the_package():
+    """The alias table lives in evals/data/aliases.json (issue 20), one key per word, all lower
+    case, and pyproject's package-data ships it."""
+    import fnmatch
+    import tomllib
+
+    from evals.support import ALIASES, _KNOWN_NAMES
+
+    table = json.loads((ROOT / "evals/data/aliases.json").read_text(encoding="utf-8"))
+    groups = [table["demonyms"], table["place_names"], table["person_names"]]
+    assert sum(map(len, groups)) == len(ALIASES) and all(key == key.lower() for key in ALIASES)
+    assert ALIASES["zelenskyy"] == ALIASES["zelenskiy"] == "zelensky" and ALIASES["swiss"] == "switzerland"
+    assert {"nato", "kremlin", "kyiv"} <= _KNOWN_NAMES
+    shipped = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch("data/aliases.json", pattern) for pattern in shipped["evals"])
