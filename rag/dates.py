@@ -1,17 +1,23 @@
-"""Dates as people type them and as answers show them: one module for both directions.
+"""Dates as people type them, as texts name them and as answers show them: one module.
 
 ``parse_day`` reads what a person writes in a date filter ("2025-06-01", "June 2025",
 "1 March", "last week", "yesterday") with dateparser, the well-kept library for this; the
 start of a period is taken for a "from" bound and its end for an "until" bound, so "June 2025"
 covers the whole month whichever side it is on. ``human_date`` writes an ISO date for a reader.
+``month_years`` and ``months`` read the months a question, a passage or a draft sentence names,
+the same way for each (retrieval's date boost, the answer policy and the citation check).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from index.errors import InputError
+from rag.text import fold
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
 #: What the message for an unreadable date suggests, and the page shows as its placeholder.
 EXAMPLES = "2025-06-01, June 2025 or last week"
 
@@ -66,3 +72,24 @@ def human_date(day: date | str | None) -> str:
         except ValueError:
             return day
     return f"{day.strftime('%B')} {day.day}, {day.year}"
+
+
+_MONTH_YEAR = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(\d{4})\b")
+
+
+def month_years(text: str) -> set[str]:
+    """Month-year pairs, with or without a day: "June 2, 2025" and "June 2025" -> {"june 2025"}."""
+    return {f"{m} {y}" for m, y in _MONTH_YEAR.findall(fold(text))}
+
+
+def months(text: str) -> set[str]:
+    """The months ``text`` names, folded ("may" only where it reads as the month)."""
+    folded = fold(text)
+    return {m for m in _MONTHS if re.search(rf"\b{m}\b", folded) and not (m == "may" and not _may_is_month(text))}
+
+
+def _may_is_month(text: str) -> bool:
+    """"May" as the month: before a day or year, or after "in"/"of" (not the verb)."""
+    return bool(re.search(r"\bMay\b(?=\s+\d)|\bin\s+May\b|\bMay\s+\d{4}\b|\bof\s+May\b", text))

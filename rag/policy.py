@@ -39,7 +39,10 @@ from index.chunking import units
 from rag import nlp
 from rag.analysis import Analysis
 from rag.retrieval import Passage
-from rag.text import content_terms, fold, looks_like_instruction, month_years, number_values, stem_in
+from rag.dates import month_years
+from rag.text import (
+    containment, content_terms, fold, looks_like_instruction, number_values, stem_in, term_set,
+)
 
 
 @dataclass(frozen=True)
@@ -128,19 +131,19 @@ class FusedScorer(SentenceScorer):
         found: list[tuple[int, int, int, str, float]] = []
         seen: set[tuple[str, int]] = set()
         for index, passage in enumerate(passages):
-            context = set(content_terms(passage.title + " " + passage.text))
-            article = set(content_terms(self.article_text(passage.article_id))) | context
-            heading = set(content_terms(passage.section + " " + passage.title))
+            context = term_set(passage.title + " " + passage.text)
+            article = term_set(self.article_text(passage.article_id)) | context
+            heading = term_set(passage.section + " " + passage.title)
             for unit in units(passage.text):
                 text = passage.text[unit.start:unit.end]
                 if unit.heading:
-                    heading = set(content_terms(text + " " + passage.title))
+                    heading = term_set(text + " " + passage.title)
                     continue
                 key = (passage.article_id, passage.start + unit.start)
                 if text.endswith("?") or len(text.split()) < 4 or key in seen or looks_like_instruction(text):
                     continue
                 seen.add(key)
-                terms = set(content_terms(text))
+                terms = term_set(text)
                 coverage = sum(
                     w * (1.0 if stem_in(t, terms) else 0.75 if stem_in(t, heading)
                          else self.anchor_credit if t in anchors and t in article
@@ -302,7 +305,7 @@ def features(analysis: Analysis, candidates: list[Candidate], passages: list[Pas
     missing = sum(not all(part in corpus for part in n.split()) for n in names)
     dates = analysis.dates
     # The question's words that none of the three best sentences has, weighted by IDF.
-    said = set(content_terms(" ".join(c.text for c in candidates[:3])))
+    said = term_set(" ".join(c.text for c in candidates[:3]))
     weights = {t: idf(t) for t in analysis.terms if t not in analysis.target}
     absent = [t for t in weights if not stem_in(t, said)]
     total, top_weight = sum(weights.values()) or 1.0, max(weights.values(), default=1.0) or 1.0
@@ -433,11 +436,11 @@ class FocusedComposer(Composer):
             first = next((c for c in candidates[:3] if c.values), first)
         single = single_valued(analysis)
         chosen = [first]
-        chosen_terms = [set(content_terms(first.text))]
+        chosen_terms = [term_set(first.text)]
         follow = self._continuation(analysis, first, candidates)
         if follow is not None:
             chosen.append(follow)
-            chosen_terms.append(set(content_terms(follow.text)))
+            chosen_terms.append(term_set(follow.text))
         for candidate in candidates:
             if len(chosen) == self.max_sentences or candidate.score < self.relative_floor * first.score:
                 break
@@ -445,8 +448,8 @@ class FocusedComposer(Composer):
                 continue
             if single and candidate.values and first.values and not candidate.values & first.values:
                 continue  # another value of the asked fact, not flagged as a disagreement
-            terms = set(content_terms(candidate.text))
-            if any(_overlap(terms, other) >= self.duplicate_overlap for other in chosen_terms):
+            terms = term_set(candidate.text)
+            if any(containment(terms, other) >= self.duplicate_overlap for other in chosen_terms):
                 continue
             chosen.append(candidate)
             chosen_terms.append(terms)
@@ -474,10 +477,6 @@ class FocusedComposer(Composer):
             return None
         after = [c for c in candidates if c.passage == first.passage and c.start >= first.end]
         return min(after, key=lambda c: c.start) if after else None
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 # ---- the policy ---------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.store import Hit, Store, day_number
-from rag.dates import human_date, parse_range
+from rag.dates import human_date, month_years, parse_range
 from rag.keyword import KeywordIndex, index_key
 from rag.spelling import Speller
-from rag.text import content_terms, month_years
+from rag.text import content_terms, jaccard, term_set
 
 RRF_K = 60
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
@@ -177,10 +177,12 @@ class Retriever:
         where = _where(filters)
         rankings: list[tuple[str, list[str]]] = []
         hits: dict[str, Hit] = {}
+        cosines: dict[str, float] = {}  # the dense search's own similarities (not computed again)
         if mode in ("hybrid", "dense"):
             dense = [h for h in self._dense_search(vector, filters, where) if self._committed(h)]
             rankings.append(("dense", [h.id for h in dense]))
             hits.update((h.id, h) for h in dense)
+            cosines.update((h.id, h.score) for h in dense)
         if mode in ("hybrid", "keyword"):
             keyword = self._keyword_search(question, self.candidates, filters)
             rankings.append(("keyword", [h.id for h in keyword]))
@@ -196,7 +198,7 @@ class Retriever:
             for position, hit_id in enumerate(ranking):
                 fused[hit_id] = fused.get(hit_id, 0.0) + self.weights[kind] / (RRF_K + position + 1)
         order = sorted(fused, key=lambda i: (-fused[i], i))
-        similarities = self._similarities(vector, [hits[i] for i in order])
+        similarities = cosines | self._similarities(vector, [hits[i] for i in order if i not in cosines])
         candidates = [Passage.from_hit(hits[i], fused[i], similarities[i]) for i in order]
         return [replace(p, rank=n + 1) for n, p in enumerate(self._diverse(candidates, top_k))]
 
@@ -222,7 +224,7 @@ class Retriever:
         to the question (within ``diversity_margin``); a much weaker one does not displace it."""
         remaining = list(ranked)
         chosen: list[Passage] = []
-        chosen_terms: list[set[str]] = []
+        chosen_terms: list[frozenset[str]] = []
         per_article: dict[str, int] = {}
         while remaining and len(chosen) < top_k:
             passage = remaining.pop(0)
@@ -234,8 +236,8 @@ class Retriever:
                     remaining.remove(alternative)
                     remaining.insert(0, passage)
                     passage = alternative
-            terms = set(content_terms(passage.text))
-            if any(_overlap(terms, other) >= self.duplicate_overlap for other in chosen_terms):
+            terms = term_set(passage.text)
+            if any(jaccard(terms, other) >= self.duplicate_overlap for other in chosen_terms):
                 continue  # a retelling of a passage already chosen
             chosen.append(passage)
             chosen_terms.append(terms)
@@ -302,15 +304,13 @@ class Retriever:
         return self._committed_versions.get(hit.metadata["article_id"]) == hit.metadata["version"]
 
     def _similarities(self, vector: np.ndarray, hits: list[Hit]) -> dict[str, float]:
+        """The cosine of each passage with the question vector (for those only keyword search found)."""
+        if not hits:
+            return {}
         if self.store.damage():  # no stored vector can be read: embed the passages again
             return {h.id: float(v @ vector) for h, v in zip(hits, self.embedder.embed([h.text for h in hits]))}
         vectors = self.store.vectors([h.id for h in hits])
         return {hit_id: float(v @ vector) for hit_id, v in vectors.items()}
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    """Jaccard similarity of two term sets: high only for near-verbatim retellings."""
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _where(filters: Filters | None) -> dict | None:
@@ -327,7 +327,7 @@ def _where(filters: Filters | None) -> dict | None:
 
 
 def date_hints(question: str) -> list[str]:
-    """The months and years the question names, as :func:`rag.text.month_years` reads them
+    """The months and years the question names, as :func:`rag.dates.month_years` reads them
     ("June 2, 2025" and "June 2025" -> "june 2025"), and years named alone ("2022")."""
     found = sorted(month_years(question))
     return found + [y for y in _YEAR.findall(question) if not any(y in f for f in found)]

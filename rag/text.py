@@ -13,8 +13,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
 # The Unicode blocks of combining marks (accents, once NFKD has split them from their letters).
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100,
                  "thousand": 1000, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -70,6 +68,24 @@ def content_terms(text: str) -> list[str]:
     return terms
 
 
+@lru_cache(maxsize=20_000)
+def term_set(text: str) -> frozenset[str]:
+    """The :func:`content_terms` of ``text`` as a set, worked out once per text: a passage, its
+    sentences and its whole article are read by several steps of one question (scoring,
+    composing, checking), and again by the next question."""
+    return frozenset(content_terms(text))
+
+
+def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    """Shared terms over all terms: high only when two texts say nearly the same thing."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def containment(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    """Shared terms over the smaller set's: high when one text says what the other does."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
 def stem_in(term: str, terms: set[str] | frozenset[str]) -> bool:
     """``term`` is in ``terms``, or shares a stem prefix of four or more letters with one of them:
     Snowball stems "failing" to fail but "failure" to failur, "mediated" and "mediators" apart."""
@@ -96,25 +112,6 @@ def number_values(text: str) -> set[str]:
         if word in _NUMBER_WORDS:
             found.add(str(_NUMBER_WORDS[word]))
     return found
-
-
-_MONTH_YEAR = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)"
-    r"\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(\d{4})\b")
-
-
-def month_years(text: str) -> set[str]:
-    """Month-year pairs, with or without a day: "June 2, 2025" and "June 2025" -> {"june 2025"}."""
-    return {f"{m} {y}" for m, y in _MONTH_YEAR.findall(fold(text))}
-
-
-def months(text: str) -> set[str]:
-    folded = fold(text)
-    return {m for m in _MONTHS if re.search(rf"\b{m}\b", folded) and not (m == "may" and not _may_is_month(text))}
-
-
-def _may_is_month(text: str) -> bool:
-    return bool(re.search(r"\bMay\b(?=\s+\d)|\bin\s+May\b|\bMay\s+\d{4}\b|\bof\s+May\b", text))
 
 
 _INSTRUCTION = re.compile(

@@ -23,7 +23,8 @@ from functools import lru_cache
 from index.chunking import sentence_tokenizer, units
 from rag.retrieval import Passage
 from rag import nlp
-from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, months, numbers, words
+from rag.dates import months
+from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, numbers, term_set, words
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _STRAY_MARKUP = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|#+\s*|answer:\s*)", re.IGNORECASE)
@@ -117,7 +118,7 @@ class Verifier:
                 continue
             if _negated(sentence) != _negated(_closest_sentence(sentence, passage.text, start, end)):
                 continue
-            window_terms = set(content_terms(window))
+            window_terms = term_set(window)
             coverage = sum(t in window_terms for t in terms) / len(terms)
             if coverage >= self.min_coverage and (best is None or coverage > best.coverage):
                 best = Support(index, passage.start + start, passage.start + end, coverage)
@@ -135,14 +136,14 @@ class Verifier:
         terms = content_terms(sentence)
         if len(set(terms)) < self.min_terms or _negated(sentence) != _negated(combined):
             return ()
-        all_terms = set(content_terms(combined))
+        all_terms = term_set(combined)
         if sum(t in all_terms for t in terms) / len(terms) < self.min_coverage:
             return ()
         supports = []
         sentence_terms = set(terms)
         for passage, index in zip(cited, indexes):
             windows = list(_windows(passage.text))
-            scored = [(len(sentence_terms & set(content_terms(passage.text[s:e]))), s, e) for s, e in windows]
+            scored = [(len(sentence_terms & term_set(passage.text[s:e])), s, e) for s, e in windows]
             overlap, start, end = max(scored)
             if overlap:
                 supports.append(Support(index, passage.start + start, passage.start + end,
@@ -162,11 +163,11 @@ def _windows(text: str) -> tuple[tuple[int, int], ...]:
 def _closest_sentence(sentence: str, text: str, start: int, end: int) -> str:
     """The sentence of ``text[start:end]`` that shares the most content words with ``sentence``
     (negation is judged there, not on a neighbouring sentence)."""
-    terms = set(content_terms(sentence))
+    terms = term_set(sentence)
     inside = [text[s:e] for s, e in _windows(text) if start <= s and e <= end and (s, e) != (start, end)]
     if not inside:
         return text[start:end]
-    return max(inside, key=lambda piece: len(terms & set(content_terms(piece))))
+    return max(inside, key=lambda piece: len(terms & term_set(piece)))
 
 
 def _names_in(sentence: str, folded_text: str) -> bool:
