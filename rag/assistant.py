@@ -76,8 +76,9 @@ class _Drafting:
     drafted: tuple[int, int] | None = None
 
 
-class _Composer:
-    """Collects checked sentences and numbers their citations in order of first use."""
+class _Citations:
+    """Collects the checked sentences of an answer and numbers their citations in order of first
+    use (not to be confused with the policy's :class:`rag.policy.Composer`, which chooses them)."""
 
     def __init__(self, passages: list[Passage], article_text: dict[str, str]):
         self.passages = passages
@@ -173,7 +174,7 @@ class Assistant:
         if plan.decision.kind in ("abstain", "record"):
             yield StreamEvent("answer", answer=self._abstention(plan, started))
             return
-        composer = _Composer(plan.passages, self._texts(plan.passages))
+        composer = _Citations(plan.passages, self._texts(plan.passages))
         drafting = _Drafting(self.answerer.name)
         generated = time.perf_counter()
         yield from self._draft_and_check(plan, composer, drafting, started)
@@ -225,7 +226,7 @@ class Assistant:
                    "decide_ms": (time.perf_counter() - retrieved) * 1000}
         return _Plan(question, analysis, passages, decision, notes, filters, timings)
 
-    def _draft_and_check(self, plan: _Plan, composer: _Composer, drafting: _Drafting,
+    def _draft_and_check(self, plan: _Plan, composer: _Citations, drafting: _Drafting,
                          started: float) -> Iterator[StreamEvent]:
         """Draft the answer the policy decided on and check it, yielding each sentence that
         survives (and, from a model, progress and the unchecked draft). The policy's own

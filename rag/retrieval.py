@@ -4,7 +4,7 @@ diverse (near-duplicate passages suppressed, a cap per article) and filtered.
     retriever = Retriever(store, embedder)
     passages = retriever.retrieve("Who mediated the Geneva talks?", top_k=5)
 
-The keyword index (:mod:`rag.keyword`) is loaded or built on first use, and again after any process
+The keyword index (:mod:`rag.bm25`) is loaded or built on first use, and again after any process
 writes to the store. Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
 A month or year named in the question ("in May 2025") boosts passages that mention it.
 """
@@ -24,7 +24,7 @@ import numpy as np
 from index.embedding import Embedder
 from index.store import Hit, Store, day_number
 from rag.dates import human_date, month_years, parse_range
-from rag.keyword import KeywordIndex, index_key
+from rag.bm25 import KeywordIndex, index_key
 from rag.spelling import Speller
 from rag.text import content_terms, jaccard, term_set
 

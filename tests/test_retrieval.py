@@ -10,10 +10,10 @@ import pytest
 
 from index.ingest import ingest
 from index.store import Store
-from rag.keyword import KeywordIndex
+from rag.bm25 import KeywordIndex
 from rag.retrieval import Filters, Retriever
 from rag.text import content_terms
-from rag.keyword import keyword_text
+from rag.bm25 import keyword_text
 
 
 @pytest.fixture()
