@@ -175,9 +175,10 @@ class Hit:
 class Health:
     """What :meth:`Store.check` found. Problems are listed by article (source) where they belong to one."""
 
-    articles: int = 0
+    articles: int = 0  # readable: committed, or an update left unfinished (read at its previous version)
     passages: int = 0
     pending: list[str] = field(default_factory=list)  # sources with a write left unfinished
+    pending_new: list[str] = field(default_factory=list)  # those of them not readable yet (no previous version)
     incomplete: dict[str, str] = field(default_factory=dict)  # article id -> "9 of 12 passages"
     unreadable: dict[str, int] = field(default_factory=dict)  # article id -> passages whose vector is lost
     # article id -> passages whose vector is stored but that a search for that very vector does not
@@ -759,7 +760,9 @@ class Store:
         committed = {r.id: r for r in records if r.status == "committed"}
         allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
         allowed |= {(r.id, json.loads(r.previous)["version"]) for r in records if r.previous}
-        health = Health(articles=len(committed), pending=[r.source for r in records if r.status != "committed"])
+        health = Health(articles=sum(_readable(r) is not None for r in records),
+                        pending=[r.source for r in records if r.status != "committed"],
+                        pending_new=[r.source for r in records if _readable(r) is None])
         if self.damage():
             health.unloadable = f"the vector index is damaged: {self.damage()}"
             health.unreadable = {i: r.passages for i, r in committed.items()}
