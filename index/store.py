@@ -51,9 +51,11 @@ another process (``--rebuild``) is found again on the next call.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import shutil
 import sys
 import threading
 from contextlib import contextmanager
@@ -81,6 +83,14 @@ DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
 SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
+#: Chroma tells of a full disk in its own words ("Error in compaction: Failed to apply logs to the
+#: metadata segment"): a failure on an embedded store with less than this free is taken for one.
+LOW_SPACE = 64_000_000
+#: What a write costs on disk, measured (Chroma's log, its metadata segment with a full-text index
+#: of every passage, the vector index): about 10 kB per 64-d passage; these bounds are above that.
+_BYTES_PER_PASSAGE = 8_192
+_BYTES_PER_TEXT_BYTE = 4
+_BYTES_PER_WRITE = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -285,22 +295,32 @@ class _Folder:
                     holder = handle.read().strip() or "another process"
                     raise StoreError(f"{holder} is writing to the {where}: wait for it to finish; "
                                      f"{SERVER_HINT}") from None
-                handle.seek(0)
-                handle.truncate()
-                handle.write(f"process {os.getpid()} ({_command()})")
-                handle.flush()
+                try:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(f"process {os.getpid()} ({_command()})")
+                    handle.flush()
+                except OSError as error:
+                    raise _write_failure(self.path, where, error) from None
                 if reopen:
                     self.current()  # another process may have written since: never write over its files
                 self._depth = 1
-                self._touch()
+                self._touch(where)
+                failed = True
                 try:
                     yield
                     self._record(_segment_files(self.path), self.damaged)  # the files we have just written
+                    failed = False
                 finally:
-                    self._touch()
-                    self._depth = 0
-                    with self._reopen:
-                        self._seen = self.generation()  # our own write: the client is current
+                    try:
+                        self._touch(where)
+                    except StoreError:
+                        if not failed:  # else the write's own error is the one to tell
+                            raise
+                    finally:
+                        self._depth = 0
+                        with self._reopen:
+                            self._seen = self.generation()  # our own write: the client is current
             finally:
                 handle.close()
 
@@ -319,10 +339,19 @@ class _Folder:
         except OSError:
             return None
 
-    def _touch(self) -> None:
+    def _touch(self, where: str) -> None:
         temporary = self.path / f"{GENERATION_FILE}.{os.getpid()}.tmp"
-        temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
-        os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
+        try:
+            temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
+            os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise _write_failure(self.path, where, error) from None
+
+    def stale(self) -> None:
+        """Reopen the client before the next call (not during a write of this process's)."""
+        with self._reopen:
+            self._seen = (-1, -1)
 
     def set_aside(self, where: str) -> Path | None:
         """When the database is damaged (:func:`_database_damage`), move Chroma's files (database and
@@ -367,6 +396,63 @@ class _Folder:
             os.replace(temporary, self.path / CHECKED_FILE)
         except OSError:  # a read-only folder: probe again next time
             temporary.unlink(missing_ok=True)
+
+
+def disk_full(folder: Path, where: str, error: BaseException | None = None) -> str:
+    """"the disk holding <where> is full (N MB free)" when ``error`` says no space is left (errno 28,
+    sqlite's "database or disk is full") or less than :data:`LOW_SPACE` is free on the disk
+    holding ``folder``; "" otherwise."""
+    free = free_space(folder)
+    if free is None or (free >= LOW_SPACE and not (error is not None and _no_space(error))):
+        return ""
+    return f"the disk holding the {where} is full ({megabytes(free)} free)"
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free on the disk holding ``folder`` (or its nearest existing parent); None if unknown."""
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return None
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size < 10e6 else f"{size / 1e6:,.0f} MB"
+
+
+def _no_space(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the disk is full."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(error).lower()
+        if "no space left" in text or "disk is full" in text or "disk quota exceeded" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _write_failure(folder: Path, where: str, error: OSError) -> StoreError:
+    """A file of our own (the lock's note, ``.generation``) could not be written."""
+    full = disk_full(folder, where, error)
+    if full:
+        return StoreError(f"{full}: free some space there, then try again (nothing was written)")
+    return StoreError(f"cannot write to the {where} ({error.strerror or error}): check that its folder is "
+                      "writable, then try again")
+
+
+def _space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> int:
+    """About how many bytes writing these articles takes on disk (see :data:`_BYTES_PER_PASSAGE`)."""
+    need = _BYTES_PER_WRITE
+    for record, passages, vectors in items:
+        dimension = int(np.shape(vectors)[1]) if len(passages) and np.ndim(vectors) == 2 else 0
+        need += len(record.text.encode("utf-8")) * _BYTES_PER_TEXT_BYTE
+        need += len(passages) * (_BYTES_PER_PASSAGE + 3 * 4 * dimension)
+    return need
 
 
 def _check_database(folder: Path) -> None:
@@ -684,7 +770,21 @@ class Store:
         if not items:
             return
         with self.writing():
+            self._room_for(items)
             self._write_articles(items)
+
+    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+        """Refuse a write that the disk cannot hold before any of it is written: Chroma, cut short
+        by a full disk, leaves its log ahead of its metadata and cannot read even the articles
+        committed before until space is freed."""
+        if self._shared is None:
+            return
+        need, free = _space_needed(items), free_space(self._shared.path)
+        if free is not None and free < need:
+            raise StoreError(
+                f"the disk holding the {self.where} is full ({megabytes(free)} free; writing {len(items)} more "
+                f"article(s) needs about {megabytes(need)}): free some space there, then run it again; the "
+                "articles indexed so far are kept and can be read")
 
     def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
         registry, store = self._registry_collection(), self._collection(create=True)
@@ -1004,6 +1104,11 @@ class Store:
             return StoreError(f"the {self.where} failed while {doing} ({name}: {detail}): check the server's "
                               "log; if its collection is damaged, rebuild it with "
                               f"`{self.command('ingest --rebuild <folders>')}`")
+        full = disk_full(self._shared.path, self.where, error)
+        if full and (_no_space(error) or not self._database_damage(detail)):
+            self._shared.stale()  # reopen (once there is room) rather than keep a half-written state
+            return StoreError(f"{full}: free some space there, then try again; a write cut short is finished "
+                              "or undone by the next ingest (or `" + self.command("doctor --repair") + "`)")
         if self._database_damage(detail):
             return StoreError(
                 f"the {self.where} is damaged ({detail}): build it again from the article files with "

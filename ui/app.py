@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -35,6 +36,7 @@ from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, ans
 from rag.retrieval import Filters
 from ui import render
 from ui.style import CSS
+from ui.public import page_text
 from ui.script import SCRIPT
 from ui.uploads import ALLOWED, Uploads, display_name
 
@@ -106,12 +108,16 @@ def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def describe(error: Exception) -> str:
-    """A one-line message for the page: our errors say what to do; anything else is named."""
+def describe(error: Exception, folders: Sequence[str | Path] = ()) -> str:
+    """A one-line message for the page: our errors say what to do; anything else is named. No
+    server path or process id in it (:func:`ui.public.page_text`; ``folders`` are the store's,
+    shown as ``<store>``): the page may be served to others; the server log and the CLI keep them."""
     if isinstance(error, RagError):
-        return str(error)
+        log.info("shown in the page: %s", error)
+        return page_text(str(error), folders)
     log.exception("unexpected error in the chat page")
-    return f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the server log."
+    return page_text(f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the "
+                     "server log.", folders)
 
 
 class Backend:
@@ -123,15 +129,25 @@ class Backend:
         problems = answerer_problems(config)
         self.answerers = [name for name, problem in problems.items() if problem is None]
         #: Why the configured answerer is not offered (shown on the page), else "".
-        self.unavailable = "" if config.llm in self.answerers else (
-            f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
+        #: The server folders a message may name, shown in the page as ``<store>`` (see :func:`describe`).
+        self.folders = [] if config.chroma_host else [config.store_path]
+        self.unavailable = "" if config.llm in self.answerers else self.public(
+            f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
         #: OpenAI-compatible endpoint under ``rag chat --api``).
         self.pool = Assistants(config, assistant_factory, embedder=embedder, answerers=self.answerers)
         self._store: Store | None = None
         self._lock = threading.RLock()  # opening the store
         self._writing = threading.Lock()  # one upload or removal at a time
+
+    def describe(self, error: Exception) -> str:
+        """``error`` as the page shows it (:func:`describe`)."""
+        return describe(error, self.folders)
+
+    def public(self, text: str) -> str:
+        """``text`` without server paths or process ids (:func:`ui.public.page_text`)."""
+        return page_text(text, self.folders)
 
     def default_answerer(self) -> str:
         return self.pool.default_answerer()
@@ -209,6 +225,7 @@ class Backend:
                 elif event.answer is not None:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
+            answer = replace(answer, notes=tuple(self.public(note) for note in answer.notes))
             records = self.store().articles().values()
             authors = {r.source: r.author for r in records if r.author}
             text = render.answer_text(answer, authors)
@@ -218,8 +235,8 @@ class Backend:
             turns[-1] = {"question": question, "answer": text, "answered": True}
         except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
             label = "Check the question or the filters" if isinstance(error, InputError) else "Something went wrong"
-            chat[-1] = {"role": "assistant", "content": render.error_html(describe(error), label)}
-            turns[-1] = {"question": question, "answer": f"{label}: {describe(error)}", "answered": False}
+            chat[-1] = {"role": "assistant", "content": render.error_html(self.describe(error), label)}
+            turns[-1] = {"question": question, "answer": f"{label}: {self.describe(error)}", "answered": False}
         yield chat, history, groups, render.sources_panel(groups), "", turns
 
     def retry(self, chat: list, history: list, groups: list, turns: list, llm: str, top_k: float,
@@ -253,7 +270,7 @@ class Backend:
         except Exception as error:  # noqa: BLE001 - shown in the page, which keeps working
             if saved is not None:
                 self.uploads.forget(saved)
-            return "error", f"{shown}: {describe(error)}"
+            return "error", f"{shown}: {self.describe(error)}"
 
     def remove(self, article_id: str) -> str:
         """Remove the article ``article_id`` (and its file, if it was uploaded)."""
@@ -289,7 +306,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         try:
             rows = backend.articles()
         except Exception as error:  # noqa: BLE001
-            problem = render.error_html(describe(error))
+            problem = render.error_html(backend.describe(error))
             values = (problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status)
         else:
             choices = render.article_choices(rows)
@@ -330,7 +347,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         try:
             line = ("ok", backend.remove(article_id))
         except Exception as error:  # noqa: BLE001
-            line = ("error", describe(error))
+            line = ("error", backend.describe(error))
         return gr.Row(visible=False), *articles_view(render.status_html([line]))
 
     def chips(article_ids: list[str] | None, after: str, before: str) -> tuple:
