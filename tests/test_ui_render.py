@@ -345,3 +345,21 @@ def test_how_an_answer_was_made_is_said_in_a_readers_words_and_timings_are_folde
     assert "local->extractive" not in footer.replace("-&gt;", "->") and " ms" not in footer
     assert "answerer: local-&gt;extractive" in details and "searching 21 ms" in details and "in all 6,643 ms" in details
     assert "confidence 0.81" in details
+
+
+def test_page_text_keeps_server_paths_and_process_ids_out_of_page_messages(tmp_path) -> None:
+    """Issue 18.7: the page's messages named the store's folder and the writing process's id."""
+    from ui.public import page_text
+
+    store = tmp_path / "store"
+    message = (f"process 4242 (rag ingest) is writing to the store {store}: wait; run `rag --store {store} doctor "
+               f"--repair`; the damaged files are in {store}/damaged-<time>; the local model "
+               "'/home/me/models/notes.gguf' does not work here")
+    shown = page_text(message, [store])
+    assert str(tmp_path) not in shown and "4242" not in shown and "/home/me" not in shown
+    assert shown.startswith("another process (rag ingest) is writing to the store <store>: wait;")
+    assert "`rag --store <store> doctor --repair`" in shown and "<store>/damaged-<time>" in shown
+    assert "'…/notes.gguf'" in shown
+    assert page_text("the store .rag is busy", [".rag"]) == "the store <store> is busy"
+    untouched = "see http://127.0.0.1:8000/v1 and/or 3/4 of ./seeds, 1,000-for-1,000 on 2025-06-01"
+    assert page_text(untouched, [store]) == untouched

@@ -36,6 +36,7 @@ from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, ans
 from rag.retrieval import Filters
 from ui import render
 from ui.style import CSS
+from ui.guard import Guard, LoginLimiter
 from ui.public import page_text
 from ui.script import SCRIPT
 from ui.uploads import ALLOWED, Uploads, display_name
@@ -423,8 +424,11 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                                info=answerer_help(config, backend.answerers), elem_id="answerer")
                                 top_k = gr.Slider(1, 20, value=config.top_k, step=1, label="Passages",
                                                   info="how many passages the answer is drawn from")
+                            # The pickers' choices are filled when a browser loads the page; API clients
+                            # (gradio_client) never load it, so any id is accepted here and checked by the backend.
                             pick = gr.Dropdown(multiselect=True, label="Only these articles", choices=[],
-                                               info="leave empty to search them all", elem_id="only-articles")
+                                               info="leave empty to search them all", elem_id="only-articles",
+                                               allow_custom_value=True)
                             with gr.Row():
                                 after = gr.Textbox(label="Published from", placeholder=DATE_EXAMPLES,
                                                    elem_id="after")
@@ -442,7 +446,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                     elem_id="upload")
                     status = gr.HTML(js_on_load=None, elem_id="upload-status")
                     with gr.Row():
-                        chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
+                        chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice",
+                                             allow_custom_value=True)
                         remove_button = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
                     with gr.Row(visible=False, elem_id="remove-confirmation") as confirm_row:
                         confirm_text = gr.HTML(js_on_load=None, elem_id="remove-question")
@@ -507,10 +512,14 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
            block: bool = True, **options: Any) -> gr.Blocks:
     """Serve the page on ``host:port`` (loopback by default). ``block=False`` returns at once with
     the server running (call ``.close()`` on the result); ``options`` go to :func:`build_app`."""
+    from starlette.middleware import Middleware
+
     demo = build_app(config, **options)
     logins = config.logins()
+    # In front of Gradio's routes: a back-off for wrong logins, and no file uploads to a read-only page.
+    guard = Middleware(Guard, limiter=LoginLimiter() if logins else None, read_only=config.read_only)
     demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
                 auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
                 css=CSS, head=SCRIPT, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
-                max_file_size=file_size_limit(config.max_file_mb))
+                max_file_size=file_size_limit(config.max_file_mb), app_kwargs={"middleware": [guard]})
     return demo
