@@ -302,6 +302,41 @@ def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation
     assert "stopped" in stopped_chat[-1]["content"] and stopped_turns[-1]["answer"].endswith(f"({render.STOPPED})")
 
 
+def test_the_saved_conversation_keeps_what_fits_in_the_browser_and_says_what_it_left_out() -> None:
+    """Issue 18.8: long pastes made the saved copy too big for localStorage, and the browser then
+    kept none of the later turns. Long questions are cut, then the earliest turns give way."""
+    import json
+
+    from ui.app import SAVED_BYTES, restored_conversation, saved_conversation
+
+    chat, history, groups, turns = [], [], [], []
+    for n in range(8):
+        question = f"question {n} " + "x" * 400_000
+        chat += [{"role": "user", "content": render.question_html(question)}, {"role": "assistant", "content": f"a{n}"}]
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": f"a{n}"}]
+        groups.append(f"<div>sources {n}</div>" + "s" * 300_000)
+        turns.append({"question": question, "answer": f"a{n}", "answered": True})
+    saved = saved_conversation(chat, history, groups, turns)
+    assert len(json.dumps(saved, ensure_ascii=False).encode("utf-8")) <= SAVED_BYTES
+    kept_chat, kept_history, kept_groups, kept_turns = restored_conversation(saved)
+    dropped = [t.get("dropped", False) for t in kept_turns]
+    assert 0 < dropped.count(True) < 8 and dropped == sorted(dropped, reverse=True)  # the earliest go first
+    assert kept_chat[-1] == {"role": "assistant", "content": "a7"} and len(kept_chat) == 16  # turn numbers stay
+    assert "not kept in this browser" in kept_chat[0]["content"]
+    kept = dropped.count(False)
+    assert [m["content"] for m in kept_history[1::2]] == [f"a{n}" for n in range(8 - kept, 8)]
+    assert kept_groups == groups[8 - kept:] and len(kept_history[0]["content"]) == render.SAVED_QUESTION_CHARS
+    assert kept_turns[-1]["question"].startswith("question 7 ") and kept_turns[-1]["cut"] == len(turns[-1]["question"])
+    note = render.kept_note(kept_turns)
+    assert f"Only the latest {kept} of 8 questions and answers are kept in this browser" in note
+    assert f"{kept} long questions are kept in this browser cut to their first 4,000 characters" in note
+    tools = render.conversation_tools(turns, kept=kept_turns)
+    assert "Only the latest" in tools and "## 8. question 7" in tools
+    assert "## 1. (not kept in this browser)" in render.transcript_markdown(kept_turns)
+    short = saved_conversation(chat[:2], history[:2], groups[:1], [{"question": "q", "answer": "a", "answered": True}])
+    assert render.kept_note(short["turns"]) == "" and short["turns"] == [{"question": "q", "answer": "a", "answered": True}]
+
+
 def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
     chips = render.filter_chips(["Envoys meet in Vienna <b>"], date(2025, 1, 1), None)

@@ -14,6 +14,7 @@ turn. Gradio analytics are off, and the page loads nothing from outside the serv
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import replace
@@ -94,9 +95,51 @@ def stop(chat: list, turns: list) -> tuple[list, list]:
     return chat, turns
 
 
+#: The most the browser is asked to keep of a conversation (its JSON, in UTF-8 bytes). Gradio's
+#: BrowserState stores it encrypted (as base64: a third more) in localStorage, which Chromium and
+#: Firefox cap at about 5 million characters per site; past that the browser refuses
+#: (QuotaExceededError), Gradio only logs it, and a reload brings back an older copy, or none.
+SAVED_BYTES = 1_500_000
+#: A question longer than this is kept in the browser cut (the assistant reads only the first
+#: max_question_chars of it anyway; the chat shows the first 1,500).
+SAVED_QUESTION_CHARS = render.SAVED_QUESTION_CHARS
+
+
 def saved_conversation(chat: list, history: list, groups: list, turns: list) -> dict:
-    """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it)."""
-    return {"version": 1, "chat": chat or [], "history": history or [], "groups": groups or [], "turns": turns or []}
+    """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it):
+    what fits in :data:`SAVED_BYTES`. Long questions are cut to :data:`SAVED_QUESTION_CHARS`
+    (their turn marked ``cut``); if it is still too big, the earliest questions and answers give
+    way to a placeholder (their turn marked ``dropped``), never the latest."""
+    chat, history, groups = list(chat or []), [_kept_message(m) for m in history or []], list(groups or [])
+    turns = [_kept_turn(turn) for turn in turns or []]
+    saved = {"version": 1, "chat": chat, "history": history, "groups": groups, "turns": turns}
+    if len(chat) != 2 * len(turns):
+        return saved  # not a conversation this page made: kept as it is
+    for index in range(len(turns) - 1):
+        if len(json.dumps(saved, ensure_ascii=False).encode("utf-8")) <= SAVED_BYTES:
+            break
+        if turns[index].get("dropped"):
+            continue
+        if turns[index].get("answered"):  # its two history messages and its sources group go too
+            position = sum(1 for turn in turns[:index] if turn.get("answered"))
+            del history[2 * position:2 * position + 2], groups[position]
+        turns[index] = {"question": "", "answer": "", "answered": False, "dropped": True}
+        chat[2 * index:2 * index + 2] = render.dropped_turn()
+    return saved
+
+
+def _kept_turn(turn: dict) -> dict:
+    question = str(turn.get("question", ""))
+    if len(question) <= SAVED_QUESTION_CHARS:
+        return turn
+    return {**turn, "question": question[:SAVED_QUESTION_CHARS] + "…", "cut": turn.get("cut", len(question))}
+
+
+def _kept_message(message: dict) -> dict:
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str) or len(content) <= SAVED_QUESTION_CHARS:
+        return message
+    return {**message, "content": content[:SAVED_QUESTION_CHARS]}
 
 
 def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
@@ -380,7 +423,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         return answerer, k if isinstance(k, (int, float)) and 1 <= k <= 20 else config.top_k
 
     def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
-        return saved_conversation(chat, history, groups, turns), render.conversation_tools(turns)
+        saved = saved_conversation(chat, history, groups, turns)
+        return saved, render.conversation_tools(turns, kept=saved["turns"])
 
     # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
     with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
