@@ -306,11 +306,15 @@ class _Folder:
                     self.current()  # another process may have written since: never write over its files
                 self._depth = 1
                 self._touch(where)
-                failed = True
+                failed, undone = True, 0
                 try:
                     yield
                     self._record(_segment_files(self.path), self.damaged)  # the files we have just written
                     failed = False
+                except Exception as error:
+                    if disk_full(self.path, where, error):
+                        undone = _drop_unapplied_log(self.path)
+                    raise
                 finally:
                     try:
                         self._touch(where)
@@ -320,7 +324,8 @@ class _Folder:
                     finally:
                         self._depth = 0
                         with self._reopen:
-                            self._seen = self.generation()  # our own write: the client is current
+                            # our own write: the client is current, unless its log was cut back
+                            self._seen = (-1, -1) if undone else self.generation()
             finally:
                 handle.close()
 
@@ -453,6 +458,39 @@ def _space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.nda
         need += len(record.text.encode("utf-8")) * _BYTES_PER_TEXT_BYTE
         need += len(passages) * (_BYTES_PER_PASSAGE + 3 * 4 * dimension)
     return need
+
+
+def _drop_unapplied_log(folder: Path) -> int:
+    """After a write cut short by a full disk: delete the entries of Chroma's log that its
+    collection's metadata segment has not applied (it failed to), so that Chroma reads the store
+    as it was, without first needing room to apply them. A write is undone this way as if killed:
+    it leaves at most a pending record, which the next ingest or ``rag doctor --repair`` finishes
+    or undoes. Left alone when the vector segment has applied more than the metadata segment
+    (they would disagree). Returns how many entries were deleted (0 when sqlite itself has no room)."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(folder / DATABASE, timeout=30)
+    except sqlite3.Error:
+        return 0
+    try:
+        applied = dict(connection.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
+        segments: dict[str, dict[str, Any]] = {}
+        for segment, scope, collection in connection.execute("SELECT id, scope, collection FROM segments"):
+            segments.setdefault(collection, {})[scope] = applied.get(segment, 0)
+        dropped = 0
+        for collection, done in segments.items():
+            metadata, vector = done.get("METADATA"), done.get("VECTOR", 0)
+            if not isinstance(metadata, int) or not isinstance(vector, int) or vector > metadata:
+                continue
+            dropped += connection.execute("DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id > ?",
+                                          (f"%/{collection}", metadata)).rowcount
+        connection.commit()
+        return dropped
+    except sqlite3.Error:
+        return 0
+    finally:
+        connection.close()
 
 
 def _check_database(folder: Path) -> None:

@@ -138,6 +138,33 @@ def test_a_full_disk_is_named_and_the_committed_articles_stay_readable(tmp_path:
         assert_consistent(Store.open(path=store_path))
 
 
+def test_a_write_cut_short_by_a_full_disk_leaves_the_committed_articles_readable(tmp_path: Path, seed_copy: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the disk fills during a write anyway (another program writes, or the estimate was
+    short), Chroma's log is left ahead of what it applied, and it refused every read until space
+    was freed. The failed write's unapplied entries are dropped, as if it had been killed."""
+    embedder = HashEmbedder()
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 60, SEEDS)
+    with small_disk(tmp_path / "disk", 20) as disk:
+        store_path = disk / "store"
+        run([seed_copy], Store.open(path=store_path), embedder)
+        filler = fill(disk, leave=1_500_000)
+        monkeypatch.setattr(Store, "_room_for", lambda *_: None)  # the check before writing finds room
+        with pytest.raises(StoreError, match=FULL) as failed:
+            run([corpus], Store.open(path=store_path), embedder)
+        assert "compaction" not in str(failed.value)
+        _Folder._open.clear()  # as another process sees the folder, with the disk still full
+        reader = Store.open(path=store_path)
+        assert len(reader.articles()) == 5 and reader.count() > 0
+        assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)
+        assert leftovers(store_path) == []
+        filler.unlink()
+        report = run([corpus, seed_copy], Store.open(path=store_path), embedder)  # with room: all of it
+        assert len(report.added) == 60 and len(report.unchanged) == 5
+        assert_consistent(Store.open(path=store_path))
+
+
 def _no_space(*_args, **_kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
