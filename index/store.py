@@ -45,6 +45,13 @@ kept in ``.index-checked`` with the size and modification time of every segment 
 probe (about 2 s, mostly importing chromadb) runs only when those files changed since; a writer
 records the files it has just written as checked.
 
+A full disk: Chroma cut short by one leaves its log ahead of what it applied, and then reads
+nothing, not even what was committed before, until space is freed. So a write of articles is
+first checked against the free space (:meth:`Store._room_for`), and a write that fails on a full
+disk anyway has the log entries Chroma could not apply deleted by the writer, under its lock
+(:func:`_drop_unapplied_log`): it is undone as if killed. Either way the message says "the disk
+holding the store <path> is full (N MB free)" (:func:`disk_full`).
+
 A Chroma server serialises writes itself; there, a collection deleted and created again by
 another process (``--rebuild``) is found again on the next call.
 """

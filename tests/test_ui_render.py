@@ -330,8 +330,8 @@ def test_the_saved_conversation_keeps_what_fits_in_the_browser_and_says_what_it_
     note = render.kept_note(kept_turns)
     assert f"Only the latest {kept} of 8 questions and answers are kept in this browser" in note
     assert f"{kept} long questions are kept in this browser cut to their first 4,000 characters" in note
-    tools = render.conversation_tools(turns, kept=kept_turns)
-    assert "Only the latest" in tools and "## 8. question 7" in tools
+    tools = render.conversation_tools(kept_turns)
+    assert "Only the latest" in tools and "## 8. question 7" in tools and "x" * 4001 not in tools
     assert "## 1. (not kept in this browser)" in render.transcript_markdown(kept_turns)
     short = saved_conversation(chat[:2], history[:2], groups[:1], [{"question": "q", "answer": "a", "answered": True}])
     assert render.kept_note(short["turns"]) == "" and short["turns"] == [{"question": "q", "answer": "a", "answered": True}]

@@ -36,10 +36,10 @@ from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, ans
                       answerer_problems, available_answerers)
 from rag.retrieval import Filters
 from ui import render
-from ui.style import CSS
 from ui.guard import Guard, LoginLimiter
 from ui.public import page_text
 from ui.script import SCRIPT
+from ui.style import CSS
 from ui.uploads import ALLOWED, Uploads, display_name
 
 log = logging.getLogger(__name__)
@@ -172,10 +172,10 @@ class Backend:
         self.config = config
         problems = answerer_problems(config)
         self.answerers = [name for name, problem in problems.items() if problem is None]
-        #: Why the configured answerer is not offered (shown on the page), else "".
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
         #: The server folders a message may name, shown in the page as ``<store>`` (see :func:`describe`).
         self.folders = [] if config.chroma_host else [config.store_path]
+        #: Why the configured answerer is not offered (shown on the page), else "".
         self.unavailable = "" if config.llm in self.answerers else self.public(
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
@@ -423,8 +423,10 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         return answerer, k if isinstance(k, (int, float)) and 1 <= k <= 20 else config.top_k
 
     def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
+        # Copy and export give what the browser keeps, as after a reload (and a long paste is not
+        # sent back to the browser, whole, in every answer's tools).
         saved = saved_conversation(chat, history, groups, turns)
-        return saved, render.conversation_tools(turns, kept=saved["turns"])
+        return saved, render.conversation_tools(saved["turns"])
 
     # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
     with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:

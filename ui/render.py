@@ -419,16 +419,15 @@ def _md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def conversation_tools(turns: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]] | None = None) -> str:
+def conversation_tools(turns: Sequence[Mapping[str, Any]]) -> str:
     """"Copy conversation" and "Export as Markdown" for the conversation so far (nothing while it
-    is empty), and what the browser could not keep of it (``kept``: the turns it saved, default
-    ``turns``; see :func:`ui.app.saved_conversation`). The export is a ``data:`` link, so the file
-    is made in the browser."""
+    is empty), and what the browser's copy of it leaves out (see :func:`ui.app.saved_conversation`).
+    The export is a ``data:`` link, so the file is made in the browser."""
     if not turns:
         return ""
     markdown = transcript_markdown(turns)
     link = "data:text/markdown;charset=utf-8," + quote(markdown)
-    note = kept_note(turns if kept is None else kept)
+    note = kept_note(turns)
     return ('<div class="conversation-tools">'
             + copy_button(markdown, "Copy conversation", "Copy the whole conversation as text, with its sources",
                           "copy-conversation")
@@ -444,8 +443,7 @@ def kept_note(kept: Sequence[Mapping[str, Any]]) -> str:
     notes = []
     if dropped:
         notes.append(f"Only the latest {len(kept) - dropped} of {len(kept)} questions and answers are kept in this "
-                     "browser (a browser keeps only so much per site): the earlier ones are gone after a reload; "
-                     "export the conversation to keep all of it.")
+                     "browser (a browser keeps only so much per site): the earlier ones are gone after a reload.")
     if cut:
         notes.append(f"{cut} long question{'s are' if cut > 1 else ' is'} kept in this browser cut to "
                      f"{'their' if cut > 1 else 'its'} first {SAVED_QUESTION_CHARS:,} characters.")
