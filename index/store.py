@@ -49,8 +49,10 @@ A full disk: Chroma cut short by one leaves its log ahead of what it applied, an
 nothing, not even what was committed before, until space is freed. So a write of articles is
 first checked against the free space (:meth:`Store._room_for`), and a write that fails on a full
 disk anyway has the log entries Chroma could not apply deleted by the writer, under its lock
-(:func:`_drop_unapplied_log`): it is undone as if killed. Either way the message says "the disk
-holding the store <path> is full (N MB free)" (:func:`disk_full`).
+(:func:`_drop_unapplied_log`): it is undone as if killed. Chroma also writes a little on opening a
+store, so a writer keeps 1 MB in reserve (``.reserve``), given back when the store cannot be
+opened for want of space (:meth:`_Folder._opened`). The message says "the disk holding the store
+<path> is full (N MB free)" (:func:`disk_full`).
 
 A Chroma server serialises writes itself; there, a collection deleted and created again by
 another process (``--rebuild``) is found again on the next call.
@@ -86,6 +88,9 @@ LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = ".generation"
 CHECKED_FILE = ".index-checked"
 DATABASE = "chroma.sqlite3"
+#: Space a writer keeps in the folder, given back when Chroma cannot open the store for want of it.
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 1_000_000
 DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
@@ -275,10 +280,38 @@ class _Folder:
                 self._retired = self._system
                 _check_database(self.path)
                 self.damaged = self._checked()
-                self.client, self._system = _persistent_client(self.path)
+                self.client, self._system = self._opened()
                 self._seen = generation
                 self.epoch += 1
             return self.client, self.epoch
+
+    def _opened(self) -> tuple[Any, Any]:
+        """A new client on the folder. Chroma writes a little to its database on opening, and fails
+        to open a store whose disk has not a byte free: then the space a writer kept in reserve
+        (:data:`RESERVE_FILE`) is given back, and it is tried once more, so that the committed
+        articles can still be read."""
+        try:
+            return _persistent_client(self.path)
+        except Exception as error:  # noqa: BLE001 - Chroma's error types vary
+            reserve = self.path / RESERVE_FILE
+            if not (reserve.exists() and _no_space(error)):
+                raise
+            reserve.unlink(missing_ok=True)
+            return _persistent_client(self.path)
+
+    def _keep_reserve(self) -> None:
+        """After a write, keep :data:`RESERVE_BYTES` in reserve for opening the store on a full disk
+        (see :meth:`_opened`), when there is room for it."""
+        reserve = self.path / RESERVE_FILE
+        try:
+            if reserve.exists() and reserve.stat().st_size >= RESERVE_BYTES:
+                return
+            if (free_space(self.path) or 0) < 4 * RESERVE_BYTES:
+                return
+            with open(reserve, "wb") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)  # written, not sparse: the space is really taken
+        except OSError:
+            reserve.unlink(missing_ok=True)
 
     @contextmanager
     def writing(self, where: str, reopen: bool = True) -> Iterator[None]:
@@ -317,6 +350,7 @@ class _Folder:
                 try:
                     yield
                     self._record(_segment_files(self.path), self.damaged)  # the files we have just written
+                    self._keep_reserve()
                     failed = False
                 except Exception as error:
                     if disk_full(self.path, where, error):

@@ -113,7 +113,17 @@ def test_a_full_disk_is_named_and_the_committed_articles_stay_readable(tmp_path:
         assert len(reader.articles()) == 5 and reader.count() > 0
         assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)
 
-        # No room at all: `rag doctor --repair` and `rag ingest` are one line each, and leave nothing.
+        # Not a byte free: Chroma cannot even open a store then (it writes on opening), so the
+        # writer's reserve is given back, and the articles are still read and searched.
+        fill(disk)
+        assert (store_path / ".reserve").exists()
+        _Folder._open.clear()
+        reader = Store.open(path=store_path)
+        assert len(reader.articles()) == 5
+        assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)
+
+        # Still none (the reserve taken too): `rag doctor --repair` and `rag ingest` are one line
+        # each, and leave nothing behind.
         fill(disk)
         for command in (("doctor", "--repair"), ("ingest", str(corpus))):
             result = _rag(store_path, *command)
