@@ -135,8 +135,13 @@ def _problems(health: Health, titles: dict[str, str]) -> list[str]:
     lines = []
     if health.unloadable:
         return [f"  the passages cannot be read at all ({health.unloadable})"]
-    if health.pending:
-        lines.append(f"  {len(health.pending)} article(s) with an unfinished write: {', '.join(health.pending[:5])}")
+    updates = [source for source in health.pending if source not in health.pending_new]
+    if updates:
+        lines.append(f"  {len(updates)} article(s) with an unfinished update (read at their previous version until "
+                     f"it is finished): {', '.join(updates[:5])}")
+    if health.pending_new:
+        lines.append(f"  {len(health.pending_new)} new article(s) with an unfinished write (not readable until it is "
+                     f"finished): {', '.join(health.pending_new[:5])}")
     for article_id, what in list(health.incomplete.items())[:20]:
         lines.append(f"  {name(article_id)}: {what}")
     for article_id, lost in list(health.unreadable.items())[:20]:

@@ -47,15 +47,26 @@ kept in ``.index-checked`` with the size and modification time of every segment 
 probe (about 2 s, mostly importing chromadb, plus the reading) runs only when those files changed since; a writer
 records the files it has just written as checked.
 
+A full disk: Chroma cut short by one leaves its log ahead of what it applied, and then reads
+nothing, not even what was committed before, until space is freed. So a write of articles is
+first checked against the free space (:meth:`Store._room_for`), and a write that fails on a full
+disk anyway has the log entries Chroma could not apply deleted by the writer, under its lock
+(:func:`_drop_unapplied_log`): it is undone as if killed. Chroma also writes a little on opening a
+store, so a writer keeps 1 MB in reserve (``.reserve``), given back when the store cannot be
+opened for want of space (:meth:`_Folder._opened`). The message says "the disk holding the store
+<path> is full (N MB free)" (:func:`disk_full`).
+
 A Chroma server serialises writes itself; there, a collection deleted and created again by
 another process (``--rebuild``) is found again on the next call.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import shutil
 import sys
 import threading
 from contextlib import contextmanager
@@ -79,10 +90,21 @@ LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = ".generation"
 CHECKED_FILE = ".index-checked"
 DATABASE = "chroma.sqlite3"
+#: Space a writer keeps in the folder, given back when Chroma cannot open the store for want of it.
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 1_000_000
 DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
 SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
+#: Chroma tells of a full disk in its own words ("Error in compaction: Failed to apply logs to the
+#: metadata segment"): a failure on an embedded store with less than this free is taken for one.
+LOW_SPACE = 64_000_000
+#: What a write costs on disk, measured (Chroma's log, its metadata segment with a full-text index
+#: of every passage, the vector index): about 10 kB per 64-d passage; these bounds are above that.
+_BYTES_PER_PASSAGE = 8_192
+_BYTES_PER_TEXT_BYTE = 4
+_BYTES_PER_WRITE = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -177,9 +199,10 @@ class Hit:
 class Health:
     """What :meth:`Store.check` found. Problems are listed by article (source) where they belong to one."""
 
-    articles: int = 0
+    articles: int = 0  # readable: committed, or an update left unfinished (read at its previous version)
     passages: int = 0
     pending: list[str] = field(default_factory=list)  # sources with a write left unfinished
+    pending_new: list[str] = field(default_factory=list)  # those of them not readable yet (no previous version)
     incomplete: dict[str, str] = field(default_factory=dict)  # article id -> "9 of 12 passages"
     unreadable: dict[str, int] = field(default_factory=dict)  # article id -> passages whose vector is lost
     # article id -> passages whose vector is stored but that a search for that very vector does not
@@ -259,10 +282,38 @@ class _Folder:
                 self._retired = self._system
                 _check_database(self.path)
                 self.damaged = self._checked()
-                self.client, self._system = _persistent_client(self.path)
+                self.client, self._system = self._opened()
                 self._seen = generation
                 self.epoch += 1
             return self.client, self.epoch
+
+    def _opened(self) -> tuple[Any, Any]:
+        """A new client on the folder. Chroma writes a little to its database on opening, and fails
+        to open a store whose disk has not a byte free: then the space a writer kept in reserve
+        (:data:`RESERVE_FILE`) is given back, and it is tried once more, so that the committed
+        articles can still be read."""
+        try:
+            return _persistent_client(self.path)
+        except Exception as error:  # noqa: BLE001 - Chroma's error types vary
+            reserve = self.path / RESERVE_FILE
+            if not (reserve.exists() and _no_space(error)):
+                raise
+            reserve.unlink(missing_ok=True)
+            return _persistent_client(self.path)
+
+    def _keep_reserve(self) -> None:
+        """After a write, keep :data:`RESERVE_BYTES` in reserve for opening the store on a full disk
+        (see :meth:`_opened`), when there is room for it."""
+        reserve = self.path / RESERVE_FILE
+        try:
+            if reserve.exists() and reserve.stat().st_size >= RESERVE_BYTES:
+                return
+            if (free_space(self.path) or 0) < 4 * RESERVE_BYTES:
+                return
+            with open(reserve, "wb") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)  # written, not sparse: the space is really taken
+        except OSError:
+            reserve.unlink(missing_ok=True)
 
     @contextmanager
     def writing(self, where: str, reopen: bool = True) -> Iterator[None]:
@@ -286,22 +337,38 @@ class _Folder:
                     holder = handle.read().strip() or "another process"
                     raise StoreError(f"{holder} is writing to the {where}: wait for it to finish; "
                                      f"{SERVER_HINT}") from None
-                handle.seek(0)
-                handle.truncate()
-                handle.write(f"process {os.getpid()} ({_command()})")
-                handle.flush()
+                try:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(f"process {os.getpid()} ({_command()})")
+                    handle.flush()
+                except OSError as error:
+                    raise _write_failure(self.path, where, error) from None
                 if reopen:
                     self.current()  # another process may have written since: never write over its files
                 self._depth = 1
-                self._touch()
+                self._touch(where)
+                failed, undone = True, 0
                 try:
                     yield
                     self._record(_segment_files(self.path), self.damaged)  # the files we have just written
+                    self._keep_reserve()
+                    failed = False
+                except Exception as error:
+                    if disk_full(self.path, where, error):
+                        undone = _drop_unapplied_log(self.path)
+                    raise
                 finally:
-                    self._touch()
-                    self._depth = 0
-                    with self._reopen:
-                        self._seen = self.generation()  # our own write: the client is current
+                    try:
+                        self._touch(where)
+                    except StoreError:
+                        if not failed:  # else the write's own error is the one to tell
+                            raise
+                    finally:
+                        self._depth = 0
+                        with self._reopen:
+                            # our own write: the client is current, unless its log was cut back
+                            self._seen = (-1, -1) if undone else self.generation()
             finally:
                 handle.close()
 
@@ -320,10 +387,19 @@ class _Folder:
         except OSError:
             return None
 
-    def _touch(self) -> None:
+    def _touch(self, where: str) -> None:
         temporary = self.path / f"{GENERATION_FILE}.{os.getpid()}.tmp"
-        temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
-        os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
+        try:
+            temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
+            os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise _write_failure(self.path, where, error) from None
+
+    def stale(self) -> None:
+        """Reopen the client before the next call (not during a write of this process's)."""
+        with self._reopen:
+            self._seen = (-1, -1)
 
     def set_aside(self, where: str) -> Path | None:
         """When the database is damaged (:func:`_database_damage`), move Chroma's files (database and
@@ -368,6 +444,96 @@ class _Folder:
             os.replace(temporary, self.path / CHECKED_FILE)
         except OSError:  # a read-only folder: probe again next time
             temporary.unlink(missing_ok=True)
+
+
+def disk_full(folder: Path, where: str, error: BaseException | None = None) -> str:
+    """"the disk holding <where> is full (N MB free)" when ``error`` says no space is left (errno 28,
+    sqlite's "database or disk is full") or less than :data:`LOW_SPACE` is free on the disk
+    holding ``folder``; "" otherwise."""
+    free = free_space(folder)
+    if free is None or (free >= LOW_SPACE and not (error is not None and _no_space(error))):
+        return ""
+    return f"the disk holding the {where} is full ({megabytes(free)} free)"
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free on the disk holding ``folder`` (or its nearest existing parent); None if unknown."""
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return None
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size < 10e6 else f"{size / 1e6:,.0f} MB"
+
+
+def _no_space(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the disk is full."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(error).lower()
+        if "no space left" in text or "disk is full" in text or "disk quota exceeded" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _write_failure(folder: Path, where: str, error: OSError) -> StoreError:
+    """A file of our own (the lock's note, ``.generation``) could not be written."""
+    full = disk_full(folder, where, error)
+    if full:
+        return StoreError(f"{full}: free some space there, then try again (nothing was written)")
+    return StoreError(f"cannot write to the {where} ({error.strerror or error}): check that its folder is "
+                      "writable, then try again")
+
+
+def _space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> int:
+    """About how many bytes writing these articles takes on disk (see :data:`_BYTES_PER_PASSAGE`)."""
+    need = _BYTES_PER_WRITE
+    for record, passages, vectors in items:
+        dimension = int(np.shape(vectors)[1]) if len(passages) and np.ndim(vectors) == 2 else 0
+        need += len(record.text.encode("utf-8")) * _BYTES_PER_TEXT_BYTE
+        need += len(passages) * (_BYTES_PER_PASSAGE + 3 * 4 * dimension)
+    return need
+
+
+def _drop_unapplied_log(folder: Path) -> int:
+    """After a write cut short by a full disk: delete the entries of Chroma's log that its
+    collection's metadata segment has not applied (it failed to), so that Chroma reads the store
+    as it was, without first needing room to apply them. A write is undone this way as if killed:
+    it leaves at most a pending record, which the next ingest or ``rag doctor --repair`` finishes
+    or undoes. Left alone when the vector segment has applied more than the metadata segment
+    (they would disagree). Returns how many entries were deleted (0 when sqlite itself has no room)."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(folder / DATABASE, timeout=30)
+    except sqlite3.Error:
+        return 0
+    try:
+        applied = dict(connection.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
+        segments: dict[str, dict[str, Any]] = {}
+        for segment, scope, collection in connection.execute("SELECT id, scope, collection FROM segments"):
+            segments.setdefault(collection, {})[scope] = applied.get(segment, 0)
+        dropped = 0
+        for collection, done in segments.items():
+            metadata, vector = done.get("METADATA"), done.get("VECTOR", 0)
+            if not isinstance(metadata, int) or not isinstance(vector, int) or vector > metadata:
+                continue
+            dropped += connection.execute("DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id > ?",
+                                          (f"%/{collection}", metadata)).rowcount
+        connection.commit()
+        return dropped
+    except sqlite3.Error:
+        return 0
+    finally:
+        connection.close()
 
 
 def _check_database(folder: Path) -> None:
@@ -707,7 +873,21 @@ class Store:
         if not items:
             return
         with self.writing():
+            self._room_for(items)
             self._write_articles(items)
+
+    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+        """Refuse a write that the disk cannot hold before any of it is written: Chroma, cut short
+        by a full disk, leaves its log ahead of its metadata and cannot read even the articles
+        committed before until space is freed."""
+        if self._shared is None:
+            return
+        need, free = _space_needed(items), free_space(self._shared.path)
+        if free is not None and free < need:
+            raise StoreError(
+                f"the disk holding the {self.where} is full ({megabytes(free)} free; writing {len(items)} more "
+                f"article(s) needs about {megabytes(need)}): free some space there, then run it again; the "
+                "articles indexed so far are kept and can be read")
 
     def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
         registry, store = self._registry_collection(), self._collection(create=True)
@@ -783,7 +963,9 @@ class Store:
         committed = {r.id: r for r in records if r.status == "committed"}
         allowed = {(r.id, r.version) for r in records}  # a pending write's passages, and what it replaces
         allowed |= {(r.id, json.loads(r.previous)["version"]) for r in records if r.previous}
-        health = Health(articles=len(committed), pending=[r.source for r in records if r.status != "committed"])
+        health = Health(articles=sum(_readable(r) is not None for r in records),
+                        pending=[r.source for r in records if r.status != "committed"],
+                        pending_new=[r.source for r in records if _readable(r) is None])
         if self.damage():
             health.unloadable = f"the vector index is damaged: {self.damage()}"
             health.unreadable = {i: r.passages for i, r in committed.items()}
@@ -1025,6 +1207,11 @@ class Store:
             return StoreError(f"the {self.where} failed while {doing} ({name}: {detail}): check the server's "
                               "log; if its collection is damaged, rebuild it with "
                               f"`{self.command('ingest --rebuild <folders>')}`")
+        full = disk_full(self._shared.path, self.where, error)
+        if full and (_no_space(error) or not self._database_damage(detail)):
+            self._shared.stale()  # reopen (once there is room) rather than keep a half-written state
+            return StoreError(f"{full}: free some space there, then try again; a write cut short is finished "
+                              "or undone by the next ingest (or `" + self.command("doctor --repair") + "`)")
         if self._database_damage(detail):
             return StoreError(
                 f"the {self.where} is damaged ({detail}): build it again from the article files with "

@@ -360,3 +360,32 @@ def test_an_empty_database_file_is_damage_and_a_rebuild_sets_it_aside(seed_copy:
     report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
     assert len(report.added) == 5 and len(list(store_path.glob("damaged-*"))) >= 1
     assert_consistent(Store.open(path=store_path))
+
+
+def test_doctor_counts_the_readable_articles_after_a_killed_update(seed_copy: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18.8: after an update killed before it committed, `rag doctor` counted only the
+    committed records (47 articles while 150 were readable). It counts what readers see, and
+    names the interrupted updates apart, as readable at their previous version."""
+    from index.doctor import doctor
+
+    embedder = HashEmbedder()
+    store = Store.open(path=tmp_path / "store")
+    run([seed_copy], store, embedder)
+    changed = sorted(seed_copy.iterdir())[:3]
+    for number, path in enumerate(changed):
+        _change(path, 40 + number)
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_delete_version", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("killed")))
+        with pytest.raises(KeyboardInterrupt):
+            run([seed_copy], store, embedder)
+    assert len(Store.open(path=tmp_path / "store").articles()) == 5  # all readable, 3 at their old version
+
+    report = doctor(Store.open(path=tmp_path / "store"), lambda: embedder, embedder.name)
+    assert report.before.articles == 5 and len(report.before.pending) == 3
+    summary = report.summary()
+    assert summary.splitlines()[0].startswith(f"store {tmp_path / 'store'}: 5 articles,"), summary
+    assert "3 article(s) with an unfinished update (read at their previous version until it is finished)" in summary
+    repaired = doctor(Store.open(path=tmp_path / "store"), lambda: embedder, embedder.name, repair=True)
+    assert repaired.ok and repaired.after.articles == 5 and repaired.after.pending == []
+    assert_consistent(store)

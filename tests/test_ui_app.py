@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,74 @@ def test_an_upload_leaves_no_copy_in_gradios_temp_folder(served, tmp_path: Path)
     left = [p for p in temp.rglob("*") if p.is_file() and "42 fishing boats" in p.read_text(errors="ignore")]
     assert left == []
     assert len(list((tmp_path / "store" / "uploads").glob("*.txt"))) == 1
+
+
+def test_wrong_logins_from_one_client_are_slowed_down(served) -> None:
+    """Issue 18.7: Gradio checked 100 wrong passwords in 1.3 s. After 5 failures a client waits,
+    twice as long after each further one, is told when to retry, and is not checked meanwhile;
+    other clients are not held up, and the right password works once the wait is over."""
+    import httpx
+
+    url = served(chat_auth="reader:s3cret")
+    right = {"username": "reader", "password": "s3cret"}
+    with httpx.Client() as guesser:
+        codes = [guesser.post(f"{url}/login", data={"username": "reader", "password": f"guess{i}"}).status_code
+                 for i in range(100)]
+        assert codes[:5] == [400] * 5 and codes[5] == 429, codes
+        assert codes.count(400) <= 7 and codes.count(429) >= 93, codes  # (the 2 s wait may end once during the loop)
+        refused = guesser.post(f"{url}/login", data=right)
+        assert refused.status_code == 429, refused.text
+        wait = int(refused.headers["retry-after"])
+        assert 1 <= wait <= 8 and f"try again in {wait} second" in refused.json()["detail"]
+        with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:  # another address
+            assert other.post(f"{url}/login", data=right).status_code == 200
+        time.sleep(wait + 0.5)
+        assert guesser.post(f"{url}/login", data=right).status_code == 200
+        assert guesser.get(f"{url}/config").status_code == 200
+
+
+def test_a_read_only_page_refuses_files_at_gradios_upload_route(served, tmp_path: Path) -> None:
+    """Issue 18.7: a --read-only page has no upload box, yet Gradio stored any file POSTed to
+    /gradio_api/upload in its temporary folder. It is refused there now; a writable page still takes it."""
+    import httpx
+
+    sent = {"files": ("note.txt", b"a file for the read-only page 7f3a", "text/plain")}
+    refused = httpx.post(f"{served(read_only=True)}/gradio_api/upload", files=sent)
+    assert refused.status_code == 403 and "read-only" in refused.json()["detail"], refused.text
+    temp = tmp_path / "gradio-temp"
+    assert not any(p.is_file() and b"7f3a" in p.read_bytes() for p in temp.rglob("*"))
+    accepted = httpx.post(f"{served()}/gradio_api/upload", files=sent)
+    assert accepted.status_code == 200 and "note.txt" in accepted.text
+
+
+def test_removal_is_callable_from_gradio_client_and_its_messages_show_no_server_details(served, tmp_path: Path) -> None:
+    """Issue 18.7 and 18.8: /remove could not be called from gradio_client (its dropdown's choices
+    were filled only when a browser loaded the page), and the page's messages named the store's
+    folder and the writing process's id."""
+    import subprocess
+
+    from gradio_client import Client
+
+    from index.store import Store
+    from tests.conftest import ROOT, VENV_BIN
+
+    url = served()
+    store = tmp_path / "store"
+    article = sorted(Store.open(path=store).articles().values(), key=lambda r: r.source)[0]
+    client = Client(url, verbose=False)
+    holder = subprocess.Popen(
+        [str(VENV_BIN / "python"), "-c", "import sys, time; from index.store import Store\n"
+         "with Store.open(path=sys.argv[1]).writing():\n    print('writing', flush=True); time.sleep(60)", str(store)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "writing"
+        shown = str(client.predict(article.id, api_name="/remove"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "another process" in shown and "is writing to the store" in shown, shown
+    assert str(holder.pid) not in shown and str(tmp_path) not in shown and "&lt;store&gt;" in shown, shown
+    shown = str(client.predict(article.id, api_name="/remove"))
+    assert f"Removed “{article.display_title()}”" in shown, shown
+    assert article.id not in Store.open(path=store).articles()
+    assert "no longer indexed" in str(client.predict(article.id, api_name="/remove"))

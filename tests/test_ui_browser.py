@@ -351,6 +351,29 @@ def test_a_reload_keeps_the_conversation_which_exports_as_markdown(page, tmp_pat
     assert page.locator("#chat .answer").count() == 0
 
 
+def test_a_conversation_too_big_for_the_browser_keeps_its_latest_turns_and_says_so(page) -> None:
+    """Issue 18.8: a few long pastes filled the browser's storage (a QuotaExceededError, which
+    Gradio's BrowserState only logs), and from then on the conversation silently no longer
+    survived a reload. Now the saved copy keeps what fits, and the page says what it left out."""
+    paste = " ".join(f"Please keep the answer short, point {n}." for n in range(30_000))  # about 1,000,000 characters
+    for _ in range(3):
+        ask(page, f"{ISTANBUL} {paste}", timeout=120_000)
+    ask(page, "Who mediated the Geneva talks?")
+    page.wait_for_function("() => document.querySelector('#conversation-tools .copy-source')?.textContent"
+                           ".includes('## 4.')", timeout=120_000)
+    tools = page.locator("#conversation-tools").inner_text()
+    assert "kept in this browser" in tools, tools
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length >= 2", timeout=30_000)
+    page.wait_for_timeout(500)
+    answers = page.locator("#chat .answer")
+    assert answers.count() == 4 and "Geneva" in answers.last.inner_text()  # every answer is back
+    assert "characters in all" in page.locator("#chat .question").nth(2).inner_text()
+    assert "kept in this browser" in page.locator("#conversation-tools").inner_text()
+    ask(page, "And where were they held?")  # the conversation goes on after it
+    assert page.locator("#chat .answer").count() == answers.count()
+
+
 def test_regenerate_asks_the_last_question_again(page) -> None:
     ask(page, ISTANBUL)
     first = last_answer(page)

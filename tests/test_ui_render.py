@@ -302,6 +302,41 @@ def test_regenerate_forgets_the_last_turn_and_a_reload_restores_the_conversation
     assert "stopped" in stopped_chat[-1]["content"] and stopped_turns[-1]["answer"].endswith(f"({render.STOPPED})")
 
 
+def test_the_saved_conversation_keeps_what_fits_in_the_browser_and_says_what_it_left_out() -> None:
+    """Issue 18.8: long pastes made the saved copy too big for localStorage, and the browser then
+    kept none of the later turns. Long questions are cut, then the earliest turns give way."""
+    import json
+
+    from ui.app import SAVED_BYTES, restored_conversation, saved_conversation
+
+    chat, history, groups, turns = [], [], [], []
+    for n in range(8):
+        question = f"question {n} " + "x" * 400_000
+        chat += [{"role": "user", "content": render.question_html(question)}, {"role": "assistant", "content": f"a{n}"}]
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": f"a{n}"}]
+        groups.append(f"<div>sources {n}</div>" + "s" * 300_000)
+        turns.append({"question": question, "answer": f"a{n}", "answered": True})
+    saved = saved_conversation(chat, history, groups, turns)
+    assert len(json.dumps(saved, ensure_ascii=False).encode("utf-8")) <= SAVED_BYTES
+    kept_chat, kept_history, kept_groups, kept_turns = restored_conversation(saved)
+    dropped = [t.get("dropped", False) for t in kept_turns]
+    assert 0 < dropped.count(True) < 8 and dropped == sorted(dropped, reverse=True)  # the earliest go first
+    assert kept_chat[-1] == {"role": "assistant", "content": "a7"} and len(kept_chat) == 16  # turn numbers stay
+    assert "not kept in this browser" in kept_chat[0]["content"]
+    kept = dropped.count(False)
+    assert [m["content"] for m in kept_history[1::2]] == [f"a{n}" for n in range(8 - kept, 8)]
+    assert kept_groups == groups[8 - kept:] and len(kept_history[0]["content"]) == render.SAVED_QUESTION_CHARS
+    assert kept_turns[-1]["question"].startswith("question 7 ") and kept_turns[-1]["cut"] == len(turns[-1]["question"])
+    note = render.kept_note(kept_turns)
+    assert f"Only the latest {kept} of 8 questions and answers are kept in this browser" in note
+    assert f"{kept} long questions are kept in this browser cut to their first 4,000 characters" in note
+    tools = render.conversation_tools(kept_turns)
+    assert "Only the latest" in tools and "## 8. question 7" in tools and "x" * 4001 not in tools
+    assert "## 1. (not kept in this browser)" in render.transcript_markdown(kept_turns)
+    short = saved_conversation(chat[:2], history[:2], groups[:1], [{"question": "q", "answer": "a", "answered": True}])
+    assert render.kept_note(short["turns"]) == "" and short["turns"] == [{"question": "q", "answer": "a", "answered": True}]
+
+
 def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
     chips = render.filter_chips(["Envoys meet in Vienna <b>"], date(2025, 1, 1), None)
@@ -345,3 +380,21 @@ def test_how_an_answer_was_made_is_said_in_a_readers_words_and_timings_are_folde
     assert "local->extractive" not in footer.replace("-&gt;", "->") and " ms" not in footer
     assert "answerer: local-&gt;extractive" in details and "searching 21 ms" in details and "in all 6,643 ms" in details
     assert "confidence 0.81" in details
+
+
+def test_page_text_keeps_server_paths_and_process_ids_out_of_page_messages(tmp_path) -> None:
+    """Issue 18.7: the page's messages named the store's folder and the writing process's id."""
+    from ui.public import page_text
+
+    store = tmp_path / "store"
+    message = (f"process 4242 (rag ingest) is writing to the store {store}: wait; run `rag --store {store} doctor "
+               f"--repair`; the damaged files are in {store}/damaged-<time>; the local model "
+               "'/home/me/models/notes.gguf' does not work here")
+    shown = page_text(message, [store])
+    assert str(tmp_path) not in shown and "4242" not in shown and "/home/me" not in shown
+    assert shown.startswith("another process (rag ingest) is writing to the store <store>: wait;")
+    assert "`rag --store <store> doctor --repair`" in shown and "<store>/damaged-<time>" in shown
+    assert "'…/notes.gguf'" in shown
+    assert page_text("the store .rag is busy", [".rag"]) == "the store <store> is busy"
+    untouched = "see http://127.0.0.1:8000/v1 and/or 3/4 of ./seeds, 1,000-for-1,000 on 2025-06-01"
+    assert page_text(untouched, [store]) == untouched

@@ -14,8 +14,10 @@ turn. Gradio analytics are off, and the page loads nothing from outside the serv
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -34,8 +36,10 @@ from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, ans
                       answerer_problems, available_answerers)
 from rag.retrieval import Filters
 from ui import render
-from ui.style import CSS
+from ui.guard import Guard, LoginLimiter
+from ui.public import page_text
 from ui.script import SCRIPT
+from ui.style import CSS
 from ui.uploads import ALLOWED, Uploads, display_name
 
 log = logging.getLogger(__name__)
@@ -91,9 +95,51 @@ def stop(chat: list, turns: list) -> tuple[list, list]:
     return chat, turns
 
 
+#: The most the browser is asked to keep of a conversation (its JSON, in UTF-8 bytes). Gradio's
+#: BrowserState stores it encrypted (as base64: a third more) in localStorage, which Chromium and
+#: Firefox cap at about 5 million characters per site; past that the browser refuses
+#: (QuotaExceededError), Gradio only logs it, and a reload brings back an older copy, or none.
+SAVED_BYTES = 1_500_000
+#: A question longer than this is kept in the browser cut (the assistant reads only the first
+#: max_question_chars of it anyway; the chat shows the first 1,500).
+SAVED_QUESTION_CHARS = render.SAVED_QUESTION_CHARS
+
+
 def saved_conversation(chat: list, history: list, groups: list, turns: list) -> dict:
-    """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it)."""
-    return {"version": 1, "chat": chat or [], "history": history or [], "groups": groups or [], "turns": turns or []}
+    """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it):
+    what fits in :data:`SAVED_BYTES`. Long questions are cut to :data:`SAVED_QUESTION_CHARS`
+    (their turn marked ``cut``); if it is still too big, the earliest questions and answers give
+    way to a placeholder (their turn marked ``dropped``), never the latest."""
+    chat, history, groups = list(chat or []), [_kept_message(m) for m in history or []], list(groups or [])
+    turns = [_kept_turn(turn) for turn in turns or []]
+    saved = {"version": 1, "chat": chat, "history": history, "groups": groups, "turns": turns}
+    if len(chat) != 2 * len(turns):
+        return saved  # not a conversation this page made: kept as it is
+    for index in range(len(turns) - 1):
+        if len(json.dumps(saved, ensure_ascii=False).encode("utf-8")) <= SAVED_BYTES:
+            break
+        if turns[index].get("dropped"):
+            continue
+        if turns[index].get("answered"):  # its two history messages and its sources group go too
+            position = sum(1 for turn in turns[:index] if turn.get("answered"))
+            del history[2 * position:2 * position + 2], groups[position]
+        turns[index] = {"question": "", "answer": "", "answered": False, "dropped": True}
+        chat[2 * index:2 * index + 2] = render.dropped_turn()
+    return saved
+
+
+def _kept_turn(turn: dict) -> dict:
+    question = str(turn.get("question", ""))
+    if len(question) <= SAVED_QUESTION_CHARS:
+        return turn
+    return {**turn, "question": question[:SAVED_QUESTION_CHARS] + "…", "cut": turn.get("cut", len(question))}
+
+
+def _kept_message(message: dict) -> dict:
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str) or len(content) <= SAVED_QUESTION_CHARS:
+        return message
+    return {**message, "content": content[:SAVED_QUESTION_CHARS]}
 
 
 def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
@@ -106,12 +152,16 @@ def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def describe(error: Exception) -> str:
-    """A one-line message for the page: our errors say what to do; anything else is named."""
+def describe(error: Exception, folders: Sequence[str | Path] = ()) -> str:
+    """A one-line message for the page: our errors say what to do; anything else is named. No
+    server path or process id in it (:func:`ui.public.page_text`; ``folders`` are the store's,
+    shown as ``<store>``): the page may be served to others; the server log and the CLI keep them."""
     if isinstance(error, RagError):
-        return str(error)
+        log.info("shown in the page: %s", error)
+        return page_text(str(error), folders)
     log.exception("unexpected error in the chat page")
-    return f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the server log."
+    return page_text(f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the "
+                     "server log.", folders)
 
 
 class Backend:
@@ -122,16 +172,26 @@ class Backend:
         self.config = config
         problems = answerer_problems(config)
         self.answerers = [name for name, problem in problems.items() if problem is None]
-        #: Why the configured answerer is not offered (shown on the page), else "".
-        self.unavailable = "" if config.llm in self.answerers else (
-            f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
+        #: The server folders a message may name, shown in the page as ``<store>`` (see :func:`describe`).
+        self.folders = [] if config.chroma_host else [config.store_path]
+        #: Why the configured answerer is not offered (shown on the page), else "".
+        self.unavailable = "" if config.llm in self.answerers else self.public(
+            f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
         #: OpenAI-compatible endpoint under ``rag chat --api``).
         self.pool = Assistants(config, assistant_factory, embedder=embedder, answerers=self.answerers)
         self._store: Store | None = None
         self._lock = threading.RLock()  # opening the store
         self._writing = threading.Lock()  # one upload or removal at a time
+
+    def describe(self, error: Exception) -> str:
+        """``error`` as the page shows it (:func:`describe`)."""
+        return describe(error, self.folders)
+
+    def public(self, text: str) -> str:
+        """``text`` without server paths or process ids (:func:`ui.public.page_text`)."""
+        return page_text(text, self.folders)
 
     def default_answerer(self) -> str:
         return self.pool.default_answerer()
@@ -209,6 +269,7 @@ class Backend:
                 elif event.answer is not None:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
+            answer = replace(answer, notes=tuple(self.public(note) for note in answer.notes))
             records = self.store().articles().values()
             authors = {r.source: r.author for r in records if r.author}
             text = render.answer_text(answer, authors)
@@ -218,8 +279,8 @@ class Backend:
             turns[-1] = {"question": question, "answer": text, "answered": True}
         except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
             label = "Check the question or the filters" if isinstance(error, InputError) else "Something went wrong"
-            chat[-1] = {"role": "assistant", "content": render.error_html(describe(error), label)}
-            turns[-1] = {"question": question, "answer": f"{label}: {describe(error)}", "answered": False}
+            chat[-1] = {"role": "assistant", "content": render.error_html(self.describe(error), label)}
+            turns[-1] = {"question": question, "answer": f"{label}: {self.describe(error)}", "answered": False}
         yield chat, history, groups, render.sources_panel(groups), "", turns
 
     def retry(self, chat: list, history: list, groups: list, turns: list, llm: str, top_k: float,
@@ -253,7 +314,7 @@ class Backend:
         except Exception as error:  # noqa: BLE001 - shown in the page, which keeps working
             if saved is not None:
                 self.uploads.forget(saved)
-            return "error", f"{shown}: {describe(error)}"
+            return "error", f"{shown}: {self.describe(error)}"
 
     def remove(self, article_id: str) -> str:
         """Remove the article ``article_id`` (and its file, if it was uploaded)."""
@@ -289,7 +350,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         try:
             rows = backend.articles()
         except Exception as error:  # noqa: BLE001
-            problem = render.error_html(describe(error))
+            problem = render.error_html(backend.describe(error))
             values = (problem, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=[], value=None), problem, status)
         else:
             choices = render.article_choices(rows)
@@ -330,7 +391,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         try:
             line = ("ok", backend.remove(article_id))
         except Exception as error:  # noqa: BLE001
-            line = ("error", describe(error))
+            line = ("error", backend.describe(error))
         return gr.Row(visible=False), *articles_view(render.status_html([line]))
 
     def chips(article_ids: list[str] | None, after: str, before: str) -> tuple:
@@ -362,7 +423,10 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         return answerer, k if isinstance(k, (int, float)) and 1 <= k <= 20 else config.top_k
 
     def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
-        return saved_conversation(chat, history, groups, turns), render.conversation_tools(turns)
+        # Copy and export give what the browser keeps, as after a reload (and a long paste is not
+        # sent back to the browser, whole, in every answer's tools).
+        saved = saved_conversation(chat, history, groups, turns)
+        return saved, render.conversation_tools(saved["turns"])
 
     # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
     with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
@@ -406,8 +470,11 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                                info=answerer_help(config, backend.answerers), elem_id="answerer")
                                 top_k = gr.Slider(1, 20, value=config.top_k, step=1, label="Passages",
                                                   info="how many passages the answer is drawn from")
+                            # The pickers' choices are filled when a browser loads the page; API clients
+                            # (gradio_client) never load it, so any id is accepted here and checked by the backend.
                             pick = gr.Dropdown(multiselect=True, label="Only these articles", choices=[],
-                                               info="leave empty to search them all", elem_id="only-articles")
+                                               info="leave empty to search them all", elem_id="only-articles",
+                                               allow_custom_value=True)
                             with gr.Row():
                                 after = gr.Textbox(label="Published from", placeholder=DATE_EXAMPLES,
                                                    elem_id="after")
@@ -425,7 +492,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                     elem_id="upload")
                     status = gr.HTML(js_on_load=None, elem_id="upload-status")
                     with gr.Row():
-                        chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice")
+                        chosen = gr.Dropdown(label="Remove an article", choices=[], scale=4, elem_id="remove-choice",
+                                             allow_custom_value=True)
                         remove_button = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
                     with gr.Row(visible=False, elem_id="remove-confirmation") as confirm_row:
                         confirm_text = gr.HTML(js_on_load=None, elem_id="remove-question")
@@ -490,10 +558,14 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
            block: bool = True, **options: Any) -> gr.Blocks:
     """Serve the page on ``host:port`` (loopback by default). ``block=False`` returns at once with
     the server running (call ``.close()`` on the result); ``options`` go to :func:`build_app`."""
+    from starlette.middleware import Middleware
+
     demo = build_app(config, **options)
     logins = config.logins()
+    # In front of Gradio's routes: a back-off for wrong logins, and no file uploads to a read-only page.
+    guard = Middleware(Guard, limiter=LoginLimiter() if logins else None, read_only=config.read_only)
     demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
                 auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
                 css=CSS, head=SCRIPT, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
-                max_file_size=file_size_limit(config.max_file_mb))
+                max_file_size=file_size_limit(config.max_file_mb), app_kwargs={"middleware": [guard]})
     return demo

@@ -16,7 +16,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from index.cleaning import paired_quotes, truncate_words
 from index.store import ArticleRecord
@@ -201,6 +201,8 @@ def error_html(message: str, label: str = "Something went wrong") -> str:
 
 #: A longer question is shown cut (the whole of it is sent; the assistant says how much it used).
 QUESTION_SHOWN = 1500
+#: A longer question is kept cut in the browser's saved copy of the conversation (ui.app.saved_conversation).
+SAVED_QUESTION_CHARS = 4000
 
 
 def question_html(question: str) -> str:
@@ -392,6 +394,9 @@ def transcript_markdown(turns: Sequence[Mapping[str, str]]) -> str:
     :func:`answer_text` gives it."""
     parts = ["# Conversation with the news articles", ""]
     for number, turn in enumerate(turns, 1):
+        if turn.get("dropped"):
+            parts += [f"## {number}. (not kept in this browser)", ""]
+            continue
         answer = turn.get("answer", "")
         body, _, sources = answer.partition("\n\nSources:\n")
         parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", _md_text(body), ""]
@@ -412,18 +417,42 @@ def _md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def conversation_tools(turns: Sequence[Mapping[str, str]]) -> str:
+def conversation_tools(turns: Sequence[Mapping[str, Any]]) -> str:
     """"Copy conversation" and "Export as Markdown" for the conversation so far (nothing while it
-    is empty). The export is a ``data:`` link, so the file is made in the browser."""
+    is empty), and what the browser's copy of it leaves out (see :func:`ui.app.saved_conversation`).
+    The export is a ``data:`` link, so the file is made in the browser."""
     if not turns:
         return ""
     markdown = transcript_markdown(turns)
     link = "data:text/markdown;charset=utf-8," + quote(markdown)
+    note = kept_note(turns)
     return ('<div class="conversation-tools">'
             + copy_button(markdown, "Copy conversation", "Copy the whole conversation as text, with its sources",
                           "copy-conversation")
             + f'<a class="export" id="export" href="{_e(link)}" download="conversation.md">Export as Markdown</a>'
-            "</div>")
+            + (f'<p class="note" id="kept-note">{_e(note)}</p>' if note else "")
+            + "</div>")
+
+
+def kept_note(kept: Sequence[Mapping[str, Any]]) -> str:
+    """What the browser's saved copy of the conversation leaves out ("" when nothing)."""
+    dropped = sum(1 for turn in kept if turn.get("dropped"))
+    cut = sum(1 for turn in kept if turn.get("cut") and not turn.get("dropped"))
+    notes = []
+    if dropped:
+        notes.append(f"Only the latest {len(kept) - dropped} of {len(kept)} questions and answers are kept in this "
+                     "browser (a browser keeps only so much per site): the earlier ones are gone after a reload.")
+    if cut:
+        notes.append(f"{cut} long question{'s are' if cut > 1 else ' is'} kept in this browser cut to "
+                     f"{'their' if cut > 1 else 'its'} first {SAVED_QUESTION_CHARS:,} characters.")
+    return " ".join(notes)
+
+
+def dropped_turn() -> list[dict[str, str]]:
+    """What stands in the chat for a question and answer the browser could not keep (see :func:`kept_note`)."""
+    return [{"role": "user", "content": '<p class="question dim">(an earlier question, not kept in this browser)</p>'},
+            {"role": "assistant", "content": '<p class="note">This earlier answer was not kept in this browser: '
+                                             "the conversation grew too big to keep whole.</p>"}]
 
 
 # ---- filters -----------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import threading
 import uuid
 from pathlib import Path
 
-from index.errors import InputError
+from index.errors import InputError, StoreError
+from index.store import disk_full
 
 ALLOWED = (".txt", ".md", ".html", ".pdf", ".docx")
 NAMES_FILE = "names.json"
@@ -57,13 +58,20 @@ class Uploads:
             raise InputError(f"the upload of '{display_name(name)}' cannot be read ({error.strerror}): "
                              "upload it again") from None
         extension = check_upload(name, size, self.max_mb)
-        self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / f"{uuid.uuid4().hex}{extension}"
-        shutil.copyfile(temporary, target)
-        with self._lock:
-            names = self._read()
-            names[target.name] = display_name(name)
-            self._write(names)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(temporary, target)
+            with self._lock:
+                names = self._read()
+                names[target.name] = display_name(name)
+                self._write(names)
+        except OSError as error:  # a full disk, say: leave no empty or partial copy behind
+            target.unlink(missing_ok=True)
+            full = disk_full(self.folder, f"uploads folder {self.folder}", error)
+            problem = full or f"the uploads folder {self.folder} cannot be written ({error.strerror})"
+            fix = "free some space there" if full else "check that it is writable"
+            raise StoreError(f"{problem}: '{display_name(name)}' was not saved; {fix}, then upload it again") from None
         return target
 
     def names(self) -> dict[str, str]:
@@ -100,5 +108,9 @@ class Uploads:
     def _write(self, names: dict[str, str]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f".{NAMES_FILE}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(names, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temporary, self.folder / NAMES_FILE)
+        try:
+            temporary.write_text(json.dumps(names, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(temporary, self.folder / NAMES_FILE)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
