@@ -54,11 +54,11 @@ def peak_wrapper(peak_file: str) -> list[str]:
     return [sys.executable, "-I", "-S", "-c", _LAUNCHER, peak_file]
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def measure(command: list[str], env: dict[str, str], cwd: Path = common.ROOT) -> tuple[float, float, str]:
     """(seconds from spawn to exit, peak RSS in MiB, stdout) of one child process."""
     with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as out:
         began = time.perf_counter()
-        child = subprocess.run(peak_wrapper(peak.name) + command, cwd=common.ROOT, env=env, stdout=out,
+        child = subprocess.run(peak_wrapper(peak.name) + command, cwd=cwd, env=env, stdout=out,
                                stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - began
         out.seek(0)

@@ -1,0 +1,109 @@
+"""Two checkouts of this project side by side: is a change to the answer path any slower?
+
+    python -m benchmarks.checkouts ../before .        # a worktree of the old commit, then this one
+
+Each checkout answers in its own worker process (its code on ``PYTHONPATH``, this venv's
+packages), over one seeds store built by this checkout. The workers are driven question by
+question, the order rotating between them (so drift on a shared machine hits both alike): the
+84 gold questions, extractive, after three warm-up questions, ``--repeats`` passes. Then ``rag
+ask`` cold start (spawn to exit, peak RSS), the checkouts alternating. Prints medians, p95s and
+the ratio of the second checkout to the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import common
+from benchmarks.cold_start import measure
+
+# Reads questions (JSON lines) on stdin, answers each, and writes the milliseconds it took.
+_WORKER = """
+import json, sys, time
+from rag.assistant import build_assistant
+from rag.config import Config
+assistant = build_assistant(Config(store_path=sys.argv[1]))
+print("ready", flush=True)
+for line in sys.stdin:
+    query = json.loads(line)
+    began = time.perf_counter()
+    assistant.ask(query["question"], history=query["history"] or None)
+    print((time.perf_counter() - began) * 1000, flush=True)
+"""
+
+
+def _env(checkout: Path) -> dict[str, str]:
+    return {**common.clean_env(), "PYTHONPATH": str(checkout)}
+
+
+class _Worker:
+    def __init__(self, checkout: Path, store: Path):
+        self.process = subprocess.Popen([sys.executable, "-c", _WORKER, str(store)], cwd=checkout,
+                                        env=_env(checkout), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the worker of {checkout} did not start")
+
+    def ask(self, query: common.Query) -> float:
+        self.process.stdin.write(json.dumps({"question": query.question, "history": list(query.history)}) + "\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkouts", nargs=2, type=Path, help="the two project folders: before, after")
+    parser.add_argument("--repeats", type=int, default=2, help="passes over the gold questions [2]")
+    parser.add_argument("--runs", type=int, default=3, help="cold starts of each [3]")
+    args = parser.parse_args()
+    checkouts = [path.resolve() for path in args.checkouts]
+    names = [f"{path.name} ({_commit(path)})" for path in checkouts]
+    with tempfile.TemporaryDirectory() as folder:
+        store = Path(folder) / "store"
+        subprocess.run([sys.executable, "-m", "rag", "--store", str(store), "ingest", "--no-progress",
+                        str(common.ROOT / "seeds")], cwd=checkouts[1], env=_env(checkouts[1]), check=True,
+                       stdout=subprocess.DEVNULL)
+        workers = dict(zip(names, (_Worker(path, store) for path in checkouts)))
+        try:
+            times = common.interleaved({name: worker.ask for name, worker in workers.items()},
+                                       common.gold_queries(), args.repeats, label="answering")
+        finally:
+            for worker in workers.values():
+                worker.close()
+        starts: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        question = "How many prisoners did each side exchange in Istanbul?"
+        for run in range(args.runs):
+            for name, path in (zip(names, checkouts) if run % 2 == 0 else reversed(list(zip(names, checkouts)))):
+                command = [sys.executable, "-m", "rag", "--store", str(store), "ask", question]
+                seconds, mib, _ = measure(command, _env(path), cwd=path)  # `-m` puts the cwd first on the path
+                starts[name].append((seconds, mib))
+    rows = []
+    for name in names:
+        answer = common.summary(times[name])
+        cold = common.summary(s for s, _ in starts[name])
+        rows.append([name, answer["median"], answer["p95"], cold["median"], max(m for _, m in starts[name])])
+    rows.append(["after / before", *(common.ratio(b, a) for a, b in zip(rows[0][1:], rows[1][1:]))])
+    print(common.table(["checkout", "answer median ms", "answer p95 ms", "cold start s (median)", "peak RSS MiB"],
+                       rows))
+    print(f"\n{len(times[names[0]])} answers each, {args.runs} cold starts each, {time.strftime('%Y-%m-%d')}, "
+          f"{os.cpu_count()} CPUs")
+
+
+def _commit(path: Path) -> str:
+    found = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return found.stdout.strip() or "?"
+
+
+if __name__ == "__main__":
+    main()
