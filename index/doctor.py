@@ -19,7 +19,8 @@ from index.chunking import chunk
 from index.embedding import Embedder
 from index.errors import StoreError
 from index.ingest import embed_and_write
-from index.store import ArticleRecord, Health, Store
+from index.records import ArticleRecord, Health
+from index.store import Store
 
 
 @dataclass

@@ -26,7 +26,8 @@ from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
 from index.loading import Problem, RawFile, article_key, discover, read_file
-from index.store import ArticleRecord, Manifest, Store
+from index.records import ArticleRecord, Manifest
+from index.store import Store
 
 
 @dataclass(frozen=True)

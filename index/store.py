@@ -26,52 +26,21 @@ next ingest of the same articles) rolls it forward when all of the new passages 
 back otherwise, so no article is ever half-written or counted twice. Readers never see a pending
 version: retrieval keeps only passages of committed versions.
 
-An embedded store is one folder that several processes may open (the page, ``rag ask``,
-``rag ingest``), but embedded Chroma keeps each collection's vector index in the memory of the
-process that opened it. So:
-
-* every change goes through :meth:`Store.writing`, which holds the folder's lock file
-  (``.ingest.lock``) for the whole write: one writing process at a time, whatever it is;
-* a write starts and ends by touching ``.generation``; a process that sees it changed since it
-  opened the folder reopens its Chroma client before the next read or write, so it neither serves
-  a stale index nor writes one back over the newer files.
-
-Chroma loads a collection's vector index from its segment files (``<folder>/<uuid>/*.bin``) with
-no check: garbage bytes in them (a disk error, a copy cut short) crash the process that loads
-them with no message, or make reading its vectors fail or give back garbage, depending on where
-they fall. So before a process opens the folder's client, a throwaway process loads every
-collection once and reads its vectors back (:func:`_probe`); a collection that crashed it, raised
-or gave back vectors that are not numbers is reported as damaged (:class:`StoreError`, naming
-``rag doctor --repair``) and never loaded here. The verdict is
-kept in ``.index-checked`` with the size and modification time of every segment file, so the
-probe (about 2 s, mostly importing chromadb, plus the reading) runs only when those files changed since; a writer
-records the files it has just written as checked.
-
-A full disk: Chroma cut short by one leaves its log ahead of what it applied, and then reads
-nothing, not even what was committed before, until space is freed. So a write of articles is
-first checked against the free space (:meth:`Store._room_for`), and a write that fails on a full
-disk anyway has the log entries Chroma could not apply deleted by the writer, under its lock
-(:func:`_drop_unapplied_log`): it is undone as if killed. Chroma also writes a little on opening a
-store, so a writer keeps 1 MB in reserve (``.reserve``), given back when the store cannot be
-opened for want of space (:meth:`_Folder._opened`). The message says "the disk holding the store
-<path> is full (N MB free)" (:func:`disk_full`).
+The embedded store's folder, shared by several processes (the writer's lock, the reload of
+other processes' writes, the probe of damaged vector indexes) is :mod:`index.folder`; a full
+disk is :mod:`index.disk`; what the store keeps and gives back (records, hits, the health
+report) is :mod:`index.records`.
 
 A Chroma server serialises writes itself; there, a collection deleted and created again by
 another process (``--rebuild``) is found again on the next call.
+
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
-import os
-import shutil
-import sys
-import threading
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date
+from dataclasses import asdict, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
@@ -79,583 +48,18 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from index.chunking import Passage, uncovered
+from index.disk import disk_full, free_space, megabytes, no_space, space_needed
 from index.errors import StoreError
+from index.folder import DATABASE, SERVER_HINT, Folder, database_damage
+from index.records import ArticleRecord, Health, Hit, Manifest
 
-SCHEMA_VERSION = 1
+
 _REGISTRY_SUFFIX = "_registry"
 _MANIFEST_KEY = "rag_manifest"
 _UNIT_VECTOR = [1.0]
-_EPOCH = date(1970, 1, 1)
-LOCK_FILE = ".ingest.lock"
-GENERATION_FILE = ".generation"
-CHECKED_FILE = ".index-checked"
-DATABASE = "chroma.sqlite3"
-#: Space a writer keeps in the folder, given back when Chroma cannot open the store for want of it.
-RESERVE_FILE = ".reserve"
-RESERVE_BYTES = 1_000_000
 DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
 _ABSENT = frozenset({"NotFoundError", "InvalidCollectionException", "ValueError"})
-SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
-#: Chroma tells of a full disk in its own words ("Error in compaction: Failed to apply logs to the
-#: metadata segment"): a failure on an embedded store with less than this free is taken for one.
-LOW_SPACE = 64_000_000
-#: What a write costs on disk, measured (Chroma's log, its metadata segment with a full-text index
-#: of every passage, the vector index): about 10 kB per 64-d passage; these bounds are above that.
-_BYTES_PER_PASSAGE = 8_192
-_BYTES_PER_TEXT_BYTE = 4
-_BYTES_PER_WRITE = 2_000_000
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """The settings that built a store. A store is only used with the same settings."""
-
-    embedding_model: str
-    dimension: int
-    chunk_sentences: int
-    chunk_overlap: int
-    chunk_max_chars: int
-    schema: int = SCHEMA_VERSION
-
-    def differences(self, other: "Manifest") -> list[str]:
-        """Human-readable ``name: stored -> wanted`` for every setting that differs."""
-        return [
-            f"{f.name}: {getattr(self, f.name)!r} (store) vs {getattr(other, f.name)!r} (now)"
-            for f in fields(self)
-            if getattr(self, f.name) != getattr(other, f.name)
-        ]
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """An indexed article. ``version`` is its content hash; ``text`` the cleaned text."""
-
-    id: str
-    source: str
-    version: str
-    passages: int
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None  # ISO date, where the article states one
-    outlet: str | None = None
-    text: str = field(default="", repr=False)
-    raw_hash: str | None = None  # of the file as read, with the cleaner's version (see index.ingest)
-    status: str = "committed"
-    previous: str = field(default="", repr=False)  # JSON of the committed record a pending one replaces
-    root: str | None = None  # the working directory a relative ``source`` was named from
-
-    def location(self) -> Path:
-        """Where the article's file is: ``source`` resolved against the folder it was ingested from
-        (records from before ``root`` was kept: against the working directory)."""
-        source = Path(self.source)
-        return source if source.is_absolute() or not self.root else Path(self.root) / source
-
-    @property
-    def published_date(self) -> date | None:
-        return date.fromisoformat(self.published) if self.published else None
-
-    def display_title(self) -> str:
-        return self.title or Path(self.source).name
-
-    def passage_metadata(self, passage: Passage) -> dict[str, Any]:
-        """Metadata stored with each passage, flat so Chroma can filter on it."""
-        meta: dict[str, Any] = {
-            "article_id": self.id, "version": self.version, "source": self.source,
-            "title": self.display_title(), "start": passage.start, "end": passage.end, "index": passage.index,
-        }
-        if passage.section:
-            meta["section"] = passage.section
-        if self.published:
-            meta["published"] = self.published
-            meta["published_day"] = day_number(self.published_date)
-        if self.outlet:
-            meta["outlet"] = self.outlet
-        return meta
-
-    def _metadata(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["id"], values["text"]
-        return {key: value for key, value in values.items() if value is not None}
-
-    @classmethod
-    def _from(cls, record_id: str, metadata: dict[str, Any], document: str | None) -> "ArticleRecord":
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in metadata.items() if key in known}
-        return cls(id=record_id, text=document or "", **values)
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A passage returned by a search, with its cosine similarity."""
-
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float
-
-
-@dataclass
-class Health:
-    """What :meth:`Store.check` found. Problems are listed by article (source) where they belong to one."""
-
-    articles: int = 0  # readable: committed, or an update left unfinished (read at its previous version)
-    passages: int = 0
-    pending: list[str] = field(default_factory=list)  # sources with a write left unfinished
-    pending_new: list[str] = field(default_factory=list)  # those of them not readable yet (no previous version)
-    incomplete: dict[str, str] = field(default_factory=dict)  # article id -> "9 of 12 passages"
-    unreadable: dict[str, int] = field(default_factory=dict)  # article id -> passages whose vector is lost
-    # article id -> passages whose vector is stored but that a search for that very vector does not
-    # return, even among 100 neighbours: the graph index is approximate, and a passage among many
-    # exact duplicates (syndicated text) can end up with no link to it. Not damage: keyword search
-    # still finds the passage, and embedding it again rarely changes the graph. Reported, not a problem.
-    unreachable: dict[str, int] = field(default_factory=dict)
-    orphans: list[str] = field(default_factory=list)  # passage ids of no article version in the registry
-    unloadable: str = ""  # why the passages cannot be read at all (then every article is unreadable)
-    # article id -> characters of its cleaned text (white space aside) that none of its passages
-    # covers: text no question can find (left out by an older chunker, or with passages lost)
-    uncovered: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.pending or self.incomplete or self.unreadable or self.orphans or self.unloadable
-                    or self.uncovered)
-
-    @property
-    def uncovered_chars(self) -> int:
-        return sum(self.uncovered.values())
-
-    def damaged(self) -> set[str]:
-        """Ids of the committed articles whose passages must be made and embedded again."""
-        return set(self.incomplete) | set(self.unreadable) | set(self.uncovered)
-
-
-def day_number(when: date | None) -> int | None:
-    """Days since 1970-01-01, the form dates take in passage metadata (Chroma filters on numbers)."""
-    return (when - _EPOCH).days if when else None
-
-
-class _Folder:
-    """An embedded store's folder as this process sees it: the Chroma client every :class:`Store`
-    on the folder shares, reopened when another process has written since (see the module
-    docstring), and the writer's lock (re-entrant within the process)."""
-
-    _open: dict[Path, "_Folder"] = {}
-    _guard = threading.Lock()
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.client: Any = None
-        self.epoch = 0  # how many times the client was (re)opened; Stores drop cached collections when it moves
-        self._seen: tuple[int, int] | None = None  # the generation the client was opened at
-        self._reopen = threading.Lock()
-        self._write = threading.RLock()
-        self._depth = 0
-        self._system: Any = None  # the Chroma system behind ``client``
-        self._retired: Any = None  # ours that the last reopen replaced
-        #: Collections whose vector index crashed the probe (name -> what happened): never loaded here.
-        self.damaged: dict[str, str] = {}
-
-    @classmethod
-    def of(cls, path: Path) -> "_Folder":
-        key = path.resolve()
-        with cls._guard:
-            if key not in cls._open:
-                cls._open[key] = cls(key)
-            return cls._open[key]
-
-    def generation(self) -> tuple[int, int] | None:
-        """Identifies the last write any process started or finished (None before the first)."""
-        try:
-            stat = os.stat(self.path / GENERATION_FILE)
-        except OSError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns
-
-    def current(self, force: bool = False) -> tuple[Any, int]:
-        """The client, reopened first when another process wrote since it was opened (or ``force``)."""
-        with self._reopen:
-            generation = self.generation()
-            if self.client is None or force or (generation != self._seen and self._depth == 0):
-                if self._retired is not None:  # replaced a whole reopen ago: no call is still using it
-                    self._retired.stop()
-                self._retired = self._system
-                _check_database(self.path)
-                self.damaged = self._checked()
-                self.client, self._system = self._opened()
-                self._seen = generation
-                self.epoch += 1
-            return self.client, self.epoch
-
-    def _opened(self) -> tuple[Any, Any]:
-        """A new client on the folder. Chroma writes a little to its database on opening, and fails
-        to open a store whose disk has not a byte free: then the space a writer kept in reserve
-        (:data:`RESERVE_FILE`) is given back, and it is tried once more, so that the committed
-        articles can still be read."""
-        try:
-            return _persistent_client(self.path)
-        except Exception as error:  # noqa: BLE001 - Chroma's error types vary
-            reserve = self.path / RESERVE_FILE
-            if not (reserve.exists() and _no_space(error)):
-                raise
-            reserve.unlink(missing_ok=True)
-            return _persistent_client(self.path)
-
-    def _keep_reserve(self) -> None:
-        """After a write, keep :data:`RESERVE_BYTES` in reserve for opening the store on a full disk
-        (see :meth:`_opened`), when there is room for it."""
-        reserve = self.path / RESERVE_FILE
-        try:
-            if reserve.exists() and reserve.stat().st_size >= RESERVE_BYTES:
-                return
-            if (free_space(self.path) or 0) < 4 * RESERVE_BYTES:
-                return
-            with open(reserve, "wb") as handle:
-                handle.write(b"\0" * RESERVE_BYTES)  # written, not sparse: the space is really taken
-        except OSError:
-            reserve.unlink(missing_ok=True)
-
-    @contextmanager
-    def writing(self, where: str, reopen: bool = True) -> Iterator[None]:
-        """Hold the folder's lock file for a write (nested calls in this process just go on);
-        ``reopen=False`` leaves the client alone (to set a damaged database aside)."""
-        with self._write:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self.path.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path / LOCK_FILE, "a+")
-            try:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise StoreError(f"{holder} is writing to the {where}: wait for it to finish; "
-                                     f"{SERVER_HINT}") from None
-                try:
-                    handle.seek(0)
-                    handle.truncate()
-                    handle.write(f"process {os.getpid()} ({_command()})")
-                    handle.flush()
-                except OSError as error:
-                    raise _write_failure(self.path, where, error) from None
-                if reopen:
-                    self.current()  # another process may have written since: never write over its files
-                self._depth = 1
-                self._touch(where)
-                failed, undone = True, 0
-                try:
-                    yield
-                    self._record(_segment_files(self.path), self.damaged)  # the files we have just written
-                    self._keep_reserve()
-                    failed = False
-                except Exception as error:
-                    if disk_full(self.path, where, error):
-                        undone = _drop_unapplied_log(self.path)
-                    raise
-                finally:
-                    try:
-                        self._touch(where)
-                    except StoreError:
-                        if not failed:  # else the write's own error is the one to tell
-                            raise
-                    finally:
-                        self._depth = 0
-                        with self._reopen:
-                            # our own write: the client is current, unless its log was cut back
-                            self._seen = (-1, -1) if undone else self.generation()
-            finally:
-                handle.close()
-
-    def writer(self) -> str | None:
-        """Who holds the lock file now (another process), or None."""
-        if self._depth:
-            return None  # this process: its own write failed
-        try:
-            with open(self.path / LOCK_FILE, "a+") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.seek(0)
-                    return handle.read().strip() or "another process"
-                return None
-        except OSError:
-            return None
-
-    def _touch(self, where: str) -> None:
-        temporary = self.path / f"{GENERATION_FILE}.{os.getpid()}.tmp"
-        try:
-            temporary.write_text(f"{os.getpid()} {os.times().elapsed}\n")
-            os.replace(temporary, self.path / GENERATION_FILE)  # a new inode: a new generation
-        except OSError as error:
-            temporary.unlink(missing_ok=True)
-            raise _write_failure(self.path, where, error) from None
-
-    def stale(self) -> None:
-        """Reopen the client before the next call (not during a write of this process's)."""
-        with self._reopen:
-            self._seen = (-1, -1)
-
-    def set_aside(self, where: str) -> Path | None:
-        """When the database is damaged (:func:`_database_damage`), move Chroma's files (database and
-        index segments) into ``damaged-<time>/`` under the writer's lock, so that the folder starts
-        afresh; uploads and the rest stay. Where they went, or None when the database is sound."""
-        with self.writing(where, reopen=False):
-            if not _database_damage(self.path):
-                return None
-            import time
-
-            target = self.path / time.strftime("damaged-%Y%m%d-%H%M%S")
-            target.mkdir(exist_ok=True)
-            for entry in os.scandir(self.path):
-                if entry.name.startswith((DATABASE, CHECKED_FILE)) or _segment(entry):
-                    os.replace(entry.path, target / entry.name)
-            with self._reopen:
-                self.client = None  # the next call opens the new, empty database
-            self.damaged = {}
-            return target
-
-    def _checked(self) -> dict[str, str]:
-        """The damaged collections: as recorded in ``.index-checked`` when the segment files are
-        the ones recorded there, else as a probe finds them (and then recorded)."""
-        files = _segment_files(self.path)
-        if not files:
-            return {}
-        try:
-            recorded = json.loads((self.path / CHECKED_FILE).read_text(encoding="utf-8"))
-            if recorded["files"] == files:
-                return dict(recorded["damaged"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        damaged = _probe(self.path)
-        if not damaged or self.writer() is None:  # a crash while another process writes may be its doing
-            self._record(files, damaged)
-        return damaged
-
-    def _record(self, files: list, damaged: dict[str, str]) -> None:
-        temporary = self.path / f"{CHECKED_FILE}.{os.getpid()}.tmp"
-        try:
-            temporary.write_text(json.dumps({"files": files, "damaged": damaged}), encoding="utf-8")
-            os.replace(temporary, self.path / CHECKED_FILE)
-        except OSError:  # a read-only folder: probe again next time
-            temporary.unlink(missing_ok=True)
-
-
-def disk_full(folder: Path, where: str, error: BaseException | None = None) -> str:
-    """"the disk holding <where> is full (N MB free)" when ``error`` says no space is left (errno 28,
-    sqlite's "database or disk is full") or less than :data:`LOW_SPACE` is free on the disk
-    holding ``folder``; "" otherwise."""
-    free = free_space(folder)
-    if free is None or (free >= LOW_SPACE and not (error is not None and _no_space(error))):
-        return ""
-    return f"the disk holding the {where} is full ({megabytes(free)} free)"
-
-
-def free_space(folder: Path) -> int | None:
-    """Bytes free on the disk holding ``folder`` (or its nearest existing parent); None if unknown."""
-    for place in (folder, *folder.parents):
-        try:
-            return shutil.disk_usage(place).free
-        except OSError:
-            continue
-    return None
-
-
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB" if size < 10e6 else f"{size / 1e6:,.0f} MB"
-
-
-def _no_space(error: BaseException) -> bool:
-    """True when ``error`` (or what caused it) says the disk is full."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        text = str(error).lower()
-        if "no space left" in text or "disk is full" in text or "disk quota exceeded" in text:
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def _write_failure(folder: Path, where: str, error: OSError) -> StoreError:
-    """A file of our own (the lock's note, ``.generation``) could not be written."""
-    full = disk_full(folder, where, error)
-    if full:
-        return StoreError(f"{full}: free some space there, then try again (nothing was written)")
-    return StoreError(f"cannot write to the {where} ({error.strerror or error}): check that its folder is "
-                      "writable, then try again")
-
-
-def _space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> int:
-    """About how many bytes writing these articles takes on disk (see :data:`_BYTES_PER_PASSAGE`)."""
-    need = _BYTES_PER_WRITE
-    for record, passages, vectors in items:
-        dimension = int(np.shape(vectors)[1]) if len(passages) and np.ndim(vectors) == 2 else 0
-        need += len(record.text.encode("utf-8")) * _BYTES_PER_TEXT_BYTE
-        need += len(passages) * (_BYTES_PER_PASSAGE + 3 * 4 * dimension)
-    return need
-
-
-def _drop_unapplied_log(folder: Path) -> int:
-    """After a write cut short by a full disk: delete the entries of Chroma's log that its
-    collection's metadata segment has not applied (it failed to), so that Chroma reads the store
-    as it was, without first needing room to apply them. A write is undone this way as if killed:
-    it leaves at most a pending record, which the next ingest or ``rag doctor --repair`` finishes
-    or undoes. Left alone when the vector segment has applied more than the metadata segment
-    (they would disagree). Returns how many entries were deleted (0 when sqlite itself has no room)."""
-    import sqlite3
-
-    try:
-        connection = sqlite3.connect(folder / DATABASE, timeout=30)
-    except sqlite3.Error:
-        return 0
-    try:
-        applied = dict(connection.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
-        segments: dict[str, dict[str, Any]] = {}
-        for segment, scope, collection in connection.execute("SELECT id, scope, collection FROM segments"):
-            segments.setdefault(collection, {})[scope] = applied.get(segment, 0)
-        dropped = 0
-        for collection, done in segments.items():
-            metadata, vector = done.get("METADATA"), done.get("VECTOR", 0)
-            if not isinstance(metadata, int) or not isinstance(vector, int) or vector > metadata:
-                continue
-            dropped += connection.execute("DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id > ?",
-                                          (f"%/{collection}", metadata)).rowcount
-        connection.commit()
-        return dropped
-    except sqlite3.Error:
-        return 0
-    finally:
-        connection.close()
-
-
-def _check_database(folder: Path) -> None:
-    """Refuse an empty database file in a store that was written to: Chroma would take it for a
-    new, empty store (the error names it as the damage it is; see :meth:`Store._failure`)."""
-    database = folder / DATABASE
-    if (folder / GENERATION_FILE).exists() and database.exists() and database.stat().st_size == 0:
-        import sqlite3
-
-        raise sqlite3.DatabaseError(f"file is not a database: {DATABASE} is empty (0 bytes), "
-                                    "though articles were written to this store")
-
-
-def _database_damage(folder: Path) -> str:
-    """What is wrong with the store's database file ("" when sqlite finds nothing wrong): an empty
-    file in a store that was written to, or what sqlite's quick check reports."""
-    import sqlite3
-
-    try:
-        _check_database(folder)
-        if not (folder / DATABASE).exists():
-            return ""
-        connection = sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True)
-        try:
-            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            connection.close()
-        return "" if verdict == "ok" else verdict
-    except sqlite3.DatabaseError as error:
-        return str(error)
-
-
-def _segment(entry: os.DirEntry) -> bool:
-    """A Chroma segment folder (named by a uuid)."""
-    return entry.is_dir() and len(entry.name) == 36 and entry.name.count("-") == 4
-
-
-def _segment_files(folder: Path) -> list[list]:
-    """``[name, size, mtime]`` of every file of every vector index Chroma loads from disk: the
-    segment folders (named by a uuid) that hold an ``index_metadata.pickle``. Chroma rebuilds the
-    others (a collection too small to have been persisted yet) from its log at every load, and
-    writes their files again each time."""
-    files = []
-    try:
-        for segment in os.scandir(folder):
-            if _segment(segment) and os.path.exists(os.path.join(segment.path, "index_metadata.pickle")):
-                for entry in os.scandir(segment.path):
-                    stat = entry.stat()
-                    files.append([f"{segment.name}/{entry.name}", stat.st_size, stat.st_mtime_ns])
-    except OSError:
-        return []
-    return sorted(files)
-
-
-# Loads each collection's vector index in turn, saying which one it starts with, then reads every
-# stored vector back (page by page) and searches with one: Chroma reads the vectors from the index
-# files, so garbage bytes there either crash this process, raise, or come back as vectors that are
-# not finite numbers. Prints "!<what went wrong>" for the last two.
-_PROBE = """
-import sys, chromadb, numpy
-from chromadb.config import Settings
-client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
-for collection in client.list_collections():
-    if collection.name in sys.argv[2:]:
-        continue
-    print(collection.name, flush=True)
-    try:
-        collection.count()
-        offset, first = 0, None
-        while True:
-            found = collection.get(limit=5000, offset=offset, include=["embeddings"])
-            if not len(found["ids"]):
-                break
-            vectors = numpy.asarray(found["embeddings"], dtype=numpy.float32)
-            if not numpy.isfinite(vectors).all():
-                print("!some stored vectors are not numbers", flush=True)
-                break
-            first = vectors[0] if first is None else first
-            offset += len(found["ids"])
-        if first is not None:
-            collection.query(query_embeddings=[first.tolist()], n_results=1, include=["distances"])
-    except Exception as error:
-        print("!" + " ".join(f"{type(error).__name__}: {error}".split())[:200], flush=True)
-    print(flush=True)
-"""
-
-
-def _probe(folder: Path) -> dict[str, str]:
-    """Load and read every collection of the folder in a throwaway process (see ``_PROBE``); the
-    collections whose vector index crashed it, raised an error or gave back vectors that are not
-    numbers. An error while the database file itself is damaged is left for the caller to meet
-    and report (see :meth:`Store._failure`): the vector index is not to blame then."""
-    import subprocess
-
-    damaged: dict[str, str] = {}
-    while True:
-        try:
-            result = subprocess.run([sys.executable, "-c", _PROBE, str(folder), *damaged], capture_output=True,
-                                    text=True, timeout=600, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        except (OSError, subprocess.TimeoutExpired):
-            return damaged  # no verdict: open it as before
-        lines = result.stdout.split("\n")
-        for name, said in zip(lines, lines[1:]):
-            if said.startswith("!") and name and not name.startswith("!") and not _database_damage(folder):
-                damaged[name] = f"reading it failed ({said[1:]})"
-        if result.returncode >= 0 or len(lines) < 2 or not lines[-2] or lines[-2] in damaged:
-            return damaged  # finished (or failed before loading anything: the caller will meet that)
-        damaged[lines[-2]] = f"loading it killed a test process with signal {-result.returncode}"
-
-
-def _persistent_client(path: Path) -> tuple[Any, Any]:
-    """A new embedded Chroma client on ``path``, and its client system. chromadb caches one system
-    per folder and process, and would hand back the stale one: it is taken out of the cache first
-    (and left running for calls still using it)."""
-    import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
-    from chromadb.config import Settings
-
-    SharedSystemClient._identifier_to_system.pop(str(path), None)
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
-    return client, SharedSystemClient._identifier_to_system.get(str(path))
 
 
 def _options(options: list[str], collection: str) -> str:
@@ -665,11 +69,6 @@ def _options(options: list[str], collection: str) -> str:
     if collection != "articles":
         options = [*options, "--collection", collection]
     return " ".join(shlex.quote(option) for option in options)
-
-
-def _command() -> str:
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    return " ".join([name, *sys.argv[1:2]])[:80]
 
 
 _T = TypeVar("_T")
@@ -721,7 +120,7 @@ class Store:
         self.options = options
         #: The embedded store's folder; None for a Chroma server.
         self.folder = folder
-        self._shared = _Folder.of(folder) if folder is not None else None
+        self._shared = Folder.of(folder) if folder is not None else None
         self._epoch = 0
         self._passages = None
         self._registry = None
@@ -768,7 +167,7 @@ class Store:
         folder = Path(path)
         if not (folder / DATABASE).exists():
             return None
-        return _Folder.of(folder).set_aside(f"store {folder}")
+        return Folder.of(folder).set_aside(f"store {folder}")
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -882,7 +281,7 @@ class Store:
         committed before until space is freed."""
         if self._shared is None:
             return
-        need, free = _space_needed(items), free_space(self._shared.path)
+        need, free = space_needed(items), free_space(self._shared.path)
         if free is not None and free < need:
             raise StoreError(
                 f"the disk holding the {self.where} is full ({megabytes(free)} free; writing {len(items)} more "
@@ -1192,7 +591,7 @@ class Store:
             return ""
         if "malformed" in detail or "not a database" in detail:
             return detail
-        return _database_damage(self._shared.path)
+        return database_damage(self._shared.path)
 
     def _failure(self, error: Exception, doing: str) -> StoreError:
         """One line for an error raised inside Chroma: what failed, and what to do about it."""
@@ -1208,7 +607,7 @@ class Store:
                               "log; if its collection is damaged, rebuild it with "
                               f"`{self.command('ingest --rebuild <folders>')}`")
         full = disk_full(self._shared.path, self.where, error)
-        if full and (_no_space(error) or not self._database_damage(detail)):
+        if full and (no_space(error) or not self._database_damage(detail)):
             self._shared.stale()  # reopen (once there is room) rather than keep a half-written state
             return StoreError(f"{full}: free some space there, then try again; a write cut short is finished "
                               "or undone by the next ingest (or `" + self.command("doctor --repair") + "`)")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from index.store import Hit, day_number
+from index.records import Hit, day_number
 from rag.spelling import words
 from rag.text import content_terms
 

@@ -15,7 +15,8 @@ from index.doctor import DoctorReport, doctor
 from index.embedding import Embedder, canonical_name, default_cache_dir, load_embedder
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
-from index.store import Manifest, Store
+from index.records import Manifest
+from index.store import Store
 from rag.analysis import Analyser
 from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
 from rag.policy import FusedScorer, Policy, ReaderScorer

@@ -22,7 +22,8 @@ from typing import Literal, Mapping
 import numpy as np
 
 from index.embedding import Embedder
-from index.store import Hit, Store, day_number
+from index.records import Hit, day_number
+from index.store import Store
 from rag.dates import human_date, month_years, parse_range
 from rag.bm25 import KeywordIndex, index_key
 from rag.spelling import Speller

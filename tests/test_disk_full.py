@@ -23,7 +23,8 @@ import pytest
 from benchmarks.corpus import write_corpus
 from index.errors import StoreError
 from index.ingest import ingest
-from index.store import Store, _Folder
+from index.folder import Folder
+from index.store import Store
 from rag.build import embedding_name
 from rag.config import Config
 from tests.conftest import ROOT, SEEDS, VENV_BIN
@@ -108,7 +109,7 @@ def test_a_full_disk_is_named_and_the_committed_articles_stay_readable(tmp_path:
         with pytest.raises(StoreError, match=FULL) as refused:
             run([corpus], Store.open(path=store_path), embedder)
         assert "compaction" not in str(refused.value) and "articles indexed so far are kept" in str(refused.value)
-        _Folder._open.clear()  # as a new process sees the folder
+        Folder._open.clear()  # as a new process sees the folder
         reader = Store.open(path=store_path)
         assert len(reader.articles()) == 5 and reader.count() > 0
         assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)
@@ -117,7 +118,7 @@ def test_a_full_disk_is_named_and_the_committed_articles_stay_readable(tmp_path:
         # writer's reserve is given back, and the articles are still read and searched.
         fill(disk)
         assert (store_path / ".reserve").exists()
-        _Folder._open.clear()
+        Folder._open.clear()
         reader = Store.open(path=store_path)
         assert len(reader.articles()) == 5
         assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)
@@ -140,7 +141,7 @@ def test_a_full_disk_is_named_and_the_committed_articles_stay_readable(tmp_path:
 
         # Once there is room again, everything works: the interrupted update is finished.
         filler.unlink()
-        _Folder._open.clear()
+        Folder._open.clear()
         repaired = _rag(store_path, "doctor", "--repair")
         assert repaired.returncode == 0 and "after repair: no problem found" in repaired.stdout, repaired.stdout
         added = page.add_upload(upload, upload.name, lambda *_: None)
@@ -164,7 +165,7 @@ def test_a_write_cut_short_by_a_full_disk_leaves_the_committed_articles_readable
         with pytest.raises(StoreError, match=FULL) as failed:
             run([corpus], Store.open(path=store_path), embedder)
         assert "compaction" not in str(failed.value)
-        _Folder._open.clear()  # as another process sees the folder, with the disk still full
+        Folder._open.clear()  # as another process sees the folder, with the disk still full
         reader = Store.open(path=store_path)
         assert len(reader.articles()) == 5 and reader.count() > 0
         assert reader.search(embedder.embed(["prisoners exchanged in Istanbul"])[0], 3)

@@ -248,7 +248,7 @@ def test_unreachable_server_is_one_clear_error() -> None:
 
 
 def test_query_side_refuses_an_empty_store(tmp_path: Path) -> None:
-    from index.store import Manifest
+    from index.records import Manifest
 
     store = Store.open(path=tmp_path / "nothing")
     with pytest.raises(StoreError, match=f"no articles indexed .* run `rag --store {tmp_path / 'nothing'} ingest seeds/`"):

@@ -106,7 +106,7 @@ def test_exact_search_within_articles_ranks_as_the_nearest_neighbour_index_does(
 def test_a_date_is_read_the_same_in_the_question_and_in_the_passages() -> None:
     """Issue 20.3: retrieval's month regex once missed "June 2, 2025" that the citation check
     reads as June 2025, so a question naming the day boosted nothing. One reader now serves both."""
-    from index.store import Hit
+    from index.records import Hit
     from rag.retrieval import _date_boost, date_hints
 
     hits = {"day": Hit("day", "Talks resumed in Istanbul on June 2, 2025, after a pause.", {}, 0.5),

@@ -193,30 +193,30 @@ def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_pat
 def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The throwaway process that loads the vector index first (about 2 s) runs when its files
     changed since they were last checked, not at every open; a writer records its own files."""
-    import index.store as module
+    import index.folder as module
 
     store_path = tmp_path / "store"
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 120, SEEDS)
     run([corpus], Store.open(path=store_path), HashEmbedder())  # past 1,000 passages: the index is on disk
     probes = []
-    real = module._probe
-    monkeypatch.setattr(module, "_probe", lambda folder: probes.append(folder) or real(folder))
-    module._Folder._open.clear()
+    real = module.probe
+    monkeypatch.setattr(module, "probe", lambda folder: probes.append(folder) or real(folder))
+    module.Folder._open.clear()
     assert Store.open(path=store_path).count() > 1000 and probes == []  # the ingest recorded what it wrote
     (store_path / module.CHECKED_FILE).unlink()
-    module._Folder._open.clear()
+    module.Folder._open.clear()
     assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
-    module._Folder._open.clear()
+    module.Folder._open.clear()
     assert Store.open(path=store_path).count() > 1000 and len(probes) == 1
     _damage_vector_index(store_path)
-    module._Folder._open.clear()
+    module.Folder._open.clear()
     damaged = Store.open(path=store_path)
     assert len(probes) == 2 and damaged.damage()
     with pytest.raises(StoreError, match=f"vector index of the store {store_path} is damaged.*"
                                          f"`rag --store {store_path} doctor --repair`"):
         damaged.search([0.0] * 64, 5)
-    module._Folder._open.clear()
+    module.Folder._open.clear()
     assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
 
 
@@ -229,17 +229,17 @@ def test_damage_anywhere_in_the_vector_index_is_found_before_it_is_loaded(tmp_pa
     machine the same garbage bytes fell where reading a vector raises instead, and `rag ask` failed
     with "check it with doctor" (CI, 2026-12-02). Each outcome is now the same damage verdict,
     and the undamaged store gets none."""
-    import index.store as module
+    import index.folder as module
 
     store_path = tmp_path / "store"
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 120, SEEDS)
     run([corpus], Store.open(path=store_path), HashEmbedder())
-    assert module._probe(store_path) == {}
+    assert module.probe(store_path) == {}
     _damage_vector_index(store_path, part)
-    found = module._probe(store_path)
+    found = module.probe(store_path)
     assert list(found) == [Store.open(path=store_path).name] and verdict in found[Store.open(path=store_path).name]
-    module._Folder._open.clear()
+    module.Folder._open.clear()
     with pytest.raises(StoreError, match="vector index of the store .* is damaged"):
         Store.open(path=store_path).search([0.0] * 64, 5)
 
@@ -340,16 +340,16 @@ def test_an_empty_database_file_is_damage_and_a_rebuild_sets_it_aside(seed_copy:
     rebuild = f"`rag --store '{store_path}' ingest --rebuild <folders>`"
 
     database.write_bytes(b"")
-    from index.store import _Folder
+    from index.folder import Folder
 
-    _Folder._open.clear()  # as a new process sees the folder
+    Folder._open.clear()  # as a new process sees the folder
     with pytest.raises(StoreError, match="is damaged.*chroma.sqlite3 is empty") as error:
         doctor(Store.open(path=store_path), lambda: embedder, embedder.name)
     assert rebuild in str(error.value)
     report = ingest_paths(config, [seed_copy], rebuild=True, embedder=lambda: embedder, progress=False)
     assert len(report.added) == 5 and "the damaged database was moved to" in report.summary()
 
-    _Folder._open.clear()
+    Folder._open.clear()
     raw = (tmp_path / "sound.sqlite3").read_bytes()
     database.write_bytes(raw[:len(raw) // 2] + b"\xff" * 8192 + raw[len(raw) // 2 + 8192:])  # inside the file
     for attempt in (lambda: doctor(Store.open(path=store_path), lambda: embedder, embedder.name, repair=True),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import InputError
-from index.store import ArticleRecord
+from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.config import Config
 from rag.llms import default_gguf

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
 from index.cleaning import paired_quotes, truncate_words
-from index.store import ArticleRecord
+from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
 

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from index.errors import InputError, StoreError
-from index.store import disk_full
+from index.disk import disk_full
 
 ALLOWED = (".txt", ".md", ".html", ".pdf", ".docx")
 NAMES_FILE = "names.json"
