@@ -601,21 +601,32 @@ def test_the_local_answerer_can_be_chosen(page) -> None:
 
 
 def test_the_answer_settings_survive_a_reload(page) -> None:
+    saved = "() => localStorage.getItem('rag-settings')"  # BrowserState's copy (encrypted)
+
+    def saving(change) -> None:  # make a change, then wait until the browser has stored it
+        before = page.evaluate(saved)
+        change()
+        page.wait_for_function(f"(before) => ({saved})() !== before", arg=before)
+
     page.get_by_text("Answer settings").click()
     choices = page.locator("#answerer input[type=radio]")
     values = [choices.nth(i).get_attribute("value") for i in range(choices.count())]
     other = next((v for v in values if v != "extractive"), None)
     if other is not None:
-        page.locator("#answerer").get_by_text(other, exact=True).click()
+        saving(lambda: page.locator("#answerer").get_by_text(other, exact=True).click())
     slider = page.locator("#settings input[type=range]")
-    slider.fill("7")
-    slider.dispatch_event("change")
-    slider.dispatch_event("pointerup")
-    page.wait_for_timeout(800)
+
+    def slide() -> None:
+        slider.fill("7")
+        slider.dispatch_event("change")
+        slider.dispatch_event("pointerup")
+
+    saving(slide)
     page.reload()
     page.wait_for_selector("#question textarea")
     page.get_by_text("Answer settings").click()
-    page.wait_for_function("() => document.querySelector('#settings input[type=range]').value === '7'")
+    # The slider appears once the opened accordion renders: until then there is nothing to read.
+    page.wait_for_function("() => document.querySelector('#settings input[type=range]')?.value === '7'")
     if other is not None:
         assert page.locator(f"#answerer input[value='{other}']").is_checked()
 
