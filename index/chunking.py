@@ -46,8 +46,9 @@ class Unit:
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A run of sentences of one article version. ``id`` is stable across runs."""
+class Chunk:
+    """A run of sentences of one article version, as ingest stores it (a passage once stored;
+    :class:`rag.retrieval.Passage` is one retrieved, with its scores). ``id`` is stable across runs."""
 
     id: str
     article_id: str
@@ -109,7 +110,7 @@ def chunk(
     max_sentences: int = 4,
     overlap: int = 1,
     max_chars: int = 900,
-) -> list[Passage]:
+) -> list[Chunk]:
     """Split cleaned article ``text`` into passages (see the module docstring)."""
     if overlap >= max_sentences:
         raise ValueError("overlap must be smaller than max_sentences")
@@ -149,7 +150,7 @@ def chunk(
         i = j if fresh_start else max(i + 1, j - overlap, _first_sentence(items, i) + 1)
     headings = [(u.start, text[u.start:u.end]) for u in items if u.heading]
     return [
-        Passage(passage_id(article_id, version, start, end), article_id, version, n, start, end, text[start:end],
+        Chunk(passage_id(article_id, version, start, end), article_id, version, n, start, end, text[start:end],
                 _section(headings, start))
         for n, (start, end) in enumerate(spans)
     ]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from index.chunking import Passage
+from index.chunking import Chunk
 from index.errors import StoreError
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def write_failure(folder: Path, where: str, error: OSError) -> StoreError:
                       "writable, then try again")
 
 
-def space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> int:
+def space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> int:
     """About how many bytes writing these articles takes on disk (see :data:`_BYTES_PER_PASSAGE`)."""
     need = _BYTES_PER_WRITE
     for record, passages, vectors in items:

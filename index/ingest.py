@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from index.chunking import Passage, chunk
+from index.chunking import Chunk, chunk
 from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
@@ -79,7 +79,7 @@ class IngestReport:
 @dataclass
 class _Work:
     record: ArticleRecord
-    passages: list[Passage]
+    passages: list[Chunk]
     previous: ArticleRecord | None
 
 
@@ -220,7 +220,7 @@ def _prepare(
     return _Work(record, passages, previous)
 
 
-def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[ArticleRecord, Sequence[Passage]]]) -> None:
+def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[ArticleRecord, Sequence[Chunk]]]) -> None:
     """Embed these articles' passages in one batch, then write them in one batch (each article
     all-or-nothing, see :meth:`Store.write_articles`)."""
     vectors = model.embed([p.text for _, passages in batch for p in passages])

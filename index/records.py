@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from index.chunking import Passage
+from index.chunking import Chunk
 
 
 SCHEMA_VERSION = 1
@@ -68,7 +68,7 @@ class ArticleRecord:
     def display_title(self) -> str:
         return self.title or Path(self.source).name
 
-    def passage_metadata(self, passage: Passage) -> dict[str, Any]:
+    def passage_metadata(self, passage: Chunk) -> dict[str, Any]:
         """Metadata stored with each passage, flat so Chroma can filter on it."""
         meta: dict[str, Any] = {
             "article_id": self.id, "version": self.version, "source": self.source,

@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from index.chunking import Passage, uncovered
+from index.chunking import Chunk, uncovered
 from index.disk import disk_full, free_space, megabytes, no_space, space_needed
 from index.errors import StoreError
 from index.folder import DATABASE, SERVER_HINT, Folder, database_damage
@@ -266,7 +266,7 @@ class Store:
         return ArticleRecord._from(found["ids"][0], found["metadatas"][0], None)
 
     @_chroma("writing articles")
-    def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+    def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
         """Store each ``(record, passages, vectors)``, replacing the committed version of the same
         article if there is one; all-or-nothing per article (see the module docstring)."""
         if not items:
@@ -275,7 +275,7 @@ class Store:
             self._room_for(items)
             self._write_articles(items)
 
-    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
         """Refuse a write that the disk cannot hold before any of it is written: Chroma, cut short
         by a full disk, leaves its log ahead of its metadata and cannot read even the articles
         committed before until space is freed."""
@@ -288,7 +288,7 @@ class Store:
                 f"article(s) needs about {megabytes(need)}): free some space there, then run it again; the "
                 "articles indexed so far are kept and can be read")
 
-    def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Passage], np.ndarray]]) -> None:
+    def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
         registry, store = self._registry_collection(), self._collection(create=True)
         found = registry.get(ids=[record.id for record, _, _ in items], include=["metadatas", "documents"])
         previous = {i: ArticleRecord._from(i, meta, doc)

@@ -27,7 +27,7 @@ import numpy as np
 from rag import nlp
 from rag.conversation import standalone
 from rag.dates import month_years
-from rag.text import content_terms, fold, looks_like_instruction, numbers
+from rag.lexical import content_terms, fold, looks_like_instruction, numbers
 
 # The wh-word's own meaning, when it has one (general English, not tuned on any question).
 _WH_LABELS = {

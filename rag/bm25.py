@@ -1,7 +1,7 @@
 """The BM25 side of retrieval: a bm25s index over the committed passages, saved beside an
 embedded store so that a process that only answers questions loads it instead of rebuilding it.
 
-Each passage is indexed as the stemmed content terms (:func:`rag.text.content_terms`) of its
+Each passage is indexed as the stemmed content terms (:func:`rag.lexical.content_terms`) of its
 article title, section heading and text. A saved index lives in ``<folder>/<key>/`` where the key
 is a hash of everything it depends on: the committed article versions, the store's manifest
 (model and chunking) and :data:`FORMAT` (raise it whenever the terms an index holds would change,
@@ -26,7 +26,7 @@ import numpy as np
 
 from index.records import Hit, day_number
 from rag.spelling import words
-from rag.text import content_terms
+from rag.lexical import content_terms
 
 if TYPE_CHECKING:
     from rag.retrieval import Filters

@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterable
 
 from rag import nlp
-from rag.text import content_terms
+from rag.lexical import content_terms
 
 _LEADS = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|and what about|what of)\b[\s,]*", re.I)
 _PRONOUNS = re.compile(r"\b(?:they|them|their|it|its|there|that|those|these|he|she|his|her|this|the same)\b", re.I)

@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from index.errors import InputError
-from rag.text import fold
+from rag.lexical import fold
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")

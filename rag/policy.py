@@ -40,7 +40,7 @@ from rag import nlp
 from rag.analysis import Analysis
 from rag.retrieval import Passage
 from rag.dates import month_years
-from rag.text import (
+from rag.lexical import (
     containment, content_terms, fold, looks_like_instruction, number_values, stem_in, term_set,
 )
 

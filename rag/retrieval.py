@@ -27,7 +27,7 @@ from index.store import Store
 from rag.dates import human_date, month_years, parse_range
 from rag.bm25 import KeywordIndex, index_key
 from rag.spelling import Speller
-from rag.text import content_terms, jaccard, term_set
+from rag.lexical import content_terms, jaccard, term_set
 
 RRF_K = 60
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index

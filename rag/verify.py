@@ -24,7 +24,7 @@ from index.chunking import sentence_tokenizer, units
 from rag.retrieval import Passage
 from rag import nlp
 from rag.dates import months
-from rag.text import NEGATIONS, content_terms, fold, looks_like_instruction, numbers, term_set, words
+from rag.lexical import NEGATIONS, content_terms, fold, looks_like_instruction, numbers, term_set, words
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _STRAY_MARKUP = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|#+\s*|answer:\s*)", re.IGNORECASE)

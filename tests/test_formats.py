@@ -526,7 +526,7 @@ def test_doctor_counts_article_text_in_no_passage_and_repair_splits_it_again(lis
     article): ``rag doctor`` counts the characters, and ``--repair`` makes the passages again."""
     import shutil
 
-    from index.chunking import Passage, passage_id
+    from index.chunking import Chunk, passage_id
     from index.store import Store
     from rag.cli import main
     from tests.test_ingest import assert_consistent
@@ -541,7 +541,7 @@ def test_doctor_counts_article_text_in_no_passage_and_repair_splits_it_again(lis
     store = Store.open(path=store_path)
     record = next(r for r in store.articles(with_text=True).values() if Path(r.source).name == "pact.md")
     end = record.text.index(LIST_LEAD) + len(LIST_LEAD)  # what the old chunker made: nothing after the lead-in
-    old = Passage(passage_id(record.id, record.version, 0, end), record.id, record.version, 0, 0, end,
+    old = Chunk(passage_id(record.id, record.version, 0, end), record.id, record.version, 0, 0, end,
                   record.text[:end])
     store.delete_passages(article_id=record.id)
     store.write_articles([(replace(record, passages=1), [old], real_embedder.embed([old.text]))])

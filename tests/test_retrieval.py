@@ -12,7 +12,7 @@ from index.ingest import ingest
 from index.store import Store
 from rag.bm25 import KeywordIndex
 from rag.retrieval import Filters, Retriever
-from rag.text import content_terms
+from rag.lexical import content_terms
 from rag.bm25 import keyword_text
 
 

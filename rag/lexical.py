@@ -1,6 +1,7 @@
-"""Small text analysis shared by retrieval, the answer policy and the citation verifier:
-stemmed content words, numbers and dates (names and other entities come from the trained
-pipeline in :mod:`rag.nlp`). (The evaluation has its own, separate code in
+"""Lexical analysis shared by retrieval, the answer policy and the citation verifier: words,
+stemmed content words and their sets (each text's worked out once), numbers, the instruction
+pattern (dates are :mod:`rag.dates`; names and other entities come from the trained pipeline in
+:mod:`rag.nlp`). (The evaluation has its own, separate code in
 ``evals/support.py``, so the assistant never grades itself.)"""
 
 from __future__ import annotations
