@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from index.errors import RagError
 from rag.pool import CONCURRENCY, Assistants
 from rag.retrieval import Filters
-from rag.serve import citation_dict, details
+from rag.serve import details
 
 INSTRUCTIONS = ("Answers questions about a collection of news articles. Every sentence of an `ask` answer is "
                 "checked against the passage it cites ([n] refers to citations[n-1]); when the articles do not "

@@ -24,7 +24,8 @@ from rag.assistant import build_assistant
 from rag.config import Config
 from rag.llms import default_gguf
 from tests.conftest import ROOT, free_port
-from ui.app import CONCURRENCY, available_answerers, launch
+from rag.pool import CONCURRENCY, available_answerers
+from ui.app import launch
 
 pytestmark = pytest.mark.slow
 

@@ -32,8 +32,7 @@ from rag.assistant import Assistant
 from rag.build import ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
-from rag.pool import (CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_config, answerer_help,
-                      answerer_problems, available_answerers)
+from rag.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
 from rag.retrieval import Filters
 from ui import render
 from ui.guard import Guard, LoginLimiter

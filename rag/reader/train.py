@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import units
-from rag.reader import MAX_TOKENS, MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
+from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
 DATA = Path(__file__).parent / "data" / "squad2-train-first10.json"
 DATA_SHA256 = "53e67dd96e8597a8ef600e795d54d3fdef18486d42721884d38d652e2a2638cb"
