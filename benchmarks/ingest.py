@@ -166,7 +166,7 @@ def run_size(articles: common.Key, *, rounds: int, raw_limit: int | None, reinge
 
 def report_table(results: list[dict[str, Any]]) -> str:
     med = lambda d: d.get("median") if d else None  # noqa: E731
-    rows = [[f"{r.get('synthetic_articles', r['articles']):,}", r.get("encoder", "torch"),
+    rows = [[common.fmt(r.get("synthetic_articles", r["articles"])), r.get("encoder", "torch"),
              r["passages"], med(r["ours_passages_per_s"]), med(r["raw_passages_per_s"]),
              f"{r['ours_over_raw']:.2f}", f"{med(r['encoder_share_of_ingest']):.2f}",
              med(r["ours_articles_per_s"]), med(r["starter_articles_per_s"]), r["starter_chunks"],

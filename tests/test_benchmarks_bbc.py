@@ -71,3 +71,27 @@ def test_news_queries_are_the_suites_questions():
     dev, test = common.news_questions("dev"), common.news_questions("test")
     assert [q.id for q in queries] == [q["id"] for q in dev + test]
     assert len(dev) == 50 and len(test) == 63
+
+
+def test_quality_scores_each_answerable_question_on_its_top_ten_in_the_mode_asked():
+    from types import SimpleNamespace
+
+    from benchmarks import quality
+
+    class Retriever:
+        calls: list[tuple[str, int, str]] = []
+
+        def retrieve(self, question, top_k, mode):
+            self.calls.append((question, top_k, mode))
+            return [SimpleNamespace(text="Nothing here."), SimpleNamespace(text="Baikal paid 260.75bn roubles.")]
+
+    questions = [
+        {"id": "a", "question": "How much did Baikal pay?", "answerable": True,
+         "evidence": [{"doc": "x.txt", "quote": "Baikal paid 260.75bn roubles"}]},
+        {"id": "b", "question": "Who won the 2006 auction?", "answerable": False, "evidence": []},
+    ]
+    retriever = Retriever()
+    scores = quality.retrieval_by_question(retriever, questions, "keyword")
+    assert retriever.calls == [("How much did Baikal pay?", 10, "keyword")]
+    assert scores == {"a": {"recall@1": 0.0, "recall@5": 1.0, "mrr@10": 0.5, "ndcg@10": pytest.approx(0.63, abs=0.01)}}
+    assert quality.cell({"mean": 0.5, "ci": (0.25, 0.75)}) == "0.50 (0.25–0.75)"
