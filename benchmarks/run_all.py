@@ -1,7 +1,7 @@
 """Every benchmark, in one process (each embedding backend is loaded once), then every table.
 
     .venv/bin/python -m benchmarks.run_all [--quick]
-    .venv/bin/python -m benchmarks.run_all --corpus bbc    # the real corpus: ~1 hour on 2 cores
+    .venv/bin/python -m benchmarks.run_all --corpus bbc    # the real corpus: about 35 min on 2 busy cores
 
 Full sizes: ingest and retrieval at 1,000 and 10,000 synthetic articles (plus the seeds; ~10,000
 and ~100,000 passages), answers and cold start at the seeds alone, 1,000 and 10,000, the Chroma
