@@ -28,13 +28,13 @@ from benchmarks import common
 from benchmarks.common import say, summary
 
 
-def run_size(articles: int, repeats: int, limit: int | None, llm_questions: int) -> dict[str, Any]:
+def run_size(articles: common.Key, repeats: int, limit: int | None, llm_questions: int) -> dict[str, Any]:
     from rag.assistant import build_assistant
 
     path = common.prepared_store(articles)
     model = common.embedder(path)
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path), embedder=model))
-    queries = common.gold_queries(limit)
+    queries = common.gold_queries(limit, articles)
 
     def ask(q: common.Query):
         assistant.retriever.clear_question_cache()  # a new question: no cached question vector
@@ -123,7 +123,7 @@ def report_table(results: list[dict[str, Any]]) -> str:
                          "load s"], rows)
 
 
-def run(article_sizes: list[int], quick: bool = False, repeats: int | None = None,
+def run(article_sizes: list[common.Key], quick: bool = False, repeats: int | None = None,
         llm_questions: int | None = None) -> list[dict[str, Any]]:
     results = [run_size(n, repeats or (1 if quick else 2), 20 if quick else None,
                         llm_questions if llm_questions is not None else (2 if quick else 20)) for n in article_sizes]

@@ -102,7 +102,7 @@ class ChromaServer:
         self.log.close()
 
 
-def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dict[str, Any]:
+def run_size(articles: common.Key, rounds: int, repeats: int, limit: int | None) -> dict[str, Any]:
     from rag.assistant import build_assistant
     from rag.build import ingest_paths
 
@@ -130,7 +130,7 @@ def run_size(articles: int, rounds: int, repeats: int, limit: int | None) -> dic
         for kind in ("embedded", "server"):
             assistants[kind], load[kind] = common.timed(
                 lambda: build_assistant(configs[kind](rounds - 1), embedder=cached))
-        queries = common.gold_queries(limit)
+        queries = common.gold_queries(limit, articles)
         cached.embed([q.text for q in queries])  # every question's vector is cached: the stores are compared
         calls = {f"{kind} {mode}": (lambda q, r=assistants[kind].retriever, m=mode: r.retrieve(q.text, top_k=5, mode=m))
                  for kind in ("embedded", "server") for mode in MODES}
@@ -162,7 +162,7 @@ def report_table(results: list[dict[str, Any]]) -> str:
                          "dense median ms", "keyword median ms", "hybrid median ms", "hybrid p95 ms"], rows)
 
 
-def run(article_sizes: list[int], quick: bool = False, rounds: int | None = None,
+def run(article_sizes: list[common.Key], quick: bool = False, rounds: int | None = None,
         repeats: int | None = None) -> list[dict[str, Any]]:
     results = [run_size(n, rounds or (1 if quick else 2), repeats or (1 if quick else 2), 20 if quick else None)
                for n in article_sizes]

@@ -1,6 +1,12 @@
 """What the benchmark scripts share: corpora, prepared stores and the embedders to open them with,
 the gold queries, the interleaved timing loop, statistics, tables and JSON results.
 
+A corpus is named by a key: a number N is the seeds plus N synthetic recombinations of them
+(:mod:`benchmarks.corpus`); ``"bbc"`` is the real corpus, the 2,225 BBC News articles of
+``benchmarks/data/bbc/`` (its NOTICE: source and terms), asked the news suite's questions;
+``"bbc-xN"`` is that corpus N times over, each copy's titles changed so that no text repeats
+(for a passage count beyond one real corpus: speed only, never quality).
+
 Every benchmark reports medians, p95s and ratios of things measured side by side in one run (the
 machines are shared and noisy: a single absolute time means little). Corpora and stores live in
 ``benchmarks/.cache/`` and results in ``benchmarks/results/`` (both git-ignored).
@@ -24,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+BBC = ROOT / "benchmarks" / "data" / "bbc"
 CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "results"
 QUICK_ARTICLES = 20  # --quick: the seeds plus 20 synthetic articles (~280 passages)
@@ -35,20 +42,47 @@ _ENCODER = ".bench-encoder"
 # ---- arguments -------------------------------------------------------------------------------
 
 
+Key = int | str  # a corpus: synthetic articles added to the seeds, or "bbc" / "bbc-xN" (module docstring)
+
+
+def corpus_key(text: str) -> Key:
+    """A corpus named on the command line: a number of synthetic articles, ``bbc`` or ``bbc-xN``."""
+    if text.isdigit():
+        return int(text)
+    if text == "bbc" or (text.startswith("bbc-x") and text[5:].isdigit() and int(text[5:]) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"a corpus is a number of synthetic articles, bbc or bbc-xN, not {text!r}")
+
+
+def is_bbc(key: Key) -> bool:
+    return isinstance(key, str)
+
+
+def bbc_copies(key: Key) -> int:
+    """How many times ``key`` holds the BBC corpus (1 for ``bbc``)."""
+    return int(key[5:]) if isinstance(key, str) and key.startswith("bbc-x") else 1
+
+
 def parser(description: str, default_sizes: Sequence[int] = FULL_ARTICLES) -> argparse.ArgumentParser:
-    """``--articles N [N ...]`` (synthetic articles added to the seeds; 0 = the seeds alone) and
+    """``--articles N [N ...]`` (synthetic articles added to the seeds; 0 = the seeds alone; or
+    ``bbc`` / ``bbc-xN``), ``--corpus bbc`` (the real corpus: the same as ``--articles bbc``) and
     ``--quick`` (the seeds plus 20 articles, fewer repeats: a smoke run)."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--articles", type=int, nargs="+", default=None,
-                   help=f"corpus sizes in synthetic articles (default {' '.join(map(str, default_sizes))})")
+    p.add_argument("--articles", type=corpus_key, nargs="+", default=None,
+                   help=f"corpus sizes in synthetic articles, or bbc / bbc-xN (default "
+                        f"{' '.join(map(str, default_sizes))})")
+    p.add_argument("--corpus", choices=["synthetic", "bbc"], default="synthetic",
+                   help="bbc: the 2,225 real BBC News articles of benchmarks/data/bbc and the news suite's questions")
     p.add_argument("--quick", action="store_true", help=f"a smoke run: the seeds plus {QUICK_ARTICLES} articles, fewer repeats")
     p.set_defaults(default_sizes=list(default_sizes))
     return p
 
 
-def sizes(args: argparse.Namespace) -> list[int]:
+def sizes(args: argparse.Namespace) -> list[Key]:
     if args.articles:
         return list(args.articles)
+    if getattr(args, "corpus", "synthetic") == "bbc":
+        return ["bbc"]
     return [QUICK_ARTICLES] if args.quick else list(args.default_sizes)
 
 
@@ -163,9 +197,12 @@ def say(*parts: Any) -> None:
 # ---- corpora and stores ----------------------------------------------------------------------
 
 
-def corpus(articles: int) -> Path:
-    """A flat folder with the five seeds plus ``articles`` synthetic articles (deterministic; made
-    once and kept in the cache). Flat, because the llama-index starter reads one folder."""
+def corpus(articles: Key) -> Path:
+    """The folder of corpus ``articles``: for a number, a flat folder with the five seeds plus that
+    many synthetic articles (deterministic; made once and kept in the cache); for ``bbc``, the
+    BBC folder itself (topic subfolders); for ``bbc-xN``, N copies of it (:func:`bbc_corpus`)."""
+    if is_bbc(articles):
+        return bbc_corpus(bbc_copies(articles))
     folder = CACHE / f"corpus-{articles}"
     if (folder / _READY).exists():
         return folder
@@ -181,8 +218,35 @@ def corpus(articles: int) -> Path:
     return folder
 
 
+def bbc_corpus(copies: int = 1) -> Path:
+    """``benchmarks/data/bbc/`` (``copies`` 1), or a cached folder holding it ``copies`` times:
+    ``copy-1/`` is the corpus as it is, and in ``copy-k/`` every article's title line ends with
+    " (copy k)", so its text, and hence its id and version, differ (the store indexes a text once)."""
+    if not any(BBC.glob("*/*.txt")):
+        raise SystemExit(f"the BBC corpus is missing from {BBC}: it is committed with the project "
+                         "(git checkout -- benchmarks/data/bbc); see its NOTICE for the source")
+    if copies == 1:
+        return BBC
+    folder = CACHE / f"corpus-bbc-x{copies}"
+    if (folder / _READY).exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    for k in range(1, copies + 1):
+        for path in sorted(BBC.glob("*/*.txt")):
+            target = folder / f"copy-{k}" / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = path.read_bytes()
+            if k > 1:
+                title, newline, rest = data.partition(b"\n")
+                data = title.rstrip() + f" (copy {k})".encode() + newline + rest
+            target.write_bytes(data)
+    (folder / _READY).write_text("ok\n")
+    return folder
+
+
 def corpus_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.txt"))
+    """The article files of a corpus folder, subfolders included, in a stable order."""
+    return sorted(folder.rglob("*.txt"))
 
 
 def config(store: Path, **settings: Any):
@@ -197,12 +261,17 @@ def config(store: Path, **settings: Any):
     return Config(store_path=store, llm=settings.pop("llm", "extractive"), **settings)
 
 
-def store_path(articles: int) -> Path:
+def store_path(articles: Key) -> Path:
     return CACHE / f"store-{articles}"
 
 
-def starter_path(articles: int) -> Path:
+def starter_path(articles: Key) -> Path:
     return CACHE / f"starter-{articles}"
+
+
+def disk_mib(path: Path) -> float:
+    """Space the files under ``path`` take on disk (allocated blocks), in MiB."""
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) / 2**20
 
 
 def mark_ready(folder: Path, backend: str | None = None) -> None:
@@ -244,7 +313,7 @@ def stored_with(folder: Path) -> str:
     return marker.read_text().strip() if marker.exists() else "torch"
 
 
-def prepared_store(articles: int) -> Path:
+def prepared_store(articles: Key) -> Path:
     """The project's store over ``corpus(articles)``: built by ``benchmarks.ingest`` (reused), or
     built here, untimed, when a benchmark needs it first."""
     path = store_path(articles)
@@ -261,7 +330,7 @@ def prepared_store(articles: int) -> Path:
     return path
 
 
-def prepared_starter(articles: int, answerer: Any, top_k: int = 2):
+def prepared_starter(articles: Key, answerer: Any, top_k: int = 2):
     """The llama-index starter over ``corpus(articles)``, reopened without re-embedding (built,
     untimed, when missing)."""
     from benchmarks.starter import Starter
@@ -290,17 +359,27 @@ class Query:
     quotes: tuple[str, ...]
 
 
-def gold_queries(limit: int | None = None) -> list[Query]:
-    """The gold questions of ``evals/data/questions.jsonl`` as queries."""
+def gold_queries(limit: int | None = None, articles: Key = 0) -> list[Query]:
+    """The gold questions about corpus ``articles`` as queries: for the synthetic corpora the seeds'
+    (``evals/data/questions.jsonl``), for the BBC ones the news suite's, dev then test
+    (:func:`news_questions`)."""
     from evals.runner import load_questions
     from rag.conversation import standalone
 
     queries = []
-    for gold in load_questions():
+    for gold in (news_questions("dev") + news_questions("test") if is_bbc(articles) else load_questions()):
         history = tuple(gold.get("history") or ())
         queries.append(Query(gold["id"], standalone(gold["question"], list(history) or None), gold["question"],
                              history, gold["answerable"], tuple(e["quote"] for e in gold.get("evidence", []))))
     return queries[:limit] if limit else queries
+
+
+def news_questions(split: str) -> list[dict[str, Any]]:
+    """The news suite's gold questions of ``split`` (dev: ``bbc_dev_questions.jsonl``, test:
+    ``bbc_questions.jsonl``): their articles are all in the BBC corpus."""
+    from evals.suite import load_suite
+
+    return load_suite("news", split).questions
 
 
 def recall_at_5(ranked: dict[str, list[str]], queries: Sequence[Query]) -> float | None:
@@ -314,8 +393,8 @@ def recall_at_5(ranked: dict[str, list[str]], queries: Sequence[Query]) -> float
 
 
 def passage_texts(folder: Path, limit: int | None = None) -> list[str]:
-    """The passage texts ingest embeds for ``folder`` (same cleaning and default chunking), in file
-    order, without a store; the first ``limit`` of them."""
+    """The passage texts ingest embeds for ``folder`` (same cleaning and default chunking, each text
+    once), in file order, without a store; the first ``limit`` of them."""
     from index.chunking import chunk
     from index.cleaning import clean
     from index.ingest import ChunkSettings, article_id, content_version
@@ -323,9 +402,13 @@ def passage_texts(folder: Path, limit: int | None = None) -> list[str]:
 
     settings = ChunkSettings()
     texts: list[str] = []
+    seen: set[str] = set()
     for path in corpus_files(folder):
         raw = read_file(path, 10_000_000)
         cleaned = clean(raw.text, raw.kind)
+        if cleaned.text in seen:  # ingest indexes a text once (the BBC corpus repeats 98 files)
+            continue
+        seen.add(cleaned.text)
         texts += [p.text for p in chunk(cleaned.text, article_id(raw.source), content_version(cleaned.text),
                                         settings.sentences, settings.overlap, settings.max_chars)]
         if limit and len(texts) >= limit:

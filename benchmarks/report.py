@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from benchmarks import answer, chroma_server, cold_start, common, encoders, ingest, retrieval
+from benchmarks import answer, chroma_server, cold_start, common, encoders, ingest, quality, retrieval
 
-SECTIONS = [("Ingest", "ingest", ingest), ("Retrieval latency", "retrieval", retrieval),
+SECTIONS = [("Ingest", "ingest", ingest), ("Quality at scale (news questions)", "quality", quality),
+            ("Retrieval latency", "retrieval", retrieval),
             ("Answer latency (after load)", "answer", answer), ("Cold start", "cold_start", cold_start),
             ("Embedded Chroma vs a Chroma server on loopback", "chroma_server", chroma_server),
             ("Encoder backends", "encoders", encoders)]

@@ -25,14 +25,14 @@ from benchmarks.common import say, summary
 SYSTEMS = ("dense", "keyword", "hybrid", "starter")
 
 
-def run_size(articles: int, repeats: int, limit: int | None) -> dict[str, Any]:
+def run_size(articles: common.Key, repeats: int, limit: int | None) -> dict[str, Any]:
     from rag.assistant import build_assistant
 
     path = common.prepared_store(articles)
     model = common.embedder(path)
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path), embedder=model))
     retriever = assistant.retriever
-    queries = common.gold_queries(limit)
+    queries = common.gold_queries(limit, articles)
 
     def fresh(q: common.Query, mode: str) -> list:
         retriever.clear_question_cache()
@@ -82,7 +82,7 @@ def report_table(results: list[dict[str, Any]]) -> str:
                          "load s (open + BM25 index)"], rows)
 
 
-def run(article_sizes: list[int], quick: bool = False, repeats: int | None = None) -> list[dict[str, Any]]:
+def run(article_sizes: list[common.Key], quick: bool = False, repeats: int | None = None) -> list[dict[str, Any]]:
     results = [run_size(n, repeats or (1 if quick else 3), 20 if quick else None) for n in article_sizes]
     print("\n## Retrieval latency\n\n" + report_table(results))
     return results

@@ -1,17 +1,21 @@
 """Every benchmark, in one process (each embedding backend is loaded once), then every table.
 
     .venv/bin/python -m benchmarks.run_all [--quick]
+    .venv/bin/python -m benchmarks.run_all --corpus bbc    # the real corpus: about 35 min on 2 busy cores
 
 Full sizes: ingest and retrieval at 1,000 and 10,000 synthetic articles (plus the seeds; ~10,000
 and ~100,000 passages), answers and cold start at the seeds alone, 1,000 and 10,000, the Chroma
 server comparison at 1,000, encoder backends with recall on the seeds. ``--quick``: everything on
-the seeds plus 20 articles with fewer repeats (a smoke run). Each benchmark writes its
+the seeds plus 20 articles with fewer repeats (a smoke run). ``--corpus bbc``: the real corpus (the
+2,225 BBC News articles of ``benchmarks/data/bbc/``) and the news suite's questions: ingest against
+the raw encoder and the starter (one round), the quality at scale (:mod:`benchmarks.quality`, both
+splits), retrieval, answers (no local model) and cold start. Each benchmark writes its
 ``benchmarks/results/<name>.json``; ``python -m benchmarks.report`` prints the tables again.
 """
 
 from __future__ import annotations
 
-from benchmarks import answer, chroma_server, cold_start, common, encoders, ingest, retrieval
+from benchmarks import answer, chroma_server, cold_start, common, encoders, ingest, quality, retrieval
 from benchmarks.common import say
 
 
@@ -28,7 +32,15 @@ def main() -> None:
         ("encoders", lambda: encoders.run([0], quick)),
         ("cold_start", lambda: cold_start.run(small if quick else [0, 1000, 10000], quick)),
     ]
-    if args.articles:  # the same sizes for every benchmark
+    if args.corpus == "bbc" and not args.articles:
+        plan = [
+            ("ingest", lambda: ingest.run(["bbc"], quick)),
+            ("quality", lambda: quality.run(list(quality.SPLITS), list(quality.WEIGHTS), [])),
+            ("retrieval", lambda: retrieval.run(["bbc"], quick)),
+            ("answer", lambda: answer.run(["bbc"], quick, llm_questions=0)),
+            ("cold_start", lambda: cold_start.run(["bbc"], quick)),
+        ]
+    elif args.articles:  # the same sizes for every benchmark
         plan = [(name, (lambda m=module: m.run(args.articles, quick))) for name, module in
                 [("ingest", ingest), ("retrieval", retrieval), ("answer", answer), ("chroma_server", chroma_server),
                  ("cold_start", cold_start)]] + [("encoders", lambda: encoders.run([0], quick))]

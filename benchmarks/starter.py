@@ -79,9 +79,9 @@ class Starter(StarterBaseline):
         self.index_seconds = 0.0
         if build:
             began = time.perf_counter()
-            # The folder's files, as SimpleDirectoryReader(folder) reads them (listed explicitly because
-            # the benchmark cache is a hidden folder, which the reader skips).
-            files = sorted(str(p) for p in Path(folder).glob("*.txt"))
+            # The folder's files, as SimpleDirectoryReader(folder, recursive=True) reads them (listed
+            # explicitly because the benchmark cache is a hidden folder, which the reader skips).
+            files = sorted(str(p) for p in Path(folder).rglob("*.txt"))
             documents = SimpleDirectoryReader(input_files=files).load_data()
             storage = StorageContext.from_defaults(vector_store=vector_store)
             self.index = VectorStoreIndex.from_documents(

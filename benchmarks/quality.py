@@ -1,0 +1,179 @@
+"""Quality at scale: the news suite's gold questions asked against the whole BBC corpus indexed
+(2,225 files, 2,127 distinct articles), beside the same questions against the suite's own articles.
+
+    .venv/bin/python -m benchmarks.quality [--split dev test] [--weights 0 0.25 0.5 1 2 10]
+                                           [--answer-weights 0.5 1]
+
+For each split (dev: 50 questions on 12 articles; test: 63 on 17) and each store (``suite``: the
+split's own articles, indexed as ``rag eval --suite news`` indexes them; ``bbc``: the whole corpus,
+the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if missing):
+
+* **retrieval**: recall@5 and MRR@10 (:func:`evals.metrics.retrieval_scores`, the eval's own: a
+  passage is relevant when it holds a gold evidence quote) of dense search alone, BM25 alone and
+  the fused retriever at each dense weight of ``--weights`` (BM25's weight is 1; 0 is BM25 through
+  the fusion), top 10 after the retriever's diversity step, as ``rag eval`` retrieves; over the
+  answerable questions, with 95% bootstrap intervals and the paired difference of each fused row
+  minus the better single retriever of that split and store;
+* **answers**: :func:`evals.runner.run` (what ``rag eval`` runs) with the default answerer at the
+  configured dense weight and at each of ``--answer-weights``: key-fact recall, correct and false
+  abstention, citation correctness and evidence cited, with their intervals.
+
+Weights are chosen on the dev split only (``--split dev``); the test split is reported, never used to
+choose. Results go to ``benchmarks/results/quality.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks import common
+from benchmarks.common import say
+
+SPLITS = ("dev", "test")
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 10.0)
+ANSWER_METRICS = ("key_fact_recall", "correct_abstention", "false_abstention", "citation_correct",
+                  "evidence_cited", "recall@5", "mrr@10")
+
+
+def suite_store(split: str) -> Path:
+    """A store of the news suite's own articles for ``split`` (made once, kept in the cache)."""
+    from evals.suite import load_suite
+    from rag.build import ingest_paths
+
+    path = common.CACHE / f"store-news-{split}"
+    if not common.is_ready(path):
+        say(f"indexing the news suite's {split} articles (untimed) ...")
+        model = common.embedder()
+        ingest_paths(common.config(path), [load_suite("news", split).articles], progress=False,
+                     embedder=lambda: model)
+        common.mark_ready(path, common.config(path).embedding_backend)
+    return path
+
+
+def retrieval_by_question(retriever: Any, questions: list[dict[str, Any]], mode: str) -> dict[str, dict[str, float]]:
+    """Each answerable question's retrieval scores, its top 10 in ``mode`` (follow-ups made
+    standalone, as the eval does)."""
+    from evals.metrics import retrieval_scores
+    from rag.conversation import standalone
+
+    scores = {}
+    for q in questions:
+        quotes = [e["quote"] for e in q.get("evidence", [])]
+        if q["answerable"] and quotes:
+            ranked = retriever.retrieve(standalone(q["question"], q.get("history") or None), top_k=10, mode=mode)
+            scores[q["id"]] = retrieval_scores([p.text for p in ranked], quotes)
+    return scores
+
+
+def _figure(by_question: dict[str, dict[str, float]], metric: str) -> dict[str, Any]:
+    from evals.metrics import bootstrap_ci, mean
+
+    values = [s[metric] for s in by_question.values()]
+    return {"mean": mean(values), "ci": bootstrap_ci(values)}
+
+
+def measure(store: str, split: str, weights: list[float], answer_weights: list[float]) -> dict[str, Any]:
+    from evals.metrics import paired_difference
+    from evals.runner import run as run_eval
+    from rag.assistant import build_assistant
+
+    questions = common.news_questions(split)
+    path = common.prepared_store("bbc") if store == "bbc" else suite_store(split)
+    model = common.embedder(path)
+    default = common.config(path).dense_weight
+    assistant = build_assistant(common.config(path), embedder=model)
+    retriever = assistant.retriever
+    say(f"[{store}, {split}] retrieval: dense, keyword, fused at {weights}")
+    rows: dict[str, dict[str, dict[str, float]]] = {
+        "dense": retrieval_by_question(retriever, questions, "dense"),
+        "keyword (BM25)": retrieval_by_question(retriever, questions, "keyword")}
+    for weight in weights:
+        retriever.weights["dense"] = weight  # the fusion's only difference between the rows
+        rows[f"fused, dense weight {weight:g}"] = retrieval_by_question(retriever, questions, "hybrid")
+    retriever.weights["dense"] = default
+    single = {name: _figure(rows[name], "recall@5")["mean"] for name in ("dense", "keyword (BM25)")}
+    better = max(single, key=lambda name: single[name])
+    retrieval = []
+    for name, by_question in rows.items():
+        entry = {"retriever": name, "recall@5": _figure(by_question, "recall@5"),
+                 "mrr@10": _figure(by_question, "mrr@10")}
+        if name.startswith("fused"):
+            for metric in ("recall@5", "mrr@10"):
+                entry[f"{metric} minus {better}"] = paired_difference(
+                    {q: s[metric] for q, s in by_question.items()}, {q: s[metric] for q, s in rows[better].items()})
+        retrieval.append(entry)
+    answers = []
+    for weight in dict.fromkeys([default, *answer_weights]):
+        say(f"[{store}, {split}] answers at dense weight {weight:g}")
+        scored = build_assistant(common.config(path, dense_weight=weight), embedder=model)
+        report = run_eval(scored, questions, name=f"dense weight {weight:g}", progress=False, suite="news")
+        answers.append({"dense_weight": weight, "default": weight == default,
+                        **{m: {"mean": report.metrics.get(m), "ci": report.intervals.get(m)} for m in ANSWER_METRICS}})
+    return {"key": f"{store}-{split}", "articles": f"{store}-{split}", "store": store, "split": split,
+            "indexed_articles": len(retriever.store.articles()), "passages": retriever.store.count(),
+            "questions": len(questions), "answerable": sum(q["answerable"] for q in questions),
+            "better_single": better, "default_dense_weight": default, "retrieval": retrieval, "answers": answers}
+
+
+def cell(figure: dict[str, Any] | None) -> str:
+    """``mean (low–high)``."""
+    if not figure or figure.get("mean") is None:
+        return "n/a"
+    ci = figure.get("ci")
+    return f"{figure['mean']:.2f}" + (f" ({ci[0]:.2f}–{ci[1]:.2f})" if ci else "")
+
+
+def difference(value: Any) -> str:
+    return "" if not value else f"{value[0]:+.3f} ({value[1]:+.2f} to {value[2]:+.2f})"
+
+
+def _corpus(r: dict[str, Any]) -> str:
+    what = "whole BBC corpus" if r["store"] == "bbc" else "suite's own articles"
+    return f"{r['split']}, {what} ({r['indexed_articles']:,} articles, {r['passages']:,} passages)"
+
+
+def report_table(results: list[dict[str, Any]]) -> str:
+    retrieval_rows, answer_rows = [], []
+    for r in results:
+        for e in r["retrieval"]:
+            better = r["better_single"]
+            retrieval_rows.append([_corpus(r), e["retriever"], cell(e["recall@5"]), cell(e["mrr@10"]),
+                                   difference(e.get(f"recall@5 minus {better}")),
+                                   difference(e.get(f"mrr@10 minus {better}")),
+                                   better if e["retriever"].startswith("fused") else ""])
+        for a in r["answers"]:
+            answer_rows.append([_corpus(r), f"{a['dense_weight']:g}" + (" (default)" if a["default"] else "")]
+                               + [cell(a[m]) for m in ANSWER_METRICS])
+    first = common.table(["split, store", "retriever", "recall@5", "MRR@10", "recall@5 minus the better single",
+                          "MRR@10 minus the better single", "better single"], retrieval_rows)
+    second = common.table(["split, store", "dense weight", "key-fact recall", "correct abstention",
+                           "false abstention", "citation correct", "evidence cited", "recall@5 (fused)",
+                           "MRR@10 (fused)"], answer_rows)
+    return first + "\n\n" + second
+
+
+def run(splits: list[str], weights: list[float], answer_weights: list[float],
+        stores: tuple[str, ...] = ("suite", "bbc")) -> list[dict[str, Any]]:
+    results = [measure(store, split, weights, answer_weights) for split in splits for store in stores]
+    print("\n## Quality at scale (news questions)\n\n" + report_table(results))
+    return results
+
+
+def main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--split", nargs="+", choices=SPLITS, default=list(SPLITS))
+    p.add_argument("--store", nargs="+", choices=["suite", "bbc"], default=["suite", "bbc"])
+    p.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS),
+                   help="dense weights of the fused rows (BM25's is 1)")
+    p.add_argument("--answer-weights", type=float, nargs="*", default=[],
+                   help="dense weights to score answers at besides the configured one")
+    args = p.parse_args()
+    results = run(args.split, args.weights, args.answer_weights, tuple(args.store))
+    say(f"wrote {common.save('quality', results)}")
+
+
+if __name__ == "__main__":
+    main()
