@@ -363,9 +363,10 @@ def probe(folder: Path) -> dict[str, str]:
         except (OSError, subprocess.TimeoutExpired):
             return damaged  # no verdict: open it as before
         lines = result.stdout.split("\n")
-        for name, said in zip(lines, lines[1:]):
-            if said.startswith("!") and name and not name.startswith("!") and not database_damage(folder):
-                damaged[name] = f"reading it failed ({said[1:]})"
+        failed = {name: said[1:] for name, said in zip(lines, lines[1:])
+                  if said.startswith("!") and name and not name.startswith("!")}
+        if failed and not database_damage(folder):  # sqlite's check, once per run
+            damaged.update((name, f"reading it failed ({said})") for name, said in failed.items())
         if result.returncode >= 0 or len(lines) < 2 or not lines[-2] or lines[-2] in damaged:
             return damaged  # finished (or failed before loading anything: the caller will meet that)
         damaged[lines[-2]] = f"loading it killed a test process with signal {-result.returncode}"

@@ -99,14 +99,11 @@ def stop(chat: list, turns: list) -> tuple[list, list]:
 #: Firefox cap at about 5 million characters per site; past that the browser refuses
 #: (QuotaExceededError), Gradio only logs it, and a reload brings back an older copy, or none.
 SAVED_BYTES = 1_500_000
-#: A question longer than this is kept in the browser cut (the assistant reads only the first
-#: max_question_chars of it anyway; the chat shows the first 1,500).
-SAVED_QUESTION_CHARS = render.SAVED_QUESTION_CHARS
 
 
 def saved_conversation(chat: list, history: list, groups: list, turns: list) -> dict:
     """What the browser keeps of the conversation (Gradio's BrowserState, so a reload keeps it):
-    what fits in :data:`SAVED_BYTES`. Long questions are cut to :data:`SAVED_QUESTION_CHARS`
+    what fits in :data:`SAVED_BYTES`. Long questions are cut to :data:`ui.render.SAVED_QUESTION_CHARS`
     (their turn marked ``cut``); if it is still too big, the earliest questions and answers give
     way to a placeholder (their turn marked ``dropped``), never the latest."""
     chat, history, groups = list(chat or []), [_kept_message(m) for m in history or []], list(groups or [])
@@ -129,16 +126,16 @@ def saved_conversation(chat: list, history: list, groups: list, turns: list) -> 
 
 def _kept_turn(turn: dict) -> dict:
     question = str(turn.get("question", ""))
-    if len(question) <= SAVED_QUESTION_CHARS:
+    if len(question) <= render.SAVED_QUESTION_CHARS:
         return turn
-    return {**turn, "question": question[:SAVED_QUESTION_CHARS] + "…", "cut": turn.get("cut", len(question))}
+    return {**turn, "question": question[:render.SAVED_QUESTION_CHARS] + "…", "cut": turn.get("cut", len(question))}
 
 
 def _kept_message(message: dict) -> dict:
     content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(content, str) or len(content) <= SAVED_QUESTION_CHARS:
+    if not isinstance(content, str) or len(content) <= render.SAVED_QUESTION_CHARS:
         return message
-    return {**message, "content": content[:SAVED_QUESTION_CHARS]}
+    return {**message, "content": content[:render.SAVED_QUESTION_CHARS]}
 
 
 def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:

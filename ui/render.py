@@ -201,7 +201,8 @@ def error_html(message: str, label: str = "Something went wrong") -> str:
 
 #: A longer question is shown cut (the whole of it is sent; the assistant says how much it used).
 QUESTION_SHOWN = 1500
-#: A longer question is kept cut in the browser's saved copy of the conversation (ui.app.saved_conversation).
+#: A longer question is kept cut in the browser's saved copy of the conversation (ui.app.saved_conversation;
+#: the assistant reads only the first max_question_chars of it anyway).
 SAVED_QUESTION_CHARS = 4000
 
 
