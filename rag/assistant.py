@@ -231,7 +231,8 @@ class Assistant:
         """Draft the answer the policy decided on and check it, yielding each sentence that
         survives (and, from a model, progress and the unchecked draft). The policy's own
         sentences are checked by construction (:meth:`_quoted`); a model's go through the
-        verifier, and when none survives (or the model fails) the policy's stand in."""
+        verifier, and when none survives (or the model fails) the policy's stand in. Either way a
+        note says what the check left out of the model's text."""
 
         def said(checked: Checked) -> StreamEvent:  # a sentence, with the sources cited so far
             self._first_sentence(plan, started)
@@ -264,6 +265,9 @@ class Assistant:
         except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
             failure = str(error)
         if composer.sentences:
+            dropped = _dropped_note(self.answerer.name, *drafting.drafted)
+            if dropped:
+                plan.notes.append(dropped)
             if failure:
                 plan.notes.append(f"the answer was cut short: {failure}")
             return
@@ -457,6 +461,17 @@ def _language_note(question: str, passages: list[Passage]) -> str | None:
         return None
     return (f"the question seems to be in {nlp.language_name(asked)}, but the articles searched and the models "
             "here are English: ask in English")
+
+
+def _dropped_note(model: str, kept: int, written: int) -> str | None:
+    """What the check left out of a model's answer when it kept some of its sentences, or None
+    when it kept them all (when it kept none, the quoted answer stands in with its own note)."""
+    left_out = written - kept
+    if not kept or left_out <= 0:
+        return None
+    was = "was" if left_out == 1 else "were"
+    return f"{left_out} of the {model} model's {written} sentences {was} not supported by the articles and {was} " \
+        "left out"
 
 
 def _header_line(text: str, values: list[str]) -> tuple[int, int] | None:

@@ -226,3 +226,51 @@ def test_a_generative_answer_streams_its_progress_and_its_unchecked_draft(assist
     # The extractive answerer quotes at once: no progress or draft events.
     assert {e.kind for e in assistant.stream("How many prisoners did each side exchange in Istanbul?")} == \
         {"sentence", "answer"}
+
+
+class _StandIn(Answerer):
+    """A generative answerer that writes a fixed draft at once. The model is beside the point here:
+    what is tested is what the answer says about the sentences the check took out."""
+
+    name = "stand-in"
+
+    def __init__(self, draft: str):
+        self.script = draft
+
+    def _stream(self, question, passages):
+        yield self.script
+
+
+ISTANBUL = "How many prisoners did each side exchange in Istanbul?"
+SUPPORTED = ("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the largest of the "
+             "conflict. [1]")
+
+
+def _writing(assistant: Assistant, draft: str) -> Assistant:
+    return Assistant(assistant.config, assistant.retriever, _StandIn(draft), extractive=assistant.extractive)
+
+
+def test_when_none_of_the_models_sentences_is_supported_the_quoted_answer_says_so(assistant) -> None:
+    """Issue 22: the answer says when the model's text was replaced, and what replaced it is
+    exactly the quoted (extractive) answer."""
+    answer = _writing(assistant, "The capital of France is Paris. [1] Bananas are yellow. [2]").ask(ISTANBUL)
+    quoted = assistant.ask(ISTANBUL)
+    assert answer.answerer == "stand-in->extractive" and answer.drafted == (0, 2)
+    assert answer.text == quoted.text and "Paris" not in answer.text and "Bananas" not in answer.text
+    assert [(c.source, c.start, c.end, c.quote) for c in answer.citations] == \
+        [(c.source, c.start, c.end, c.quote) for c in quoted.citations]
+    assert "the stand-in model's sentences were not supported by the articles, so this is the quoted answer" \
+        in answer.notes
+    assert not quoted.notes  # the note belongs to the replacement, not to the quotes
+
+
+def test_when_some_of_the_models_sentences_are_left_out_the_answer_says_how_many(assistant) -> None:
+    """Issue 22: a model's answer the check kept only part of says what it left out."""
+    one = _writing(assistant, f"{SUPPORTED} The moon is made of green cheese and sings at night. [1]").ask(ISTANBUL)
+    assert one.answerer == "stand-in" and one.drafted == (1, 2) and "green cheese" not in one.text
+    assert "1 of the stand-in model's 2 sentences was not supported by the articles and was left out" in one.notes
+    two = _writing(assistant, f"{SUPPORTED} The moon sings at night. [1] Bananas are yellow. [2]").ask(ISTANBUL)
+    assert two.drafted == (1, 3)
+    assert "2 of the stand-in model's 3 sentences were not supported by the articles and were left out" in two.notes
+    kept = _writing(assistant, SUPPORTED).ask(ISTANBUL)  # all kept: nothing to say
+    assert kept.drafted == (1, 1) and not any("left out" in note for note in kept.notes)
