@@ -208,21 +208,34 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     Point any OpenAI client (Open WebUI, LibreChat, the openai package) at
       base URL  http://HOST:PORT/v1
       API key   the token (any text when none is set)
-      model     news-rag (the configured answerer) or news-rag:extractive,
-                news-rag:local ... (GET /v1/models lists those that work here)
+      model     news-rag (the configured answerer) or news-rag:extractive, news-rag:local ...
+                (GET /v1/models lists those offered here: local only when chosen, with
+                --llm local or llm_model naming a GGUF)
 
     \b
     POST /v1/chat/completions answers the last user message, the earlier turns being the
-    conversation; with "stream": true one event per checked sentence. The text keeps its [n]
-    markers and ends with a Markdown "Sources" list; "citations" (title, source file, published,
-    quote, start, end), "abstained", "confidence" and "notes" travel on the message (the final
-    chunk's delta when streaming). Optional request fields: "filters" (sources, published_after,
-    published_before) and "top_k".
+    conversation; with "stream": true one event per checked sentence, then a last chunk with
+    the sources. The text keeps its [n] markers and ends with the notes and a Markdown "Sources"
+    list. Beside it, on the message (on the last chunk's delta when streaming):
+      citations   each with n, title, source (the file name), published, outlet, quote,
+                  start and end (quote == article text[start:end]) and score
+      abstained   true when the articles don't answer
+      confidence  the chance the articles answer the question
+      notes       what the reader should know (a corrected word, sentences left out ...)
+      answerer    what wrote the answer: extractive, local, local->extractive (the model's
+                  sentences were replaced by the quotes), article-record, abstained ...
+    Optional request fields: "filters" (sources, published_after, published_before) and "top_k".
 
     \b
-    Errors are OpenAI-style JSON: 400 (an empty question, or longer than max_question_chars),
-    401 (missing or wrong token), 404 (unknown model), 429 (queue full: 4 answers at once and
-    200 waiting, as on the chat page), 503 (the store or a model failed).
+    Errors are OpenAI-style JSON, {"error": {"message", "type", "code"}}:
+      400  an empty question, one longer than max_question_chars, unknown filters, a bad top_k
+           or a malformed body
+      401  a missing or wrong token
+      404  an unknown model
+      429  the queue is full (4 answers at once and 200 waiting, as on the chat page)
+      500  anything unexpected (the server stays up)
+      503  the store or a model failed
+    A streamed answer that fails midway ends with an error event.
     """
     from rag.pool import Assistants
     from rag.serve import check_binding, serve as run

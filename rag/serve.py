@@ -17,7 +17,7 @@ Errors are OpenAI-style JSON, ``{"error": {"message", "type", "code"}}``: 400 fo
 (an empty or too long question: the page's ``max_question_chars``), 401 for a missing or wrong
 token, 404 for an unknown model, 429 when the queue is full (at most :data:`rag.pool.CONCURRENCY`
 answers at once, :data:`rag.pool.QUEUE_SIZE` waiting, as on the chat page), 503 when the store or
-a model fails. A failing request never takes the server down.
+a model fails, 500 for anything unexpected. A failing request never takes the server down.
 """
 
 from __future__ import annotations

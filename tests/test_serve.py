@@ -172,6 +172,24 @@ def test_serving_beyond_loopback_without_a_token_is_refused(monkeypatch: pytest.
     assert "--api-token" in CliRunner().invoke(main, ["serve", "--help"]).output
 
 
+def test_serve_help_names_every_field_and_error_status_it_can_send() -> None:
+    """Issue 21: `rag serve --help` is complete: every citation field the endpoint sends, every
+    field beside the text, every error status, and the page's limits as the code has them."""
+    from rag.answer import Answer, Citation
+    from rag.pool import CONCURRENCY, QUEUE_SIZE
+    from rag.serve import details
+
+    text = " ".join(CliRunner().invoke(main, ["serve", "--help"]).output.split())
+    citation = Citation(n=1, source="/srv/a.txt", title="A", published=None, quote="q", start=0, end=1, score=1.0)
+    sent = details(Answer(question="q", text="q [1]", abstained=False, citations=[citation], supported=(1, 1),
+                          answerer="extractive", timings={}))
+    for field in [*sent["citations"][0], *sent]:
+        assert re.search(rf"\b{field}\b", text), f"rag serve --help does not name '{field}'"
+    for status in ("400", "401", "404", "429", "500", "503"):
+        assert re.search(rf"\b{status}\b", text), f"rag serve --help does not name the status {status}"
+    assert f"{CONCURRENCY} answers at once and {QUEUE_SIZE} waiting" in text
+
+
 def test_twenty_streams_at_once_all_complete(base_url: str, client: OpenAI) -> None:
     questions = [PRISONERS, "Who mediated the Geneva talks?", "What is the main obstacle to a ceasefire?",
                  "What is the capital of France?"]
