@@ -24,6 +24,8 @@ from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 PRISONERS = "How many prisoners did each side exchange in Istanbul?"
+GENEVA_ARTICLE = "001_e1a75e9ba97278eb.txt"  # about the Geneva talks; unfiltered, the answer cites 003
+NO_PRISONER_FIGURE = "003_d89c9a04b964dece.txt"  # mentions prisoner exchanges, not the 1,000 (only 004 does)
 
 
 async def _exercise(session: ClientSession) -> dict:
@@ -34,6 +36,10 @@ async def _exercise(session: ClientSession) -> dict:
     seen["abstain"] = await session.call_tool("ask", {"question": "What is the capital of France?"})
     seen["search"] = await session.call_tool("search", {"query": "Who mediated the Geneva talks?", "top_k": 3})
     seen["filtered"] = await session.call_tool("search", {"query": "Geneva", "sources": ["002_no_such_file.txt"]})
+    seen["ask_one_article"] = await session.call_tool("ask", {"question": "Who mediated the Geneva talks?",
+                                                              "sources": [GENEVA_ARTICLE]})
+    seen["ask_without_the_answer"] = await session.call_tool("ask", {"question": PRISONERS,
+                                                                     "sources": [NO_PRISONER_FIGURE]})
     seen["empty"] = await session.call_tool("ask", {"question": "  "})
     seen["articles"] = await session.call_tool("list_articles", {})
     resources = (await session.list_resources()).resources
@@ -55,6 +61,14 @@ def _check(seen: dict) -> None:
     assert len(passages) == 3 and all(p["score"] > 0 and "/" not in p["source"] for p in passages)
     assert any("Geneva" in p["text"] for p in passages)
     assert seen["filtered"].structured_content["passages"] == []
+    # ask honours its filters: it cites only the article allowed ...
+    one = seen["ask_one_article"].structured_content
+    assert not seen["ask_one_article"].is_error and not one["abstained"] and one["citations"]
+    assert {c["source"] for c in one["citations"]} == {GENEVA_ARTICLE}
+    # ... and, the one article that states the figure left out, it does not give it, and says why
+    without = seen["ask_without_the_answer"].structured_content
+    assert {c["source"] for c in without["citations"]} <= {NO_PRISONER_FIGURE} and "1,000" not in without["answer"]
+    assert without["abstained"] and "the article filter left out 4 of 5 articles" in without["notes"]
     assert seen["empty"].is_error and "empty question: type a question about the articles" in \
         seen["empty"].content[0].text
     articles = seen["articles"].structured_content["articles"]
