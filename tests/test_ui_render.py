@@ -256,13 +256,24 @@ def test_the_transcript_is_markdown_that_shows_article_text_as_text() -> None:
     markdown = render.transcript_markdown(turns)
     assert markdown.startswith("# Conversation with the news articles\n\n## 1. Who met? \\<b\\>now\\</b\\>\n")
     assert "\n**Sources**\n\n- [1] \\# Title: “\\*quote\\*”\n" in markdown and "## 2. And then?" in markdown
-    # a quote across list items stays one list item of the export
+    # a quote across list items stays one list item of the export, its items set apart without their marks
     listed = "The obstacles are deeply entrenched:\n\n- Territory in the east.\n- Security guarantees."
     shown = answer("The obstacles are deeply entrenched. [1]", [cite(1, listed, listed, passage(listed))])
     exported = render.transcript_markdown([{"question": "Why?", "answer": render.answer_text(shown)}])
     sources = exported.split("**Sources**\n\n")[1].strip().splitlines()
     assert sources == ["- [1] Envoys meet in Vienna — The Harbour Times, March 3, 2031: “The obstacles are deeply "
-                       "entrenched: - Territory in the east. - Security guarantees.”"]
+                       "entrenched: Territory in the east. · Security guarantees.”"]
+    # the versions of a disagreement across list items: a Markdown list under the answer, no "\-" debris
+    other = "Both sides agreed:\n\n1. A ceasefire.\n2. Talks in May."
+    differ = answer("The articles differ on this.", [cite(1, listed, listed, passage(listed)),
+                                                     cite(2, other, other, passage(other))], disagreement=True)
+    exported = render.transcript_markdown([{"question": "Why?", "answer": render.answer_text(differ)}])
+    body = exported.split("## 1. Why?\n\n")[1].split("\n\n**Sources**")[0]
+    assert body == ("The articles differ on this:\n\n"
+                    "- “The obstacles are deeply entrenched: Territory in the east. · Security guarantees.” [1]\n"
+                    "- “Both sides agreed: A ceasefire. · Talks in May.” [2]")
+    bubble = render.answer_html(differ, 1)
+    assert "- Territory" not in bubble and "entrenched: Territory in the east. · Security guarantees.”" in bubble
     tools = render.conversation_tools(turns)
     assert 'download="conversation.md"' in tools and 'href="data:text/markdown;charset=utf-8,%23%20Conversation' in tools
     assert render.conversation_tools([]) == ""
@@ -336,6 +347,22 @@ def test_the_saved_conversation_keeps_what_fits_in_the_browser_and_says_what_it_
     assert "## 1. (not kept in this browser)" in render.transcript_markdown(kept_turns)
     short = saved_conversation(chat[:2], history[:2], groups[:1], [{"question": "q", "answer": "a", "answered": True}])
     assert render.kept_note(short["turns"]) == "" and short["turns"] == [{"question": "q", "answer": "a", "answered": True}]
+
+
+def test_list_marks_do_not_survive_as_debris_in_running_text() -> None:
+    """Issue 19.7: "deeply entrenched: - Territory…" in answers and the export."""
+    assert render.one_line("Deeply entrenched:\n\n- Territory in the east.\n- Security guarantees.") == \
+        "Deeply entrenched: Territory in the east. · Security guarantees."
+    assert render.one_line("• One.\n• Two.\n\nAfter the list.") == "One. · Two. · After the list."
+    assert render.one_line("Steps:\n1. Meet.\n2) Sign.\n(c) Ratify.") == "Steps: Meet. · Sign. · Ratify."
+    # a dash or a number inside a line is the article's own, and a paragraph break is a space
+    assert render.one_line("Kyiv - the capital - held.\n\nIn 2025. Talks - again.") == \
+        "Kyiv - the capital - held. In 2025. Talks - again."
+    listed = "Deeply entrenched:\n\n- Territory in the east."
+    line = render.source_line(cite(1, listed, listed, passage(listed)))
+    assert line.endswith(": “Deeply entrenched: Territory in the east.”")
+    bubble = render.answer_html(answer("They differ:\n- Territory. [1]", [cite(1, listed, listed, passage(listed))]), 1)
+    assert "They differ: Territory." in bubble
 
 
 def test_the_filter_chips_name_the_active_filters() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
-from index.cleaning import paired_quotes, truncate_words
+from index.cleaning import LIST_ITEM, paired_quotes, truncate_words
 from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -58,6 +58,31 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return truncate_words(text, limit).rstrip(" ,;:") + "…"
+
+
+#: What sets list items apart once a quote that spans them is shown on one line.
+ITEM_SEPARATOR = " · "
+
+
+def one_line(text: str) -> str:
+    """``text`` as running text on one line: its lines and paragraphs joined by spaces, with the
+    mark of a list item ("- ", "• ", "1. ", the cleaner's :data:`~index.cleaning.LIST_ITEM`) left
+    out and the items set apart by :data:`ITEM_SEPARATOR` (after a line ending in ':', the first
+    item follows it with a space). Every word stays as the article wrote it; a dash inside a line
+    is not a mark and stays."""
+    shown, item_before = "", False
+    for line in text.splitlines():
+        mark = LIST_ITEM.match(line.strip())
+        words = " ".join(line.strip()[mark.end() if mark else 0:].split())
+        if not words:
+            continue
+        if shown:
+            apart = (mark or item_before) and not shown.endswith(":")
+            shown += (ITEM_SEPARATOR if apart else " ") + words
+        else:
+            shown = words
+        item_before = bool(mark)
+    return shown
 
 
 def source_anchor(turn: int, n: int) -> str:
@@ -103,14 +128,14 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
                 f'<p>{_e(answer.text)}</p></div>')
     elif answer.disagreement:
         cards = "".join(
-            f'<div class="version">{_source_label(c)}<p>“{_e(c.quote)}” {with_chips(f"[{c.n}]", turn, cited)}</p>'
-            "</div>"
+            f'<div class="version">{_source_label(c)}<p>“{_e(one_line(c.quote))}” '
+            f'{with_chips(f"[{c.n}]", turn, cited)}</p></div>'
             for c in answer.citations
         )
         body = ('<div class="disagreement"><div class="disagreement-label">The articles differ on this</div>'
                 f'<div class="versions">{cards}</div></div>')
     else:
-        body = f'<p class="answer-text">{with_chips(answer.text, turn, cited)}</p>'
+        body = f'<p class="answer-text">{with_chips(one_line(answer.text), turn, cited)}</p>'
     notes = "".join(f'<p class="note">Note: {_e(note)}</p>' for note in answer.notes)
     status = "unanswered" if answer.abstained else "checked"
     how = answered_how(answer.answerer)
@@ -371,7 +396,7 @@ def source_line(citation: Citation, author: str | None = None) -> str:
     """``[n] Title — by Author, Outlet, June 12, 2025: “quote”`` (plain text)."""
     details = ", ".join(d for d in (f"by {author}" if author else "", citation.outlet or "",
                                     human_date(citation.published)) if d)
-    quote = " ".join(citation.quote.split())  # a quote across paragraphs or list items stays one line
+    quote = one_line(citation.quote)  # a quote across paragraphs or list items: one line, no item marks
     return f"[{citation.n}] {paired_quotes(citation.title)}" + (f" — {details}" if details else "") + f": “{quote}”"
 
 
@@ -379,9 +404,10 @@ def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str
     """The answer as plain text, as "Copy" puts it on the clipboard: its text with the ``[n]``
     markers (a disagreement: each version), its notes, then its sources, one a line."""
     if answer.disagreement and not answer.abstained:
-        body = "The articles differ on this:\n" + "\n".join(f"- “{c.quote}” [{c.n}]" for c in answer.citations)
+        body = "The articles differ on this:\n" + "\n".join(f"- “{one_line(c.quote)}” [{c.n}]"
+                                                             for c in answer.citations)
     else:
-        body = ("Not in the articles. " if answer.abstained else "") + answer.text
+        body = ("Not in the articles. " if answer.abstained else "") + one_line(answer.text)
     lines = [body]
     lines += [f"Note: {note}" for note in answer.notes]
     if answer.citations:
@@ -400,10 +426,24 @@ def transcript_markdown(turns: Sequence[Mapping[str, str]]) -> str:
             continue
         answer = turn.get("answer", "")
         body, _, sources = answer.partition("\n\nSources:\n")
-        parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", _md_text(body), ""]
+        parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", *_md_body(body), ""]
         if sources:
             parts += ["**Sources**", ""] + [f"- {_md_line(line)}" for line in sources.splitlines()] + [""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _md_body(body: str) -> list[str]:
+    """An answer's text and notes as Markdown lines, each line of :func:`answer_text` a paragraph
+    of its own, and the versions of a disagreement (its ``- “quote” [n]`` lines) a list."""
+    lines: list[str] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        version = line.startswith("- ")
+        if lines and not (version and lines[-1].startswith("- ")):
+            lines.append("")
+        lines.append(f"- {_md_line(line[2:])}" if version else _md_line(line))
+    return lines
 
 
 def _md_line(text: str) -> str:
