@@ -365,15 +365,47 @@ def test_list_marks_do_not_survive_as_debris_in_running_text() -> None:
     assert "They differ: Territory." in bubble
 
 
+def row(title: str, outlet: str = "", published: str = "") -> render.ArticleRow:
+    return render.ArticleRow(id="a", source="/srv/store/uploads/0f3a.txt", title=title, author="", outlet=outlet,
+                             published=published, passages=3, file="0f3a.txt")
+
+
 def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
-    chips = render.filter_chips(["Envoys meet in Vienna <b>"], date(2025, 1, 1), None)
+    chips = render.filter_chips([row("Envoys meet in Vienna <b>")], date(2025, 1, 1), None)
     assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from January 1, 2025" in chips
     assert "Undated articles left out" in chips and "problem" not in chips
+    assert "0f3a" not in chips and "/srv" not in chips and ' title="' not in chips  # nothing cut: no tooltip
+    assert "Only an article no longer indexed" in render.filter_chips([None], None, None)
     # text that names no day: a warning chip with the reason, and no date filter said to be on
     chips = render.filter_chips([], "'last weak' is not a date: write it like …", None)
     assert 'class="filter-chip problem"' in chips and "Published from: &#x27;last weak&#x27; is not a date" in chips
     assert "Undated" not in chips
+
+
+def test_a_filter_chip_names_an_article_by_its_title_or_else_by_its_outlet_and_date() -> None:
+    """Issue 19.3: the chip read `Only "Internationally mediated efforts to end…"`. Seed 003's
+    first line is its headline (126 characters, no full stop), so that is its title: the chip
+    cuts it and its tooltip gives all of it. A title the cleaner made from an article's first
+    sentence (no title line, no heading) says less than the outlet and date, when it has them."""
+    from index.cleaning import clean, made_from_sentence
+
+    headline = clean((Path(__file__).parent.parent / "seeds/003_d89c9a04b964dece.txt").read_text(encoding="utf-8"))
+    assert headline.title and len(headline.title) > render.CHIP_TITLE_CHARS and not made_from_sentence(headline.title)
+    chips = render.filter_chips([row(headline.title)], None, None)
+    assert "Only “Internationally mediated efforts to end the Russia-Ukraine…”" in chips
+    assert f'title="{headline.title}"' in chips
+    untitled = clean("The harbour board met on Tuesday and voted to reopen the Kessel harbour to fishing boats "
+                     "from May. The vote was unanimous.\n\nBoats may land their catch at the old quay again.")
+    assert untitled.title == "The harbour board met on Tuesday and voted to reopen the Kessel harbour to…"
+    assert made_from_sentence(untitled.title)
+    assert render.article_chip(row(untitled.title, "The Harbour Times", "May 2, 2031")) == \
+        ("Only the article from The Harbour Times, May 2, 2031", untitled.title)
+    assert render.article_chip(row(untitled.title, published="May 2, 2031"))[0] == "Only the article of May 2, 2031"
+    assert render.article_chip(row(untitled.title))[0] == f"Only “{render.shorten(untitled.title, 60)}”"
+    for stated in ("Talks Without Traction", "Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?",
+                   "Peace at last!", "The main hurdles"):
+        assert not made_from_sentence(stated), stated
 
 
 def test_long_questions_are_shown_cut_and_the_sources_heading_stays_short() -> None:

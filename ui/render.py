@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
-from index.cleaning import LIST_ITEM, paired_quotes, truncate_words
+from index.cleaning import LIST_ITEM, made_from_sentence, paired_quotes, truncate_words
 from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -499,21 +499,45 @@ def dropped_turn() -> list[dict[str, str]]:
 # ---- filters -----------------------------------------------------------------------------------
 
 
-def filter_chips(titles: Sequence[str], after: date | str | None, before: date | str | None) -> str:
-    """The active filters as chips above the question box (nothing when none is set). A date is
-    the day it was read as, or the message saying why the text typed is not one (a warning chip)."""
-    chips = [("", f"Only “{shorten(title, 60)}”") for title in titles]
+#: How much of an article's title a filter chip shows (the whole title is its tooltip).
+CHIP_TITLE_CHARS = 60
+
+
+def article_chip(row: ArticleRow | None) -> tuple[str, str]:
+    """What the filter chip of one chosen article says, and its tooltip: the article's title
+    (cut to :data:`CHIP_TITLE_CHARS`; the tooltip has all of it), or, for an article whose title is
+    only its first sentence (it states none, see :func:`index.cleaning.made_from_sentence`), its
+    outlet and date when it states them. ``None``: an article that is no longer indexed."""
+    if row is None:
+        return "Only an article no longer indexed", ""
+    if made_from_sentence(row.title) and (row.outlet or row.published):
+        where = ", ".join(d for d in (row.outlet, row.published) if d)
+        return f"Only the article {'from' if row.outlet else 'of'} {where}", row.title
+    shown = shorten(row.title, CHIP_TITLE_CHARS)
+    return f"Only “{shown}”", row.title if shown != row.title else ""
+
+
+def filter_chips(articles: Sequence[ArticleRow | None], after: date | str | None, before: date | str | None) -> str:
+    """The active filters as chips above the question box (nothing when none is set): each chosen
+    article (see :func:`article_chip`; ``None`` for one no longer indexed), then each date as the
+    day it was read as, or the message saying why the text typed is not one (a warning chip)."""
+    chips = [("", *article_chip(row)) for row in articles]
     for label, bound in (("Published from", after), ("Published until", before)):
         if isinstance(bound, date):
-            chips.append(("", f"{label} {human_date(bound)}"))
+            chips.append(("", f"{label} {human_date(bound)}", ""))
         elif bound:
-            chips.append((" problem", f"{label}: {bound}"))
+            chips.append((" problem", f"{label}: {bound}", ""))
     if isinstance(after, date) or isinstance(before, date):
-        chips.append(("", "Undated articles left out"))
+        chips.append(("", "Undated articles left out", ""))
     if not chips:
         return ""
     return ('<div class="filter-chips" role="status" aria-label="Active filters"><span class="dim">Filters:</span>'
-            + "".join(f'<span class="filter-chip{kind}">{_e(chip)}</span>' for kind, chip in chips) + "</div>")
+            + "".join(f'<span class="filter-chip{kind}"{_tooltip(tip)}>{_e(chip)}</span>' for kind, chip, tip in chips)
+            + "</div>")
+
+
+def _tooltip(text: str) -> str:
+    return f' title="{_e(text)}"' if text else ""
 
 
 def confirm_html(title: str) -> str:
