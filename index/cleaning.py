@@ -301,6 +301,17 @@ def _title_in(lines: list[str]) -> str | None:
     return short_title(sentence) if sentence else None
 
 
+_STOPS = re.compile(r"[.…:;][\"'”’)\]]*$")
+
+
+def made_from_sentence(title: str) -> bool:
+    """True for a title that reads as one :func:`_title_in` made from an article's first sentence
+    (the article states no title and has no heading): four or more words ending like prose, with a
+    full stop, a colon or the '…' of a cut. A headline, stated or found as a heading, does not
+    end so; '?' and '!' are left to headlines ("What’s Next?")."""
+    return is_sentence_line(title) and bool(_STOPS.search(title))
+
+
 def short_title(text: str, limit: int = TITLE_CHARS) -> str:
     """The first sentence of ``text``, cut at a word boundary (with an ellipsis) when it is longer
     than ``limit`` characters."""

@@ -256,13 +256,24 @@ def test_the_transcript_is_markdown_that_shows_article_text_as_text() -> None:
     markdown = render.transcript_markdown(turns)
     assert markdown.startswith("# Conversation with the news articles\n\n## 1. Who met? \\<b\\>now\\</b\\>\n")
     assert "\n**Sources**\n\n- [1] \\# Title: “\\*quote\\*”\n" in markdown and "## 2. And then?" in markdown
-    # a quote across list items stays one list item of the export
+    # a quote across list items stays one list item of the export, its items set apart without their marks
     listed = "The obstacles are deeply entrenched:\n\n- Territory in the east.\n- Security guarantees."
     shown = answer("The obstacles are deeply entrenched. [1]", [cite(1, listed, listed, passage(listed))])
     exported = render.transcript_markdown([{"question": "Why?", "answer": render.answer_text(shown)}])
     sources = exported.split("**Sources**\n\n")[1].strip().splitlines()
     assert sources == ["- [1] Envoys meet in Vienna — The Harbour Times, March 3, 2031: “The obstacles are deeply "
-                       "entrenched: - Territory in the east. - Security guarantees.”"]
+                       "entrenched: Territory in the east. · Security guarantees.”"]
+    # the versions of a disagreement across list items: a Markdown list under the answer, no "\-" debris
+    other = "Both sides agreed:\n\n1. A ceasefire.\n2. Talks in May."
+    differ = answer("The articles differ on this.", [cite(1, listed, listed, passage(listed)),
+                                                     cite(2, other, other, passage(other))], disagreement=True)
+    exported = render.transcript_markdown([{"question": "Why?", "answer": render.answer_text(differ)}])
+    body = exported.split("## 1. Why?\n\n")[1].split("\n\n**Sources**")[0]
+    assert body == ("The articles differ on this:\n\n"
+                    "- “The obstacles are deeply entrenched: Territory in the east. · Security guarantees.” [1]\n"
+                    "- “Both sides agreed: A ceasefire. · Talks in May.” [2]")
+    bubble = render.answer_html(differ, 1)
+    assert "- Territory" not in bubble and "entrenched: Territory in the east. · Security guarantees.”" in bubble
     tools = render.conversation_tools(turns)
     assert 'download="conversation.md"' in tools and 'href="data:text/markdown;charset=utf-8,%23%20Conversation' in tools
     assert render.conversation_tools([]) == ""
@@ -338,15 +349,63 @@ def test_the_saved_conversation_keeps_what_fits_in_the_browser_and_says_what_it_
     assert render.kept_note(short["turns"]) == "" and short["turns"] == [{"question": "q", "answer": "a", "answered": True}]
 
 
+def test_list_marks_do_not_survive_as_debris_in_running_text() -> None:
+    """Issue 19.7: "deeply entrenched: - Territory…" in answers and the export."""
+    assert render.one_line("Deeply entrenched:\n\n- Territory in the east.\n- Security guarantees.") == \
+        "Deeply entrenched: Territory in the east. · Security guarantees."
+    assert render.one_line("• One.\n• Two.\n\nAfter the list.") == "One. · Two. · After the list."
+    assert render.one_line("Steps:\n1. Meet.\n2) Sign.\n(c) Ratify.") == "Steps: Meet. · Sign. · Ratify."
+    # a dash or a number inside a line is the article's own, and a paragraph break is a space
+    assert render.one_line("Kyiv - the capital - held.\n\nIn 2025. Talks - again.") == \
+        "Kyiv - the capital - held. In 2025. Talks - again."
+    listed = "Deeply entrenched:\n\n- Territory in the east."
+    line = render.source_line(cite(1, listed, listed, passage(listed)))
+    assert line.endswith(": “Deeply entrenched: Territory in the east.”")
+    bubble = render.answer_html(answer("They differ:\n- Territory. [1]", [cite(1, listed, listed, passage(listed))]), 1)
+    assert "They differ: Territory." in bubble
+
+
+def row(title: str, outlet: str = "", published: str = "") -> render.ArticleRow:
+    return render.ArticleRow(id="a", source="/srv/store/uploads/0f3a.txt", title=title, author="", outlet=outlet,
+                             published=published, passages=3, file="0f3a.txt")
+
+
 def test_the_filter_chips_name_the_active_filters() -> None:
     assert render.filter_chips([], "", "") == ""
-    chips = render.filter_chips(["Envoys meet in Vienna <b>"], date(2025, 1, 1), None)
+    chips = render.filter_chips([row("Envoys meet in Vienna <b>")], date(2025, 1, 1), None)
     assert "Only “Envoys meet in Vienna &lt;b&gt;”" in chips and "Published from January 1, 2025" in chips
     assert "Undated articles left out" in chips and "problem" not in chips
+    assert "0f3a" not in chips and "/srv" not in chips and ' title="' not in chips  # nothing cut: no tooltip
+    assert "Only an article no longer indexed" in render.filter_chips([None], None, None)
     # text that names no day: a warning chip with the reason, and no date filter said to be on
     chips = render.filter_chips([], "'last weak' is not a date: write it like …", None)
     assert 'class="filter-chip problem"' in chips and "Published from: &#x27;last weak&#x27; is not a date" in chips
     assert "Undated" not in chips
+
+
+def test_a_filter_chip_names_an_article_by_its_title_or_else_by_its_outlet_and_date() -> None:
+    """Issue 19.3: the chip read `Only "Internationally mediated efforts to end…"`. Seed 003's
+    first line is its headline (126 characters, no full stop), so that is its title: the chip
+    cuts it and its tooltip gives all of it. A title the cleaner made from an article's first
+    sentence (no title line, no heading) says less than the outlet and date, when it has them."""
+    from index.cleaning import clean, made_from_sentence
+
+    headline = clean((Path(__file__).parent.parent / "seeds/003_d89c9a04b964dece.txt").read_text(encoding="utf-8"))
+    assert headline.title and len(headline.title) > render.CHIP_TITLE_CHARS and not made_from_sentence(headline.title)
+    chips = render.filter_chips([row(headline.title)], None, None)
+    assert "Only “Internationally mediated efforts to end the Russia-Ukraine…”" in chips
+    assert f'title="{headline.title}"' in chips
+    untitled = clean("The harbour board met on Tuesday and voted to reopen the Kessel harbour to fishing boats "
+                     "from May. The vote was unanimous.\n\nBoats may land their catch at the old quay again.")
+    assert untitled.title == "The harbour board met on Tuesday and voted to reopen the Kessel harbour to…"
+    assert made_from_sentence(untitled.title)
+    assert render.article_chip(row(untitled.title, "The Harbour Times", "May 2, 2031")) == \
+        ("Only the article from The Harbour Times, May 2, 2031", untitled.title)
+    assert render.article_chip(row(untitled.title, published="May 2, 2031"))[0] == "Only the article of May 2, 2031"
+    assert render.article_chip(row(untitled.title))[0] == f"Only “{render.shorten(untitled.title, 60)}”"
+    for stated in ("Talks Without Traction", "Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?",
+                   "Peace at last!", "The main hurdles"):
+        assert not made_from_sentence(stated), stated
 
 
 def test_long_questions_are_shown_cut_and_the_sources_heading_stays_short() -> None:

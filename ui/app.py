@@ -391,20 +391,20 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         return gr.Row(visible=False), *articles_view(render.status_html([line]))
 
     def chips(article_ids: list[str] | None, after: str, before: str) -> tuple:
-        titles = []
+        chosen = []
         if article_ids:
             try:
-                known = {row.id: row.title for row in backend.articles()}
+                known = {row.id: row for row in backend.articles()}
             except Exception:  # noqa: BLE001 - the chips are a summary; the question reports errors
                 known = {}
-            titles = [known.get(i, "an article no longer indexed") for i in article_ids]
+            chosen = [known.get(i) for i in article_ids]
         days = []
         for text, end in ((after, False), (before, True)):
             try:
                 days.append(parse_day(text, end=end))
             except InputError as error:
                 days.append(str(error))
-        shown = render.filter_chips(titles, *days)
+        shown = render.filter_chips(chosen, *days)
         return shown, gr.Button(visible=bool(shown))
 
     def restore(saved: dict | None) -> tuple:

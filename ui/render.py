@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
-from index.cleaning import paired_quotes, truncate_words
+from index.cleaning import LIST_ITEM, made_from_sentence, paired_quotes, truncate_words
 from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -58,6 +58,31 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return truncate_words(text, limit).rstrip(" ,;:") + "…"
+
+
+#: What sets list items apart once a quote that spans them is shown on one line.
+ITEM_SEPARATOR = " · "
+
+
+def one_line(text: str) -> str:
+    """``text`` as running text on one line: its lines and paragraphs joined by spaces, with the
+    mark of a list item ("- ", "• ", "1. ", the cleaner's :data:`~index.cleaning.LIST_ITEM`) left
+    out and the items set apart by :data:`ITEM_SEPARATOR` (after a line ending in ':', the first
+    item follows it with a space). Every word stays as the article wrote it; a dash inside a line
+    is not a mark and stays."""
+    shown, item_before = "", False
+    for line in text.splitlines():
+        mark = LIST_ITEM.match(line.strip())
+        words = " ".join(line.strip()[mark.end() if mark else 0:].split())
+        if not words:
+            continue
+        if shown:
+            apart = (mark or item_before) and not shown.endswith(":")
+            shown += (ITEM_SEPARATOR if apart else " ") + words
+        else:
+            shown = words
+        item_before = bool(mark)
+    return shown
 
 
 def source_anchor(turn: int, n: int) -> str:
@@ -103,14 +128,14 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
                 f'<p>{_e(answer.text)}</p></div>')
     elif answer.disagreement:
         cards = "".join(
-            f'<div class="version">{_source_label(c)}<p>“{_e(c.quote)}” {with_chips(f"[{c.n}]", turn, cited)}</p>'
-            "</div>"
+            f'<div class="version">{_source_label(c)}<p>“{_e(one_line(c.quote))}” '
+            f'{with_chips(f"[{c.n}]", turn, cited)}</p></div>'
             for c in answer.citations
         )
         body = ('<div class="disagreement"><div class="disagreement-label">The articles differ on this</div>'
                 f'<div class="versions">{cards}</div></div>')
     else:
-        body = f'<p class="answer-text">{with_chips(answer.text, turn, cited)}</p>'
+        body = f'<p class="answer-text">{with_chips(one_line(answer.text), turn, cited)}</p>'
     notes = "".join(f'<p class="note">Note: {_e(note)}</p>' for note in answer.notes)
     status = "unanswered" if answer.abstained else "checked"
     how = answered_how(answer.answerer)
@@ -371,7 +396,7 @@ def source_line(citation: Citation, author: str | None = None) -> str:
     """``[n] Title — by Author, Outlet, June 12, 2025: “quote”`` (plain text)."""
     details = ", ".join(d for d in (f"by {author}" if author else "", citation.outlet or "",
                                     human_date(citation.published)) if d)
-    quote = " ".join(citation.quote.split())  # a quote across paragraphs or list items stays one line
+    quote = one_line(citation.quote)  # a quote across paragraphs or list items: one line, no item marks
     return f"[{citation.n}] {paired_quotes(citation.title)}" + (f" — {details}" if details else "") + f": “{quote}”"
 
 
@@ -379,9 +404,10 @@ def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str
     """The answer as plain text, as "Copy" puts it on the clipboard: its text with the ``[n]``
     markers (a disagreement: each version), its notes, then its sources, one a line."""
     if answer.disagreement and not answer.abstained:
-        body = "The articles differ on this:\n" + "\n".join(f"- “{c.quote}” [{c.n}]" for c in answer.citations)
+        body = "The articles differ on this:\n" + "\n".join(f"- “{one_line(c.quote)}” [{c.n}]"
+                                                             for c in answer.citations)
     else:
-        body = ("Not in the articles. " if answer.abstained else "") + answer.text
+        body = ("Not in the articles. " if answer.abstained else "") + one_line(answer.text)
     lines = [body]
     lines += [f"Note: {note}" for note in answer.notes]
     if answer.citations:
@@ -400,10 +426,24 @@ def transcript_markdown(turns: Sequence[Mapping[str, str]]) -> str:
             continue
         answer = turn.get("answer", "")
         body, _, sources = answer.partition("\n\nSources:\n")
-        parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", _md_text(body), ""]
+        parts += [f"## {number}. {_md_line(turn.get('question', ''))}", "", *_md_body(body), ""]
         if sources:
             parts += ["**Sources**", ""] + [f"- {_md_line(line)}" for line in sources.splitlines()] + [""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _md_body(body: str) -> list[str]:
+    """An answer's text and notes as Markdown lines, each line of :func:`answer_text` a paragraph
+    of its own, and the versions of a disagreement (its ``- “quote” [n]`` lines) a list."""
+    lines: list[str] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        version = line.startswith("- ")
+        if lines and not (version and lines[-1].startswith("- ")):
+            lines.append("")
+        lines.append(f"- {_md_line(line[2:])}" if version else _md_line(line))
+    return lines
 
 
 def _md_line(text: str) -> str:
@@ -459,21 +499,45 @@ def dropped_turn() -> list[dict[str, str]]:
 # ---- filters -----------------------------------------------------------------------------------
 
 
-def filter_chips(titles: Sequence[str], after: date | str | None, before: date | str | None) -> str:
-    """The active filters as chips above the question box (nothing when none is set). A date is
-    the day it was read as, or the message saying why the text typed is not one (a warning chip)."""
-    chips = [("", f"Only “{shorten(title, 60)}”") for title in titles]
+#: How much of an article's title a filter chip shows (the whole title is its tooltip).
+CHIP_TITLE_CHARS = 60
+
+
+def article_chip(row: ArticleRow | None) -> tuple[str, str]:
+    """What the filter chip of one chosen article says, and its tooltip: the article's title
+    (cut to :data:`CHIP_TITLE_CHARS`; the tooltip has all of it), or, for an article whose title is
+    only its first sentence (it states none, see :func:`index.cleaning.made_from_sentence`), its
+    outlet and date when it states them. ``None``: an article that is no longer indexed."""
+    if row is None:
+        return "Only an article no longer indexed", ""
+    if made_from_sentence(row.title) and (row.outlet or row.published):
+        where = ", ".join(d for d in (row.outlet, row.published) if d)
+        return f"Only the article {'from' if row.outlet else 'of'} {where}", row.title
+    shown = shorten(row.title, CHIP_TITLE_CHARS)
+    return f"Only “{shown}”", row.title if shown != row.title else ""
+
+
+def filter_chips(articles: Sequence[ArticleRow | None], after: date | str | None, before: date | str | None) -> str:
+    """The active filters as chips above the question box (nothing when none is set): each chosen
+    article (see :func:`article_chip`; ``None`` for one no longer indexed), then each date as the
+    day it was read as, or the message saying why the text typed is not one (a warning chip)."""
+    chips = [("", *article_chip(row)) for row in articles]
     for label, bound in (("Published from", after), ("Published until", before)):
         if isinstance(bound, date):
-            chips.append(("", f"{label} {human_date(bound)}"))
+            chips.append(("", f"{label} {human_date(bound)}", ""))
         elif bound:
-            chips.append((" problem", f"{label}: {bound}"))
+            chips.append((" problem", f"{label}: {bound}", ""))
     if isinstance(after, date) or isinstance(before, date):
-        chips.append(("", "Undated articles left out"))
+        chips.append(("", "Undated articles left out", ""))
     if not chips:
         return ""
     return ('<div class="filter-chips" role="status" aria-label="Active filters"><span class="dim">Filters:</span>'
-            + "".join(f'<span class="filter-chip{kind}">{_e(chip)}</span>' for kind, chip in chips) + "</div>")
+            + "".join(f'<span class="filter-chip{kind}"{_tooltip(tip)}>{_e(chip)}</span>' for kind, chip, tip in chips)
+            + "</div>")
+
+
+def _tooltip(text: str) -> str:
+    return f' title="{_e(text)}"' if text else ""
 
 
 def confirm_html(title: str) -> str:
