@@ -1,10 +1,13 @@
-"""Plain-text rendering of answers, for the CLI (the web page has its own, in ``ui/``)."""
+"""Answers rendered for those outside: plain text for the CLI (the web page has its own, in
+``ui/``), and the data the OpenAI-compatible API and the MCP server send beside the text."""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+from typing import Any
 
-from rag.answer import Answer
+from rag.answer import Answer, Citation
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:
@@ -25,3 +28,17 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         f"{supported} of {total} sentences checked against their sources"
     lines += ["", f"({status} · {answer.answerer}" + (f" · {timing:.0f} ms)" if timing is not None else ")")]
     return "\n".join(lines)
+
+
+def citation_dict(citation: Citation) -> dict[str, Any]:
+    """A citation for clients: the source is the file name only, never a server path."""
+    return {"n": citation.n, "title": citation.title, "source": Path(citation.source).name,
+            "published": citation.published, "outlet": citation.outlet, "quote": citation.quote,
+            "start": citation.start, "end": citation.end, "score": round(citation.score, 4)}
+
+
+def details(answer: Answer) -> dict[str, Any]:
+    """What travels beside the text: the citations, whether it abstained, and why."""
+    return {"citations": [citation_dict(c) for c in answer.citations], "abstained": answer.abstained,
+            "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+            "notes": list(answer.notes), "answerer": answer.answerer}

@@ -3,6 +3,7 @@
 
     rag mcp                    # stdio, what a desktop client starts (also: python -m rag mcp)
     rag mcp --http 8001        # streamable HTTP on http://127.0.0.1:8001/mcp
+    rag chat --api             # beside the page, at /mcp of the OpenAI-compatible API's port (:class:`Mounted`)
 
 Tools: ``ask`` (a question, optional filters → the checked answer with its ``[n]`` markers,
 citations, abstained, confidence, notes), ``search`` (the passages retrieval finds, with their
@@ -16,17 +17,21 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncContextManager
 
 from mcp import Resource
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from index.errors import RagError
+from rag.format import details
 from rag.pool import CONCURRENCY, Assistants
 from rag.retrieval import Filters
-from rag.serve import details
+
+#: Where the streamable HTTP transport answers (``rag mcp --http``, and under ``rag chat --api``).
+PATH = "/mcp"
 
 INSTRUCTIONS = ("Answers questions about a collection of news articles. Every sentence of an `ask` answer is "
                 "checked against the passage it cites ([n] refers to citations[n-1]); when the articles do not "
@@ -175,10 +180,28 @@ def create_server(pool: Assistants) -> MCPServer:
     return server
 
 
+class Mounted:
+    """The MCP server over streamable HTTP as one ASGI endpoint, to route at :data:`PATH` of another
+    app over the same ``pool`` (``rag chat --api`` puts it beside the OpenAI-compatible API, see
+    :func:`rag.serve.create_app`). :meth:`running` must be entered while it serves: the app's
+    lifespan. On a loopback ``host`` the SDK's DNS-rebinding protection applies, as with ``rag mcp
+    --http``."""
+
+    def __init__(self, pool: Assistants, host: str = "127.0.0.1"):
+        self.server = create_server(pool)
+        self.server.streamable_http_app(streamable_http_path=PATH, host=host)  # makes its session manager
+
+    def running(self) -> AsyncContextManager[None]:
+        return self.server.session_manager.run()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)
+
+
 def run(pool: Assistants, http_port: int | None = None, host: str = "127.0.0.1") -> None:
     """Serve on stdio, or on streamable HTTP at ``http://host:http_port/mcp``."""
     server = create_server(pool)
     if http_port is None:
         server.run("stdio")
     else:
-        server.run("streamable-http", host=host, port=http_port)
+        server.run("streamable-http", host=host, port=http_port, streamable_http_path=PATH)

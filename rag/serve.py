@@ -18,6 +18,9 @@ Errors are OpenAI-style JSON, ``{"error": {"message", "type", "code"}}``: 400 fo
 token, 404 for an unknown model, 429 when the queue is full (at most :data:`rag.pool.CONCURRENCY`
 answers at once, :data:`rag.pool.QUEUE_SIZE` waiting, as on the chat page), 503 when the store or
 a model fails, 500 for anything unexpected. A failing request never takes the server down.
+
+With ``mcp=True`` (``rag chat --api``) the same server also answers MCP clients over streamable HTTP
+at ``/mcp`` (:class:`rag.mcp_server.Mounted`), over the same pool and behind the same token.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index.errors import ConfigError, InputError, RagError
-from rag.answer import Answer, Citation, StreamEvent
+from rag.answer import Answer, StreamEvent
 from rag.assistant import Assistant
+from rag.format import details
 from rag.pool import CONCURRENCY, QUEUE_SIZE, Assistants
 from rag.retrieval import Filters
 
@@ -130,20 +135,6 @@ def read_conversation(messages: list[Message], max_chars: int) -> tuple[str, lis
 
 
 # ---- answers ----------------------------------------------------------------------------------
-
-
-def citation_dict(citation: Citation) -> dict[str, Any]:
-    """A citation for clients: the source is the file name only, never a server path."""
-    return {"n": citation.n, "title": citation.title, "source": Path(citation.source).name,
-            "published": citation.published, "outlet": citation.outlet, "quote": citation.quote,
-            "start": citation.start, "end": citation.end, "score": round(citation.score, 4)}
-
-
-def details(answer: Answer) -> dict[str, Any]:
-    """What travels beside the text: the citations, whether it abstained, and why."""
-    return {"citations": [citation_dict(c) for c in answer.citations], "abstained": answer.abstained,
-            "confidence": None if answer.confidence is None else round(answer.confidence, 4),
-            "notes": list(answer.notes), "answerer": answer.answerer}
 
 
 def tail(answer: Answer) -> str:
@@ -327,13 +318,38 @@ class Reply:
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def create_app(pool: Assistants, token: str | None = None, **limits: Any) -> FastAPI:
+class Guarded:
+    """An ASGI app behind the endpoint's token: a request without it is answered 401, as the API's are."""
+
+    def __init__(self, app: ASGIApp, endpoint: Endpoint):
+        self.app, self.endpoint = app, endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            self.endpoint.authorize(Request(scope))
+        except ApiError as error:
+            await JSONResponse(error.body(), status_code=error.status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False, host: str = "127.0.0.1",
+               **limits: Any) -> FastAPI:
     """The FastAPI app; ``token`` (if set) is required from every client; ``limits``:
-    ``concurrency``, ``queue_size``."""
+    ``concurrency``, ``queue_size``. With ``mcp``, the MCP server over the same pool is served at
+    ``/mcp`` too (streamable HTTP; ``host`` is the address served on, for its DNS-rebinding check)."""
     endpoint = Endpoint(pool, token, **limits)
+    mounted = None
+    if mcp:
+        from rag.mcp_server import PATH, Mounted  # it imports this module
+
+        mounted = Mounted(pool, host)
     app = FastAPI(title="news-rag", summary="OpenAI-compatible chat completions over the news articles",
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=(lambda app: mounted.running()) if mounted else None)
     app.state.endpoint = endpoint
+    if mounted:
+        app.add_route(PATH, Guarded(mounted, endpoint), include_in_schema=False)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -372,15 +388,17 @@ def create_app(pool: Assistants, token: str | None = None, **limits: Any) -> Fas
 # ---- running it -------------------------------------------------------------------------------
 
 
-def _server(pool: Assistants, host: str, port: int, token: str | None, **limits: Any) -> uvicorn.Server:
+def _server(pool: Assistants, host: str, port: int, token: str | None, **options: Any) -> uvicorn.Server:
     check_binding(host, token)
-    return uvicorn.Server(uvicorn.Config(create_app(pool, token, **limits), host=host, port=port,
+    return uvicorn.Server(uvicorn.Config(create_app(pool, token, host=host, **options), host=host, port=port,
                                          log_level="warning", access_log=False))
 
 
-def serve(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
-    """Serve until interrupted (refused, with :class:`ConfigError`, beyond loopback without a token)."""
-    _server(pool, host, port, token).run()
+def serve(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None, *,
+          mcp: bool = False) -> None:
+    """Serve until interrupted (refused, with :class:`ConfigError`, beyond loopback without a token);
+    with ``mcp``, the MCP server at ``/mcp`` too."""
+    _server(pool, host, port, token, mcp=mcp).run()
 
 
 class Running:
@@ -394,10 +412,11 @@ class Running:
         self.thread.join(timeout=30)
 
 
-def start(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          **limits: Any) -> Running:
-    """Serve in a background thread; returns once it listens (``rag chat --api``, tests, benchmarks)."""
-    server = _server(pool, host, port, token, **limits)
+def start(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None, *,
+          mcp: bool = False, **limits: Any) -> Running:
+    """Serve in a background thread; returns once it listens (``rag chat --api``, tests, benchmarks);
+    with ``mcp``, the MCP server at ``/mcp`` too."""
+    server = _server(pool, host, port, token, mcp=mcp, **limits)
     thread = threading.Thread(target=server.run, name=f"rag-serve-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

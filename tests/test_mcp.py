@@ -1,26 +1,33 @@
 """``rag mcp``: the ``mcp`` package's client session against the server, over stdio (``python -m rag
 mcp`` in a child process, as a desktop client starts it) and over streamable HTTP (in this
-process), over the seed store with the extractive answerer."""
+process, and beside the page and the OpenAI-compatible API in ``rag chat --api``), over the seed
+store with the extractive answerer."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import threading
 import time
 from pathlib import Path
 
+import httpx
+import httpx2
 import pytest
 import uvicorn
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from openai import OpenAI
 
 from rag.assistant import Assistant
 from rag.mcp_server import create_server
 from rag.pool import Assistants
-from tests.conftest import ROOT, free_port
+from rag.serve import start
+from tests.conftest import ROOT, free_port, serve
+from tests.test_serve import TOKEN, _outside_address
 
 pytestmark = pytest.mark.slow
 PRISONERS = "How many prisoners did each side exchange in Istanbul?"
@@ -109,3 +116,84 @@ def test_streamable_http(assistant: Assistant) -> None:
     finally:
         web.should_exit = True
         thread.join(timeout=30)
+
+
+async def _ask(url: str, question: str, token: str | None = None) -> dict:
+    """One ``ask`` call over streamable HTTP, as a client configured with ``url`` (and ``token``) makes it."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http, \
+            streamable_http_client(url, http_client=http) as (read, write, *_), ClientSession(read, write) as session:
+        await session.initialize()
+        return {"ask": await session.call_tool("ask", {"question": question}),
+                "articles": await session.call_tool("list_articles", {})}
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                         "clientInfo": {"name": "no-token", "version": "0"}}}
+
+
+def test_beside_the_api_mcp_shares_its_assistants_and_its_token(assistant: Assistant) -> None:
+    """``start(..., mcp=True)``, what ``rag chat --api`` runs: MCP at /mcp of the API's server, over
+    the same pool (one assistant built for both) and behind the same token beyond loopback."""
+    built: list[str] = []
+
+    def factory(config):
+        built.append(config.llm)
+        return assistant
+
+    port = free_port()
+    server = start(Assistants(assistant.config, factory, answerers=["extractive"]), "0.0.0.0", port, TOKEN, mcp=True)
+    url = f"http://{_outside_address()}:{port}"
+    try:
+        for headers in ({}, {"Authorization": "Bearer wrong-token"}):
+            refused = httpx.post(f"{url}/mcp", json=INITIALIZE, headers={
+                "Accept": "application/json, text/event-stream", **headers})
+            assert refused.status_code == 401 and "RAG_API_TOKEN" in refused.json()["error"]["message"]
+        seen = asyncio.run(asyncio.wait_for(_ask(f"{url}/mcp", PRISONERS, TOKEN), 300))
+        assert not seen["ask"].is_error and "1,000" in seen["ask"].structured_content["answer"]
+        reply = OpenAI(base_url=f"{url}/v1", api_key=TOKEN, max_retries=0).chat.completions.create(
+            model="news-rag", messages=[{"role": "user", "content": PRISONERS}])
+        assert "1,000" in reply.choices[0].message.content
+        assert built == ["extractive"]  # one pool: the API and MCP answered from the same assistant
+    finally:
+        server.stop()
+
+
+VIENNA = ("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
+          "Both sides agreed to exchange 42 fishing boats seized during the dispute.\n")
+
+
+def test_rag_chat_api_serves_mcp_beside_the_page_over_one_store(seed_store: Path, tmp_path: Path) -> None:
+    """``rag chat --api`` as a real process: an MCP client's ``ask`` is answered with citations at
+    /mcp of the API's port, and an article uploaded through the page is at once listed and cited
+    there (the page and MCP answer from one store, through one pool)."""
+    from gradio_client import Client, handle_file
+
+    store = tmp_path / "store"
+    shutil.copytree(seed_store, store)  # the upload must not reach the session's seed store
+    page, api = free_port(), free_port()
+    command = [sys.executable, "-m", "rag", "--store", str(store), "chat", "--llm", "extractive", "--port",
+               str(page), "--api", "--api-port", str(api)]
+    mcp_url, page_url = f"http://127.0.0.1:{api}/mcp", f"http://127.0.0.1:{page}"
+    log = tmp_path / "chat.log"
+    with serve(command, lambda: httpx.get(f"{page_url}/config").raise_for_status(), log, timeout=300) as process:
+        before = asyncio.run(asyncio.wait_for(_ask(mcp_url, PRISONERS), 300))
+        article = tmp_path / "Talks in Vienna.txt"
+        article.write_text(VIENNA, encoding="utf-8")
+        uploaded = Client(page_url, verbose=False).predict([handle_file(str(article))], api_name="/upload")
+        after = asyncio.run(asyncio.wait_for(_ask(
+            mcp_url, "How many fishing boats did Norland and Sudmark agree to exchange?"), 300))
+        assert process.poll() is None
+    answer = before["ask"].structured_content
+    assert not before["ask"].is_error and "1,000" in answer["answer"] and "[1]" in answer["answer"]
+    assert not answer["abstained"] and "1,000" in answer["citations"][0]["quote"]
+    assert len(before["articles"].structured_content["articles"]) == 5
+    assert "Indexed Talks in Vienna.txt" in str(uploaded)
+    titles = [a["title"] for a in after["articles"].structured_content["articles"]]
+    assert len(titles) == 6 and "Envoys meet in Vienna" in titles
+    vienna = after["ask"].structured_content
+    assert not vienna["abstained"] and "42" in vienna["answer"]
+    assert [c["title"] for c in vienna["citations"]] == ["Envoys meet in Vienna"]
+    assert (f"Serving the OpenAI-compatible API on http://127.0.0.1:{api}/v1 and MCP on {mcp_url}, sharing the "
+            "page's assistants") in log.read_text()

@@ -175,7 +175,7 @@ class Backend:
         self.unavailable = "" if config.llm in self.answerers else self.public(
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
-        #: OpenAI-compatible endpoint under ``rag chat --api``).
+        #: OpenAI-compatible endpoint and the MCP server under ``rag chat --api``).
         self.pool = Assistants(config, assistant_factory, embedder=embedder, answerers=self.answerers)
         self._store: Store | None = None
         self._lock = threading.RLock()  # opening the store

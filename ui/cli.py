@@ -17,11 +17,13 @@ from rag.cli import answer_options, config_from
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--read-only", is_flag=True, default=None,
               help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
-@click.option("--api", is_flag=True, help="Also serve the OpenAI-compatible API of `rag serve`, on the same host at "
-              "--api-port, in this process: one embedding model and store reader for both.")
-@click.option("--api-port", type=int, default=8000, show_default=True, help="Port of the API with --api.")
-@click.option("--api-token", default=None, help="Token the API's clients must send [RAG_API_TOKEN; required "
-              "beyond loopback]; see `rag serve --help`.")
+@click.option("--api", is_flag=True, help="Also serve, in this process, on the same host at --api-port: the "
+              "OpenAI-compatible API of `rag serve` (/v1) and the MCP server of `rag mcp` (streamable HTTP at "
+              "/mcp); one embedding model and store reader for the page and both.")
+@click.option("--api-port", type=int, default=8000, show_default=True,
+              help="Port of the API and the MCP server with --api.")
+@click.option("--api-token", default=None, help="Token the API's and MCP's clients must send (Authorization: "
+              "Bearer) [RAG_API_TOKEN; required beyond loopback]; see `rag serve --help`.")
 @click.pass_context
 def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool, api_port: int,
          **settings: Any) -> None:
@@ -29,8 +31,13 @@ def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool
 
     To require a login, set RAG_CHAT_AUTH=user:password (several: comma-separated) or chat_auth in
     the config file; serving beyond loopback without one lets anyone who reaches the port upload
-    and remove articles, unless --read-only. With --api, the OpenAI-compatible API runs beside
-    the page (a second port: the page's login does not cover it; the API has its own token).
+    and remove articles, unless --read-only.
+
+    \b
+    With --api, two more ways in run beside the page, over its assistants, on a second port
+    (the page's login does not cover them; they have their own token):
+      http://HOST:API_PORT/v1    the OpenAI-compatible API (see `rag serve --help`)
+      http://HOST:API_PORT/mcp   the MCP server, streamable HTTP (see `rag mcp --help`)
     """
     from ui.app import Backend, launch
 
@@ -44,7 +51,8 @@ def chat(ctx: click.Context, host: str, port: int, open_browser: bool, api: bool
 
         check_binding(host, config.api_token)
         backend = Backend(config)
-        start(backend.pool, host, api_port, config.api_token)
-        click.echo(f"Serving the OpenAI-compatible API on http://{host}:{api_port}/v1, sharing the page's assistants")
+        start(backend.pool, host, api_port, config.api_token, mcp=True)
+        click.echo(f"Serving the OpenAI-compatible API on http://{host}:{api_port}/v1 and MCP on "
+                   f"http://{host}:{api_port}/mcp, sharing the page's assistants")
     click.echo(f"Serving the chat page on http://{host}:{port} over {config.describe_store()} (Ctrl+C to stop)")
     launch(config, host, port, open_browser=open_browser, backend=backend)
