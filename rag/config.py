@@ -131,11 +131,12 @@ class Config(BaseModel):
         False, description="The chat page answers only: no upload or removal, in the page or its API.",
     )
 
-    # Serving the OpenAI-compatible endpoint (rag serve, rag chat --api).
+    # Serving the OpenAI-compatible endpoint (rag serve, rag chat --api) and, beside the page, MCP.
     api_token: str | None = Field(
         None, min_length=8,
-        description="The bearer token clients of `rag serve` must send as their API key; required when serving "
-        "beyond loopback. Set it in RAG_API_TOKEN or the config file rather than on the command line.",
+        description="The bearer token clients of `rag serve` (and of `rag chat --api`: its API and MCP) must send "
+        "as their API key; required when serving beyond loopback. Set it in RAG_API_TOKEN or the config file "
+        "rather than on the command line.",
     )
 
     @model_validator(mode="after")
