@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
-from index.cleaning import truncate_words
+from index.cleaning import paired_quotes, truncate_words
 from index.embedding import Embedder
 from index.errors import InputError, ModelError
 from rag import nlp
@@ -288,16 +288,17 @@ class Assistant:
         if not value:
             what = {"author": "names no author", "published": "states no publication date",
                     "outlet": "names no outlet"}[kind]
-            plan.notes.append(f"“{passage.title}” {what}")
+            plan.notes.append(f"“{paired_quotes(passage.title)}” {what}")
             return None
         text = self.retriever.article_text(passage.article_id)
         shown = human_date(value) if kind == "published" else value
         title = record.display_title()
         # The header line that states it; else the line with the title; else the first line.
         start, end = _header_line(text, [shown, value]) or _header_line(text, [title]) or _first_line(text)
-        sentence = {"author": f"“{title}” was written by {value}.",
-                    "published": f"“{title}” was published on {shown}.",
-                    "outlet": f"“{title}” was published by {value}."}[kind]
+        named = paired_quotes(title)
+        sentence = {"author": f"“{named}” was written by {value}.",
+                    "published": f"“{named}” was published on {shown}.",
+                    "outlet": f"“{named}” was published by {value}."}[kind]
         citation = Citation(n=1, source=passage.source, title=passage.title, published=passage.published,
                             quote=text[start:end], start=start, end=end, score=1.0, outlet=passage.outlet,
                             passage=passage)
@@ -434,9 +435,11 @@ class Assistant:
                       notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence)
 
     def _closest(self, passage: Passage) -> str:
+        """Where the closest passage is, in words: its section's heading (if any) in its article's
+        title, each quoted with its own quote marks paired (see :func:`paired_quotes`)."""
         section = _section(self._texts([passage]).get(passage.article_id, ""), passage.start)
-        where = f"“{passage.title}”"
-        return f"“{section}” in {where}" if section and section != passage.title else where
+        where = f"“{paired_quotes(passage.title)}”"
+        return f"“{paired_quotes(section)}” in {where}" if section and section != passage.title else where
 
     def _texts(self, passages: list[Passage]) -> dict[str, str]:
         return {p.article_id: self.retriever.article_text(p.article_id) for p in passages}

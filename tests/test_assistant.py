@@ -59,6 +59,18 @@ def test_questions_the_articles_do_not_cover_are_declined(assistant: Assistant, 
     assert answer.answerer == "abstained" and answer.timings["answer_ms"] == 0.0
 
 
+def test_the_closest_article_is_named_with_its_quote_marks_paired(assistant: Assistant) -> None:
+    """Issue 19.7: the seed page's title lost its opening quote mark ("Difficult’ Russia-Ukraine
+    …"); where an abstention says the closest the articles come, it is put back, as on the page."""
+    passages = assistant.retriever.retrieve("Difficult Russia-Ukraine peace talks end without breakthrough", top_k=10)
+    swamp = [p for p in passages if name(p.source) == "000_3ccfcf2aa8ed14ca.txt"]
+    assert swamp and swamp[0].title.startswith("Difficult’ Russia-Ukraine")  # stored as the page wrote it
+    for passage in swamp:
+        closest = assistant._closest(passage)
+        assert closest.endswith("“‘Difficult’ Russia-Ukraine Peace Talks End Without Breakthrough”"), closest
+        assert "“Difficult’" not in closest
+
+
 def test_no_disagreement_when_the_articles_agree_in_other_words(assistant: Assistant) -> None:
     """Geneva and "the Swiss city" are one place: the answer must not say the articles differ
     (issue 13). When they do differ is tested on the policy itself (tests/test_policy.py)."""
