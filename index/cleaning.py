@@ -168,6 +168,32 @@ LIST_ITEM = re.compile(r"""^(?:[-*+•‣◦▪▫●○■□]                 
                             |\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]      # 1.  2)  (3)  a.  b)  iv.
                             |\(?(?:[A-Z]|[IVX]{1,4})\))\s+(?=\S)     # A)  (B)  (IV)""", re.VERBOSE)
 
+#: What sets list items apart once a quote that spans them is shown on one line.
+ITEM_SEPARATOR = " · "
+
+
+def one_line(text: str) -> str:
+    """``text`` as running text on one line: its lines and paragraphs joined by spaces, with the
+    mark of a list item ("- ", "• ", "1. ", :data:`LIST_ITEM`) left out and the items set apart
+    by :data:`ITEM_SEPARATOR` (after a line ending in ':', the first item follows it with a
+    space). Every word stays as the article wrote it; a dash inside a line is not a mark and
+    stays. For showing a quote that spans paragraphs or list items (the page, the CLI); the
+    stored text and its offsets are left as they are."""
+    shown, item_before = "", False
+    for line in text.splitlines():
+        mark = LIST_ITEM.match(line.strip())
+        words = " ".join(line.strip()[mark.end() if mark else 0:].split())
+        if not words:
+            continue
+        if shown:
+            apart = (mark or item_before) and not shown.endswith(":")
+            shown += (ITEM_SEPARATOR if apart else " ") + words
+        else:
+            shown = words
+        item_before = bool(mark)
+    return shown
+
+
 _WRAP_WIDTH = 60  # a line at least this long that ends mid-sentence was wrapped, not a heading
 _NOT_A_CONTINUATION = re.compile(r"^[|•·*>#-]")
 _ENDS_PROSE = re.compile(r"[.!?…][\"'”’)\]]*$")

@@ -76,12 +76,15 @@ class StreamEvent:
     ``citations`` all the passages cited so far, so a page can show sources while the answer
     streams), ``"answer"`` (the last event, ``answer`` the complete :class:`Answer`), and, from a
     generative answerer only, ``"progress"`` (``text`` says what is happening: "The local model is
-    reading 5 passages") and ``"draft"`` (``text`` is what the model has written after the last
-    checked sentence, not checked yet: show it as such, and drop it when the next sentence or the
-    answer comes).
+    reading 5 passages", "Checking sentence 2 of the draft against its sources", "The local model
+    failed after 12 s: showing the quoted answer"; ``seconds`` since the question was asked) and
+    ``"draft"`` (``text`` is what the model has written after the last checked sentence, not
+    checked yet: show it as such, and drop it when the next sentence or the answer comes, or when
+    a draft's ``text`` is empty: the model was given up on).
     """
 
     kind: str
     text: str = ""
     answer: Answer | None = None
     citations: tuple[Citation, ...] = ()
+    seconds: float | None = None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from index.chunking import units
-from index.cleaning import truncate_words
+from index.cleaning import paired_quotes, truncate_words
 from index.embedding import Embedder
 from index.errors import InputError, ModelError
 from rag import nlp
@@ -35,7 +35,7 @@ from rag.config import Config, load_config
 from rag.dates import human_date
 from rag.policy import INSTRUCTION, NOTHING_RETRIEVED, Candidate, Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
-from rag.verify import Checked, Support, Verifier, split_draft
+from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
 ABSTAIN_TEXT = "The articles don't say."
 DIFFER_TEXT = "The articles differ on this."
@@ -231,8 +231,9 @@ class Assistant:
         """Draft the answer the policy decided on and check it, yielding each sentence that
         survives (and, from a model, progress and the unchecked draft). The policy's own
         sentences are checked by construction (:meth:`_quoted`); a model's go through the
-        verifier, and when none survives (or the model fails) the policy's stand in. Either way a
-        note says what the check left out of the model's text."""
+        verifier, and when none survives (or the model fails) the policy's stand in. A model given
+        up on is said at once, as progress (and an empty draft drops its unchecked text); a note
+        on the answer says what the check left out of the model's text, and why."""
 
         def said(checked: Checked) -> StreamEvent:  # a sentence, with the sources cited so far
             self._first_sentence(plan, started)
@@ -248,33 +249,42 @@ class Assistant:
             for checked, drafting.seen in self._quoted(plan.decision.chosen, plan):
                 yield said(checked)
             return
-        count = len(plan.passages)
-        yield StreamEvent("progress", text=f"The {self.answerer.name} model is reading {count} "
-                                           f"passage{'s' if count != 1 else ''}")
+        count, model = len(plan.passages), self.answerer.name
+        yield _progress(f"The {model} model is reading {count} passage{'s' if count != 1 else ''}", started)
         read = self._chosen_only(plan) if self.config.llm_reads_chosen() else plan.passages
         drafting.drafted, failure = (0, 0), None
+        asked = time.perf_counter()
         try:
-            for step in self._checked_sentences(self.answerer.stream(plan.standalone, read), plan):
-                if isinstance(step, str):  # the model's draft, not checked yet
-                    yield StreamEvent("draft", text=step)
+            for step in self._checked_sentences(self.answerer.stream(plan.standalone, read), plan, started):
+                if isinstance(step, StreamEvent):  # the draft, not checked yet, or the sentence being checked
+                    yield step
                     continue
                 checked, drafting.seen = step
                 drafting.drafted = (drafting.drafted[0] + (checked is not None), drafting.seen)
                 if checked is not None:
                     yield said(checked)
-        except ModelError as error:  # the model died, hung or is unreachable: say so, answer anyway
+        except ModelError as error:  # the model died, hung or is unreachable: say so at once, answer anyway
             failure = str(error)
+            kept = len(composer.sentences)
+            then = f"keeping the {kept} sentence{'s' if kept != 1 else ''} checked so far" if kept else \
+                "showing the quoted answer"
+            yield StreamEvent("draft", text="")  # the unchecked rest is given up on with the model
+            yield _progress(f"The {model} model failed after {time.perf_counter() - asked:.0f} s: {then}", started)
         if composer.sentences:
-            dropped = _dropped_note(self.answerer.name, *drafting.drafted)
+            dropped = _dropped_note(model, *drafting.drafted)
             if dropped:
                 plan.notes.append(dropped)
             if failure:
                 plan.notes.append(f"the answer was cut short: {failure}")
             return
+        if not failure:
+            yield StreamEvent("draft", text="")
+            yield _progress(f"The {model} model's sentences were not supported by the articles: "
+                            "showing the quoted answer", started)
         plan.notes.append(f"{failure}; so this is the quoted answer" if failure else
-                          f"the {self.answerer.name} model's sentences were not supported by the articles, "
+                          f"the {model} model's sentences were not supported by the articles, "
                           "so this is the quoted answer")
-        drafting.answerer = f"{self.answerer.name}->extractive"
+        drafting.answerer = f"{model}->extractive"
         for checked, _ in self._quoted(plan.decision.chosen, plan):
             yield said(checked)
 
@@ -288,16 +298,17 @@ class Assistant:
         if not value:
             what = {"author": "names no author", "published": "states no publication date",
                     "outlet": "names no outlet"}[kind]
-            plan.notes.append(f"“{passage.title}” {what}")
+            plan.notes.append(f"“{paired_quotes(passage.title)}” {what}")
             return None
         text = self.retriever.article_text(passage.article_id)
         shown = human_date(value) if kind == "published" else value
         title = record.display_title()
         # The header line that states it; else the line with the title; else the first line.
         start, end = _header_line(text, [shown, value]) or _header_line(text, [title]) or _first_line(text)
-        sentence = {"author": f"“{title}” was written by {value}.",
-                    "published": f"“{title}” was published on {shown}.",
-                    "outlet": f"“{title}” was published by {value}."}[kind]
+        named = paired_quotes(title)
+        sentence = {"author": f"“{named}” was written by {value}.",
+                    "published": f"“{named}” was published on {shown}.",
+                    "outlet": f"“{named}” was published by {value}."}[kind]
         citation = Citation(n=1, source=passage.source, title=passage.title, published=passage.published,
                             quote=text[start:end], start=start, end=end, score=1.0, outlet=passage.outlet,
                             passage=passage)
@@ -378,11 +389,18 @@ class Assistant:
                 chosen.setdefault(candidate.passage, []).append(text)
         return [replace(p, text=" ".join(chosen.get(i, []))) for i, p in enumerate(plan.passages)]
 
-    def _checked_sentences(self, draft: Iterable[str], plan: _Plan) -> Iterator[tuple[Checked | None, int] | str]:
+    def _checked_sentences(self, draft: Iterable[str], plan: _Plan,
+                           started: float) -> Iterator[tuple[Checked | None, int] | StreamEvent]:
         """Check the draft sentence by sentence as it streams; yields (checked or None, count so
-        far) for each sentence, and between them the text written but not checked yet (at most
-        every :data:`DRAFT_EVERY` seconds), for a page to show as it is written."""
+        far) for each sentence, a ``"progress"`` event before each check ("Checking sentence 2 of
+        the draft"), and between them the text written but not checked yet as a ``"draft"`` event
+        (at most every :data:`DRAFT_EVERY` seconds), for a page to show as it is written."""
         buffer, done, seen, shown = "", 0, 0, 0.0
+
+        def checking(claim: Claim, number: int) -> Iterator[tuple[Checked | None, int] | StreamEvent]:
+            yield _progress(f"Checking sentence {number} of the draft against its sources", started)
+            yield self.verifier.check_claim(claim, plan.passages), number
+
         for piece in draft:
             buffer += piece
             if _REFUSAL.search(buffer):
@@ -391,18 +409,18 @@ class Assistant:
             # All but the last sentence are complete (the last may still be growing).
             for claim in claims[done:-1]:
                 seen += 1
-                yield self.verifier.check_claim(claim, plan.passages), seen
+                yield from checking(claim, seen)
             done = max(done, len(claims) - 1)
             if seen >= MAX_DRAFT_SENTENCES:  # a short answer was asked for; small models ramble on
                 return
             if time.perf_counter() - shown >= DRAFT_EVERY and claims[done:]:
                 shown = time.perf_counter()
-                yield " ".join(claim.text for claim in claims[done:])
+                yield StreamEvent("draft", text=" ".join(claim.text for claim in claims[done:]))
         for claim in split_draft(buffer)[done:]:
             if _REFUSAL.search(claim.text):
                 continue
             seen += 1
-            yield self.verifier.check_claim(claim, plan.passages), seen
+            yield from checking(claim, seen)
 
     def _abstention(self, plan: _Plan, started: float) -> Answer:
         """"The articles don't say", the closest they come, and why, in a reader's words."""
@@ -434,12 +452,19 @@ class Assistant:
                       notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence)
 
     def _closest(self, passage: Passage) -> str:
+        """Where the closest passage is, in words: its section's heading (if any) in its article's
+        title, each quoted with its own quote marks paired (see :func:`paired_quotes`)."""
         section = _section(self._texts([passage]).get(passage.article_id, ""), passage.start)
-        where = f"“{passage.title}”"
-        return f"“{section}” in {where}" if section and section != passage.title else where
+        where = f"“{paired_quotes(passage.title)}”"
+        return f"“{paired_quotes(section)}” in {where}" if section and section != passage.title else where
 
     def _texts(self, passages: list[Passage]) -> dict[str, str]:
         return {p.article_id: self.retriever.article_text(p.article_id) for p in passages}
+
+
+def _progress(text: str, started: float) -> StreamEvent:
+    """A ``"progress"`` event: what is happening, and the seconds since the question was asked."""
+    return StreamEvent("progress", text=text, seconds=round(time.perf_counter() - started, 1))
 
 
 def _section(text: str, offset: int) -> str:

@@ -3,12 +3,13 @@ extractive answerer (generative answerers: tests/test_llm_backends.py)."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from index.errors import InputError
+from index.errors import InputError, ModelError
 from index.store import Store
 from rag import Answer, Assistant, Filters
 from rag.answerers import Answerer
@@ -57,6 +58,18 @@ def test_questions_the_articles_do_not_cover_are_declined(assistant: Assistant, 
     assert answer.abstained and answer.citations == []
     assert answer.text.startswith("The articles don't say. The closest they cover is “")
     assert answer.answerer == "abstained" and answer.timings["answer_ms"] == 0.0
+
+
+def test_the_closest_article_is_named_with_its_quote_marks_paired(assistant: Assistant) -> None:
+    """Issue 19.7: the seed page's title lost its opening quote mark ("Difficult’ Russia-Ukraine
+    …"); where an abstention says the closest the articles come, it is put back, as on the page."""
+    passages = assistant.retriever.retrieve("Difficult Russia-Ukraine peace talks end without breakthrough", top_k=10)
+    swamp = [p for p in passages if name(p.source) == "000_3ccfcf2aa8ed14ca.txt"]
+    assert swamp and swamp[0].title.startswith("Difficult’ Russia-Ukraine")  # stored as the page wrote it
+    for passage in swamp:
+        closest = assistant._closest(passage)
+        assert closest.endswith("“‘Difficult’ Russia-Ukraine Peace Talks End Without Breakthrough”"), closest
+        assert "“Difficult’" not in closest
 
 
 def test_no_disagreement_when_the_articles_agree_in_other_words(assistant: Assistant) -> None:
@@ -274,3 +287,75 @@ def test_when_some_of_the_models_sentences_are_left_out_the_answer_says_how_many
     assert "2 of the stand-in model's 3 sentences were not supported by the articles and were left out" in two.notes
     kept = _writing(assistant, SUPPORTED).ask(ISTANBUL)  # all kept: nothing to say
     assert kept.drafted == (1, 1) and not any("left out" in note for note in kept.notes)
+
+
+class _GivesUp(Answerer):
+    """A generative answerer that writes ``text``, then, ``after`` seconds on, fails as a dead or
+    hung model does (a ModelError). The model is beside the point: this checks what the stream
+    says, while it streams, when a model is given up on."""
+
+    name = "stand-in"
+
+    def __init__(self, text: str, after: float):
+        self.text, self.after = text, after
+
+    def _stream(self, question, passages):
+        yield self.text
+        time.sleep(self.after)
+        raise ModelError("the stand-in model did not answer within 1 s and was stopped")
+
+
+def _progress(events) -> list[str]:
+    return [e.text for e in events if e.kind == "progress"]
+
+
+def test_a_generative_answer_says_which_sentence_of_its_draft_is_being_checked(assistant) -> None:
+    """Issue 19.2: "checking sentence k", each said before its check, with the seconds so far."""
+    events = list(_writing(assistant, f"{SUPPORTED} The moon is made of green cheese and sings at night. [1]")
+                  .stream(ISTANBUL))
+    kinds = [e.kind for e in events]
+    assert _progress(events)[1:] == ["Checking sentence 1 of the draft against its sources",
+                                     "Checking sentence 2 of the draft against its sources"]
+    first, second = (i for i, e in enumerate(events) if e.text.startswith("Checking sentence"))
+    assert first < kinds.index("sentence") < second  # sentence 1 is shown once checked, then 2 is checked
+    assert kinds[second + 1:] == ["answer"]  # sentence 2 is not supported: nothing more is shown
+    seconds = [e.seconds for e in events if e.kind == "progress"]
+    assert all(s is not None and s >= 0 for s in seconds) and seconds == sorted(seconds)
+    assert events[-1].answer.drafted == (1, 2)
+
+
+@pytest.mark.parametrize(("written", "then", "answerer"), [
+    ("The moon sings at night", "showing the quoted answer", "stand-in->extractive"),
+    (f"{SUPPORTED} The moon sings at night", "keeping the 1 sentence checked so far", "stand-in"),
+])
+def test_a_model_given_up_on_is_said_while_the_answer_streams(assistant, written: str, then: str,
+                                                              answerer: str) -> None:
+    """Issue 19.2: not only in the answer's note: a progress event at once, before the quoted
+    answer stands in, with how long the model was given; an empty draft drops its unchecked text."""
+    writing = Assistant(assistant.config, assistant.retriever, _GivesUp(written, after=1.0),
+                        extractive=assistant.extractive)
+    events = list(writing.stream(ISTANBUL))
+    failed = next(i for i, e in enumerate(events) if e.kind == "progress" and "failed" in e.text)
+    seconds = int(re.fullmatch(rf"The stand-in model failed after (\d+) s: {then}", events[failed].text)[1])
+    assert seconds >= 1 and events[failed].seconds >= 1.0
+    assert events[failed - 1].kind == "draft" and events[failed - 1].text == ""
+    assert any(e.kind == "draft" and "moon" in e.text for e in events[:failed])  # the draft was shown first
+    answer = events[-1].answer
+    assert answer.answerer == answerer and "moon" not in answer.text
+    if answerer.endswith("->extractive"):  # the quoted answer streams after the model was given up on
+        assert "sentence" not in [e.kind for e in events[:failed]]
+        assert [e.kind for e in events[failed + 1:]].count("sentence") >= 1
+        assert answer.text == assistant.ask(ISTANBUL).text
+        assert any(note.endswith("was stopped; so this is the quoted answer") for note in answer.notes)
+    else:
+        assert [e.kind for e in events[failed + 1:]] == ["answer"]
+        assert any(note.startswith("the answer was cut short") for note in answer.notes)
+
+
+def test_a_models_unsupported_draft_is_said_before_the_quoted_answer_stands_in(assistant) -> None:
+    events = list(_writing(assistant, "The capital of France is Paris. [1] Bananas are yellow. [2]").stream(ISTANBUL))
+    said = next(i for i, e in enumerate(events) if e.kind == "progress" and "not supported" in e.text)
+    assert events[said].text == ("The stand-in model's sentences were not supported by the articles: "
+                                 "showing the quoted answer")
+    assert events[said - 1].kind == "draft" and events[said - 1].text == ""
+    assert "sentence" not in [e.kind for e in events[:said]] and "sentence" in [e.kind for e in events[said:]]

@@ -33,3 +33,22 @@ def test_ask_filters_and_errors(seed_store: Path) -> None:
     assert {Path(c["source"]).name for c in json.loads(result.output)["citations"]} == {"003_d89c9a04b964dece.txt"}
     empty = runner.invoke(main, ["--store", str(seed_store), "ask", "--llm", "extractive", "  "])
     assert empty.exit_code == 1 and empty.output == "Error: empty question: type a question about the articles\n"
+
+
+def test_ask_prints_a_quote_across_list_items_on_one_line_and_titles_with_paired_quotes() -> None:
+    """Issue 19.7 in the terminal: "entrenched: - Territory…" was printed as the article's list
+    debris; the CLI shows it as the page does (index.cleaning.one_line), and a title's lost
+    opening quote mark is put back (index.cleaning.paired_quotes)."""
+    from rag.answer import Answer, Citation
+    from rag.format import format_answer
+
+    quote = "The obstacles are deeply entrenched:\n\n- Territory in the east.\n- Security guarantees."
+    citation = Citation(n=1, source="seeds/000.txt", title="Difficult’ Russia-Ukraine Peace Talks End",
+                        published="2025-06-12", quote=quote, start=0, end=len(quote), score=1.0)
+    answer = Answer(question="Why?", text=f"{quote} [1]", abstained=False, citations=[citation],
+                    supported=(1, 1), answerer="extractive", timings={"total_ms": 12.0})
+    printed = format_answer(answer)
+    assert "- Territory" not in printed and "\n- " not in printed
+    assert printed.startswith("The obstacles are deeply entrenched: Territory in the east. · Security guarantees. [1]")
+    assert "[1] ‘Difficult’ Russia-Ukraine Peace Talks End (seeds/000.txt, published 2025-06-12)" in printed
+    assert "    “The obstacles are deeply entrenched: Territory in the east. · Security guarantees.”" in printed

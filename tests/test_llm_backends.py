@@ -38,7 +38,10 @@ def test_stream_from_the_local_model_yields_checked_sentences(seed_store: Path, 
     assistant = build_assistant(Config(store_path=seed_store, llm="local"), embedder=real_embedder)
     events = list(assistant.stream("How many prisoners did each side exchange in Istanbul?"))
     assert events[0].kind == "progress" and events[-1].kind == "answer"
-    assert {e.kind for e in events[1:-1]} <= {"sentence", "draft"}
+    assert {e.kind for e in events[1:-1]} <= {"sentence", "draft", "progress"}
+    checking = [e.text for e in events if e.kind == "progress" and e.text.startswith("Checking sentence")]
+    written = events[-1].answer.drafted[1]  # each of the model's sentences is said before its check
+    assert checking == [f"Checking sentence {k} of the draft against its sources" for k in range(1, written + 1)]
     assert all(e.text in events[-1].answer.text for e in events if e.kind == "sentence")
 
 

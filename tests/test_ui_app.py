@@ -6,6 +6,7 @@ the page itself, with the real model, is tested in test_ui_browser.py."""
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import InputError, ModelError, StoreError
+from rag.answerers import Answerer
 from rag.config import Config
 from tests.conftest import SEEDS, free_port
 from tests.fakes import HashEmbedder
@@ -55,6 +57,42 @@ def test_a_question_streams_into_the_chat_and_fills_the_sources(backend: Backend
     follow_up = last(backend, "And where were they held?", chat=chat, history=history)
     assert 'href="#source-2-1"' in follow_up[0][-1]["content"]  # the second turn's chips point to its own sources
     assert list(backend.turn("   ", [], [], [], "extractive", 5, [], "", ""))[-1][0] == []  # nothing asked
+
+
+class _WritesThenGivesUp(Answerer):
+    """A generative answerer that writes word by word, then fails as a dead or hung model does.
+    The model is beside the point: this checks what the page's status line says meanwhile."""
+
+    name = "stand-in"
+
+    def _stream(self, question, passages):
+        for word in "Envoys met in Istanbul on Friday. The moon sings".split(" "):
+            time.sleep(0.02)
+            yield word + " "
+        raise ModelError("the stand-in model did not answer within 1 s and was stopped")
+
+
+def test_the_status_line_says_which_sentence_is_checked_and_when_the_model_was_given_up_on(backend: Backend) -> None:
+    """Issue 19.2: while a model's draft is checked the page says which sentence (its draft still
+    shown, in grey), and the moment the model is given up on it says so (the draft gone)."""
+    from rag.assistant import build_assistant
+
+    def factory(settings: Config):
+        assistant = build_assistant(settings, embedder=HashEmbedder())
+        assistant.answerer = _WritesThenGivesUp()
+        return assistant
+
+    page = Backend(backend.config, factory)
+    bubbles = [step[0][-1]["content"] for step in page.turn("How many prisoners did each side exchange in Istanbul?",
+                                                           [], [], [], "extractive", 5, [], "", "")]
+    checking = next(b for b in bubbles if "Checking sentence 1 of the draft against its sources…" in b)
+    assert '<p class="draft"' in checking and ">Envoys" in checking  # the draft stays while it is checked
+    given_up = re.compile(r"The stand-in model failed after \d+ s: (showing the quoted answer|keeping the 1 sentence)")
+    failed = next(i for i, b in enumerate(bubbles) if given_up.search(b))
+    assert '<p class="draft"' not in bubbles[failed]
+    assert bubbles.index(checking) < failed
+    final = bubbles[-1]
+    assert 'class="answer streaming"' not in final and "was stopped" in final  # the answer's note says why
 
 
 def test_errors_are_messages_and_the_page_keeps_working(backend: Backend, tmp_path: Path) -> None:

@@ -697,13 +697,21 @@ def test_the_answer_settings_survive_a_reload(page) -> None:
 def test_a_generative_answer_shows_what_it_is_doing_and_its_unchecked_draft(browser, tmp_path: Path,
                                                                            seed_store: Path, real_embedder) -> None:
     """A slow writer (a stand-in model: what it writes is beside the point) shows its progress,
-    the seconds it has taken, and its draft marked as not checked; the checked answer replaces it."""
+    the seconds it has taken, its draft marked as not checked, and which sentence of it is being
+    checked (a check slowed down to be seen); the checked answer replaces it."""
     from tests.test_assistant import _Typist
 
     def factory(settings: Config):
         assistant = build_assistant(settings, embedder=real_embedder)
         assistant.answerer = _Typist("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the "
                                      "largest of the conflict. The moon sings at night.", pause=0.25)
+        check = assistant.verifier.check_claim
+
+        def deliberate(claim, passages):
+            time.sleep(1.5)
+            return check(claim, passages)
+
+        assistant.verifier.check_claim = deliberate
         return assistant
 
     port = free_port()
@@ -718,6 +726,13 @@ def test_a_generative_answer_shows_what_it_is_doing_and_its_unchecked_draft(brow
             assert "not checked yet" in status, status
             page.wait_for_function("() => /\\d+ s$/.test(document.querySelector('#chat .answer.streaming "
                                    ".status')?.innerText || '')", timeout=15_000)
+            # Which sentence is being checked, its draft still shown (issue 19.2)
+            page.wait_for_function("() => /^Checking sentence 1 of the draft against its sources… \\d+ s$/.test("
+                                   "document.querySelector('#chat .answer.streaming .status')?.innerText || '') "
+                                   "&& document.querySelector('#chat .answer.streaming .draft')", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "generative-answer-checking.png"))
+            page.wait_for_function("() => (document.querySelector('#chat .answer.streaming .status')?.innerText "
+                                   "|| '').startsWith('Checking sentence 2 of the draft')", timeout=30_000)
             page.wait_for_selector("#chat .answer:not(.streaming)", timeout=60_000)
             final = last_answer(page)
             assert "1,000" in final and "moon" not in final and page.locator("#chat .draft").count() == 0

@@ -249,18 +249,21 @@ class Backend:
             sentences: list[str] = []
             answer = None
             names = self.uploads.names()
-            status, cited = "", waiting
+            # The status line says what a model is doing (reading, checking sentence k, given up
+            # on) until it writes more; its unchecked draft stays shown while it is being checked.
+            status, draft, cited = "", "", waiting
             for event in self.assistant(llm).stream(question, history=history, filters=filters, top_k=int(top_k)):
                 if event.kind in ("sentence", "draft", "progress"):
                     if event.kind == "sentence":
                         sentences.append(event.text)
                         turns[-1] = {**turns[-1], "answer": " ".join(sentences)}
                         cited = render.citations_html(question, event.citations, turn, names, streaming=True)
+                        draft = ""
                     elif event.kind == "progress":
                         status = event.text
-                    draft = event.text if event.kind == "draft" else ""
-                    chat[-1] = {"role": "assistant",
-                                "content": render.streaming_html(sentences, turn, draft, "" if draft else status)}
+                    else:  # more of the draft ("Writing…"), or none: the model was given up on
+                        draft, status = event.text, ""
+                    chat[-1] = {"role": "assistant", "content": render.streaming_html(sentences, turn, draft, status)}
                     yield list(chat), history, groups, render.sources_panel([*groups, cited]), "", list(turns)
                 elif event.answer is not None:
                     answer = event.answer

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
-from index.cleaning import LIST_ITEM, made_from_sentence, paired_quotes, truncate_words
+from index.cleaning import made_from_sentence, one_line, paired_quotes, truncate_words
 from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -58,31 +58,6 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return truncate_words(text, limit).rstrip(" ,;:") + "…"
-
-
-#: What sets list items apart once a quote that spans them is shown on one line.
-ITEM_SEPARATOR = " · "
-
-
-def one_line(text: str) -> str:
-    """``text`` as running text on one line: its lines and paragraphs joined by spaces, with the
-    mark of a list item ("- ", "• ", "1. ", the cleaner's :data:`~index.cleaning.LIST_ITEM`) left
-    out and the items set apart by :data:`ITEM_SEPARATOR` (after a line ending in ':', the first
-    item follows it with a space). Every word stays as the article wrote it; a dash inside a line
-    is not a mark and stays."""
-    shown, item_before = "", False
-    for line in text.splitlines():
-        mark = LIST_ITEM.match(line.strip())
-        words = " ".join(line.strip()[mark.end() if mark else 0:].split())
-        if not words:
-            continue
-        if shown:
-            apart = (mark or item_before) and not shown.endswith(":")
-            shown += (ITEM_SEPARATOR if apart else " ") + words
-        else:
-            shown = words
-        item_before = bool(mark)
-    return shown
 
 
 def source_anchor(turn: int, n: int) -> str:

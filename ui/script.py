@@ -33,7 +33,8 @@ SCRIPT = """
     setTimeout(() => { button.textContent = label; }, 1500);
   };
   // The seconds an answer has been streaming, beside its status line (one clock per answer,
-  // kept across the re-renders of its bubble).
+  // kept across the re-renders of its bubble; looked at four times a second, so that a new status
+  // line, "Checking sentence 2 of the draft…", shows the seconds at once).
   const began = new Map();
   setInterval(() => {
     document.querySelectorAll(".answer.streaming").forEach((answer) => {
@@ -43,7 +44,7 @@ SCRIPT = """
       if (shown && seconds >= 2) shown.textContent = ` ${seconds} s`;
     });
     document.querySelectorAll(".answer:not(.streaming)").forEach((answer) => began.delete(answer.id));
-  }, 1000);
+  }, 250);
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     if (!target) return;
