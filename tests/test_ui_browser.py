@@ -421,7 +421,9 @@ def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out
     page.fill("#before textarea", "2025-12-31")
     page.locator("#before textarea").press("Tab")
     page.get_by_text("Answer settings").click()  # closed again: the chips still show the filters
-    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('December 31')")
+    # Each box's change updates the chips; wait for the reply that read both boxes.
+    page.wait_for_function("() => ['January 1', 'December 31'].every("
+                           "d => document.querySelector('#active-filters')?.innerText.includes(d))")
     chips = page.locator("#active-filters .filter-chip").all_inner_texts()
     assert chips == ["Published from January 1, 2025", "Published until December 31, 2025", "Undated articles left out"]
     assert page.locator("#active-filters").is_visible()
