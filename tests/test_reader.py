@@ -73,5 +73,25 @@ def test_the_training_data_is_the_frozen_file_and_the_held_apart_articles_stay_o
     assert (DATA.parent / "NOTICE").read_text().count("CC BY-SA 4.0") >= 1
     metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
     assert metrics["settings"]["seed"] == 13
-    # The figures the model card reports were measured on the held-apart articles' questions.
-    assert metrics["reader-int8.onnx"]["questions"]["unanswerable"] > 0
+    # The figures the model card reports were measured on the held-apart article's questions and
+    # on both halves of the SQuAD suite's article (python -m evals.reader --record).
+    assert set(metrics["reader-int8.onnx"]) == set(HELD_APART)
+    assert metrics["reader-int8.onnx"][HELD_APART[0]]["questions"]["answerable"] > 0
+    normans = metrics["normans"]["reader-int8.onnx"]
+    assert all(normans[f"normans-{s}"]["questions"]["unanswerable"] > 0 for s in ("dev", "test"))
+
+
+def test_the_reader_is_measured_on_the_squad_suites_halves_as_the_suite_splits_them() -> None:
+    """``python -m evals.reader`` reads "Normans" (never trained on) with the suite's own split."""
+    from evals import squad
+    from evals.reader import normans_sets
+
+    sets = normans_sets(["dev", "test"])
+    split_of = {q["id"]: q["split"] for q in squad.load()[2]}
+    for split in ("dev", "test"):
+        items, questions = sets[f"normans-{split}"]
+        assert {split_of[q.id] for q in questions} == {split}
+        assert {q.answerable for q in questions} == {True, False}
+        assert all(q.gold is not None and q.answers[0] in items[q.gold].sentence for q in questions if q.answerable)
+    dev, test = ({q.id for q in sets[f"normans-{s}"][1]} for s in ("dev", "test"))
+    assert not dev & test
