@@ -684,6 +684,9 @@ def test_the_answer_settings_survive_a_reload(page) -> None:
     def slide() -> None:
         slider.fill("7")
         slider.dispatch_event("change")
+        # The release saves what the slider holds then: wait until the page has taken the 7 (its
+        # number box shows it), or the (encrypted, so always different) copy saved may be the old 5.
+        page.wait_for_function("() => document.querySelector('#settings input[type=number]')?.value === '7'")
         slider.dispatch_event("pointerup")
 
     saving(slide)
