@@ -164,7 +164,7 @@ def build_examples(articles, names: list[str], seed: int, encoder, paragraph_neg
                 swapped = _swap_entity(q.question, ents, items[q.gold].sentence, entities, rng)
                 if swapped:
                     examples.append(Example(swapped, items[q.gold], 0))
-            if q.answerable and rng.random() < cut_share:
+            if q.answerable and cut_share and rng.random() < cut_share:  # no draw when off: the shipped pairs stay
                 cut = _without_answer(items[q.gold], q.span, answer_texts)
                 if cut:
                     examples.append(Example(q.question, cut, 0))
