@@ -2,10 +2,12 @@
 the gold queries, the interleaved timing loop, statistics, tables and JSON results.
 
 A corpus is named by a key: a number N is the seeds plus N synthetic recombinations of them
-(:mod:`benchmarks.corpus`); ``"bbc"`` is the real corpus, the 2,225 BBC News articles of
-``benchmarks/data/bbc/`` (its NOTICE: source and terms), asked the news suite's questions;
-``"bbc-xN"`` is that corpus N times over, each copy's titles changed so that no text repeats
-(for a passage count beyond one real corpus: speed only, never quality).
+(:mod:`benchmarks.corpus`); ``"bbc"`` is the real corpus, the 2,225 BBC News articles of the
+public data's ``bbc/`` (:func:`bbc`: ``../shared/data`` beside the project, ``$RAG_DATA`` or
+``--data``; its NOTICE: source and terms), asked the news suite's questions; ``"bbc-xN"`` is that
+corpus N times over, each copy's titles changed so that no text repeats (for a passage count
+beyond one real corpus: speed only, never quality). A run that asks for it without the data stops
+before any work, saying what is missing and where it comes from.
 
 Every benchmark reports medians, p95s and ratios of things measured side by side in one run (the
 machines are shared and noisy: a single absolute time means little). Corpora and stores live in
@@ -28,9 +30,10 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from rag import public_data
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-BBC = ROOT / "benchmarks" / "data" / "bbc"
 CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "results"
 QUICK_ARTICLES = 20  # --quick: the seeds plus 20 synthetic articles (~280 passages)
@@ -63,27 +66,48 @@ def bbc_copies(key: Key) -> int:
     return int(key[5:]) if isinstance(key, str) and key.startswith("bbc-x") else 1
 
 
+class _DataFolder(argparse.Action):
+    """``--data DIR``: the public data folder, for this process (sets ``$RAG_DATA``)."""
+
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        os.environ[public_data.ENV] = value
+        setattr(namespace, self.dest, value)
+
+
+def add_data_option(p: argparse.ArgumentParser) -> None:
+    """``--data DIR``, where the BBC corpus is found (:func:`bbc`)."""
+    p.add_argument("--data", action=_DataFolder, metavar="DIR",
+                   help=f"the public data folder holding bbc/ (default: ${public_data.ENV}, else ../shared/data "
+                        "beside the project)")
+
+
 def parser(description: str, default_sizes: Sequence[int] = FULL_ARTICLES) -> argparse.ArgumentParser:
     """``--articles N [N ...]`` (synthetic articles added to the seeds; 0 = the seeds alone; or
-    ``bbc`` / ``bbc-xN``), ``--corpus bbc`` (the real corpus: the same as ``--articles bbc``) and
-    ``--quick`` (the seeds plus 20 articles, fewer repeats: a smoke run)."""
+    ``bbc`` / ``bbc-xN``), ``--corpus bbc`` (the real corpus: the same as ``--articles bbc``),
+    ``--quick`` (the seeds plus 20 articles, fewer repeats: a smoke run) and ``--data DIR``."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--articles", type=corpus_key, nargs="+", default=None,
                    help=f"corpus sizes in synthetic articles, or bbc / bbc-xN (default "
                         f"{' '.join(map(str, default_sizes))})")
     p.add_argument("--corpus", choices=["synthetic", "bbc"], default="synthetic",
-                   help="bbc: the 2,225 real BBC News articles of benchmarks/data/bbc and the news suite's questions")
+                   help="bbc: the 2,225 real BBC News articles (the public data's bbc/) and the news suite's questions")
     p.add_argument("--quick", action="store_true", help=f"a smoke run: the seeds plus {QUICK_ARTICLES} articles, fewer repeats")
+    add_data_option(p)
     p.set_defaults(default_sizes=list(default_sizes))
     return p
 
 
 def sizes(args: argparse.Namespace) -> list[Key]:
+    """The corpora to run on; when the BBC corpus is one of them and is missing, the run stops here."""
     if args.articles:
-        return list(args.articles)
-    if getattr(args, "corpus", "synthetic") == "bbc":
-        return ["bbc"]
-    return [QUICK_ARTICLES] if args.quick else list(args.default_sizes)
+        keys = list(args.articles)
+    elif getattr(args, "corpus", "synthetic") == "bbc":
+        keys = ["bbc"]
+    else:
+        keys = [QUICK_ARTICLES] if args.quick else list(args.default_sizes)
+    if any(map(is_bbc, keys)):
+        bbc()
+    return keys
 
 
 # ---- statistics and output -------------------------------------------------------------------
@@ -218,21 +242,28 @@ def corpus(articles: Key) -> Path:
     return folder
 
 
+def bbc() -> Path:
+    """The BBC corpus folder of the public data (``rag.public_data``). When it is missing, exits
+    with the message that says which folder, where it comes from and how to point at a copy."""
+    try:
+        return public_data.require("bbc")
+    except public_data.DataMissing as error:
+        raise SystemExit(f"error: {error}") from None
+
+
 def bbc_corpus(copies: int = 1) -> Path:
-    """``benchmarks/data/bbc/`` (``copies`` 1), or a cached folder holding it ``copies`` times:
+    """The BBC corpus (:func:`bbc`; ``copies`` 1), or a cached folder holding it ``copies`` times:
     ``copy-1/`` is the corpus as it is, and in ``copy-k/`` every article's title line ends with
     " (copy k)", so its text, and hence its id and version, differ (the store indexes a text once)."""
-    if not any(BBC.glob("*/*.txt")):
-        raise SystemExit(f"the BBC corpus is missing from {BBC}: it is committed with the project "
-                         "(git checkout -- benchmarks/data/bbc); see its NOTICE for the source")
+    corpus = bbc()
     if copies == 1:
-        return BBC
+        return corpus
     folder = CACHE / f"corpus-bbc-x{copies}"
     if (folder / _READY).exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     for k in range(1, copies + 1):
-        for path in sorted(BBC.glob("*/*.txt")):
+        for path in sorted(corpus.glob("*/*.txt")):
             target = folder / f"copy-{k}" / path.parent.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             data = path.read_bytes()

@@ -37,7 +37,8 @@ ANSWER_METRICS = ("key_fact_recall", "correct_abstention", "false_abstention", "
 
 
 def suite_store(split: str) -> Path:
-    """A store of the news suite's own articles for ``split`` (made once, kept in the cache)."""
+    """A store of the news suite's own articles for ``split`` (copied from the BBC corpus as ``rag
+    eval`` copies them; made once, kept in the cache)."""
     from evals.suite import load_suite
     from rag.build import ingest_paths
 
@@ -45,8 +46,8 @@ def suite_store(split: str) -> Path:
     if not common.is_ready(path):
         say(f"indexing the news suite's {split} articles (untimed) ...")
         model = common.embedder()
-        ingest_paths(common.config(path), [load_suite("news", split).articles], progress=False,
-                     embedder=lambda: model)
+        articles = load_suite("news", split).folder(common.CACHE / f"corpus-news-{split}")
+        ingest_paths(common.config(path), [articles], progress=False, embedder=lambda: model)
         common.mark_ready(path, common.config(path).embedding_backend)
     return path
 
@@ -170,7 +171,9 @@ def main() -> None:
                    help="dense weights of the fused rows (BM25's is 1)")
     p.add_argument("--answer-weights", type=float, nargs="*", default=[],
                    help="dense weights to score answers at besides the configured one")
+    common.add_data_option(p)
     args = p.parse_args()
+    common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here
     results = run(args.split, args.weights, args.answer_weights, tuple(args.store))
     say(f"wrote {common.save('quality', results)}")
 

@@ -7,10 +7,11 @@ Full sizes: ingest and retrieval at 1,000 and 10,000 synthetic articles (plus th
 and ~100,000 passages), answers and cold start at the seeds alone, 1,000 and 10,000, the Chroma
 server comparison at 1,000, encoder backends with recall on the seeds. ``--quick``: everything on
 the seeds plus 20 articles with fewer repeats (a smoke run). ``--corpus bbc``: the real corpus (the
-2,225 BBC News articles of ``benchmarks/data/bbc/``) and the news suite's questions: ingest against
-the raw encoder and the starter (one round), the quality at scale (:mod:`benchmarks.quality`, both
-splits), retrieval, answers (no local model) and cold start. Each benchmark writes its
-``benchmarks/results/<name>.json``; ``python -m benchmarks.report`` prints the tables again.
+2,225 BBC News articles of the public data's ``bbc/``: :func:`benchmarks.common.bbc`, ``--data``)
+and the news suite's questions: ingest against the raw encoder and the starter (one round), the
+quality at scale (:mod:`benchmarks.quality`, both splits), retrieval, answers (no local model) and
+cold start. Each benchmark writes its ``benchmarks/results/<name>.json``; ``python -m
+benchmarks.report`` prints the tables again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from benchmarks.common import say
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
     args = p.parse_args()
+    if args.corpus == "bbc" or any(map(common.is_bbc, args.articles or ())):
+        common.bbc()  # a missing corpus stops the run here, before any work
     quick = args.quick
     small = [common.QUICK_ARTICLES]
     plan = [

@@ -23,9 +23,9 @@ from rag.reader.train import evaluate, load_articles
 
 def normans_sets(splits: list[str]) -> dict:
     """{"normans-<split>": (items, questions)} for each split, by the suite's frozen split rule."""
-    (items, _, questions), = load_articles(squad.SQUAD, sha256=None).values()
+    (items, _, questions), = load_articles(squad.source(), sha256=None).values()
     split_of = {q["id"]: q["split"] for q in squad.load()[2]}
-    return {f"normans-{split}": (items, [q for q in questions if split_of[q.id] == split]) for split in splits}
+    return {f"normans-{split}": [(items, [q for q in questions if split_of[q.id] == split])] for split in splits}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-SQUAD = Path(__file__).parent / "data" / "squad2-dev-normans.json"
+from rag import public_data
+
 ARTICLE_NAME = "normans.txt"
 
 # A sentence ends at . ! or ? (optionally closed by a quote or bracket) before a space and a capital
@@ -27,9 +28,15 @@ ARTICLE_NAME = "normans.txt"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(])")
 
 
-def load(path: Path = SQUAD) -> tuple[str, str, list[dict[str, Any]]]:
-    """(title, article text, gold questions) of the first article in a SQuAD 2.0 file."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"][0]
+def source() -> Path:
+    """The suite's SQuAD file in the public data folder (``rag.public_data``), or ``DataMissing``."""
+    return public_data.require("squad-normans")
+
+
+def load(path: Path | None = None) -> tuple[str, str, list[dict[str, Any]]]:
+    """(title, article text, gold questions) of the first article in a SQuAD 2.0 file (by default
+    the suite's own, :func:`source`)."""
+    data = json.loads(Path(path or source()).read_text(encoding="utf-8"))["data"][0]
     paragraphs = [p["context"] for p in data["paragraphs"]]
     text = data["title"] + "\n\n" + "\n\n".join(paragraphs)
     questions = []
@@ -63,7 +70,7 @@ def assign_split(questions: list[dict[str, Any]]) -> None:
             question["split"] = "dev" if i % 2 == 0 else "test"
 
 
-def write_article(folder: Path, path: Path = SQUAD) -> Path:
+def write_article(folder: Path, path: Path | None = None) -> Path:
     """Write the article into ``folder`` (created) as :data:`ARTICLE_NAME`; returns the folder."""
     _, text, _ = load(path)
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,9 @@ a TOML file, the defaults below. The TOML file is ``--config FILE``, else ``$RAG
     embedding_model = "/models/bge-small-en-v1.5"
     chunk_sentences = 5
 
-Unknown keys and unknown ``RAG_`` variables are errors, so a typo never goes unnoticed.
+Unknown keys and unknown ``RAG_`` variables are errors, so a typo never goes unnoticed. Two
+``RAG_`` variables are not settings: ``RAG_CONFIG`` (the file) and ``RAG_DATA`` (where the public
+data is: :mod:`rag.public_data`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from index.errors import ConfigError
+from rag.public_data import ENV as DATA_ENV
 
 ENV_PREFIX = "RAG_"
 CONFIG_ENV = "RAG_CONFIG"
@@ -209,12 +212,12 @@ def _file_values(config_file: str | Path | None) -> dict[str, Any]:
 
 
 def _env_values() -> dict[str, str]:
-    """All ``RAG_*`` variables except ``RAG_CONFIG``, keyed by field name (unknown ones are kept so
-    validation reports them)."""
+    """All ``RAG_*`` variables except ``RAG_CONFIG`` and ``RAG_DATA``, keyed by field name (unknown
+    ones are kept so validation reports them)."""
     return {
         name[len(ENV_PREFIX):].lower(): value
         for name, value in os.environ.items()
-        if name.startswith(ENV_PREFIX) and name != CONFIG_ENV and value != ""
+        if name.startswith(ENV_PREFIX) and name not in (CONFIG_ENV, DATA_ENV) and value != ""
     }
 
 

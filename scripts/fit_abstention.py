@@ -13,13 +13,16 @@ false abstention) per suite by threshold, and the threshold ``abstain_threshold`
 average false abstention is at most :data:`MAX_FALSE_ABSTENTION`. A user refused an answer the
 articles hold, one time in ten at most, is the constraint; the issue's ceilings are 0.05-0.10.
 With ``--grid``, also scores the sentence scorer's weights (cosine weight, type bonus) by how
-often the composed answer holds the gold facts on the answerable dev questions.
+often the composed answer holds the gold facts on the answerable dev questions. The SQuAD and news
+suites read the public data (``../shared/data`` beside the project, ``$RAG_DATA`` or ``--data``);
+without it the script stops before any work, saying what is missing and where it comes from.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evals.judge import has_gold_span  # noqa: E402
 from evals.metrics import key_fact_scores  # noqa: E402
-from evals.suite import load_suite  # noqa: E402
+from evals.suite import load_suite, missing_data  # noqa: E402
+from rag import public_data  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.policy import FEATURES, ReaderScorer  # noqa: E402
 
@@ -123,7 +127,14 @@ def main() -> None:
     parser.add_argument("--drop", default="", help="comma-separated features to leave out of the fit")
     parser.add_argument("--ablate", action="store_true",
                         help="also print the cross-validated AUC with each feature left out in turn")
+    parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
+                        "else ../shared/data beside the project)")
     args = parser.parse_args()
+    if args.data:
+        os.environ[public_data.ENV] = args.data
+    problems = [problem for name in DEV_SUITES for problem in missing_data(name)]
+    if problems and not args.load:
+        sys.exit("error: " + "\n".join(problems))
     from rag.build import embedder_factory
 
     config = Config(reader_model=args.reader)

@@ -1,6 +1,6 @@
 """Shared fixtures: the seed folder, real Chroma (embedded in a temp folder, and a real server on a
-free loopback port), the real embedding model, and the hash embedder where the model is beside the
-point."""
+free loopback port), the real embedding model, the hash embedder where the model is beside the
+point, and the public data (:func:`shared_data`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 VENV_BIN = Path(sys.executable).parent
+
+
+def shared_data(name: str) -> Path:
+    """The public data set ``name`` (``rag.public_data``: ``../shared/data`` beside the project, or
+    ``$RAG_DATA``). A test that needs it fails without it, saying what is missing and where it comes
+    from: CI has the data, so a missing copy is a broken setup, never a reason to skip."""
+    from rag import public_data
+
+    problem = public_data.missing(name)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return public_data.require(name)
 
 
 @pytest.fixture(scope="session")

