@@ -177,14 +177,20 @@ def one_line(text: str) -> str:
     mark of a list item ("- ", "• ", "1. ", :data:`LIST_ITEM`) left out and the items set apart
     by :data:`ITEM_SEPARATOR` (after a line ending in ':', the first item follows it with a
     space). Every word stays as the article wrote it; a dash inside a line is not a mark and
-    stays. For showing a quote that spans paragraphs or list items (the page, the CLI); the
+    stays. A number or letter starts a list item only inside a list (another line is an item too,
+    or the line before ends in ':'): an answer that starts "317. [1] The first list" keeps its
+    number. For showing a quote that spans paragraphs or list items (the page, the CLI); the
     stored text and its offsets are left as they are."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    marks = [LIST_ITEM.match(line) for line in lines]
+    in_list = sum(mark is not None for mark in marks) > 1
     shown, item_before = "", False
-    for line in text.splitlines():
-        mark = LIST_ITEM.match(line.strip())
-        words = " ".join(line.strip()[mark.end() if mark else 0:].split())
-        if not words:
-            continue
+    for n, (line, mark) in enumerate(zip(lines, marks)):
+        numbered = mark is not None and not _BULLET.match(line)
+        if numbered and not in_list and not (n and lines[n - 1].endswith(":")):
+            mark = None  # a lone "317. " or "A. " is the text's own
+        words = line[mark.end() if mark else 0:]
         if shown:
             apart = (mark or item_before) and not shown.endswith(":")
             shown += (ITEM_SEPARATOR if apart else " ") + words
@@ -192,6 +198,9 @@ def one_line(text: str) -> str:
             shown = words
         item_before = bool(mark)
     return shown
+
+
+_BULLET = re.compile(r"^[-*+•‣◦▪▫●○■□]\s")
 
 
 _WRAP_WIDTH = 60  # a line at least this long that ends mid-sentence was wrapped, not a heading

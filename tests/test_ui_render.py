@@ -358,6 +358,10 @@ def test_list_marks_do_not_survive_as_debris_in_running_text() -> None:
     # a dash or a number inside a line is the article's own, and a paragraph break is a space
     assert render.one_line("Kyiv - the capital - held.\n\nIn 2025. Talks - again.") == \
         "Kyiv - the capital - held. In 2025. Talks - again."
+    # a number that starts an answer is the answer (issue 32.1), unless the text is a list
+    assert render.one_line("317. [1] The first list was published.") == "317. [1] The first list was published."
+    assert render.one_line("A. Smith won. [1]") == "A. Smith won. [1]"
+    assert render.one_line("- Lone bullet.") == "Lone bullet."
     listed = "Deeply entrenched:\n\n- Territory in the east."
     line = render.source_line(cite(1, listed, listed, passage(listed)))
     assert line.endswith(": “Deeply entrenched: Territory in the east.”")
@@ -442,19 +446,19 @@ def test_how_an_answer_was_made_is_said_in_a_readers_words_and_timings_are_folde
     assert "confidence 0.81" in details
 
 
-def test_page_text_keeps_server_paths_and_process_ids_out_of_page_messages(tmp_path) -> None:
+def test_public_text_keeps_server_paths_and_process_ids_out_of_page_messages(tmp_path) -> None:
     """Issue 18.7: the page's messages named the store's folder and the writing process's id."""
-    from ui.public import page_text
+    from rag.public import public_text
 
     store = tmp_path / "store"
     message = (f"process 4242 (rag ingest) is writing to the store {store}: wait; run `rag --store {store} doctor "
                f"--repair`; the damaged files are in {store}/damaged-<time>; the local model "
                "'/home/me/models/notes.gguf' does not work here")
-    shown = page_text(message, [store])
+    shown = public_text(message, [store])
     assert str(tmp_path) not in shown and "4242" not in shown and "/home/me" not in shown
     assert shown.startswith("another process (rag ingest) is writing to the store <store>: wait;")
     assert "`rag --store <store> doctor --repair`" in shown and "<store>/damaged-<time>" in shown
     assert "'…/notes.gguf'" in shown
-    assert page_text("the store .rag is busy", [".rag"]) == "the store <store> is busy"
+    assert public_text("the store .rag is busy", [".rag"]) == "the store <store> is busy"
     untouched = "see http://127.0.0.1:8000/v1 and/or 3/4 of ./seeds, 1,000-for-1,000 on 2025-06-01"
-    assert page_text(untouched, [store]) == untouched
+    assert public_text(untouched, [store]) == untouched
