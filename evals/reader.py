@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     parser.add_argument("--record", metavar="METRICS_JSON",
                         help="also write the figures into this metrics.json (under \"normans\", by model file name)")
+    parser.add_argument("--details", metavar="JSON",
+                        help="also write each question's reader outcome here (for a paired comparison of readers)")
     args = parser.parse_args(argv)
     splits = ["dev", "test"] if args.split == "all" else [args.split]
     sets = normans_sets(splits)
@@ -41,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
         path = Path(model)
         tokenizer = path.parent / "tokenizer.json"
         result = evaluate(path, tokenizer if tokenizer.is_file() else TOKENIZER, sets)
+        details = {name: figures.pop("per_question") for name, figures in result.items()}
         print(model, json.dumps(result, indent=1), flush=True)
+        if args.details:
+            Path(args.details).write_text(json.dumps({model: details}) + "\n")
         if args.record:
             record = Path(args.record)
             metrics = json.loads(record.read_text()) if record.is_file() else {}

@@ -105,3 +105,70 @@ def test_the_reader_is_measured_on_the_squad_suites_halves_as_the_suite_splits_t
         assert all(q.gold is not None and q.answers[0] in items[q.gold].sentence for q in questions if q.answerable)
     dev, test = ({q.id for q in sets[f"normans-{s}"][0][1]} for s in ("dev", "test"))
     assert not dev & test
+
+
+def _squad_file(tmp_path: Path) -> Path:
+    """Two small articles in SQuAD's layout, written for this test (one unanswerable question with
+    its plausible answer, one answer whose start was inferred and whose text repeats)."""
+    kelmar = ("The Kelmar river rises in the Dovre hills. It flows east for 212 kilometres. "
+              "Salmon return to the Kelmar every autumn. The town of Ostby was built where it meets the sea.")
+    ostby = ("Ostby has a harbour and a small museum. The museum opened in 1912. "
+             "It holds boats from 1912 and older. Visitors come by ferry from Arnholm.")
+    mill = ("The Varn mill ground grain for three villages. Its wheel was rebuilt in 1850 after a flood. "
+            "The miller's house is now a cafe. The mill stopped working in 1961.")
+
+    def qa(id_, question, text, context, inferred=False, impossible=False):
+        entry = {"id": id_, "question": question, "is_impossible": impossible,
+                 "answers": [] if impossible else [{"text": text, "answer_start": context.index(text)}]}
+        if impossible:
+            entry["plausible_answers"] = [{"text": text, "answer_start": context.index(text)}]
+        if inferred:
+            entry["answer_start_inferred"] = True
+        return entry
+
+    data = {"version": "v2.0", "data": [
+        {"title": "Kelmar", "paragraphs": [
+            {"context": kelmar, "qas": [qa("k1", "How long is the Kelmar river?", "212 kilometres", kelmar),
+                                        qa("k2", "Where does the Kelmar river rise?", "Dovre hills", kelmar),
+                                        qa("k3", "How long is the Dovre canal?", "212 kilometres", kelmar,
+                                           impossible=True)]},
+            {"context": ostby, "qas": [qa("o1", "What year are the oldest boats in the Ostby museum from?", "1912",
+                                          ostby, inferred=True),
+                                       qa("o2", "How do visitors reach Ostby?", "by ferry from Arnholm", ostby)]}]},
+        {"title": "Varn mill", "paragraphs": [
+            {"context": mill, "qas": [qa("m1", "When was the Varn mill's wheel rebuilt?", "1850", mill),
+                                      qa("m2", "When did the Varn mill stop working?", "1961", mill)]}]}]}
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_training_pairs_follow_the_recipe(tmp_path: Path) -> None:
+    """The trainer's pairs (rag.reader.train.build_examples) on two small articles: each positive
+    marks its answer; no negative states the answer; "other" negatives come from another article;
+    the crowd-written question's pairs are weighted; an inferred answer start that repeats picks
+    the sentence closest to the question (here "boats from 1912", not "opened in 1912")."""
+    from rag.reader.train import Recipe, _bi_encoder, build_examples, load_articles
+
+    articles = load_articles(_squad_file(tmp_path), sha256=None)
+    recipe = Recipe(paragraph=1, article=1, other=1, cut=1.0, swap=0.0, crowd=4.0)
+    examples = build_examples(articles, list(articles), 13, _bi_encoder(), recipe)
+    positives = [e for e in examples if e.label == 1]
+    assert len(positives) == 6
+    for e in positives:
+        words = e.item.sentence[e.span[0]:e.span[1]]
+        assert words in {"212 kilometres", "Dovre hills", "1912", "by ferry from Arnholm", "1850", "1961"}
+    boats = next(e for e in positives if e.question.startswith("What year"))
+    assert boats.item.sentence.startswith("It holds boats")
+    answers = {"How long is the Kelmar river?": "212 kilometres", "When was the Varn mill's wheel rebuilt?": "1850"}
+    for e in examples:
+        if e.label == 0 and e.question in answers:
+            assert answers[e.question].lower() not in e.item.sentence.lower(), e
+    own = {"How long is the Kelmar river?": "Kelmar", "When did the Varn mill stop working?": "Varn mill"}
+    others = [e for e in examples if e.kind == "other"]
+    assert others and all(e.item.title != own[e.question] for e in others if e.question in own)
+    crowd = [e for e in examples if e.question == "How long is the Dovre canal?"]
+    assert crowd and all(e.kind == "crowd" and e.weight == 4.0 and e.label == 0 for e in crowd)
+    cuts = [e for e in examples if e.kind == "cut"]
+    assert cuts and all(e.label == 0 for e in cuts)
+    assert "1850" not in next(e for e in cuts if e.question.startswith("When was the Varn")).item.sentence

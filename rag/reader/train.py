@@ -280,9 +280,10 @@ def _closest_elsewhere(questions: np.ndarray, sentences: np.ndarray, flat: list[
     if not k:
         return [[] for _ in article_of]
     found = []
+    depth = min(k + 40, len(flat) - 1)  # the closest sentences overall, most of them the question's own article's
     for first in range(0, len(questions), 512):
         scores = questions[first:first + 512] @ sentences.T
-        top = np.argpartition(-scores, k + 40, axis=1)[:, :k + 40]
+        top = np.argpartition(-scores, depth, axis=1)[:, :depth + 1]
         for row, candidates in enumerate(top):
             ranked = candidates[np.argsort(-scores[row, candidates])]
             own = article_of[first + row]
@@ -557,12 +558,31 @@ def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]
             exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
             f1.append(max(_f1(predicted, a) for a in q.answers))
     result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
+    for system in rows:
+        result[system]["top1_ci"] = _bootstrap(lambda pick: float(np.mean(np.asarray(rows[system]["top1"])[pick])),
+                                               len(rows[system]["top1"]))
     if len(set(answerable)) == 2:  # answerable against unanswerable questions of the same article(s)
         for system in best:
+            scores, labels = np.asarray(best[system]), np.asarray(answerable)
             result[system]["auc"] = round(_auc(best[system], answerable), 3)
+            result[system]["auc_ci"] = _bootstrap(lambda pick: _auc(list(scores[pick]), list(labels[pick])),
+                                                  len(labels))
     result["span"] = {"exact": round(float(np.mean(exact)), 3), "f1": round(float(np.mean(f1)), 3)}
     result["questions"] = {"answerable": int(sum(answerable)), "unanswerable": int(len(answerable) - sum(answerable))}
+    # per question, for paired comparisons of two readers (python -m evals.reader --details)
+    result["per_question"] = {"answerable": [bool(a) for a in answerable], "reader_best": [round(b, 5) for b in best["reader"]],
+                              "reader_top1": [bool(t) for t in rows["reader"]["top1"]]}
     return result
+
+
+def _bootstrap(statistic, n: int, samples: int = 1000, seed: int = 0) -> list[float] | None:
+    """95% percentile-bootstrap interval of ``statistic(indices)`` over ``n`` questions."""
+    if n < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = sorted(statistic(rng.integers(0, n, n)) for _ in range(samples))
+    values = [v for v in values if v == v]  # an AUC of a resample with one kind only is nan
+    return [round(float(values[int(0.025 * len(values))]), 3), round(float(values[int(0.975 * len(values)) - 1]), 3)]
 
 
 def _f1(predicted: str, gold: str) -> float:
@@ -615,6 +635,8 @@ def main(argv: list[str] | None = None) -> None:
                              f"{', '.join(NEGATIVE_KINDS)}")
     parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
                         "else ../shared/data beside the repository)")
+    parser.add_argument("--int8-only", action="store_true",
+                        help="measure only the int8 export at the end (quicker; for ablation runs)")
     parser.add_argument("--record", action="store_true",
                         help="with --evaluate-only: write the figures into the shipped metrics.json")
     parser.add_argument("--install", action="store_true",
@@ -635,6 +657,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.evaluate_only:
         result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json")
+        for figures in result.values():
+            figures.pop("per_question")
         print(json.dumps(result, indent=2))
         if args.record:
             metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
@@ -644,11 +668,14 @@ def main(argv: list[str] | None = None) -> None:
     started = time.time()
     work = train(args)
     metrics = {"settings": {k: v for k, v in vars(args).items() if k not in ("install", "evaluate_only", "record",
-                                                                             "export_checkpoint")},
+                                                                             "export_checkpoint", "int8_only")},
                "minutes": round((time.time() - started) / 60, 1)}
-    for variant in ("reader.onnx", "reader-int8.onnx"):
+    details = {}
+    for variant in ("reader-int8.onnx",) if args.int8_only else ("reader.onnx", "reader-int8.onnx"):
         metrics[variant] = evaluate(work / variant, work / "tokenizer.json")
+        details[variant] = {name: figures.pop("per_question") for name, figures in metrics[variant].items()}
         print(variant, json.dumps(metrics[variant]), flush=True)
+    (work / "details.json").write_text(json.dumps(details) + "\n")  # per question, for paired comparisons
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if args.install:
         for name in ("reader-int8.onnx", "tokenizer.json", "metrics.json"):
