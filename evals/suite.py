@@ -41,6 +41,9 @@ DATA = Path(__file__).parent / "data"
 NEWS_ARTICLES = DATA / "bbc_articles.json"  # {"test": [...], "dev": [...]}: file names inside the BBC corpus
 NEWS_QUESTIONS = DATA / "bbc_questions.jsonl"
 NEWS_DEV_QUESTIONS = DATA / "bbc_dev_questions.jsonl"
+#: 171 more dev questions on 60 other BBC articles (bbc_scale_articles.json), asked of the whole
+#: corpus only (benchmarks.quality, scripts/fit_abstention.py): choices at scale rest on more than 50.
+SCALE_DEV_QUESTIONS = DATA / "bbc_scale_dev_questions.jsonl"
 
 SUITES = ("seeds", "squad", "news")
 #: The public data sets (:data:`rag.public_data.DATA_SETS`) each suite reads.
@@ -89,6 +92,11 @@ def write_news_articles(folder: Path, split: str) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(corpus / name, folder / name)
     return folder
+
+
+def scale_dev_questions() -> list[dict[str, Any]]:
+    """The dev questions written to be asked of the whole BBC corpus (:data:`SCALE_DEV_QUESTIONS`)."""
+    return load_questions(SCALE_DEV_QUESTIONS, "dev")
 
 
 def load_suite(name: str, split: str = "all", *, questions: Path | None = None,
