@@ -4,9 +4,12 @@ The cleaned text is a sequence of paragraphs separated by blank lines. Prose par
 into sentences with NLTK's Punkt model (the English parameters that llama-index-core ships, so
 nothing is downloaded); headings, labels and question headings stay one unit each. A list item is
 never a heading, whatever its length or punctuation: a marked paragraph ("- ", "2. ", "(a) ") next
-to another or after a paragraph ending in ':', or a short line in the run that a paragraph ending
+to another or after a paragraph ending in ':', a short line in the run that a paragraph ending
 in ':' introduces (a marked line alone between paragraphs, "2. What comes next", is a numbered
-heading). Each item is a sentence (or several) of its own.
+heading), or one of two or more short lines in a row after the article's first sentence, with
+neither marks nor ':' (no article puts two headings in a row with nothing under the first; a
+label of three words or fewer first in such a run, "Timeline", stays its heading). Each item is a
+sentence (or several) of its own.
 
 Passages are runs of up to ``max_sentences`` sentences (and about ``max_chars`` characters; one
 long sentence is never cut), consecutive passages sharing ``overlap`` sentences. A heading always
@@ -31,6 +34,7 @@ from typing import Iterable
 from index.cleaning import LIST_ITEM, is_sentence_line
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
+_SHORT = 150  # characters: a heading (or a list item with neither mark nor punctuation) is shorter
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def units(text: str) -> list[Unit]:
     found: list[Unit] = []
     paragraphs = list(_PARAGRAPH.finditer(text))
     marks = [LIST_ITEM.match(paragraph.group()) for paragraph in paragraphs]
+    unmarked = _unmarked_items([paragraph.group() for paragraph in paragraphs], marks)
     introduced = False  # the paragraphs before were one ending in ':' and the unmarked items it introduced
     for n, paragraph in enumerate(paragraphs):
         body, offset, mark = paragraph.group(), paragraph.start(), marks[n]
@@ -80,8 +85,8 @@ def units(text: str) -> list[Unit]:
         after_colon = n > 0 and paragraphs[n - 1].group().endswith(":")
         if mark:  # a list item when it is one of several, or one a paragraph ending in ':' introduces
             item = after_colon or any(0 <= k < len(marks) and marks[k] is not None for k in (n - 1, n + 1))
-        else:  # a short line in the run a paragraph ending in ':' introduces
-            item = introduced and heading
+        else:  # a short line in the run a paragraph ending in ':' introduces, or in a run of them
+            item = (introduced and heading) or n in unmarked
         introduced = body.endswith(":") or (introduced and item and mark is None)
         if heading and not item:  # a numbered heading ("2. What comes next") stays a heading
             found.append(Unit(offset, paragraph.end(), heading=True))
@@ -94,11 +99,34 @@ def units(text: str) -> list[Unit]:
     return found
 
 
+def _unmarked_items(paragraphs: list[str], marks: list) -> set[int]:
+    """The paragraphs that are items of a list with neither marks nor a lead-in ending in ':' (see
+    the module docstring): runs of two or more short unmarked lines that would each be a heading
+    (questions aside), after a paragraph of prose; a first one of three words or fewer is the
+    run's label, not an item."""
+    items: set[int] = set()
+    prose, n = False, 0
+    while n < len(paragraphs):
+        end = n
+        while end < len(paragraphs) and marks[end] is None and _short_line(paragraphs[end]):
+            end += 1
+        if prose and end - n >= 2:
+            items.update(range(n + (len(paragraphs[n].split()) <= 3), end))
+        prose = prose or (end < len(paragraphs) and not is_heading(paragraphs[end]))
+        n = end + 1
+    return items
+
+
+def _short_line(paragraph: str) -> bool:
+    """A line that would be a heading on its own, as a list item is: short, unpunctuated, no question."""
+    return len(paragraph) < _SHORT and is_heading(paragraph) and not paragraph.endswith("?")
+
+
 def is_heading(paragraph: str) -> bool:
     """A paragraph that is a title, label or question heading rather than prose."""
     if "\n" in paragraph:
         return False
-    if paragraph.endswith("?") and len(paragraph) < 150 and not re.search(r"[.!?]\s", paragraph):
+    if paragraph.endswith("?") and len(paragraph) < _SHORT and not re.search(r"[.!?]\s", paragraph):
         return True
     return not is_sentence_line(paragraph)
 

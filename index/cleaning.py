@@ -7,8 +7,11 @@ this article..."). Cleaning keeps every article paragraph and drops the rest:
 1. HTML goes through trafilatura (main-content extraction and metadata); Markdown loses its
    markup. Then all three kinds go through the same line-based cleaning.
 2. Header lines that state metadata (``X logo``, ``By Saad Published a day ago``,
-   ``| Published June 12, 2025``) become metadata and leave the text. A relative time
-   ("a day ago") is not a date and gives none.
+   ``| Published June 12, 2025``, ``By Anna Virtanen | Nordic Wire | March 3, 2026``,
+   ``Helsinki, 3 March 2026``) become metadata and leave the text (:func:`_byline_or_dateline`
+   reads those that no fixed form fits: a date anywhere in the line, read by dateparser, and a
+   "By" name). A relative time ("a day ago") is not a date and gives none. What a PDF or Word
+   file says about itself (:class:`Properties`) counts only where the text states nothing.
 3. The text is cut at the first end-of-article marker (``About the Author``, ``Leave a Reply``,
    ``Sign in to comment``, a ``SOURCES:`` list ...), furniture and chatbot lines are dropped
    anywhere, as are short non-sentence lines repeated on the page (image alt text, tags).
@@ -36,7 +39,7 @@ from index.errors import InputError
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
-CLEANER_VERSION = 4  # 4: list items are never joined to each other nor dropped as tags
+CLEANER_VERSION = 5  # 5: bylines and datelines read in any form; a file's properties are not text
 
 
 def _load_furniture() -> dict[str, Any]:
@@ -66,8 +69,10 @@ _AGENCIES = "|".join(map(re.escape, _PHRASES["photo_credit"]["agencies"]))
 _PHOTO_CREDIT = re.compile(rf"\s*[\[(][^\[\]()]{{0,60}}/(?:{_AGENCIES})[\])]\s*$")
 
 _LOGO = re.compile(r"^(?P<outlet>.{2,60}?)\s+logo$", re.IGNORECASE)
+#: A name as a byline gives it: one to four words, each capitalised ("Anna Virtanen", "ANNA VIRTANEN").
+AUTHOR_NAME = r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
 _BYLINE = re.compile(
-    r"^By\s+(?P<author>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})"
+    rf"^By\s+(?P<author>{AUTHOR_NAME})"
     r"(?:\s*[|,·]?\s*(?:Published|Updated|Posted)\s+(?P<when>.+?))?(?:\s*[|,·]?\s*\d+\s+min\s+read)?$"
 )
 _DATELINE = re.compile(r"^[|·•]?\s*(?:Published|Updated|Posted)(?:\s+on)?:?\s+(?P<when>.+?)$", re.IGNORECASE)
@@ -83,19 +88,36 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"
 _HEADER_LINES = 12
 
 
+#: Where an article's publication date was read (:attr:`Cleaned.published_from`), as a source
+#: card says it: its own byline or dateline, a PDF's or Word file's properties, a web page's metadata.
+DATE_ORIGINS = {"text": "from the byline", "file": "from the file's metadata", "page": "from the web page"}
+
+
+@dataclass(frozen=True)
+class Properties:
+    """What a PDF or Word file says about itself beside its text (its document properties): the
+    cleaner falls back on them where the article's text states no byline or date of its own."""
+
+    author: str | None = None
+    published: date | None = None
+
+
 @dataclass(frozen=True)
 class Cleaned:
-    """Clean article text and the metadata the page states (``None`` where it states none)."""
+    """Clean article text and the metadata the page states (``None`` where it states none).
+    ``published_from`` says where the date was read (a key of :data:`DATE_ORIGINS`)."""
 
     text: str
     title: str | None
     author: str | None
     published: date | None
     outlet: str | None
+    published_from: str | None = None
 
 
-def clean(raw: str, kind: str = "text") -> Cleaned:
-    """Clean a page of the given kind (``text``, ``markdown`` or ``html``).
+def clean(raw: str, kind: str = "text", properties: Properties | None = None) -> Cleaned:
+    """Clean a page of the given kind (``text``, ``markdown`` or ``html``). ``properties``: what
+    the file says about itself, used where the text states no author or date.
 
     Raises :class:`InputError` when no article text is left.
     """
@@ -108,9 +130,15 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
     if not any(is_sentence_line(line) for line in lines):
         raise InputError("no sentence found: no line of at least four words ends like a sentence (. ! ?); "
                          "is this an article?")
+    published_from = "page" if "published" in meta else None
     lines, stated = _take_header_metadata(lines)
-    for key, value in stated.items():
-        meta.setdefault(key, value)
+    file_says = {"author": properties.author, "published": properties.published} if properties else {}
+    for origin, values in (("text", stated), ("file", file_says)):
+        for key, value in values.items():
+            if value is not None and key not in meta:
+                meta[key] = value
+                if key == "published":
+                    published_from = origin
     lines = _cut_at_end_marker(lines)
     lines = [line for line in lines if not _FURNITURE.match(line) and not _ASSISTANT.search(line)]
     lines = _drop_repeated_labels(lines)
@@ -125,6 +153,7 @@ def clean(raw: str, kind: str = "text") -> Cleaned:
         author=str(meta["author"]) if meta.get("author") else None,
         published=meta.get("published") if isinstance(meta.get("published"), date) else None,
         outlet=str(meta["outlet"]) if meta.get("outlet") else None,
+        published_from=published_from if isinstance(meta.get("published"), date) else None,
     )
 
 
@@ -249,14 +278,88 @@ def _take_header_metadata(lines: list[str]) -> tuple[list[str], dict[str, object
             stated["outlet"] = match["outlet"].strip()
         elif (match := _BYLINE.match(line)) and "author" not in stated:
             stated["author"] = match["author"]
-            if match["when"] and (when := parse_date(match["when"])):
+            if match["when"] and (when := _day_in(match["when"])):
                 stated["published"] = when
         elif (match := _DATELINE.match(line)) and len(line) < 80:
-            if when := parse_date(match["when"]):
+            if when := _day_in(match["when"]):
                 stated.setdefault("published", when)
+        elif said := _byline_or_dateline(line, first=position == 0):
+            for key, value in said.items():
+                stated.setdefault(key, value)
         else:
             kept.append(line)
     return kept, stated
+
+
+_LINE_PARTS = re.compile(r"\s+[-–—]\s+|\s*[|·•–—]\s*|,\s+|\s*[()\[\]]\s*")
+_DATE_WORDS = re.compile(r"^(?:(?:first\s+)?published|(?:last\s+)?updated|posted)(?:\s+on)?:?$", re.IGNORECASE)
+_READING_TIME = re.compile(r"^\d+\s+min(?:ute)?s?(?:\s+read)?$", re.IGNORECASE)
+_WRITER = re.compile(rf"^By\s+(?P<author>{AUTHOR_NAME})$")
+_PROPER_NAME = re.compile(r"^(?:The\s+)?[A-Z][\w.&'’-]*(?:\s+(?:of|the|and|&|[A-Z][\w.&'’-]*)){0,4}$")
+
+
+def _byline_or_dateline(line: str, first: bool = False) -> dict[str, object]:
+    """What a byline or dateline that the fixed forms above do not fit states, read in general: the
+    line in parts at its separators (``|``, ``·``, dashes, commas, brackets), one of them a full
+    calendar date (:func:`find_date`) or ``By`` and a name, the others words that say what the
+    date is ("Updated"), a reading time, or a proper name (in a byline: the author's outlet;
+    beside a date alone, a place). ``By Anna Virtanen | Nordic Wire | March 3, 2026`` states all
+    three; ``Helsinki, 3 March 2026`` a date. Empty when any part is something else (prose, a
+    headline): the line is the article's and stays. ``first``: the title's place, where only a
+    date alone is taken."""
+    if len(line) > 120 or is_sentence_line(line):
+        return {}
+    said: dict[str, object] = {}
+    found = find_date(line)
+    if found:
+        said["published"], (start, end) = found
+        line = f"{line[:start]} | {line[end:]}"
+    names = []
+    for part in _LINE_PARTS.split(line):
+        part = part.strip(" :")
+        if not part or _DATE_WORDS.match(part) or _READING_TIME.match(part):
+            continue
+        if (writer := _WRITER.match(part)) and "author" not in said:
+            said["author"] = writer["author"]
+        elif _PROPER_NAME.match(part) and len(names) < 2:
+            names.append(part)
+        else:
+            return {}
+    if not said or (first and (names or "author" in said)):
+        return {}
+    if "author" in said and names:
+        said["outlet"] = names[0]
+    return said
+
+
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_MONTH_NAME = re.compile(rf"\b(?:{_MONTHS}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b", re.IGNORECASE)
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:\b|(?=T\d))")
+
+
+def _day_in(text: str) -> date | None:
+    """The date a "Published ..." line states: at its start, or anywhere in it ("3:14 PM EST, March 3, 2026")."""
+    if day := parse_date(text):
+        return day
+    found = find_date(text)
+    return found[0] if found else None
+
+
+def find_date(text: str) -> tuple[date, tuple[int, int]] | None:
+    """The first calendar date that ``text`` states in full (day, month and a four-digit year, the
+    month in words or the date in ISO form: "Tue 3 Mar 2026", "March 3rd, 2026", "2026-03-03"),
+    read by dateparser, and where it is in ``text``; None when it states none (relative times and
+    bare numbers such as 03/04/2026, which reads two ways, are not dates here)."""
+    if not _YEAR.search(text):
+        return None
+    from dateparser.search import search_dates  # imported here: ~0.3 s, and few lines name a year
+
+    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False}
+    for said, when in search_dates(text, languages=["en"], settings=settings) or ():
+        start = text.find(said)
+        if start >= 0 and _YEAR.search(said) and (_MONTH_NAME.search(said) or _ISO_DAY.search(said)):
+            return when.date(), (start, start + len(said))
+    return None
 
 
 def _cut_at_end_marker(lines: list[str]) -> list[str]:

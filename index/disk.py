@@ -4,10 +4,12 @@ A full disk: Chroma cut short by one leaves its log ahead of what it applied, an
 nothing, not even what was committed before, until space is freed. So a write of articles is
 first checked against the free space (:meth:`index.store.Store._room_for`), and a write that fails on a full
 disk anyway has the log entries Chroma could not apply deleted by the writer, under its lock
-(:func:`drop_unapplied_log`): it is undone as if killed. Chroma also writes a little on opening a
-store, so a writer keeps 1 MB in reserve (``.reserve``), given back when the store cannot be
-opened for want of space (:meth:`index.folder.Folder._opened`). The message says "the disk holding the store
-<path> is full (N MB free)" (:func:`disk_full`).
+(:func:`drop_unapplied_log`): it is undone as if killed. Chroma also writes a little to its
+database to read a store at all (on opening it), so a writer keeps 1 MB in reserve (``.reserve``),
+given back when Chroma cannot read the store for want of space (:meth:`index.folder.Folder._opened`,
+:meth:`index.folder.Folder.reading_room`), or when sqlite needs room to delete the log entries.
+Where no reserve is left, the message says how much to free (:func:`space_to_read`). The message
+says "the disk holding the store <path> is full (N MB free)" (:func:`disk_full`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ LOW_SPACE = 64_000_000
 _BYTES_PER_PASSAGE = 8_192
 _BYTES_PER_TEXT_BYTE = 4
 _BYTES_PER_WRITE = 2_000_000
+#: Space a writer keeps in the store's folder for Chroma to read with on a full disk
+#: (:data:`index.folder.RESERVE_FILE`), and the least a message asks to free.
+RESERVE = 1_000_000
 
 
 def disk_full(folder: Path, where: str, error: BaseException | None = None) -> str:
@@ -93,35 +98,65 @@ def space_needed(items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarra
     return need
 
 
-def drop_unapplied_log(database: Path) -> int:
+def drop_unapplied_log(database: Path) -> int | None:
     """After a write cut short by a full disk: delete the entries of Chroma's log (in ``database``,
     the store's sqlite file) that its
     collection's metadata segment has not applied (it failed to), so that Chroma reads the store
     as it was, without first needing room to apply them. A write is undone this way as if killed:
     it leaves at most a pending record, which the next ingest or ``rag doctor --repair`` finishes
     or undoes. Left alone when the vector segment has applied more than the metadata segment
-    (they would disagree). Returns how many entries were deleted (0 when sqlite itself has no room)."""
+    (they would disagree). Returns how many entries were deleted, or None when sqlite could not
+    (it needs room for its journal: the writer then gives back its reserve and tries again, see
+    :meth:`index.folder.Folder.writing`)."""
     import sqlite3
 
     try:
         connection = sqlite3.connect(database, timeout=30)
     except sqlite3.Error:
-        return 0
+        return None
     try:
-        applied = dict(connection.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
-        segments: dict[str, dict[str, Any]] = {}
-        for segment, scope, collection in connection.execute("SELECT id, scope, collection FROM segments"):
-            segments.setdefault(collection, {})[scope] = applied.get(segment, 0)
-        dropped = 0
-        for collection, done in segments.items():
-            metadata, vector = done.get("METADATA"), done.get("VECTOR", 0)
-            if not isinstance(metadata, int) or not isinstance(vector, int) or vector > metadata:
-                continue
-            dropped += connection.execute("DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id > ?",
-                                          (f"%/{collection}", metadata)).rowcount
+        dropped = sum(connection.execute("DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id > ?",
+                                         (f"%/{collection}", applied)).rowcount
+                      for collection, applied in _applied(connection).items())
         connection.commit()
         return dropped
     except sqlite3.Error:
-        return 0
+        return None
     finally:
         connection.close()
+
+
+def space_to_read(database: Path) -> int:
+    """About how many bytes Chroma needs free to read the store: it writes to its database on
+    opening (a journal of a few pages: 12 kB measured on a tmpfs), and first applies what its log
+    holds beyond what was applied (a write cut short and not undone); :data:`RESERVE` at least."""
+    import sqlite3
+
+    pending = 0
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            for collection, applied in _applied(connection).items():
+                pending += connection.execute(
+                    "SELECT COALESCE(SUM(LENGTH(vector) + LENGTH(COALESCE(metadata, ''))), 0) FROM embeddings_queue "
+                    "WHERE topic LIKE ? AND seq_id > ?", (f"%/{collection}", applied)).fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        pass
+    return RESERVE + _BYTES_PER_TEXT_BYTE * pending
+
+
+def _applied(connection: Any) -> dict[str, int]:
+    """Per collection id, the last log entry its metadata segment applied, for the collections whose
+    log can be cut back to it (not when its vector segment has applied more)."""
+    applied = dict(connection.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
+    segments: dict[str, dict[str, Any]] = {}
+    for segment, scope, collection in connection.execute("SELECT id, scope, collection FROM segments"):
+        segments.setdefault(collection, {})[scope] = applied.get(segment, 0)
+    found = {}
+    for collection, done in segments.items():
+        metadata, vector = done.get("METADATA"), done.get("VECTOR", 0)
+        if isinstance(metadata, int) and isinstance(vector, int) and vector <= metadata:
+            found[collection] = metadata
+    return found

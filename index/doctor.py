@@ -6,8 +6,13 @@ read, or with text that none of its passages covers (counted in characters, whit
 an older chunker left some lists and trailing headings out) gets its passages deleted, made again
 from its text by the current chunker, and written again. Should even
 that fail (the vector index cannot be loaded at all), the passage collection is made again and
-every article embedded from the registry. A registry that cannot be read is beyond repair here:
-the error says to move the folder away and ingest again.
+every article embedded from the registry, and the damaged index's folder is moved into
+``damaged-<time>/``. A damaged database (sqlite's own check, run first: Chroma reads past damage in
+a part it does not need until a write meets it) or registry is beyond repair here: the error names
+the rebuild from the article files.
+
+Doctor is what a user runs when something is wrong, so it trusts no record of an earlier check:
+it probes the vector indexes again in a throwaway process (:meth:`Store.verify`).
 """
 
 from __future__ import annotations
@@ -57,19 +62,27 @@ class DoctorReport:
 
 
 def doctor(store: Store, embedder: Callable[[], Embedder], embedding_model: str, *, repair: bool = False,
-           batch_passages: int = 1024) -> DoctorReport:
+           deep: bool = False, batch_passages: int = 1024) -> DoctorReport:
     """Check ``store``; with ``repair``, fix what the check found and check again.
 
     ``embedder`` is called only when passages must be embedded again; ``embedding_model`` is the
-    configured model's name, which must be the one the store was built with."""
+    configured model's name, which must be the one the store was built with. ``deep`` checks the
+    database with sqlite's full integrity check instead of its quick one."""
+    store.verify()
+    store.check_database(deep)
     report = DoctorReport(store.where, store.check(), repair_command=store.command("doctor --repair"))
     if not repair or report.before.ok:
         return report
     with store.writing():
         before = report.before
         if before.pending:
-            store.repair()
-            report.actions.append(f"finished or undid the interrupted write of {len(before.pending)} article(s)")
+            repairs = store.repair()
+            finished = sum(r.finished for r in repairs)
+            if finished:
+                report.actions.append(f"finished the interrupted write of {finished} article(s)")
+            if len(repairs) - finished:
+                report.actions.append(f"undid the unfinished write of {len(repairs) - finished} article(s) (each is "
+                                      "as it was before it; run the ingest again to write them)")
         if before.orphans:
             store.delete_passages(before.orphans)
             report.actions.append(f"deleted {len(before.orphans)} passage(s) of no indexed article")
@@ -101,10 +114,12 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                               + ", ".join(record.display_title() for record in targets[:5])
                               + (", ..." if len(targets) > 5 else ""))
     except StoreError:  # the vector index cannot even delete: start it afresh
-        store.reset_passages()
+        moved = store.reset_passages()
         targets = list(records.values())
         report.actions.append(f"made the passage collection again and embedded all {len(targets)} articles "
                               "from the registry")
+        if moved is not None:
+            report.actions.append(f"moved the damaged vector index to {moved} (delete it when all is well)")
     model = embedder()
     if model.dimension != manifest.dimension:
         raise StoreError(f"the embedding model gives {model.dimension}-d vectors, the {store.where} holds "

@@ -1,9 +1,11 @@
 """PDF and Word (.docx) files as article text, for the same cleaning as every other article.
 
-Each becomes plain text, one paragraph per block, headings on their own, and what the file says
-about itself in the lines the cleaner already reads as metadata: the title first, then
-``By <author>`` and ``Published <YYYY-MM-DD>`` (from the file's properties, unless the article
-states its own byline or date). The cleaner then treats it like any ``.txt`` article.
+Each becomes a :class:`Document`: plain text, one paragraph per block, headings on their own,
+the title first (the file's title property where the text has none), and beside the text what
+the file's properties say of its author and date (:class:`index.cleaning.Properties`). The
+cleaner treats the text like any ``.txt`` article, reading the article's own byline and dateline
+first, and falls back on the properties only where the text states none: a PDF's creation date
+is when the file was made, often long after the article it holds.
 
 - **PDF** (pypdf): each page's text with its line positions; running headers, footers and page
   numbers dropped; lines joined into paragraphs by their spacing and punctuation, across pages
@@ -26,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from index.cleaning import is_sentence_line
+from index.cleaning import AUTHOR_NAME, Properties, is_sentence_line
 from index.errors import InputError
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .doc, or an encrypted Office file
@@ -35,11 +37,6 @@ _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
 _ITEM = re.compile(r"^(?:[•◦▪‣●○■□*]|\d{1,3}[.)])\s")  # a list item starts its own paragraph
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
-# The byline and date lines the cleaner takes as metadata (index/cleaning.py's _BYLINE and _DATELINE):
-# a byline is emitted only for a name it reads in full, so no half-read byline stays in the text.
-_CLEAN_AUTHOR = re.compile(r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}$")
-_STATES_BYLINE = re.compile(r"^By\s+[A-Z]")
-_STATES_DATE = re.compile(r"\b(?:Published|Updated|Posted)\b", re.IGNORECASE)
 _HEADER = 12  # paragraphs the cleaner looks in for metadata
 # Property values that name a program or a placeholder, not the article's author or title.
 _NOT_AN_AUTHOR = {"python-docx", "microsoft office user", "user", "admin", "administrator", "author", "unknown",
@@ -58,8 +55,17 @@ class _Line:
     size: float         # font size as drawn
 
 
-def pdf_text(data: bytes) -> str:
-    """The text of a PDF, ready for :func:`index.cleaning.clean` (kind ``text``)."""
+@dataclass(frozen=True)
+class Document:
+    """A PDF's or Word file's article: its text, ready for :func:`index.cleaning.clean` (kind
+    ``text``), and what its properties say about it, for the cleaner to fall back on."""
+
+    text: str
+    properties: Properties
+
+
+def read_pdf(data: bytes) -> Document:
+    """The article in a PDF."""
     head = data[:1024]
     if b"%PDF-" not in head:
         raise InputError(f"not a PDF: {_looks_like(data)}")
@@ -91,8 +97,8 @@ def pdf_text(data: bytes) -> str:
     return _compose(paragraphs, *info)
 
 
-def docx_text(data: bytes, max_unpacked_bytes: int) -> str:
-    """The text of a Word .docx file, ready for :func:`index.cleaning.clean` (kind ``text``).
+def read_docx(data: bytes, max_unpacked_bytes: int) -> Document:
+    """The article in a Word .docx file.
 
     ``max_unpacked_bytes`` bounds what the zip may unpack to (a zip bomb is refused unread).
     """
@@ -327,9 +333,9 @@ def _docx_info(document, first_heading: str | None) -> tuple[str | None, str | N
 
 # --- shared -----------------------------------------------------------------------------------------
 
-def _compose(paragraphs: list[str], title: str | None, author: str | None, published: date | None) -> str:
-    """Paragraphs with the title first (moved up when the text has it near the top, else added)
-    and the byline and date lines the cleaner reads, unless the article states its own."""
+def _compose(paragraphs: list[str], title: str | None, author: str | None, published: date | None) -> Document:
+    """Paragraphs with the title first (moved up when the text has it near the top, else added),
+    and the author and date the properties state (an author only when it reads as a name)."""
     paragraphs = [p for p in paragraphs if p]
     title = _SPACES.sub(" ", title or "").strip()
     if title and not _FILE_NAME.match(title) and len(title) <= 160:
@@ -339,19 +345,9 @@ def _compose(paragraphs: list[str], title: str | None, author: str | None, publi
             paragraphs.insert(0, paragraphs.pop(near[0]))
         else:
             paragraphs.insert(0, title)
-        at = 1
-    else:
-        at = 0
-    header = paragraphs[:_HEADER]
-    extra = []
     author = _SPACES.sub(" ", author or "").strip()
-    if (author and author.casefold() not in _NOT_AN_AUTHOR and _CLEAN_AUTHOR.match(author)
-            and not any(_STATES_BYLINE.match(p) for p in header)):
-        extra.append(f"By {author}")
-    if published and not any(_STATES_DATE.search(p) and len(p) < 120 for p in header):
-        extra.append(f"Published {published.isoformat()}")
-    paragraphs[at:at] = extra
-    return "\n\n".join(paragraphs)
+    named = author.casefold() not in _NOT_AN_AUTHOR and re.fullmatch(AUTHOR_NAME, author)
+    return Document("\n\n".join(paragraphs), Properties(author=author if named else None, published=published))
 
 
 def _property(read):
@@ -399,4 +395,4 @@ def _silence_pypdf() -> None:
         logger.addHandler(logging.NullHandler())
 
 
-__all__ = ["docx_text", "pdf_text"]
+__all__ = ["Document", "read_docx", "read_pdf"]

@@ -10,16 +10,13 @@ process that opened it. So:
   opened the folder reopens its Chroma client before the next read or write, so it neither serves
   a stale index nor writes one back over the newer files.
 
-Chroma loads a collection's vector index from its segment files (``<folder>/<uuid>/*.bin``) with
-no check: garbage bytes in them (a disk error, a copy cut short) crash the process that loads
-them with no message, or make reading its vectors fail or give back garbage, depending on where
-they fall. So before a process opens the folder's client, a throwaway process loads every
-collection once and reads its vectors back (:func:`probe`); a collection that crashed it, raised
-or gave back vectors that are not numbers is reported as damaged (:class:`StoreError`, naming
-``rag doctor --repair``) and never loaded here. The verdict is
-kept in ``.index-checked`` with the size and modification time of every segment file, so the
-probe (about 2 s, mostly importing chromadb, plus the reading) runs only when those files changed since; a writer
-records the files it has just written as checked.
+Before a process opens the folder's client, a throwaway process loads every collection's vector
+index once (:func:`index.probe.probe`): a collection that crashed it, raised or gave back vectors
+that are not numbers is reported as damaged (:class:`StoreError`, naming ``rag doctor --repair``)
+and never loaded here. The verdict is kept in ``.index-checked`` with a checksum of every index
+file (:func:`index.database.index_files`), so the probe (about 2 s, mostly importing chromadb,
+plus the reading) runs again only when their contents changed; a writer records the files it has
+just written as checked. ``rag doctor`` trusts no record (:meth:`Folder.current` with ``verify``).
 """
 
 from __future__ import annotations
@@ -29,27 +26,40 @@ import json
 import os
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from index.disk import disk_full, drop_unapplied_log, free_space, no_space, write_failure
+from index.database import DATABASE, GENERATION_FILE, check_database, collections, database_damage, index_files, \
+    is_segment
+from index.disk import RESERVE, disk_full, drop_unapplied_log, free_space, no_space, write_failure
 from index.errors import StoreError
+from index.probe import probe
 
 
 LOCK_FILE = ".ingest.lock"
-GENERATION_FILE = ".generation"
 CHECKED_FILE = ".index-checked"
-DATABASE = "chroma.sqlite3"
-#: Space a writer keeps in the folder, given back when Chroma cannot open the store for want of it.
+#: Space a writer keeps in the folder (:data:`index.disk.RESERVE` bytes), given back when Chroma
+#: cannot read the store for want of it.
 RESERVE_FILE = ".reserve"
-RESERVE_BYTES = 1_000_000
 SERVER_HINT = "for several writers at once, use a Chroma server (`chroma run`, then RAG_CHROMA_HOST)"
 
 
-def _command() -> str:
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    return " ".join([name, *sys.argv[1:2]])[:80]
+def _command(argv: list[str]) -> str:
+    """This process in words, for the lock file that other processes quote: the program and its
+    command ("rag ingest", "rag chat"), not the options in between (``rag --store PATH ingest``:
+    each option before the command takes a value)."""
+    program = Path(argv[0]).name if argv and argv[0] not in ("", "-c") else "python"
+    if program == "__main__.py":  # python -m rag
+        program = Path(argv[0]).parent.name
+    words = iter(argv[1:])
+    for word in words:
+        if not word.startswith("-"):
+            return f"{program} {word}"[:80]
+        if "=" not in word:
+            next(words, None)
+    return program[:80]
 
 
 class Folder:
@@ -72,6 +82,7 @@ class Folder:
         self._retired: Any = None  # ours that the last reopen replaced
         #: Collections whose vector index crashed the probe (name -> what happened): never loaded here.
         self.damaged: dict[str, str] = {}
+        self._probed: tuple[list, dict[str, str]] | None = None  # index files this process probed, and the verdict
 
     @classmethod
     def of(cls, path: Path) -> "Folder":
@@ -89,16 +100,19 @@ class Folder:
             return None
         return stat.st_ino, stat.st_mtime_ns
 
-    def current(self, force: bool = False) -> tuple[Any, int]:
-        """The client, reopened first when another process wrote since it was opened (or ``force``)."""
+    def current(self, force: bool = False, verify: bool = False) -> tuple[Any, int]:
+        """The client, reopened first when another process wrote since it was opened (or ``force``).
+        ``verify``: whatever ``.index-checked`` records, the vector indexes are probed (unless this
+        process probed these very contents already), and the client reopened after."""
         with self._reopen:
             generation = self.generation()
-            if self.client is None or force or (generation != self._seen and self._depth == 0):
+            unverified = verify and (self._probed is None or self._probed[0] != index_files(self.path))
+            if self.client is None or force or unverified or (generation != self._seen and self._depth == 0):
                 if self._retired is not None:  # replaced a whole reopen ago: no call is still using it
                     self._retired.stop()
                 self._retired = self._system
                 check_database(self.path)
-                self.damaged = self._checked()
+                self.damaged = self._checked(trust=not verify)
                 self.client, self._system = self._opened()
                 self._seen = generation
                 self.epoch += 1
@@ -112,23 +126,38 @@ class Folder:
         try:
             return persistent_client(self.path)
         except Exception as error:  # noqa: BLE001 - Chroma's error types vary
-            reserve = self.path / RESERVE_FILE
-            if not (reserve.exists() and no_space(error)):
+            if not (no_space(error) and self.give_back_reserve()):
                 raise
-            reserve.unlink(missing_ok=True)
             return persistent_client(self.path)
 
+    def give_back_reserve(self) -> bool:
+        """Delete the space kept in reserve (:data:`RESERVE_FILE`), for Chroma to use on a full
+        disk; whether there was any. Writers keep it again when there is room."""
+        reserve = self.path / RESERVE_FILE
+        if not reserve.exists():
+            return False
+        reserve.unlink(missing_ok=True)
+        return True
+
+    def reading_room(self) -> bool:
+        """For a read that failed on a full disk (not during a write of this process's): give back
+        the reserve and reopen the client before the next call; whether there was a reserve."""
+        if self._depth or not self.give_back_reserve():
+            return False
+        self.stale()
+        return True
+
     def _keep_reserve(self) -> None:
-        """After a write, keep :data:`RESERVE_BYTES` in reserve for opening the store on a full disk
-        (see :meth:`_opened`), when there is room for it."""
+        """After a write, keep :data:`index.disk.RESERVE` bytes in reserve for reading the store on a
+        full disk (see :meth:`_opened`, :meth:`reading_room`), when there is room for it."""
         reserve = self.path / RESERVE_FILE
         try:
-            if reserve.exists() and reserve.stat().st_size >= RESERVE_BYTES:
+            if reserve.exists() and reserve.stat().st_size >= RESERVE:
                 return
-            if (free_space(self.path) or 0) < 4 * RESERVE_BYTES:
+            if (free_space(self.path) or 0) < 4 * RESERVE:
                 return
             with open(reserve, "wb") as handle:
-                handle.write(b"\0" * RESERVE_BYTES)  # written, not sparse: the space is really taken
+                handle.write(b"\0" * RESERVE)  # written, not sparse: the space is really taken
         except OSError:
             reserve.unlink(missing_ok=True)
 
@@ -157,7 +186,7 @@ class Folder:
                 try:
                     handle.seek(0)
                     handle.truncate()
-                    handle.write(f"process {os.getpid()} ({_command()})")
+                    handle.write(f"process {os.getpid()} ({_command(sys.argv)})")
                     handle.flush()
                 except OSError as error:
                     raise write_failure(self.path, where, error) from None
@@ -165,15 +194,17 @@ class Folder:
                     self.current()  # another process may have written since: never write over its files
                 self._depth = 1
                 self._touch(where)
-                failed, undone = True, 0
+                failed, undone = True, None
                 try:
                     yield
-                    self._record(segment_files(self.path), self.damaged)  # the files we have just written
+                    self._record(index_files(self.path), self.damaged)  # the files we have just written
                     self._keep_reserve()
                     failed = False
                 except Exception as error:
                     if disk_full(self.path, where, error):
                         undone = drop_unapplied_log(self.path / DATABASE)
+                        if undone is None and self.give_back_reserve():  # sqlite needs room for its journal
+                            undone = drop_unapplied_log(self.path / DATABASE)
                     raise
                 finally:
                     try:
@@ -225,34 +256,51 @@ class Folder:
         with self.writing(where, reopen=False):
             if not database_damage(self.path):
                 return None
-            import time
-
-            target = self.path / time.strftime("damaged-%Y%m%d-%H%M%S")
-            target.mkdir(exist_ok=True)
-            for entry in os.scandir(self.path):
-                if entry.name.startswith((DATABASE, CHECKED_FILE)) or _segment(entry):
-                    os.replace(entry.path, target / entry.name)
+            target = self.move_aside([Path(entry.path) for entry in os.scandir(self.path)
+                                      if entry.name.startswith((DATABASE, CHECKED_FILE)) or is_segment(entry)])
             with self._reopen:
                 self.client = None  # the next call opens the new, empty database
             self.damaged = {}
             return target
 
-    def _checked(self) -> dict[str, str]:
-        """The damaged collections: as recorded in ``.index-checked`` when the segment files are
-        the ones recorded there, else as a probe finds them (and then recorded)."""
-        files = segment_files(self.path)
+    def index_folder(self, collection: str) -> Path | None:
+        """The folder of ``collection``'s vector index, when it has one on disk."""
+        segment = collections(self.path).get(collection)
+        return self.path / segment if segment and (self.path / segment).is_dir() else None
+
+    def move_aside(self, paths: list[Path]) -> Path:
+        """Move ``paths`` (files and folders of this folder) into ``damaged-<time>/`` in it, where the
+        user can look at them and delete them; returns that folder."""
+        target = self.path / time.strftime("damaged-%Y%m%d-%H%M%S")
+        target.mkdir(exist_ok=True)
+        for path in paths:
+            os.replace(path, target / path.name)
+        return target
+
+    def _checked(self, trust: bool = True) -> dict[str, str]:
+        """The damaged collections: as this process probed them, or (when ``trust``) as recorded in
+        ``.index-checked``, when the index files' contents are the ones probed or recorded; else as
+        a probe finds them now (and then recorded)."""
+        files = index_files(self.path)
         if not files:
             return {}
-        try:
-            recorded = json.loads((self.path / CHECKED_FILE).read_text(encoding="utf-8"))
-            if recorded["files"] == files:
-                return dict(recorded["damaged"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        if self._probed is not None and self._probed[0] == files:
+            return dict(self._probed[1])
+        recorded = self._recorded() if trust else None
+        if recorded is not None and recorded["files"] == files:
+            return dict(recorded["damaged"])
         damaged = probe(self.path)
+        self._probed = (files, dict(damaged))
         if not damaged or self.writer() is None:  # a crash while another process writes may be its doing
             self._record(files, damaged)
         return damaged
+
+    def _recorded(self) -> dict | None:
+        try:
+            recorded = json.loads((self.path / CHECKED_FILE).read_text(encoding="utf-8"))
+            return recorded if isinstance(recorded, dict) and {"files", "damaged"} <= recorded.keys() else None
+        except (OSError, ValueError):
+            return None
 
     def _record(self, files: list, damaged: dict[str, str]) -> None:
         temporary = self.path / f"{CHECKED_FILE}.{os.getpid()}.tmp"
@@ -261,115 +309,6 @@ class Folder:
             os.replace(temporary, self.path / CHECKED_FILE)
         except OSError:  # a read-only folder: probe again next time
             temporary.unlink(missing_ok=True)
-
-
-def check_database(folder: Path) -> None:
-    """Refuse an empty database file in a store that was written to: Chroma would take it for a
-    new, empty store (the error names it as the damage it is; see :meth:`Store._failure`)."""
-    database = folder / DATABASE
-    if (folder / GENERATION_FILE).exists() and database.exists() and database.stat().st_size == 0:
-        import sqlite3
-
-        raise sqlite3.DatabaseError(f"file is not a database: {DATABASE} is empty (0 bytes), "
-                                    "though articles were written to this store")
-
-
-def database_damage(folder: Path) -> str:
-    """What is wrong with the store's database file ("" when sqlite finds nothing wrong): an empty
-    file in a store that was written to, or what sqlite's quick check reports."""
-    import sqlite3
-
-    try:
-        check_database(folder)
-        if not (folder / DATABASE).exists():
-            return ""
-        connection = sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True)
-        try:
-            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            connection.close()
-        return "" if verdict == "ok" else verdict
-    except sqlite3.DatabaseError as error:
-        return str(error)
-
-
-def _segment(entry: os.DirEntry) -> bool:
-    """A Chroma segment folder (named by a uuid)."""
-    return entry.is_dir() and len(entry.name) == 36 and entry.name.count("-") == 4
-
-
-def segment_files(folder: Path) -> list[list]:
-    """``[name, size, mtime]`` of every file of every vector index Chroma loads from disk: the
-    segment folders (named by a uuid) that hold an ``index_metadata.pickle``. Chroma rebuilds the
-    others (a collection too small to have been persisted yet) from its log at every load, and
-    writes their files again each time."""
-    files = []
-    try:
-        for segment in os.scandir(folder):
-            if _segment(segment) and os.path.exists(os.path.join(segment.path, "index_metadata.pickle")):
-                for entry in os.scandir(segment.path):
-                    stat = entry.stat()
-                    files.append([f"{segment.name}/{entry.name}", stat.st_size, stat.st_mtime_ns])
-    except OSError:
-        return []
-    return sorted(files)
-
-
-# Loads each collection's vector index in turn, saying which one it starts with, then reads every
-# stored vector back (page by page) and searches with one: Chroma reads the vectors from the index
-# files, so garbage bytes there either crash this process, raise, or come back as vectors that are
-# not finite numbers. Prints "!<what went wrong>" for the last two.
-_PROBE = """
-import sys, chromadb, numpy
-from chromadb.config import Settings
-client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
-for collection in client.list_collections():
-    if collection.name in sys.argv[2:]:
-        continue
-    print(collection.name, flush=True)
-    try:
-        collection.count()
-        offset, first = 0, None
-        while True:
-            found = collection.get(limit=5000, offset=offset, include=["embeddings"])
-            if not len(found["ids"]):
-                break
-            vectors = numpy.asarray(found["embeddings"], dtype=numpy.float32)
-            if not numpy.isfinite(vectors).all():
-                print("!some stored vectors are not numbers", flush=True)
-                break
-            first = vectors[0] if first is None else first
-            offset += len(found["ids"])
-        if first is not None:
-            collection.query(query_embeddings=[first.tolist()], n_results=1, include=["distances"])
-    except Exception as error:
-        print("!" + " ".join(f"{type(error).__name__}: {error}".split())[:200], flush=True)
-    print(flush=True)
-"""
-
-
-def probe(folder: Path) -> dict[str, str]:
-    """Load and read every collection of the folder in a throwaway process (see ``_PROBE``); the
-    collections whose vector index crashed it, raised an error or gave back vectors that are not
-    numbers. An error while the database file itself is damaged is left for the caller to meet
-    and report (see :meth:`Store._failure`): the vector index is not to blame then."""
-    import subprocess
-
-    damaged: dict[str, str] = {}
-    while True:
-        try:
-            result = subprocess.run([sys.executable, "-c", _PROBE, str(folder), *damaged], capture_output=True,
-                                    text=True, timeout=600, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        except (OSError, subprocess.TimeoutExpired):
-            return damaged  # no verdict: open it as before
-        lines = result.stdout.split("\n")
-        failed = {name: said[1:] for name, said in zip(lines, lines[1:])
-                  if said.startswith("!") and name and not name.startswith("!")}
-        if failed and not database_damage(folder):  # sqlite's check, once per run
-            damaged.update((name, f"reading it failed ({said})") for name, said in failed.items())
-        if result.returncode >= 0 or len(lines) < 2 or not lines[-2] or lines[-2] in damaged:
-            return damaged  # finished (or failed before loading anything: the caller will meet that)
-        damaged[lines[-2]] = f"loading it killed a test process with signal {-result.returncode}"
 
 
 def persistent_client(path: Path) -> tuple[Any, Any]:

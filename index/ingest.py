@@ -26,7 +26,7 @@ from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
 from index.loading import Problem, RawFile, article_key, discover, read_file
-from index.records import ArticleRecord, Manifest
+from index.records import ArticleRecord, Manifest, Repair
 from index.store import Store
 
 
@@ -46,7 +46,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
+    repaired: list[Repair] = field(default_factory=list)  # writes a killed ingest left, finished or undone
     notes: list[str] = field(default_factory=list)  # what else the user should know
     passages_embedded: int = 0
     on_article: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
@@ -70,8 +70,15 @@ class IngestReport:
         ]
         lines += [f"    {problem.source}: {problem.reason}" for problem in self.skipped]
         lines.append(f"  passages embedded: {self.passages_embedded}")
-        if self.repaired:
-            lines.append(f"  finished or undone an interrupted write of: {', '.join(self.repaired)}")
+        finished = [r.source for r in self.repaired if r.finished]
+        undone = [r.source for r in self.repaired if not r.finished]
+        if finished:
+            lines.append(f"  finished the write of {len(finished)} article(s) that an interrupted run left "
+                         f"(counted above as added or updated): {_names(finished)}")
+        if undone:
+            lines.append(f"  undid the unfinished write of {len(undone)} article(s) that an interrupted run left "
+                         "(each is as it was before it; those among the files given were written again): "
+                         + _names(undone))
         lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -81,6 +88,10 @@ class _Work:
     record: ArticleRecord
     passages: list[Chunk]
     previous: ArticleRecord | None
+
+
+def _names(sources: list[str], most: int = 5) -> str:
+    return ", ".join(sources[:most]) + (f" and {len(sources) - most} more" if len(sources) > most else "")
 
 
 def article_id(source: str) -> str:
@@ -128,6 +139,8 @@ def ingest(
         # something is pending: resolving every path costs more than the rest of an unchanged ingest.
         given = cache(lambda: {article_key(path) for path in files})
         report.repaired = store.repair(None if prune else lambda record: _key(record) in given())
+        # What this run finished counts as what it is, not as "unchanged" (the file is as written).
+        finished = {r.article_id: "added" if r.new else "updated" for r in report.repaired if r.finished}
         stored_manifest = store.manifest()
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
                           chunking.sentences, chunking.overlap, chunking.max_chars)
@@ -154,7 +167,7 @@ def ingest(
 
         buffer: list[_Work] = []
         for path in _progress(files, progress):
-            work = _prepare(path, by_key, by_version, chunking, max_file_bytes, report)
+            work = _prepare(path, by_key, by_version, chunking, max_file_bytes, report, finished)
             if work is None:
                 continue
             buffer.append(work)
@@ -183,9 +196,10 @@ def _key(record: ArticleRecord) -> str:
 
 def _prepare(
     path: Path, by_key: dict[str, ArticleRecord], by_version: dict[str, ArticleRecord], chunking: ChunkSettings,
-    max_file_bytes: int, report: IngestReport,
+    max_file_bytes: int, report: IngestReport, finished: dict[str, str],
 ) -> _Work | None:
-    """Read, clean and chunk one file; record it as unchanged/skipped, or return the work to do."""
+    """Read, clean and chunk one file; record it as unchanged/skipped (or as ``finished`` says, for
+    an article whose interrupted write this run finished), or return the work to do."""
     source = str(path)
     try:
         raw = read_file(path, max_file_bytes)
@@ -195,15 +209,15 @@ def _prepare(
         identity = previous.id if previous is not None else article_id(key)
         raw_hash = raw_version(raw)
         if previous is not None and previous.raw_hash == raw_hash:  # the same file: no need to clean it
-            report.record("unchanged", source)
+            report.record(finished.get(previous.id, "unchanged"), source)
             return None
-        cleaned = clean(raw.text, raw.kind)
+        cleaned = clean(raw.text, raw.kind, raw.properties)
     except InputError as error:
         report.record("skipped", source, str(error))
         return None
     version = content_version(cleaned.text)
     if previous is not None and previous.version == version:  # e.g. only furniture changed
-        report.record("unchanged", source)
+        report.record(finished.get(previous.id, "unchanged"), source)
         return None
     original = by_version.get(version)
     if original is not None and original.id != identity:
@@ -213,7 +227,7 @@ def _prepare(
     record = ArticleRecord(
         id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
         author=cleaned.author, published=cleaned.published.isoformat() if cleaned.published else None,
-        outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
+        published_from=cleaned.published_from, outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
         root=None if Path(source).is_absolute() else Path.cwd().resolve().as_posix(),
     )
     by_version[version] = record

@@ -2,9 +2,9 @@
 
 One file is one article. Folders are searched recursively for ``.txt``, ``.md``, ``.html``,
 ``.pdf`` and ``.docx``. PDF and Word files are turned into text by :mod:`index.documents`, their
-title, author and date written where the cleaner reads metadata; from then on every article is
-text. Every problem with a file becomes an :class:`InputError` whose message names the reason; the
-ingest reports it and carries on with the other files.
+title first and their properties' author and date beside the text (the cleaner's fallback); from
+then on every article is text. Every problem with a file becomes an :class:`InputError` whose
+message names the reason; the ingest reports it and carries on with the other files.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.documents import docx_text, pdf_text
+from index.cleaning import Properties
+from index.documents import read_docx, read_pdf
 from index.errors import InputError
 
 KINDS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
@@ -35,12 +36,13 @@ class RawFile:
     """A file read from disk: its ``source`` key (a stable path string) and decoded text.
 
     ``kind`` is how :func:`index.cleaning.clean` reads ``text``: ``text``, ``markdown`` or ``html``
-    (PDF and Word files arrive as ``text``)."""
+    (PDF and Word files arrive as ``text``, with what their ``properties`` say about them)."""
 
     path: Path
     source: str
     kind: str
     text: str
+    properties: Properties | None = None
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,10 @@ def read_file(path: Path, max_bytes: int) -> RawFile:
     if not data.strip():
         raise InputError("empty file: nothing to index")
     kind = KINDS[path.suffix.lower()]
-    if kind == "pdf":
-        return RawFile(path=path, source=source_key(path), kind="text", text=pdf_text(data))
-    if kind == "docx":
-        text = docx_text(data, max_unpacked_bytes=DOCX_UNPACK_RATIO * max_bytes)
-        return RawFile(path=path, source=source_key(path), kind="text", text=text)
+    if kind in ("pdf", "docx"):
+        document = read_pdf(data) if kind == "pdf" else read_docx(data, DOCX_UNPACK_RATIO * max_bytes)
+        return RawFile(path=path, source=source_key(path), kind="text", text=document.text,
+                       properties=document.properties)
     return RawFile(path=path, source=source_key(path), kind=kind, text=decode(data, kind))
 
 

@@ -1,6 +1,6 @@
 """What the store keeps and gives back: the manifest (the settings an index was built with), an
-article's record in the registry, a passage found by a search, and the health report of
-``rag doctor``.
+article's record in the registry, a passage found by a search, an unfinished write settled, and
+the health report of ``rag doctor``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class ArticleRecord:
     author: str | None = None
     published: str | None = None  # ISO date, where the article states one
     outlet: str | None = None
+    # Where ``published`` was read (a key of index.cleaning.DATE_ORIGINS: the article's byline,
+    # the file's properties, the web page); None in records made before it was kept.
+    published_from: str | None = None
     text: str = field(default="", repr=False)
     raw_hash: str | None = None  # of the file as read, with the cleaner's version (see index.ingest)
     status: str = "committed"
@@ -103,6 +106,18 @@ class Hit:
     text: str
     metadata: dict[str, Any]
     score: float
+
+
+@dataclass(frozen=True)
+class Repair:
+    """An article's write that a killed process left unfinished, as :meth:`Store.repair` settled it:
+    ``finished`` (all its new passages were there: the new version is committed; ``new`` when it
+    was the article's first) or undone (back to the version before, or to nothing)."""
+
+    article_id: str
+    source: str
+    finished: bool
+    new: bool
 
 
 @dataclass

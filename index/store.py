@@ -48,10 +48,11 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from index.chunking import Chunk, uncovered
-from index.disk import disk_full, free_space, megabytes, no_space, space_needed
+from index.disk import disk_full, free_space, megabytes, no_space, space_needed, space_to_read
 from index.errors import StoreError
-from index.folder import DATABASE, SERVER_HINT, Folder, database_damage
-from index.records import ArticleRecord, Health, Hit, Manifest
+from index.database import DATABASE, database_damage
+from index.folder import SERVER_HINT, Folder
+from index.records import ArticleRecord, Health, Hit, Manifest, Repair
 
 
 _REGISTRY_SUFFIX = "_registry"
@@ -84,7 +85,8 @@ def _from_chroma(error: Exception) -> bool:
 def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
     """Run a :class:`Store` method; an error raised inside Chroma becomes one :class:`StoreError`
     line naming the store and what to do. A collection deleted and made again by another process
-    (a rebuild) is looked up again once before giving up."""
+    (a rebuild) is looked up again once before giving up, and so is a read that failed on a full
+    disk once the space kept in reserve is given back (Chroma writes even to read)."""
 
     def decorate(method: Callable[..., _T]) -> Callable[..., _T]:
         @wraps(method)
@@ -97,6 +99,10 @@ def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
                         raise
                     if attempt == 1 and type(error).__name__ in _ABSENT - {"ValueError"}:
                         self._forget(reopen=True)
+                        continue
+                    if attempt == 1 and self._shared is not None and disk_full(self._shared.path, self.where, error) \
+                            and self._shared.reading_room():
+                        self._passages = self._registry = None
                         continue
                     raise self._failure(error, doing) from error
             raise AssertionError("unreachable")
@@ -184,6 +190,15 @@ class Store:
     def command(self, arguments: str) -> str:
         """The ``rag`` command that runs ``arguments`` (e.g. ``"doctor --repair"``) on this store."""
         return " ".join(["rag", self.options, arguments]).replace("  ", " ")
+
+    @_chroma("opening it")
+    def verify(self) -> None:
+        """Probe the vector indexes again, whatever ``.index-checked`` records of them (unless this
+        process has probed these very contents): ``rag doctor`` is what a user runs when something
+        is wrong, and trusts no record."""
+        if self._shared is not None:
+            self._shared.current(verify=True)
+            self._sync()
 
     def damage(self) -> str:
         """Why the passages' vector index cannot be loaded without crashing the process ("" when it can)."""
@@ -320,16 +335,16 @@ class Store:
             self._registry_collection().delete(ids=[article_id])
 
     @_chroma("repairing an interrupted write")
-    def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[str]:
+    def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[Repair]:
         """Finish or undo writes a killed process left pending (only the records ``only`` accepts,
         when given, so that ingests of disjoint shards never undo each other's writes in progress);
-        returns the sources it touched."""
+        returns what it did to each."""
         if not self.exists():
             return []
         with self.writing():
             return self._repair(only)
 
-    def _repair(self, only: Callable[[ArticleRecord], bool] | None) -> list[str]:
+    def _repair(self, only: Callable[[ArticleRecord], bool] | None) -> list[Repair]:
         repaired = []
         for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
             if only is not None and not only(record):
@@ -338,7 +353,8 @@ class Store:
                 where={"$and": [{"article_id": record.id}, {"version": record.version}]}, include=[]
             )
             previous = ArticleRecord(**json.loads(record.previous)) if record.previous else None
-            if len(found["ids"]) == record.passages:  # every new passage is there: roll forward
+            finished = len(found["ids"]) == record.passages
+            if finished:  # every new passage is there: roll forward
                 if previous is not None and previous.version != record.version:
                     self._delete_version(record.id, previous.version)
                 self._put_record(self._registry_collection(), replace(record, status="committed", previous=""))
@@ -348,7 +364,7 @@ class Store:
                     self._put_record(self._registry_collection(), previous)
                 else:
                     self._registry_collection().delete(ids=[record.id])
-            repaired.append(record.source)
+            repaired.append(Repair(record.id, record.source, finished, new=previous is None))
         return repaired
 
     @_chroma("checking it")
@@ -445,11 +461,13 @@ class Store:
                 self._collection(create=True).delete(ids=list(ids))
 
     @_chroma("emptying its passages")
-    def reset_passages(self) -> None:
+    def reset_passages(self) -> Path | None:
         """Delete every passage and make the collection again with the same settings; the registry
-        stays (``rag doctor --repair`` then embeds every article again from it)."""
+        stays (``rag doctor --repair`` then embeds every article again from it). Chroma leaves the
+        old vector index's folder behind: it is moved into ``damaged-<time>/``, which is returned."""
         with self.writing():
             manifest = self.manifest()
+            old = self._shared.index_folder(self.name) if self._shared is not None else None
             try:
                 self._client.delete_collection(self.name)  # deleting never loads the vector index
             except Exception as error:  # noqa: BLE001
@@ -458,6 +476,7 @@ class Store:
             self._passages = None
             self._undamaged(self.name)
             self._collection(create=True, manifest=manifest)
+            return self._shared.move_aside([old]) if old is not None and old.exists() else None
 
     # ---- passages ----------------------------------------------------------------------------
 
@@ -583,15 +602,31 @@ class Store:
         self._passages = self._registry = None
         self._sync()
 
-    def _database_damage(self, detail: str) -> str:
-        """For an error Chroma raised (its text ``detail``): what is wrong with the embedded store's
-        database file, if anything ("" when sqlite finds it sound, or for a server). Chroma's words
-        for it vary ("Failed to pull logs from the log store"): sqlite's quick check decides."""
+    def _database_damage(self, detail: str = "", deep: bool = False) -> str:
+        """What is wrong with the embedded store's database file, in sqlite's words ("" when sqlite
+        finds it sound, or for a server), for an error Chroma raised (its text ``detail``), whose
+        words for it vary ("Failed to pull logs from the log store", "backfill request to
+        compactor"): sqlite's quick check (``deep``: its integrity check) decides."""
         if self._shared is None:
             return ""
-        if "malformed" in detail or "not a database" in detail:
-            return detail
-        return database_damage(self._shared.path)
+        found = database_damage(self._shared.path, deep)
+        if found or not ("malformed" in detail or "not a database" in detail):
+            return found
+        return "database disk image is malformed" if "malformed" in detail else "file is not a database"
+
+    def check_database(self, deep: bool = False) -> None:
+        """Raise the :class:`StoreError` that names the rebuild when sqlite's own check of the
+        embedded store's database file finds damage (``deep``: the slower, fuller check); Chroma
+        reads past damage in a part it does not need yet, until a write meets it."""
+        damage = self._database_damage(deep=deep)
+        if damage:
+            raise self._damaged_database(damage)
+
+    def _damaged_database(self, damage: str) -> StoreError:
+        return StoreError(
+            f"the {self.where} is damaged ({DATABASE} fails sqlite's check: {damage}): build it again from the "
+            f"article files with `{self.command('ingest --rebuild <folders>')}` (the damaged files are moved to "
+            f"{self._shared.path}/damaged-<time>; the articles uploaded in the page are kept)")
 
     def _failure(self, error: Exception, doing: str) -> StoreError:
         """One line for an error raised inside Chroma: what failed, and what to do about it."""
@@ -607,15 +642,15 @@ class Store:
                               "log; if its collection is damaged, rebuild it with "
                               f"`{self.command('ingest --rebuild <folders>')}`")
         full = disk_full(self._shared.path, self.where, error)
-        if full and (no_space(error) or not self._database_damage(detail)):
+        damage = self._database_damage(detail)
+        if full and (no_space(error) or not damage):
             self._shared.stale()  # reopen (once there is room) rather than keep a half-written state
-            return StoreError(f"{full}: free some space there, then try again; a write cut short is finished "
-                              "or undone by the next ingest (or `" + self.command("doctor --repair") + "`)")
-        if self._database_damage(detail):
-            return StoreError(
-                f"the {self.where} is damaged ({detail}): build it again from the article files with "
-                f"`{self.command('ingest --rebuild <folders>')}` (the damaged files are moved to "
-                f"{self._shared.path}/damaged-<time>; the articles uploaded in the page are kept)")
+            need = megabytes(space_to_read(self._shared.path / DATABASE))
+            return StoreError(f"{full}: free at least {need} there (Chroma writes to the store's database even to "
+                              "read it), then try again; no committed article is lost (a write cut short is "
+                              f"finished or undone by the next ingest, or `{self.command('doctor --repair')}`)")
+        if damage:
+            return self._damaged_database(damage)
         self._shared.current(force=True)  # a half-read index is not kept
         writer = self._shared.writer()
         if writer is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from rag.explain import DecisionSummary, explain
 from rag.retrieval import Passage
 
 
@@ -24,8 +26,11 @@ class Citation:
     passage: Passage | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "source": self.source, "title": self.title, "published": self.published,
-                "quote": self.quote, "start": self.start, "end": self.end, "score": round(self.score, 4)}
+        """The citation as every client gets it (``rag ask --json``, ``rag serve``, MCP): the source is
+        the file name only, never a server path."""
+        return {"n": self.n, "title": self.title, "source": Path(self.source).name, "published": self.published,
+                "outlet": self.outlet, "quote": self.quote, "start": self.start, "end": self.end,
+                "score": round(self.score, 4)}
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ class Answer:
     against all the sentences the answerer wrote. ``disagreement`` is true when the cited articles
     answer differently and the answer shows each version. ``confidence`` is the answer policy's
     calibrated chance that the articles answer the question (below ``abstain_threshold`` it abstains).
-    Publication dates travel on each citation (``published``), not in ``text``.
+    ``decision`` says why it answered or abstained (:class:`rag.explain.DecisionSummary`), and
+    ``explanation`` says it in words. Publication dates travel on each citation (``published``),
+    not in ``text``.
     """
 
     question: str
@@ -54,12 +61,26 @@ class Answer:
     confidence: float | None = None  # the policy's calibrated chance that the articles answer the question
     #: A generative answerer's own sentences: (kept after the check, written); None when none wrote.
     drafted: tuple[int, int] | None = None
+    decision: DecisionSummary | None = None
+
+    @property
+    def explanation(self) -> str:
+        """Why it answered or abstained, in words (:func:`rag.explain.explain`; "" without a decision)."""
+        return explain(self.decision)
 
     def to_dict(self) -> dict[str, Any]:
+        """The answer as data (``rag ask --json``; the README's "Asking questions" documents it)."""
+        decision = self.decision
         return {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "reason": decision.reason if decision else None,
+            "explanation": self.explanation,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "threshold": decision.threshold if decision else None,
+            "factors": [f.to_dict() for f in decision.factors] if decision else [],
+            "notes": list(self.notes),
             "citations": [c.to_dict() for c in self.citations],
             "supported": {"sentences": self.supported[0], "total": self.supported[1]},
             "answerer": self.answerer,

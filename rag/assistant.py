@@ -33,7 +33,8 @@ from rag.answerers import Answerer, ExtractiveAnswerer
 from rag.build import build_parts
 from rag.config import Config, load_config
 from rag.dates import human_date
-from rag.policy import INSTRUCTION, NOTHING_RETRIEVED, Candidate, Decision, Policy
+from rag.explain import NOTHING_CHECKED, RECORD_MISSING, DecisionSummary, filter_effect, reason_of, summarize
+from rag.policy import Candidate, Decision, Policy
 from rag.retrieval import Filters, Passage, Retriever
 from rag.verify import Checked, Claim, Support, Verifier, split_draft
 
@@ -56,6 +57,8 @@ class _Plan:
     notes: list[str]
     filters: Filters | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: A question about an article's record that the record cannot answer: (the title, the field).
+    missing: tuple[str, str] | None = None
 
     @property
     def standalone(self) -> str:
@@ -191,6 +194,7 @@ class Assistant:
             supported=(len(composer.sentences), max(drafting.seen, len(composer.sentences))),
             timings=plan.timings, standalone_question=plan.standalone, notes=tuple(plan.notes),
             passages=plan.passages, confidence=plan.confidence, drafted=drafting.drafted,
+            decision=self._summary(plan),
         ))
 
     def refresh(self) -> None:
@@ -296,9 +300,7 @@ class Assistant:
         record = self.retriever.store.articles().get(passage.article_id)
         value = getattr(record, kind, None) if record is not None else None
         if not value:
-            what = {"author": "names no author", "published": "states no publication date",
-                    "outlet": "names no outlet"}[kind]
-            plan.notes.append(f"“{paired_quotes(passage.title)}” {what}")
+            plan.missing = (passage.title, kind)
             return None
         text = self.retriever.article_text(passage.article_id)
         shown = human_date(value) if kind == "published" else value
@@ -317,7 +319,7 @@ class Assistant:
         return Answer(question=plan.question, text=f"{sentence} [1]", abstained=False, citations=[citation],
                       supported=(1, 1), answerer="article-record", timings=plan.timings,
                       standalone_question=plan.standalone, notes=tuple(plan.notes), passages=plan.passages,
-                      confidence=1.0)
+                      confidence=1.0, decision=self._summary(plan))
 
     def _article_asked_about(self, plan: _Plan) -> Passage:
         """The retrieved article the question describes: the best passage of the article whose
@@ -338,32 +340,6 @@ class Assistant:
             passage = plan.passages[candidate.passage]
             support = Support(candidate.passage, passage.start + candidate.start, passage.start + candidate.end, 1.0)
             yield Checked(self.extractive.sentence(candidate), (support,)), seen
-
-    def _filter_note(self, filters: Filters) -> str | None:
-        """How many articles the filters left out, and why (for an abstention)."""
-        records = list(self.retriever.store.articles().values())
-        if not records:
-            return None
-        parts = []
-        if filters.sources:
-            wanted = set(filters.sources)
-            kept = [r for r in records if r.source in wanted or Path(r.source).name in wanted]
-            parts.append(f"the article filter left out {len(records) - len(kept)} of {len(records)} articles")
-            records = kept or records
-        if filters.published_after or filters.published_before:
-            undated = [r for r in records if r.published_date is None]
-            outside = [r for r in records if r.published_date is not None and (
-                (filters.published_after and r.published_date < filters.published_after)
-                or (filters.published_before and r.published_date > filters.published_before))]
-            left_out = len(undated) + len(outside)
-            why = []
-            if undated:
-                why.append(f"{len(undated)} with no publication date")
-            if outside:
-                why.append(f"{len(outside)} published outside the range")
-            parts.append(f"the date filter left out {left_out} of {len(records)} articles"
-                         + (f" ({', '.join(why)})" if why else ""))
-        return "; ".join(parts) if parts else None
 
     def _validate(self, question: str, notes: list[str]) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -423,33 +399,36 @@ class Assistant:
             yield from checking(claim, seen)
 
     def _abstention(self, plan: _Plan, started: float) -> Answer:
-        """"The articles don't say", the closest they come, and why, in a reader's words."""
-        filtered = plan.filters is not None and not plan.filters.is_empty()
-        if plan.decision.reason == INSTRUCTION:
-            plan.notes.append("this reads as an instruction to the assistant, not a question about the articles; "
-                              "the assistant only says what the articles say: ask about them")
-        elif plan.decision.reason == NOTHING_RETRIEVED and filtered:
-            dated = " (articles that state no publication date are left out by a date)" \
-                if plan.filters.published_after or plan.filters.published_before else ""
-            titles = {r.source: r.display_title() for r in self.retriever.store.articles().values()}
-            plan.notes.append(f"no indexed passage matches the filters ({plan.filters.describe(titles)}){dated}: "
-                              "check the article names (file name or path, as listed by the page's Articles tab) "
-                              "and dates")
+        """"The articles don't say", the closest they come, and why (:attr:`Answer.explanation`:
+        the policy's reason, a record that lacks what was asked, or a draft the check left empty;
+        under filters, what they left out)."""
+        kind = plan.decision.kind
+        reason = reason_of(kind, plan.decision.reason) if kind == "abstain" else \
+            RECORD_MISSING if kind == "record" else NOTHING_CHECKED
         language = _language_note(plan.question, plan.passages)
         if language:
             plan.notes.append(language)
         text = ABSTAIN_TEXT
         if plan.passages:
             text += f" The closest they cover is {self._closest(plan.passages[0])}."
-        if filtered:
-            note = self._filter_note(plan.filters)
-            if note:
-                plan.notes.append(note)
         plan.timings.setdefault("answer_ms", 0.0)
         plan.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return Answer(question=plan.question, text=text, abstained=True, citations=[], supported=(0, 0),
                       answerer="abstained", timings=plan.timings, standalone_question=plan.standalone,
-                      notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence)
+                      notes=tuple(plan.notes), passages=plan.passages, confidence=plan.confidence,
+                      decision=self._summary(plan, reason))
+
+    def _summary(self, plan: _Plan, reason: str | None = None) -> DecisionSummary:
+        """What was decided and why, for the answer (:func:`rag.explain.summarize`); for an
+        abstention under filters, with what they left out of the indexed articles."""
+        effect = None
+        if reason is not None and plan.filters is not None and not plan.filters.is_empty():
+            records = self.retriever.store.articles().values()
+            titles = {name: r.display_title() for r in records for name in (r.source, Path(r.source).name)}
+            effect = filter_effect(plan.filters, records, titles)
+        return summarize(plan.decision, plan.analysis, reason=reason, threshold=self.policy.threshold,
+                         weights=getattr(self.policy.abstainer, "weights", None), known=self.retriever.known,
+                         filters=effect, record=plan.missing)
 
     def _closest(self, passage: Passage) -> str:
         """Where the closest passage is, in words: its section's heading (if any) in its article's

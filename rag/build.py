@@ -106,10 +106,10 @@ def uploads_to_keep(config: Config, paths: list[Path]) -> Path | None:
     return folder
 
 
-def doctor_store(config: Config, *, repair: bool = False) -> tuple[DoctorReport, dict[str, str]]:
+def doctor_store(config: Config, *, repair: bool = False, deep: bool = False) -> tuple[DoctorReport, dict[str, str]]:
     """Check (and with ``repair``, fix) the configured store; also its articles' titles by id, to name them."""
     store = open_store(config)
-    report = doctor(store, embedder_factory(config), embedding_name(config), repair=repair)
+    report = doctor(store, embedder_factory(config), embedding_name(config), repair=repair, deep=deep)
     titles = {i: record.display_title() for i, record in store.articles().items()}
     return report, titles
 

@@ -124,21 +124,25 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: int, rebuild: boo
 @main.command()
 @click.option("--repair", is_flag=True, help="Fix what the check finds: finish interrupted writes, delete stray "
               "passages, embed damaged articles again from the store's own copy of their text.")
+@click.option("--deep", is_flag=True, help="Check the database file with sqlite's full integrity check (reads "
+              "every index against its table; slower) instead of its quick check.")
 @click.option("--embedding-model", default=None, help="The model the store was built with [RAG_EMBEDDING_MODEL].")
 @click.option("--embedding-backend", type=click.Choice(["onnx", "onnx-int8", "torch"]), default=None,
               help="What runs the model [RAG_EMBEDDING_BACKEND; default onnx].")
 @click.pass_context
-def doctor(ctx: click.Context, repair: bool, **settings: Any) -> None:
-    """Check the index: every article has all its passages, every passage a vector that can be read
-    and that search finds, no passage without an article, no write left unfinished. Prints how many
-    characters of the articles' cleaned text are in no passage (white space aside; any is a problem).
+def doctor(ctx: click.Context, repair: bool, deep: bool, **settings: Any) -> None:
+    """Check the index: the database file passes sqlite's own check, the vector index loads (in a
+    throwaway process: damage there is reported, never a crash), every article has all its passages,
+    every passage a vector that can be read and that search finds, no passage without an article,
+    no write left unfinished. Prints how many characters of the articles' cleaned text are in no
+    passage (white space aside; any is a problem).
 
     Exits 1 when a problem remains. Holds the writer's lock while repairing.
     """
     from rag.build import doctor_store
 
     config = config_from(ctx, **settings)
-    report, titles = doctor_store(config, repair=repair)
+    report, titles = doctor_store(config, repair=repair, deep=deep)
     click.echo(report.summary(titles))
     if not report.ok:
         raise click.ClickException("the index has problems (listed above)" + ("" if repair else
@@ -162,7 +166,8 @@ def answer_options(function):
 @main.command()
 @click.argument("question")
 @answer_options
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict()).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict(): the answer, "
+              "why it answered or abstained, its confidence, notes and citations; the README documents it).")
 @click.option("--source", "sources", multiple=True, help="Only this article (file name or path); repeatable.")
 @click.option("--after", default=None, help="Only articles published on/after this day (2025-06-01, 'June 2025', 'last week').")
 @click.option("--before", default=None, help="Only articles published on/before this day ('June 2025' means to its end).")
@@ -200,6 +205,10 @@ def _say_if_unavailable(pool) -> None:
 @click.option("--api-token", default=None,
               help="Token clients must send as their API key [RAG_API_TOKEN; required beyond loopback]. Prefer the "
               "variable or the config file: a command line is visible to other users.")
+@click.option("--trusted-proxies", default=None, metavar="ADDRESSES",
+              help="The reverse proxies in front of the server, comma-separated addresses or networks: a request's "
+              "client address is read from X-Forwarded-For only when it comes from one of them "
+              "[RAG_TRUSTED_PROXIES; default none].")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     """Serve an OpenAI-compatible API (chat completions) over the indexed articles.
@@ -215,11 +224,15 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
     \b
     POST /v1/chat/completions answers the last user message, the earlier turns being the
     conversation; with "stream": true one event per checked sentence, then a last chunk with
-    the sources. The text keeps its [n] markers and ends with the notes and a Markdown "Sources"
-    list. Beside it, on the message (on the last chunk's delta when streaming):
+    the sources. The text keeps its [n] markers and ends with why it abstained (an abstention),
+    the notes and a Markdown "Sources" list. Beside it, on the message (on the last chunk's delta
+    when streaming):
       citations   each with n, title, source (the file name), published, outlet, quote,
                   start and end (quote == article text[start:end]) and score
       abstained   true when the articles don't answer
+      reason      why it abstained (instruction, nothing_retrieved, nothing_to_look_for, unsure,
+                  record_missing, nothing_checked) or how it answered (answered, differ, record)
+      explanation the reason in words (under filters: what they left out, how to widen them)
       confidence  the chance the articles answer the question
       notes       what the reader should know (a corrected word, sentences left out ...)
       answerer    what wrote the answer: extractive, local, local->extractive (the model's
@@ -232,10 +245,12 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
            or a malformed body
       401  a missing or wrong token
       404  an unknown model
+      413  a request body over 1 MB
       429  the queue is full (4 answers at once and 200 waiting, as on the chat page)
       500  anything unexpected (the server stays up)
       503  the store or a model failed
-    A streamed answer that fails midway ends with an error event.
+    A streamed answer that fails midway ends with an error event. No message names a server path
+    (the store's folder is <store>); the server's log keeps them.
     """
     from rag.pool import Assistants
     from rag.serve import check_binding, serve as run

@@ -133,6 +133,12 @@ class Config(BaseModel):
     read_only: bool = Field(
         False, description="The chat page answers only: no upload or removal, in the page or its API.",
     )
+    trusted_proxies: str | None = Field(
+        None, description="The reverse proxies in front of the chat page and `rag serve` (addresses or networks, "
+        "comma-separated: '127.0.0.1' or '10.0.0.0/8'). A request's client address (what the login limit counts) "
+        "is taken from its X-Forwarded-For header only when it comes from one of them; by default from none, "
+        "so a client cannot name its own address.",
+    )
 
     # Serving the OpenAI-compatible endpoint (rag serve, rag chat --api) and, beside the page, MCP.
     api_token: str | None = Field(
@@ -149,6 +155,7 @@ class Config(BaseModel):
         if any(not user or not password for user, password in self.logins()):
             raise ValueError("chat_auth must be 'user:password' pairs separated by commas, each with a user "
                              "and a password")
+        self.proxies()
         return self
 
     def logins(self) -> list[tuple[str, str]]:
@@ -159,6 +166,20 @@ class Config(BaseModel):
             if item.strip():
                 pairs.append((user, password))
         return pairs
+
+    def proxies(self) -> list[str]:
+        """``trusted_proxies`` as a list of addresses and networks (empty: trust no forwarded header)."""
+        import ipaddress
+
+        found = []
+        for item in (self.trusted_proxies or "").split(","):
+            if item.strip():
+                try:
+                    found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+                except ValueError:
+                    raise ValueError(f"trusted_proxies must be IP addresses or networks separated by commas "
+                                     f"(such as 127.0.0.1 or 10.0.0.0/8), not '{item.strip()}'") from None
+        return found
 
     def replace(self, **changes: Any) -> "Config":
         """A validated copy with ``changes`` applied (``None`` values are ignored)."""

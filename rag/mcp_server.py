@@ -6,11 +6,13 @@
     rag chat --api             # beside the page, at /mcp of the OpenAI-compatible API's port (:class:`Mounted`)
 
 Tools: ``ask`` (a question, optional filters → the checked answer with its ``[n]`` markers,
-citations, abstained, confidence, notes), ``search`` (the passages retrieval finds, with their
-scores) and ``list_articles``. Resources: each article's cleaned text, ``article://<id>`` (the ids
-``list_articles`` gives). Sources are file names, never server paths. Work is bounded like the
-chat page's (:data:`rag.pool.CONCURRENCY` at once); a failing call is an error result, and the
-server goes on.
+citations, abstained, the reason and its explanation, confidence, notes), ``search`` (the
+passages retrieval finds, with their scores) and ``list_articles``. Resources: each article's
+cleaned text, ``article://<id>`` (the ids ``list_articles`` gives). Sources are file names, never server paths; over HTTP, errors and an
+answer's notes name none either (the store's folder is ``<store>``: :func:`rag.public.public_text`),
+as the page's and ``rag serve``'s do; over stdio, the user's own client gets them whole. Work is
+bounded like the chat page's (:data:`rag.pool.CONCURRENCY` at once); a failing call is an error
+result, and the server goes on.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 from index.errors import RagError
 from rag.format import details
 from rag.pool import CONCURRENCY, Assistants
+from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
 
 #: Where the streamable HTTP transport answers (``rag mcp --http``, and under ``rag chat --api``).
@@ -35,8 +38,8 @@ PATH = "/mcp"
 
 INSTRUCTIONS = ("Answers questions about a collection of news articles. Every sentence of an `ask` answer is "
                 "checked against the passage it cites ([n] refers to citations[n-1]); when the articles do not "
-                "answer, `abstained` is true: say so rather than guess. `search` returns passages to read; "
-                "`list_articles` the articles, whose text is the resource article://<id>.")
+                "answer, `abstained` is true: say so rather than guess (`explanation` says why). `search` returns "
+                "passages to read; `list_articles` the articles, whose text is the resource article://<id>.")
 
 
 class CitedSource(BaseModel):
@@ -55,6 +58,8 @@ class AskResult(BaseModel):
     answer: str
     citations: list[CitedSource]
     abstained: bool
+    reason: str | None  # rag.explain.REASONS: why it abstained ("unsure", "nothing_retrieved" ...) or answered
+    explanation: str  # the reason in words (under filters: what they left out and how to widen them)
     confidence: float | None
     notes: list[str]
     answerer: str
@@ -111,10 +116,13 @@ class _Server(MCPServer):
                                               description=f"The cleaned text of “{a.title}”") for a in articles)]
 
 
-def create_server(pool: Assistants) -> MCPServer:
-    """The MCP server over ``pool``'s default answerer (tools, resources; no transport yet)."""
+def create_server(pool: Assistants, *, network: bool = False) -> MCPServer:
+    """The MCP server over ``pool``'s default answerer (tools, resources; no transport yet);
+    ``network``: served over HTTP, so no message names a server path or process id."""
     server = _Server("news-rag", instructions=INSTRUCTIONS, log_level="WARNING")
     slots = threading.BoundedSemaphore(CONCURRENCY)
+    folders = served_folders(pool.config)
+    shown = (lambda text: public_text(text, folders)) if network else (lambda text: text)
 
     def assistant():
         return pool.assistant(pool.default_answerer())
@@ -124,17 +132,20 @@ def create_server(pool: Assistants) -> MCPServer:
             try:
                 return work()
             except RagError as error:  # one line saying what to do, as an error result
-                raise ToolError(str(error)) from None
+                raise ToolError(shown(str(error))) from None
 
     @server.tool()
     def ask(question: str, sources: list[str] | None = None, published_after: str | None = None,
             published_before: str | None = None) -> AskResult:
         """Answer a question from the news articles. Every sentence is checked against the passage it
-        cites ([n] is citations[n-1]); abstained is true when the articles don't answer it. Optional
+        cites ([n] is citations[n-1]); abstained is true when the articles don't answer it, and
+        explanation says why (a filter that left the articles out: how to widen it). Optional
         filters: sources (article file names, from list_articles), published_after and
         published_before (days such as 2025-06-01 or "June 2025")."""
         def work() -> AskResult:
             answer = assistant().ask(question, filters=_filters(sources, published_after, published_before))
+            if network:
+                answer = public_answer(answer, folders)
             return AskResult(answer=answer.text, **details(answer))
         return guarded(work)
 
@@ -188,7 +199,7 @@ class Mounted:
     --http``."""
 
     def __init__(self, pool: Assistants, host: str = "127.0.0.1"):
-        self.server = create_server(pool)
+        self.server = create_server(pool, network=True)
         self.server.streamable_http_app(streamable_http_path=PATH, host=host)  # makes its session manager
 
     def running(self) -> AsyncContextManager[None]:
@@ -200,7 +211,7 @@ class Mounted:
 
 def run(pool: Assistants, http_port: int | None = None, host: str = "127.0.0.1") -> None:
     """Serve on stdio, or on streamable HTTP at ``http://host:http_port/mcp``."""
-    server = create_server(pool)
+    server = create_server(pool, network=http_port is not None)
     if http_port is None:
         server.run("stdio")
     else:

@@ -8,16 +8,20 @@
 and assistant turns as the history; ``stream: true`` sends one server-sent event per checked
 sentence (unchecked drafts are never sent). ``model`` picks the answerer: ``news-rag`` (the
 configured one) or ``news-rag:<answerer>``; ``GET /v1/models`` lists them. The answer's text keeps
-its ``[n]`` markers and ends with its notes and a Markdown "Sources" list; the message (or the
-final chunk's ``delta``) also carries ``citations`` (title, source file name, published, outlet,
-quote, start, end, score), ``abstained``, ``confidence``, ``notes`` and ``answerer``. Optional
+its ``[n]`` markers and ends with why it abstained (an abstention), its notes and a Markdown
+"Sources" list; the message (or the final chunk's ``delta``) also carries :func:`rag.format.details`:
+``citations`` (title, source file name, published, outlet, quote, start, end, score),
+``abstained``, ``reason``, ``explanation``, ``confidence``, ``notes`` and ``answerer``. Optional
 request fields: ``filters`` (``sources``, ``published_after``, ``published_before``) and ``top_k``.
 
 Errors are OpenAI-style JSON, ``{"error": {"message", "type", "code"}}``: 400 for a bad request
 (an empty or too long question: the page's ``max_question_chars``), 401 for a missing or wrong
-token, 404 for an unknown model, 429 when the queue is full (at most :data:`rag.pool.CONCURRENCY`
-answers at once, :data:`rag.pool.QUEUE_SIZE` waiting, as on the chat page), 503 when the store or
-a model fails, 500 for anything unexpected. A failing request never takes the server down.
+token, 404 for an unknown model, 413 for a body over :data:`MAX_BODY_BYTES`, 429 when the queue is
+full (at most :data:`rag.pool.CONCURRENCY` answers at once, :data:`rag.pool.QUEUE_SIZE` waiting,
+as on the chat page), 503 when the store or a model fails, 500 for anything unexpected. A failing
+request never takes the server down. No message names a server path or process id (the store's
+folder is ``<store>``: :func:`rag.public.public_text`), in an error or an answer's notes; the
+server log keeps them.
 
 With ``mcp=True`` (``rag chat --api``) the same server also answers MCP clients over streamable HTTP
 at ``/mcp`` (:class:`rag.mcp_server.Mounted`), over the same pool and behind the same token.
@@ -33,7 +37,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterable, Iterator
 
 import anyio
 import uvicorn
@@ -47,8 +51,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from index.errors import ConfigError, InputError, RagError
 from rag.answer import Answer, StreamEvent
 from rag.assistant import Assistant
+from rag.config import Config
 from rag.format import details
 from rag.pool import CONCURRENCY, QUEUE_SIZE, Assistants
+from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
 
 log = logging.getLogger(__name__)
@@ -56,8 +62,11 @@ log = logging.getLogger(__name__)
 MODEL = "news-rag"
 SOURCES_HEADING = "**Sources**"
 NOTE = "Note: "
+WHY = "Why: "
 QUOTE_CHARS = 300  # a quote longer than this is shortened in the Markdown list (never in ``citations``)
 LOOPBACK = {"localhost"}
+#: The largest request body taken: a conversation of 1 MB is hundreds of long turns.
+MAX_BODY_BYTES = 1_000_000
 
 
 class ApiError(Exception):
@@ -78,6 +87,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def forwarded_allow_ips(config: Config) -> str:
+    """uvicorn's ``forwarded_allow_ips`` for a server of ours: the proxies the user names
+    (``trusted_proxies``), or none. A request's client address is then taken from its
+    ``X-Forwarded-For`` header only when it comes from one of them; uvicorn's own default trusts
+    any loopback client, so anyone reaching the port through an ssh tunnel or socat could name
+    whatever address they liked (and get fresh login attempts with each one)."""
+    return ",".join(config.proxies())
 
 
 def check_binding(host: str, token: str | None) -> None:
@@ -111,9 +129,9 @@ class ChatRequest(BaseModel):
 
 
 def answer_part(content: str) -> str:
-    """An earlier answer as the assistant wrote it: without the notes and sources this endpoint
+    """An earlier answer as the assistant wrote it: without the why, notes and sources this endpoint
     appended (so a follow-up reads the answer, not its source list)."""
-    for marker in (f"\n\n{NOTE}", f"\n\n{SOURCES_HEADING}"):
+    for marker in (f"\n\n{WHY}", f"\n\n{NOTE}", f"\n\n{SOURCES_HEADING}"):
         content = content.split(marker, 1)[0]
     return content.strip()
 
@@ -138,8 +156,10 @@ def read_conversation(messages: list[Message], max_chars: int) -> tuple[str, lis
 
 
 def tail(answer: Answer) -> str:
-    """The notes and a Markdown "Sources" list, appended to the answer's text for plain clients."""
-    parts = [f"{NOTE}{note}" for note in answer.notes]
+    """Why it abstained (an abstention), the notes and a Markdown "Sources" list, appended to the
+    answer's text for plain clients."""
+    parts = [f"{WHY}{answer.explanation}"] if answer.abstained and answer.explanation else []
+    parts += [f"{NOTE}{note}" for note in answer.notes]
     if answer.citations:
         lines = [SOURCES_HEADING, ""]
         for c in answer.citations:
@@ -195,17 +215,22 @@ class Ticket:
             self.gate.inside -= 1
 
 
-def failure(error: BaseException) -> ApiError:
-    """An error raised while answering, as the API error to send."""
+def failure(error: BaseException, folders: Iterable[str | Path] = ()) -> ApiError:
+    """An error raised while answering, as the API error to send: its message without server
+    paths or process ids (``folders``, the store's, become ``<store>``; the log keeps them)."""
     if isinstance(error, ApiError):
-        return error
-    if isinstance(error, InputError):
-        return ApiError(400, str(error), code="invalid_input")
-    if isinstance(error, RagError):  # the store or a model failed: the server is fine, the service is not
-        return ApiError(503, str(error), kind="server_error", code="unavailable")
-    log.error("unexpected error while answering", exc_info=error)
-    return ApiError(500, f"unexpected {type(error).__name__}: {error}. The server still works: try again, or "
-                         "check the server log", kind="server_error", code="internal_error")
+        found = error
+    elif isinstance(error, InputError):
+        found = ApiError(400, str(error), code="invalid_input")
+    elif isinstance(error, RagError):  # the store or a model failed: the server is fine, the service is not
+        log.warning("answered 503: %s", error)
+        found = ApiError(503, str(error), kind="server_error", code="unavailable")
+    else:
+        log.error("unexpected error while answering", exc_info=error)
+        found = ApiError(500, f"unexpected {type(error).__name__}: {error}. The server still works: try again, or "
+                              "check the server log", kind="server_error", code="internal_error")
+    found.message = public_text(found.message, folders)
+    return found
 
 
 # ---- the app ----------------------------------------------------------------------------------
@@ -220,6 +245,8 @@ class Endpoint:
         self.token = token
         self.gate = Gate(concurrency, queue_size)
         self.created = int(time.time())
+        #: The server folders a message may name, sent as ``<store>`` (see :func:`failure`).
+        self.folders = served_folders(pool.config)
 
     def authorize(self, request: Request) -> None:
         if not self.token:
@@ -266,8 +293,8 @@ class Endpoint:
             async with ticket:
                 answer = await anyio.to_thread.run_sync(lambda: assistant.ask(**arguments))
         except Exception as error:  # noqa: BLE001 - an API error; the server goes on
-            raise failure(error) from None
-        return reply.completion(answer)
+            raise failure(error, self.folders) from None
+        return reply.completion(public_answer(answer, self.folders))
 
     async def _stream(self, assistant: Assistant, arguments: dict[str, Any], ticket: Ticket,
                       reply: "Reply") -> AsyncIterator[str]:
@@ -281,13 +308,14 @@ class Endpoint:
                             yield reply.chunk({"content": (" " if said else "") + event.text})
                             said = True
                         elif event.answer is not None:
+                            answer = public_answer(event.answer, self.folders)
                             if not said:  # an abstention: its text comes with the answer
-                                yield reply.chunk({"content": event.answer.text})
-                            yield reply.chunk({"content": tail(event.answer), **details(event.answer)}, "stop")
+                                yield reply.chunk({"content": answer.text})
+                            yield reply.chunk({"content": tail(answer), **details(answer)}, "stop")
                 finally:
                     await anyio.to_thread.run_sync(events.close)
         except Exception as error:  # noqa: BLE001 - sent as an error event; the server goes on
-            yield f"data: {json.dumps(failure(error).body(), ensure_ascii=False)}\n\n"
+            yield f"data: {json.dumps(failure(error, self.folders).body(), ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
 
 
@@ -316,6 +344,53 @@ class Reply:
         data = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes is answered 413, before the app reads
+    it (a declared ``Content-Length``), or once that many bytes have come (a chunked body, read
+    here first: bodies under the limit are small)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.limit:
+                await self._refuse(int(declared), scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client left: the app hears of it
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(None, scope, receive, send)
+                return
+            if not message.get("more_body"):
+                message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        first = [message]
+
+        async def replay() -> dict:
+            return first.pop() if first else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, size: int | None, scope: Scope, receive: Receive, send: Send) -> None:
+        sent = f"{size:,} bytes" if size is not None else f"more than {self.limit:,} bytes"
+        error = ApiError(413, f"the request body is {sent}; the limit is {self.limit:,} bytes: send a shorter "
+                              "conversation (fewer or shorter earlier turns)", code="request_too_large")
+        await JSONResponse(error.body(), status_code=413, headers={"Connection": "close"})(scope, receive, send)
 
 
 class Guarded:
@@ -348,12 +423,14 @@ def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False,
                   docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=(lambda app: mounted.running()) if mounted else None)
     app.state.endpoint = endpoint
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     if mounted:
         app.add_route(PATH, Guarded(mounted, endpoint), include_in_schema=False)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status)
+        problem = failure(error, endpoint.folders)
+        return JSONResponse(problem.body(), status_code=problem.status)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -369,7 +446,7 @@ def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False,
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        problem = failure(error)
+        problem = failure(error, endpoint.folders)
         return JSONResponse(problem.body(), status_code=problem.status)
 
     @app.get("/v1/models")
@@ -390,8 +467,10 @@ def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False,
 
 def _server(pool: Assistants, host: str, port: int, token: str | None, **options: Any) -> uvicorn.Server:
     check_binding(host, token)
+    trusted = forwarded_allow_ips(pool.config)
     return uvicorn.Server(uvicorn.Config(create_app(pool, token, host=host, **options), host=host, port=port,
-                                         log_level="warning", access_log=False))
+                                         log_level="warning", access_log=False, proxy_headers=bool(trusted),
+                                         forwarded_allow_ips=trusted))
 
 
 def serve(pool: Assistants, host: str = "127.0.0.1", port: int = 8000, token: str | None = None, *,

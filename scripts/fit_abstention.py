@@ -3,13 +3,16 @@
     .venv/bin/python scripts/fit_abstention.py [--grid]
 
 Indexes each suite's dev articles into temporary stores (as ``rag eval`` does), runs the policy
-on every ``dev`` question of the seeds, the SQuAD slice and the news dev set (never ``test``),
-and fits a logistic regression of "the articles answer it" (the gold ``answerable``) on the
-policy's features (:data:`rag.policy.FEATURES`), each suite weighing the same. The L2 penalty is
-the one with the best mean AUC over the suites in 10-fold cross-validation on those same dev
-questions. Prints the weights to paste into ``rag/policy.py``, the trade-off (correct against
-false abstention) per suite by threshold, and the threshold ``abstain_threshold`` takes: the one
-(in steps of 0.01) with the most correct abstention, averaged over the suites, among those whose
+on every ``dev`` question of the seeds, the SQuAD slice and the news dev set (never ``test``), and
+the news dev questions again, with the 171 dev questions written for the whole corpus
+(``evals/data/bbc_scale_dev_questions.jsonl``), against the whole BBC corpus (the group
+``news@bbc``: the store ``benchmarks.quality`` uses, built once in its cache; abstention must hold
+where users are, in collections of thousands of articles). It fits a logistic regression of "the articles answer it"
+(the gold ``answerable``) on the policy's features (:data:`rag.policy.FEATURES`), each group
+weighing the same. The L2 penalty is the one with the best mean AUC over the groups in 10-fold
+cross-validation on those same dev questions. Prints the weights to paste into ``rag/policy.py``, the trade-off (correct against
+false abstention) per group by threshold, and the threshold ``abstain_threshold`` takes: the one
+(in steps of 0.01) with the most correct abstention, averaged over the groups, among those whose
 average false abstention is at most :data:`MAX_FALSE_ABSTENTION`. A user refused an answer the
 articles hold, one time in ten at most, is the constraint; the issue's ceilings are 0.05-0.10.
 With ``--grid``, also scores the sentence scorer's weights (cosine weight, type bonus) by how
@@ -33,53 +36,72 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evals.judge import has_gold_span  # noqa: E402
 from evals.metrics import key_fact_scores  # noqa: E402
-from evals.suite import load_suite, missing_data  # noqa: E402
+from evals.suite import load_suite, missing_data, scale_dev_questions  # noqa: E402
 from rag import public_data  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.policy import FEATURES, ReaderScorer  # noqa: E402
 
 DEV_SUITES = ("seeds", "squad", "news")
+#: The news dev questions asked of the whole BBC corpus: where users are, thousands of articles.
+SCALE_GROUP = "news@bbc"
+GROUPS = (*DEV_SUITES, SCALE_GROUP)
 PENALTIES = (1.0, 10.0, 50.0, 200.0)
 MAX_FALSE_ABSTENTION = 0.10
 
 
-def collect(config: Config, embedder, grid: list[tuple[float, float]]):
-    """Per dev question: (suite, id, answerable, features, {grid point: gold found in the answer}).
-    A grid point is (cosine weight, type bonus) of the fused scorer, or with the reader, (fused
-    weight, type bonus) of the reader's scorer."""
-    from rag.assistant import build_assistant
+def collect(config: Config, embedder, grid: list[tuple[float, float]], groups: tuple[str, ...] = GROUPS):
+    """Per dev question: (group, id, answerable, features, {grid point: gold found in the answer}).
+    A group is a suite asked of its own dev articles, or ``news@bbc``: the news dev questions asked
+    of the whole BBC corpus (the store ``benchmarks.quality`` uses, built once in its cache). A grid
+    point is (cosine weight, type bonus) of the fused scorer, or with the reader, (fused weight,
+    type bonus) of the reader's scorer."""
     from rag.build import ingest_paths
 
     rows = []
-    for name in DEV_SUITES:
-        suite = load_suite(name, "dev")
+    for name in groups:
+        suite = load_suite(name.split("@")[0], "dev")
+        if name == SCALE_GROUP:
+            from benchmarks import common
+
+            store = common.prepared_store("bbc")
+            suite.questions = suite.questions + scale_dev_questions()  # 50 + 171, all dev
+            rows += _collect_group(name, suite, config.replace(store_path=store), embedder, grid)
+            continue
         with tempfile.TemporaryDirectory() as folder:
             articles = suite.folder(Path(folder))
             local = config.replace(store_path=Path(folder) / "store")
             ingest_paths(local, [articles], progress=False, embedder=lambda: embedder)
-            assistant = build_assistant(local, embedder=embedder)
-            policy = assistant.policy
-            scorer = policy.scorer
-            knobs = ("fused_weight", "type_bonus") if isinstance(scorer, ReaderScorer) else ("cosine_weight", "type_bonus")
-            for gold in suite.questions:
-                analysis = assistant.analyser.analyse(gold["question"], gold.get("history") or None)
-                passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
-                right = {}
-                for weights in grid:
-                    for knob, value in zip(knobs, weights):
-                        setattr(scorer, knob, value)
-                    decision = policy.judge(analysis, passages, assistant.retriever)
-                    text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
-                                                     policy.composer.compose(analysis, decision.candidates)))
-                    if "answers" in gold:
-                        right[weights] = float(bool(gold["answers"]) and has_gold_span(text, gold["answers"]))
-                    else:
-                        right[weights] = key_fact_scores(text, gold["key_facts"]).get("key_fact_recall", 0.0) \
-                            if gold["key_facts"] else 0.0
-                for knob, value in zip(knobs, grid[0]):
-                    setattr(scorer, knob, value)
-                decision = policy.judge(analysis, passages, assistant.retriever)
-                rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
+            rows += _collect_group(name, suite, local, embedder, grid)
+    return rows
+
+
+def _collect_group(name: str, suite, config: Config, embedder, grid: list[tuple[float, float]]):
+    from rag.assistant import build_assistant
+
+    rows = []
+    assistant = build_assistant(config, embedder=embedder)
+    policy = assistant.policy
+    scorer = policy.scorer
+    knobs = ("fused_weight", "type_bonus") if isinstance(scorer, ReaderScorer) else ("cosine_weight", "type_bonus")
+    for gold in suite.questions:
+        analysis = assistant.analyser.analyse(gold["question"], gold.get("history") or None)
+        passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
+        right = {}
+        for weights in grid:
+            for knob, value in zip(knobs, weights):
+                setattr(scorer, knob, value)
+            decision = policy.judge(analysis, passages, assistant.retriever)
+            text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
+                                             policy.composer.compose(analysis, decision.candidates)))
+            if "answers" in gold:
+                right[weights] = float(bool(gold["answers"]) and has_gold_span(text, gold["answers"]))
+            else:
+                right[weights] = key_fact_scores(text, gold["key_facts"]).get("key_fact_recall", 0.0) \
+                    if gold["key_facts"] else 0.0
+        for knob, value in zip(knobs, grid[0]):
+            setattr(scorer, knob, value)
+        decision = policy.judge(analysis, passages, assistant.retriever)
+        rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
     return rows
 
 
@@ -101,7 +123,7 @@ def cross_validated_auc(x: np.ndarray, y: np.ndarray, sample: np.ndarray, suites
         kept = np.setdiff1d(order, held)
         w, b = fit(x[kept], y[kept], sample[kept], l2=l2, steps=4000)
         p[held] = 1 / (1 + np.exp(-(x[held] @ w + b)))
-    return float(np.nanmean([auc(p[suites == n], y[suites == n]) for n in DEV_SUITES]))
+    return float(np.nanmean([auc(p[suites == n], y[suites == n]) for n in dict.fromkeys(suites)]))
 
 
 def fit(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0, steps: int = 20000, rate: float = 0.5):
@@ -127,12 +149,15 @@ def main() -> None:
     parser.add_argument("--drop", default="", help="comma-separated features to leave out of the fit")
     parser.add_argument("--ablate", action="store_true",
                         help="also print the cross-validated AUC with each feature left out in turn")
+    parser.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS),
+                        help=f"what to fit on: suites on their own dev articles, and {SCALE_GROUP} (the news dev "
+                             "questions against the whole BBC corpus); each group weighs the same")
     parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
                         "else ../shared/data beside the project)")
     args = parser.parse_args()
     if args.data:
         os.environ[public_data.ENV] = args.data
-    problems = [problem for name in DEV_SUITES for problem in missing_data(name)]
+    problems = [problem for name in args.groups for problem in missing_data(name.split("@")[0])]
     if problems and not args.load:
         sys.exit("error: " + "\n".join(problems))
     from rag.build import embedder_factory
@@ -148,7 +173,7 @@ def main() -> None:
         if args.grid:
             values = (0.0, 0.25, 0.5, 1.0, 2.0) if reader else (0.5, 1.0, 2.0, 3.0)
             grid += [(c, t) for c in values for t in (0.0, 0.15, 0.3) if (c, t) != grid[0]]
-        rows = collect(config, embedder, grid)
+        rows = collect(config, embedder, grid, tuple(args.groups))
     if args.dump:
         Path(args.dump).write_text(json.dumps([(n, i, a, f, grid, [right[g] for g in grid])
                                                for n, i, a, f, right in rows]))
@@ -162,8 +187,9 @@ def main() -> None:
     used = [i for i, f in enumerate(FEATURES) if f not in args.drop.split(",")]
     x = np.array([[r[3][i] for i in used] for r in rows])
     y = np.array([float(r[2]) for r in rows])
-    # Each suite weighs the same, so the many SQuAD questions do not drown the others.
+    # Each group weighs the same, so the many SQuAD questions do not drown the others.
     suites = np.array([r[0] for r in rows])
+    groups = list(dict.fromkeys(suites))
     sample = np.array([1.0 / np.sum(suites == r[0]) for r in rows])
     scores = {l2: cross_validated_auc(x, y, sample, suites, l2) for l2 in PENALTIES}
     print("10-fold cross-validated AUC (mean over suites) by L2 penalty: "
@@ -182,9 +208,9 @@ def main() -> None:
 
     def rates(t: float) -> list[tuple[float, float]]:
         return [(float(np.mean(p[(suites == n) & (y == 0)] < t)), float(np.mean(p[(suites == n) & (y == 1)] < t)))
-                for n in DEV_SUITES]
+                for n in groups]
 
-    print("threshold | " + " | ".join(f"{n} correct / false abstention" for n in DEV_SUITES) + " | mean")
+    print("threshold | " + " | ".join(f"{n} correct / false abstention" for n in groups) + " | mean")
     for t in np.arange(0.1, 0.95, 0.05):
         cells = rates(t)
         print(f"{t:.2f} | " + " | ".join(f"{c:.2f} / {f:.2f}" for c, f in cells)

@@ -38,10 +38,14 @@ def test_prisoner_exchange_answer_cites_the_article_that_says_so(assistant: Assi
 
 def test_to_dict_is_the_documented_contract(assistant: Assistant) -> None:
     data = assistant.ask("What did Swiss officials say about the Geneva talks?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "citations", "supported", "answerer", "timings",
-                         "drafted"}
+    assert set(data) == {"question", "answer", "abstained", "reason", "explanation", "confidence", "threshold",
+                         "factors", "notes", "citations", "supported", "answerer", "timings", "drafted"}
     assert data["drafted"] is None  # only a generative answerer writes sentences of its own
-    assert set(data["citations"][0]) == {"n", "source", "title", "published", "quote", "start", "end", "score"}
+    assert data["reason"] == "answered" and data["explanation"].startswith("Answered: ") and data["confidence"] > 0.5
+    assert set(data["citations"][0]) == {"n", "source", "title", "published", "outlet", "quote", "start", "end",
+                                         "score"}
+    assert "/" not in data["citations"][0]["source"]  # the file name, never a server path
+    assert set(data["factors"][0]) == {"feature", "value", "effect", "words"}
     assert set(data["supported"]) == {"sentences", "total"}
     assert data["supported"]["sentences"] >= 1 and data["answerer"] == "extractive"
     assert {"retrieve_ms", "answer_ms", "total_ms"} <= set(data["timings"])
@@ -102,18 +106,18 @@ def test_filters_by_article_and_by_date(assistant: Assistant) -> None:
     # dates travel on the citations, not as a note in the text
     assert {c.published for c in dated.citations} == {"2025-06-12"} and "was published" not in dated.text
     none = assistant.ask("Why are peace talks failing?", filters={"published_before": "2001-01-01"})
-    assert none.abstained
-    assert none.notes[0].startswith("no indexed passage matches the filters (published on or before January 1, 2001) "
-                                    "(articles that state no publication date are left out by a date)")
+    assert none.abstained  # why: tests/test_explain.py
     nowhere = assistant.ask("Why are peace talks failing?", filters={"sources": ["/srv/news/nowhere.txt"]})
-    assert nowhere.abstained and "(the article 'nowhere.txt'): check the article names" in nowhere.notes[0]
-    assert "/srv" not in nowhere.notes[0]  # a message never shows a server's paths
+    assert nowhere.abstained and "the article filter (the article 'nowhere.txt') left out all 5 articles. To " \
+        "search more, choose more articles" in nowhere.explanation
+    assert "/srv" not in nowhere.explanation  # a message never shows a server's paths
     # an indexed article is named by its title
     record = next(r for r in assistant.retriever.store.articles().values() if name(r.source) == "003_d89c9a04b964dece.txt")
     titled = assistant.ask("Why are peace talks failing?", filters={"sources": [record.source],
                                                                      "published_before": "2001-01-01"})
-    assert f"(the article “{record.display_title()}”; published on or before January 1, 2001)" in titled.notes[0]
-    assert str(Path(record.source).parent) not in titled.notes[0]
+    assert f"the article filter (the article “{record.display_title()}”) left out 4 of 5 articles; the date filter " \
+           "(published on or before January 1, 2001) left out the 1 article" in titled.explanation
+    assert str(Path(record.source).parent) not in titled.explanation
     with pytest.raises(InputError, match="unknown filter"):
         assistant.ask("Why?", filters={"author": "x"})
 

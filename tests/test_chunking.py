@@ -149,6 +149,29 @@ def test_headings_with_no_sentence_after_them_make_a_passage() -> None:
     assert passages[-1].text == "Timeline\n\nAgreement signed in Istanbul\n\nPhased exchange completed"
 
 
+MINES = ("Orsk Minerals buys three mines\n\nOrsk Minerals agreed on Monday to buy three mines from Tamsel "
+         "Holdings. The sale still needs the approval of regulators.\n\n{lead}\n\nKestrel Ridge mine near "
+         "Kalgoorlie in Western Australia\n\nCopper Hill mine near Mount Isa\n\nGrey Point mine in Tasmania")
+
+
+@pytest.mark.parametrize("lead", ["The three mines in the deal", "The deal covers three mines.", "The mines"])
+def test_unpunctuated_lines_under_a_lead_in_without_a_colon_are_list_items(lead: str) -> None:
+    """Issue 29.6: short unpunctuated lines after a lead-in that does not end in ':' were each taken
+    for a heading, so no answer could quote them. Two or more such lines in a row after the first
+    sentence are list items; a label of three words or fewer before them stays their heading; the
+    title block at the top stays headings."""
+    text = MINES.format(lead=lead)
+    found = {text[u.start:u.end]: u for u in units(text)}
+    items = ["Kestrel Ridge mine near Kalgoorlie in Western Australia", "Copper Hill mine near Mount Isa",
+             "Grey Point mine in Tasmania"]
+    assert all(found[item].item and not found[item].heading for item in items), found
+    assert found[lead].heading == (lead == "The mines") and found["Orsk Minerals buys three mines"].heading
+    passages = chunk(text, "a", "v" * 32)
+    assert covered(text, passages) == 0 and any(all(item in p.text for item in items) for p in passages)
+    top = "Analysis\n\nWhy the talks failed\n\nThe talks failed again on Friday in Geneva. Both sides blamed them."
+    assert [top[u.start:u.end] for u in units(top) if u.heading] == ["Analysis", "Why the talks failed"]
+
+
 def test_a_lone_numbered_line_between_paragraphs_stays_a_heading() -> None:
     text = ("The talks failed again on Friday in Geneva. Both sides blamed each other.\n\n"
             "1. Prolonged Conflict\n\nThe war is likely to go on for years. Casualties will rise.\n\n"

@@ -176,6 +176,51 @@ def test_a_write_cut_short_by_a_full_disk_leaves_the_committed_articles_readable
         assert_consistent(Store.open(path=store_path))
 
 
+_READ = """import sys
+from index.store import Store
+from tests.fakes import HashEmbedder
+store = Store.open(path=sys.argv[1])
+print(len(store.articles()), len(store.search(HashEmbedder().embed(["prisoners exchanged in Istanbul"])[0], 3)))
+"""
+
+
+def test_reading_needs_no_free_space_wherever_the_disk_fills_during_a_write(tmp_path: Path, seed_copy: Path) -> None:
+    """Issue 29.5: a write that filled the disk could leave the store unreadable until space was
+    freed (2 of 6 tries): Chroma failed to apply the write's log, and the writer had no room left
+    to delete it either. The writer now gives back its reserve to delete it, a reader gives the
+    reserve back when Chroma fails to read on a full disk, and where there is none left, the message
+    says that Chroma writes even to read, and how much to free. Each write here fills the disk at
+    another point; every read, in a new process, sees the committed articles."""
+    embedder = HashEmbedder()
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 60, SEEDS)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with small_disk(tmp_path / "disk", 20) as disk:
+        store_path = disk / "store"
+        for leave in (300_000, 450_000, 600_000, 750_000, 900_000):
+            shutil.rmtree(store_path, ignore_errors=True)
+            (disk / "filler").unlink(missing_ok=True)
+            Folder._open.clear()
+            run([seed_copy], Store.open(path=store_path), embedder)
+            fill(disk, leave=leave)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(Store, "_room_for", lambda *_: None)  # the check before writing finds room
+                with pytest.raises(StoreError, match=FULL):
+                    run([corpus], Store.open(path=store_path), embedder)
+            read = subprocess.run([str(VENV_BIN / "python"), "-c", _READ, str(store_path)], capture_output=True,
+                                  text=True, cwd=ROOT, env=env, timeout=300)
+            assert read.returncode == 0 and read.stdout.split() == ["5", "3"], (leave, read.stdout, read.stderr)
+
+        fill(disk)  # not a byte free, and no reserve left: Chroma cannot read; the message says so
+        (store_path / ".reserve").unlink(missing_ok=True)
+        fill(disk)
+        checked = _rag(store_path, "doctor")
+        assert checked.returncode == 1 and len(checked.stderr.splitlines()) == 1, checked.stderr
+        assert (f"the disk holding the store {store_path} is full (0.0 MB free): free at least 1.0 MB there (Chroma "
+                "writes to the store's database even to read it), then try again; no committed article is lost"
+                in checked.stderr), checked.stderr
+
+
 def _no_space(*_args, **_kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 

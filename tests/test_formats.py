@@ -155,7 +155,7 @@ def read(tmp_path: Path, name: str, data: bytes):
     path = tmp_path / name
     path.write_bytes(data)
     raw = read_file(path, LIMIT)
-    return raw, clean(raw.text, raw.kind)
+    return raw, clean(raw.text, raw.kind, raw.properties)
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -240,6 +240,53 @@ def test_an_article_that_states_its_own_byline_and_date_keeps_them(tmp_path: Pat
     _, article = read(tmp_path, "a.docx", pilots_docx(blocks=blocks))
     assert (article.author, article.published) == ("Mykola Shevchenko", date(2025, 6, 12))
     assert "Olena" not in article.text and "2025-07-01" not in article.text
+
+
+# A winter ferry article, made today as a PDF (so its file's creation date is today), whose own
+# byline says when it was published and by whom: issue 32.3.
+CHANNEL_TITLE = "Helsinki and Tallinn keep a winter channel open"
+CHANNEL_BODY = [
+    "Icebreakers from Finland and Estonia will keep a shipping channel between Helsinki and Tallinn",
+    "open all winter, the two port authorities agreed on Tuesday.",
+    "",
+    "The channel will be cleared twice a day by the icebreaker Otso, and ferries will cross",
+    "at reduced speed when the ice is thicker than forty centimetres.",
+]
+
+
+def channel_pdf(byline: list[str], created: datetime | None = None) -> bytes:
+    """The channel article as a PDF with ``byline`` under its title, created ``created`` (now)."""
+    return _Paper.make([[f"# {CHANNEL_TITLE}", *byline, "", *CHANNEL_BODY]], running=False,
+                       created=created or datetime.now(timezone.utc))
+
+
+@pytest.mark.parametrize("byline", [
+    ["By Anna Virtanen | Nordic Wire", "March 3, 2026"],
+    ["By Anna Virtanen · Nordic Wire · March 3, 2026 · 4 min read"],
+    ["Helsinki, Tuesday 3 March 2026", "By Anna Virtanen, Nordic Wire"],
+])
+def test_an_uploaded_pdf_is_dated_by_its_byline_not_by_when_the_file_was_made(tmp_path: Path, byline) -> None:
+    """Issue 32.3: a PDF made today was dated today (its creation date), not March 3, 2026 as its
+    byline says, and its author and outlet were not read. The article's own byline and dateline
+    come first, in any of the usual shapes; the file's properties only where the text states none."""
+    _, article = read(tmp_path, "channel.pdf", channel_pdf(byline))
+    assert (article.published, article.published_from) == (date(2026, 3, 3), "text")
+    assert (article.author, article.outlet, article.title) == ("Anna Virtanen", "Nordic Wire", CHANNEL_TITLE)
+    assert "March 2026" not in article.text and "March 3" not in article.text and "Virtanen" not in article.text
+    assert article.text.split("\n\n")[1].startswith("Icebreakers from Finland")
+
+    _, undated = read(tmp_path, "undated.pdf", channel_pdf([], created=datetime(2026, 3, 5, 8, 0, tzinfo=timezone.utc)))
+    assert (undated.published, undated.published_from, undated.author) == (date(2026, 3, 5), "file", None)
+
+
+def test_a_word_file_s_byline_comes_before_its_properties(tmp_path: Path) -> None:
+    blocks = [("Heading 1", CHANNEL_TITLE), ("Normal", "By Anna Virtanen | Nordic Wire"),
+              ("Normal", "March 3, 2026"), ("Normal", " ".join(CHANNEL_BODY[:2]))]
+    _, article = read(tmp_path, "channel.docx", pilots_docx(blocks=blocks))  # properties: Olena, July 1, 2025
+    assert (article.author, article.outlet, article.published, article.published_from) == (
+        "Anna Virtanen", "Nordic Wire", date(2026, 3, 3), "text")
+    _, bare = read(tmp_path, "pilots.docx", pilots_docx())
+    assert (bare.author, bare.published, bare.published_from) == ("Olena Kovalenko", date(2025, 7, 1), "file")
 
 
 def _bad_docx_xml() -> bytes:
@@ -517,6 +564,46 @@ def test_a_question_about_a_list_item_is_answered_from_it(list_store: Path, real
     answer = build_assistant(Config(store_path=list_store, llm="extractive"), embedder=real_embedder).ask(question)
     assert not answer.abstained and words in answer.text, answer.to_dict()
     assert any(Path(c.source).name == name and words in c.quote for c in answer.citations), answer.to_dict()
+
+
+MINES_TXT = """Orsk Minerals buys three mines
+
+Orsk Minerals agreed on Monday to buy three mines from Tamsel Holdings for 2.1 billion dollars. The sale still \
+needs the approval of regulators in Canberra.
+
+The three mines in the deal
+Kestrel Ridge mine near Kalgoorlie in Western Australia
+Copper Hill mine near Mount Isa in Queensland
+Grey Point mine on the coast of Tasmania
+
+Work on the first of them begins in March, the company said.
+"""
+
+
+@pytest.mark.slow
+def test_an_unpunctuated_txt_list_under_a_lead_in_without_a_colon_answers_questions(tmp_path: Path,
+                                                                                    real_embedder) -> None:
+    """Issue 29.6: the list was indexed, but its lines were taken for headings, so "Where is the
+    Kestrel Ridge mine?" asked of that file (`rag ask --source mines.txt`) said "The articles
+    don't say". Real model, real Chroma, a real .txt file."""
+    import shutil
+
+    from index.ingest import ingest
+    from index.store import Store
+    from rag.assistant import build_assistant
+    from rag.config import Config
+    from rag.retrieval import Filters
+    from tests.conftest import SEEDS
+
+    shutil.copytree(SEEDS, tmp_path / "articles")
+    (tmp_path / "articles" / "mines.txt").write_text(MINES_TXT, encoding="utf-8")
+    ingest([tmp_path / "articles"], Store.open(path=tmp_path / "store"), lambda: real_embedder, real_embedder.name,
+           progress=False)
+    assistant = build_assistant(Config(store_path=tmp_path / "store", llm="extractive"), embedder=real_embedder)
+    answer = assistant.ask("Where is the Kestrel Ridge mine?", filters=Filters(sources=("mines.txt",)))
+    assert not answer.abstained and "Kestrel Ridge mine near Kalgoorlie in Western Australia" in answer.text, \
+        answer.to_dict()
+    assert any("Kalgoorlie" in c.quote for c in answer.citations)
 
 
 @pytest.mark.slow

@@ -76,7 +76,8 @@ def test_an_unchanged_file_is_not_even_cleaned_again(store: Store, seed_copy: Pa
     target.write_text(target.read_text(encoding="utf-8") + "\nSign in to comment\n", encoding="utf-8")
     cleaned: list[str] = []
     real_clean = index.ingest.clean
-    monkeypatch.setattr(index.ingest, "clean", lambda text, kind: cleaned.append(text) or real_clean(text, kind))
+    monkeypatch.setattr(index.ingest, "clean",
+                        lambda text, kind, *rest: cleaned.append(text) or real_clean(text, kind, *rest))
 
     report = run([seed_copy], store, HashEmbedder())
     assert len(report.unchanged) == 5 and len(cleaned) == 1  # only the file whose bytes changed (furniture)
@@ -168,7 +169,7 @@ def test_interrupted_write_is_rolled_back_or_forward(store: Store, seed_copy: Pa
     with pytest.raises(_Crash):
         run([seed_copy], store, embedder)
     monkeypatch.setattr(Store, "_delete_version", original_delete)
-    assert store.repair() == [next(s for s in before if s.endswith("004_f737e705128ea97f.txt"))]
+    assert [r.source for r in store.repair()] == [next(s for s in before if s.endswith("004_f737e705128ea97f.txt"))]
     assert_consistent(store)
     assert any("An added sentence" in hit.text for hit in store.passages())
 
@@ -225,7 +226,7 @@ def test_an_ingest_leaves_another_shards_unfinished_write_alone(store: Store, se
     pending = store._records(include=["metadatas"], where={"status": "pending"})
     assert [r.source.rsplit("/", 1)[-1] for r in pending] == ["004_f737e705128ea97f.txt"]
     report = run([shard_a], store, HashEmbedder())
-    assert len(report.repaired) == 1 and report.repaired[0].endswith("004_f737e705128ea97f.txt")
+    assert len(report.repaired) == 1 and report.repaired[0].source.endswith("004_f737e705128ea97f.txt")
     assert len(report.added) == 1 and len(store.articles()) == 2
     assert_consistent(store)
 

@@ -6,7 +6,9 @@ store with the extractive answerer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -75,7 +77,8 @@ def _check(seen: dict) -> None:
     # ... and, the one article that states the figure left out, it does not give it, and says why
     without = seen["ask_without_the_answer"].structured_content
     assert {c["source"] for c in without["citations"]} <= {NO_PRISONER_FIGURE} and "1,000" not in without["answer"]
-    assert without["abstained"] and "the article filter left out 4 of 5 articles" in without["notes"]
+    assert without["abstained"] and "the article filter (the article “" in without["explanation"]
+    assert "left out 4 of 5 articles" in without["explanation"] and without["reason"] == "unsure"
     assert seen["empty"].is_error and "empty question: type a question about the articles" in \
         seen["empty"].content[0].text
     articles = seen["articles"].structured_content["articles"]
@@ -197,3 +200,83 @@ def test_rag_chat_api_serves_mcp_beside_the_page_over_one_store(seed_store: Path
     assert [c["title"] for c in vienna["citations"]] == ["Envoys meet in Vienna"]
     assert (f"Serving the OpenAI-compatible API on http://127.0.0.1:{api}/v1 and MCP on {mcp_url}, sharing the "
             "page's assistants") in log.read_text()
+
+
+HELSINKI = [("Heading 1", "Helsinki dredges a second channel for the Tallinn ferries"),
+            ("Normal", "The port of Helsinki began dredging a second channel at Länsisatama on Monday, so that the "
+                       "Tallinn ferries no longer wait for cargo ships to pass."),
+            ("Normal", "The dredging will cost 38 million euros and end in the autumn of 2027, the port said.")]
+COST = "How much will the dredging of the second channel at Länsisatama cost?"
+OTSO = "How often will the icebreaker Otso clear the channel between Helsinki and Tallinn?"
+
+
+async def _uploads_seen(url: str, filtered: dict) -> dict:
+    """What an MCP client sees of the uploads: the articles listed, and ``ask`` and ``search``
+    with the ``filtered`` arguments."""
+    async with streamable_http_client(url) as (read, write, *_), ClientSession(read, write) as session:
+        await session.initialize()
+        return {"articles": (await session.call_tool("list_articles", {})).structured_content["articles"],
+                "ask": await session.call_tool("ask", {"question": COST, **filtered}),
+                "search": await session.call_tool("search", {"query": COST, "top_k": 3, **filtered}),
+                "dated": await session.call_tool("ask", {"question": OTSO, "published_after": "2026-06-01"})}
+
+
+def test_an_upload_is_cited_and_filtered_by_its_uploaded_name_and_dated_by_its_byline(
+        seed_store: Path, real_embedder, tmp_path: Path) -> None:
+    """Issues 32.2 and 32.3, as a client of `rag serve`, of MCP and of `rag ask` meets them. An
+    upload had two names: the page showed helsinki_channel.docx, the API and MCP cited
+    3e63fc33….docx, and an MCP `ask` filtered by the shown name abstained ("left out 6 of 6
+    articles"). And a PDF made today was dated today, not March 3, 2026 as its byline says, so a
+    filter for articles published since June let it through."""
+    from click.testing import CliRunner
+
+    from rag.cli import main
+    from rag.config import Config
+    from tests.test_formats import channel_pdf, pilots_docx
+    from ui.app import Backend
+
+    store = tmp_path / "store"
+    shutil.copytree(seed_store, store)
+    backend = Backend(Config(store_path=store, llm="extractive"), embedder=real_embedder)
+    docx, pdf = tmp_path / "helsinki_channel.docx", tmp_path / "winter_channel.pdf"
+    docx.write_bytes(pilots_docx(properties=False, blocks=HELSINKI))
+    pdf.write_bytes(channel_pdf(["By Anna Virtanen | Nordic Wire", "March 3, 2026"]))
+    for upload in (docx, pdf):  # as the page uploads them
+        assert backend.add_upload(upload, upload.name, lambda *_: None)[0] == "ok"
+    port = free_port()
+    server = start(backend.pool, "127.0.0.1", port, mcp=True)
+    try:
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        reply = client.chat.completions.create(model="news-rag", messages=[{"role": "user", "content": COST}],
+                                               extra_body={"filters": {"sources": ["helsinki_channel.docx"]}})
+        dated = client.chat.completions.create(model="news-rag", messages=[{"role": "user", "content": OTSO}],
+                                               extra_body={"filters": {"published_before": "2026-03-31"}})
+        seen = asyncio.run(asyncio.wait_for(_uploads_seen(f"http://127.0.0.1:{port}/mcp",
+                                                          {"sources": ["helsinki_channel.docx"]}), 300))
+    finally:
+        server.stop()
+
+    extra = reply.choices[0].message.model_extra
+    assert not extra["abstained"] and "38 million euros" in reply.choices[0].message.content
+    assert {c["source"] for c in extra["citations"]} == {"helsinki_channel.docx"}
+    listed = {a["source"]: a for a in seen["articles"]}
+    assert {"helsinki_channel.docx", "winter_channel.pdf"} <= listed.keys()
+    assert not any(re.fullmatch(r"[0-9a-f]{32}\.\w+", name) for name in listed), listed.keys()
+    ask = seen["ask"].structured_content
+    assert not seen["ask"].is_error and not ask["abstained"] and "38 million euros" in ask["answer"], ask
+    assert {c["source"] for c in ask["citations"]} == {"helsinki_channel.docx"}
+    assert {p["source"] for p in seen["search"].structured_content["passages"]} == {"helsinki_channel.docx"}
+
+    channel = listed["winter_channel.pdf"]
+    assert (channel["published"], channel["author"], channel["outlet"]) == \
+        ("2026-03-03", "Anna Virtanen", "Nordic Wire")
+    since_june = seen["dated"].structured_content
+    assert "winter_channel.pdf" not in {c["source"] for c in since_june["citations"]}, since_june
+    assert "twice a day" in dated.choices[0].message.content
+    assert {c["source"] for c in dated.choices[0].message.model_extra["citations"]} == {"winter_channel.pdf"}
+
+    printed = CliRunner().invoke(main, ["--store", str(store), "ask", "--llm", "extractive", "--json",
+                                        "--source", "helsinki_channel.docx", COST])
+    assert printed.exit_code == 0, printed.output
+    cited = json.loads(printed.output)["citations"]
+    assert cited and {Path(c["source"]).name for c in cited} == {"helsinki_channel.docx"}

@@ -193,8 +193,8 @@ def test_when_an_article_was_published_comes_from_its_record(assistant: Assistan
 
 def test_an_article_whose_record_does_not_say_is_an_abstention(assistant: Assistant) -> None:
     answer = assistant.ask("Who wrote the article about the roadblocks to peace talks and what comes next?")
-    assert answer.abstained and "“Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?” names no author" \
-        in answer.notes
+    assert answer.abstained and answer.explanation == \
+        "The article the question is about, “Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?”, names no author."
 
 
 def test_no_publication_note_in_the_text(assistant: Assistant) -> None:
@@ -206,7 +206,8 @@ def test_no_publication_note_in_the_text(assistant: Assistant) -> None:
 def test_an_abstention_under_filters_says_what_they_left_out(assistant: Assistant) -> None:
     answer = assistant.ask("What is the capital of Australia?", filters={"published_after": "2025-01-01"})
     assert answer.abstained
-    assert "the date filter left out 4 of 5 articles (4 with no publication date)" in answer.notes
+    assert "the date filter (published on or after January 1, 2025) left out 4 of 5 articles (4 with no " \
+        "publication date)" in answer.explanation
 
 
 def test_a_count_question_leads_with_the_count(assistant: Assistant) -> None:

@@ -100,6 +100,9 @@ def test_a_question_the_articles_do_not_answer_is_an_abstention(client: OpenAI) 
         message = reply.choices[0].message
         assert message.content.startswith("The articles don't say.")
         assert message.model_extra["abstained"] is True and message.model_extra["citations"] == []
+        why = message.model_extra["explanation"]  # the reason, in words, also in the text for plain clients
+        assert message.model_extra["reason"] == "unsure" and why.startswith("Not sure enough to answer")
+        assert f"\n\nWhy: {why}" in message.content
     chunks = list(ask(client, "What is the capital of France?", stream=True))
     assert chunks[0].choices[0].delta.content.startswith("The articles don't say.")
     assert chunks[-1].choices[0].delta.model_extra["abstained"] is True
@@ -185,7 +188,7 @@ def test_serve_help_names_every_field_and_error_status_it_can_send() -> None:
                           answerer="extractive", timings={}))
     for field in [*sent["citations"][0], *sent]:
         assert re.search(rf"\b{field}\b", text), f"rag serve --help does not name '{field}'"
-    for status in ("400", "401", "404", "429", "500", "503"):
+    for status in ("400", "401", "404", "413", "429", "500", "503"):
         assert re.search(rf"\b{status}\b", text), f"rag serve --help does not name the status {status}"
     assert f"{CONCURRENCY} answers at once and {QUEUE_SIZE} waiting" in text
 
@@ -329,3 +332,53 @@ def test_a_generative_answer_streams_only_checked_sentences(seed_store: Path, re
         assert chunks[-1].choices[0].delta.model_extra["answerer"].startswith("local")
     finally:
         server.stop()
+
+
+def test_no_answer_of_the_api_or_of_mcp_over_http_names_a_server_path(seed_store: Path, real_embedder,
+                                                                      tmp_path: Path) -> None:
+    """Issue 29.3: `rag serve`'s 503 named the store's full path ("the store /srv/... was built
+    with other settings ...: rebuild it with `rag --store /srv/... ingest --rebuild <folders>`"), and
+    so did MCP's error results over HTTP. Both follow the page's rule now: the store is `<store>`,
+    and the command still reads as one to run (the operator knows the folder)."""
+    import asyncio
+    import shutil
+
+    from tests.test_mcp import _ask
+
+    store = tmp_path / "private-folder" / "store"
+    shutil.copytree(seed_store, store)
+    config = Config(store_path=store, llm="extractive", chunk_sentences=5)  # not what the store was built with
+    port = free_port()
+    server = start(Assistants(config, embedder=real_embedder, answerers=["extractive"]), "127.0.0.1", port, mcp=True)
+    try:
+        refused = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=120,
+                             json={"messages": [{"role": "user", "content": PRISONERS}]})
+        said = refused.json()["error"]["message"]
+        assert refused.status_code == 503 and "the store <store> was built with other settings" in said, said
+        assert "`rag --store <store> ingest --rebuild <folders>`" in said and "private-folder" not in said, said
+        seen = asyncio.run(asyncio.wait_for(_ask(f"http://127.0.0.1:{port}/mcp", PRISONERS), 300))
+        said = seen["ask"].content[0].text
+        assert seen["ask"].is_error and "the store <store> was built with other settings" in said, said
+        assert "private-folder" not in said
+    finally:
+        server.stop()
+
+
+def test_a_request_body_over_the_limit_is_413_with_a_message(base_url: str, client: OpenAI) -> None:
+    """Issue 29.3: `rag serve` read a 10 MB request body to the end. A body over 1 MB is refused
+    with 413 before it is read, whether its length is declared or it comes in chunks."""
+    huge = {"messages": [{"role": "user", "content": "Who mediated the Geneva talks? " + "x" * 10_000_000}]}
+    declared = httpx.post(f"{base_url}/chat/completions", json=huge, timeout=60)
+    assert declared.status_code == 413, declared.text
+    error = declared.json()["error"]
+    assert error["code"] == "request_too_large" and error["message"].startswith("the request body is 10,000,")
+    assert "the limit is 1,000,000 bytes: send a shorter conversation" in error["message"]
+    chunks = (b" " * 100_000 for _ in range(20))  # no Content-Length: sent chunked
+    chunked = httpx.post(f"{base_url}/chat/completions", content=chunks, timeout=60,
+                         headers={"content-type": "application/json"})
+    assert chunked.status_code == 413 and "more than 1,000,000 bytes" in chunked.json()["error"]["message"]
+    small = b'{"messages": [{"role": "user", "content": "' + PRISONERS.encode() + b'"}]}'
+    answered = httpx.post(f"{base_url}/chat/completions", content=iter([small[:20], small[20:]]), timeout=120,
+                          headers={"content-type": "application/json"})
+    assert answered.status_code == 200 and "1,000" in answered.json()["choices"][0]["message"]["content"]
+    assert "1,000" in ask(client, PRISONERS).choices[0].message.content  # still up

@@ -11,6 +11,7 @@ import os
 import shutil
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -124,8 +125,10 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
         paragraph[:200], top_k=5, filters=Filters(sources=(record.source,)))
     assert hits and all(h.article_id == record.id and h.text in record.text for h in hits)
 
-    report = run([seed_copy], store, embedder)  # the next ingest finishes the update
-    assert report.repaired == [record.source]
+    report = run([seed_copy], store, embedder)  # the next ingest finishes the update, and says so (issue 29.7)
+    assert [(r.source, r.finished) for r in report.repaired] == [(record.source, True)]
+    assert report.updated == [record.source] and len(report.unchanged) == 4 and report.passages_embedded == 0
+    assert "finished the write of 1 article(s) that an interrupted run left" in report.summary()
     assert store.articles()[record.id].version != record.version and "harbour of Arden" in store.article(record.id).text
     assert_consistent(store)
 
@@ -157,20 +160,48 @@ def _rag(store: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=600)
 
 
-@pytest.mark.slow
-def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_path: Path, real_embedder) -> None:
-    """Issue 18.1: before, `rag ask`, `rag doctor` and `rag doctor --repair` all died with SIGSEGV
-    (exit 139) and no output. Now questions are answered from keyword search meanwhile, saying so,
-    and doctor repairs it. Real model, real Chroma, real files; every command a real process."""
-    corpus = tmp_path / "corpus"
+BOATS = "How many fishing boats did Norland and Sudmark agree to exchange?"
+
+
+@pytest.fixture(scope="module")
+def model_store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """120 synthetic articles and one about Norland's fishing boats (:data:`BOATS`), indexed with the
+    real model: past 1,000 passages, so Chroma has written the vector index to disk. Built once;
+    each test damages a copy (see :func:`_copy`)."""
+    folder = tmp_path_factory.mktemp("model-store")
+    corpus = folder / "corpus"
     write_corpus(corpus, 120, SEEDS)
     (corpus / "norland.txt").write_text(
         "Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
         "Both sides agreed to exchange 42 fishing boats before the summer.\n", encoding="utf-8")
-    store = tmp_path / "store"
-    ingest([corpus], Store.open(path=store), lambda: real_embedder, real_embedder.name, progress=False)
+    ingest([corpus], Store.open(path=folder / "store"), lambda: real_embedder, real_embedder.name, progress=False)
+    assert list((folder / "store").glob("*/index_metadata.pickle"))  # the vector index is on disk
+    return folder / "store"
+
+
+def _copy(store: Path, tmp_path: Path) -> Path:
+    """A copy of ``store`` with its files' modification times (``copytree`` copies them), so the
+    ingest's record of the index files it wrote still holds for the copy."""
+    target = tmp_path / "store"
+    shutil.copytree(store, target)
+    return target
+
+
+def _finished(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """``result`` of a command that ended by itself (no signal) and printed no traceback."""
+    assert result.returncode >= 0, f"killed by signal {-result.returncode}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(model_store: Path, tmp_path: Path) -> None:
+    """Issue 18.1: before, `rag ask`, `rag doctor` and `rag doctor --repair` all died with SIGSEGV
+    (exit 139) and no output. Now questions are answered from keyword search meanwhile, saying so,
+    and doctor repairs it. Real model, real Chroma, real files; every command a real process."""
+    store = _copy(model_store, tmp_path)
     _damage_vector_index(store, "label")  # what a CI machine met with the damage that crashes here
-    question = "How many fishing boats did Norland and Sudmark agree to exchange?"
+    question = BOATS
     repair = f"rag --store {store} doctor --repair"
 
     asked = _rag(store, "ask", question)  # answered meanwhile, from keyword search, saying so
@@ -188,6 +219,104 @@ def test_a_damaged_vector_index_file_is_a_message_and_doctor_rebuilds_it(tmp_pat
     asked = _rag(store, "ask", question)
     assert asked.returncode == 0 and "42" in asked.stdout, asked.stdout + asked.stderr
     assert_consistent(Store.open(path=store))
+
+
+def _damage_in_place(store: Path) -> Path:
+    """4,096 bytes of 0xff in the middle of the passages' vector index file (``data_level0.bin``),
+    written in place with its modification time put back: what a bad sector, a flipped bit or a
+    copy tool that keeps times leaves (issue 29.1). Returns the file."""
+    (segment,) = [p.parent for p in store.glob("*/index_metadata.pickle")]
+    data = segment / "data_level0.bin"
+    before = data.stat()
+    with open(data, "r+b") as handle:
+        handle.seek(before.st_size // 2)
+        handle.write(b"\xff" * 4096)
+    os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (data.stat().st_size, data.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    return data
+
+
+@pytest.mark.slow
+def test_damage_that_keeps_an_index_files_size_and_time_is_a_message_never_a_crash(model_store: Path,
+                                                                                     tmp_path: Path) -> None:
+    """Issue 29.1: the record of checked index files kept their sizes and modification times, so
+    garbage written in place with the time put back was never probed: `rag ask`, `rag doctor` and
+    `doctor --repair` died with SIGSEGV and printed nothing. The files' contents decide now (a
+    checksum), and doctor trusts no record at all, not even one that calls these very files sound.
+    Repair moves the damaged index's folder out of the way, into damaged-<time>/, and says so."""
+    from index.database import index_files
+    from index.folder import Folder
+
+    store = _copy(model_store, tmp_path)
+    data = _damage_in_place(store)
+    repair = f"rag --store {store} doctor --repair"
+
+    def doctor_finds_the_damage() -> None:
+        checked = _finished(_rag(store, "doctor"))
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert "the passages cannot be read at all (the vector index is damaged: " in checked.stdout, checked.stdout
+        assert repair in checked.stdout + checked.stderr
+
+    doctor_finds_the_damage()  # before: SIGSEGV, nothing printed
+    asked = _finished(_rag(store, "ask", BOATS))
+    said = " ".join(asked.stdout.split())
+    assert asked.returncode == 0 and "42" in said and "keyword search only" in said and f"`{repair}`" in said, said
+    Folder(store)._record(index_files(store), {})  # a record that calls the damaged files sound
+    doctor_finds_the_damage()
+
+    repaired = _finished(_rag(store, "doctor", "--repair"))
+    assert repaired.returncode == 0 and "after repair: no problem found" in repaired.stdout, repaired.stdout
+    (aside,) = store.glob("damaged-*")
+    assert f"moved the damaged vector index to {aside} (delete it when all is well)" in repaired.stdout
+    assert not data.parent.exists() and (aside / data.parent.name / data.name).read_bytes().count(b"\xff" * 4096)
+    asked = _finished(_rag(store, "ask", BOATS))
+    assert "42" in asked.stdout and "keyword search only" not in asked.stdout, asked.stdout
+
+
+@pytest.mark.slow
+def test_rag_serve_over_an_index_damaged_in_place_answers_with_a_note_naming_no_server_path(
+        model_store: Path, tmp_path: Path) -> None:
+    """Issue 29.1 and 29.3: `rag serve` died with SIGSEGV over an index damaged in place (size and
+    time kept), and an answer's notes named the store's full path. It answers from keyword search
+    now, and the note says so with the store as `<store>`, as the page says it."""
+    import httpx
+
+    from tests.conftest import free_port, serve
+
+    store = _copy(model_store, tmp_path / "private-folder")
+    _damage_in_place(store)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    command = [str(VENV_BIN / "rag"), "--store", str(store), "serve", "--port", str(port)]
+    with serve(command, lambda: httpx.get(f"{url}/models").raise_for_status(), tmp_path / "serve.log",
+               timeout=300) as server:
+        reply = httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": BOATS}]},
+                           timeout=300)
+        assert reply.status_code == 200, reply.text
+        message = reply.json()["choices"][0]["message"]
+        assert "42" in message["content"] and "private-folder" not in reply.text, reply.text
+        assert any("keyword search only" in note and "`rag --store <store> doctor --repair`" in note
+                   for note in message["notes"]), message["notes"]
+        assert server.poll() is None
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_a_probe_that_dies_opening_the_store_counts_against_every_collection(seed_copy: Path, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 29.1: a probe killed before it named the collection it was loading let the store be
+    opened as sound. Now every collection is damaged then (none is loaded in the real process), and
+    a probe that dies after it finished (at exit) is no verdict against any."""
+    import index.probe as module
+
+    store_path = tmp_path / "store"
+    run([seed_copy], Store.open(path=store_path), HashEmbedder())
+    name = Store.open(path=store_path).name
+    monkeypatch.setattr(module, "_PROBE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    found = module.probe(store_path)
+    assert found == {name: "opening the store killed a test process with signal 11 (SIGSEGV)",
+                     f"{name}_registry": "opening the store killed a test process with signal 11 (SIGSEGV)"}
+    monkeypatch.setattr(module, "_PROBE", "import os, signal; print('.', flush=True); os.kill(os.getpid(), 11)")
+    assert module.probe(store_path) == {}
 
 
 def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -362,6 +491,29 @@ def test_an_empty_database_file_is_damage_and_a_rebuild_sets_it_aside(seed_copy:
     assert_consistent(Store.open(path=store_path))
 
 
+def test_an_ingest_that_finishes_an_interrupted_write_counts_and_names_it(seed_copy: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 29.7: an ingest killed after writing new articles' passages, before committing them,
+    was finished by the next ingest, which reported "added 0" (and 5 unchanged). They count as
+    added now, and the summary says the run finished what the interrupted one left."""
+    store = Store.open(path=tmp_path / "store")
+    registry = type(store._registry_collection())
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt("killed before the commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(registry, "update", killed)  # the commit: the pending records become committed
+        with pytest.raises(KeyboardInterrupt):
+            run([seed_copy], store, HashEmbedder())
+    report = run([seed_copy], Store.open(path=tmp_path / "store"), HashEmbedder())
+    assert len(report.added) == 5 and report.unchanged == [] and report.passages_embedded == 0, report.summary()
+    assert "added          5" in report.summary()
+    assert ("finished the write of 5 article(s) that an interrupted run left (counted above as added or updated)"
+            in report.summary()), report.summary()
+    assert_consistent(store)
+
+
 def test_doctor_counts_the_readable_articles_after_a_killed_update(seed_copy: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18.8: after an update killed before it committed, `rag doctor` counted only the
@@ -389,3 +541,81 @@ def test_doctor_counts_the_readable_articles_after_a_killed_update(seed_copy: Pa
     repaired = doctor(Store.open(path=tmp_path / "store"), lambda: embedder, embedder.name, repair=True)
     assert repaired.ok and repaired.after.articles == 5 and repaired.after.pending == []
     assert_consistent(store)
+
+
+def _zero_a_page(database: Path, at: float, kind: str = "table") -> None:
+    """The page of ``database`` in use by a ``kind`` ("table" or "index": a free page is no damage)
+    nearest to the fraction ``at`` of the file, overwritten with zeros."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        size = connection.execute("PRAGMA page_size").fetchone()[0]
+        used = [n for (n,) in connection.execute(
+            "SELECT pageno FROM dbstat JOIN sqlite_master USING (name) WHERE pagetype IN ('internal', 'leaf') "
+            "AND sqlite_master.type = ?", (kind,))]
+    connection.close()
+    page = min(used, key=lambda n: abs(n - database.stat().st_size / size * at))
+    with open(database, "r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(b"\0" * size)
+
+
+def test_doctor_finds_damage_in_the_middle_of_the_database(tmp_path: Path) -> None:
+    """Issue 29.4: with one zeroed 4 KB page at 85% of chroma.sqlite3, doctor said "no problem found"
+    while sqlite's quick check called the file malformed, and a later write failed in Chroma's
+    words ("backfill request to compactor"). Doctor runs sqlite's own check first, names the damage
+    in sqlite's words with the rebuild that gets out, and that rebuild works. The quick check reads
+    every table's pages; damage in an index's is for `--deep` (sqlite's integrity check)."""
+    from index.doctor import doctor
+    from index.folder import Folder
+    from rag.build import ingest_paths
+    from rag.config import Config
+
+    embedder = HashEmbedder()
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 150, SEEDS)
+    store_path = tmp_path / "store"
+    config = Config(store_path=store_path)
+    ingest_paths(config, [corpus], embedder=lambda: embedder, progress=False)
+    _zero_a_page(store_path / "chroma.sqlite3", 0.85)
+    Folder._open.clear()  # as a new process sees the folder
+    rebuild = f"`rag --store {store_path} ingest --rebuild <folders>`"
+    for deep in (False, True):
+        with pytest.raises(StoreError) as error:
+            doctor(Store.open(path=store_path), lambda: embedder, embedder.name, deep=deep)
+        said = str(error.value)  # sqlite's words: "database disk image is malformed", or where quick_check failed
+        assert f"the store {store_path} is damaged (chroma.sqlite3 fails sqlite's check: " in said, said
+        assert rebuild in said and "compactor" not in said and "backfill" not in said
+    checked = _finished(_rag(store_path, "doctor"))
+    assert checked.returncode == 1 and checked.stdout == "" and len(checked.stderr.splitlines()) == 1, checked
+    assert rebuild in checked.stderr
+
+    report = ingest_paths(config, [corpus], rebuild=True, embedder=lambda: embedder, progress=False)
+    assert len(report.added) == 150 and "the damaged database was moved to" in report.summary()
+    assert doctor(Store.open(path=store_path), lambda: embedder, embedder.name, deep=True).ok
+
+    _zero_a_page(store_path / "chroma.sqlite3", 0.85, kind="index")
+    Folder._open.clear()
+    deep = _finished(_rag(store_path, "doctor", "--deep"))
+    assert deep.returncode == 1 and len(deep.stderr.splitlines()) == 1 and rebuild in deep.stderr, deep
+    assert f"the store {store_path} is damaged (chroma.sqlite3 fails sqlite's check: " in deep.stderr
+
+
+@pytest.mark.slow
+def test_a_writer_is_named_by_its_command_not_its_first_option(seed_copy: Path, tmp_path: Path) -> None:
+    """Issue 29.7: a second writer was told "process 1270 (rag --store) is writing": the first
+    argument, an option. It names the command now, whatever options come before it."""
+    store = tmp_path / "store"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    writer = subprocess.Popen([str(VENV_BIN / "rag"), "--store", str(store), "--collection", "news", "ingest",
+                               "--no-progress", str(seed_copy)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, cwd=ROOT, env=env)
+    try:
+        lock = store / ".ingest.lock"
+        while writer.poll() is None and not (lock.exists() and f"process {writer.pid}" in lock.read_text()):
+            time.sleep(0.01)
+        with pytest.raises(StoreError) as refused:  # the lock is held while the model loads and embeds
+            run([seed_copy], Store.open(path=store, collection="news"), HashEmbedder())
+    finally:
+        assert writer.wait(timeout=300) == 0, writer.stdout.read()
+    assert f"process {writer.pid} (rag ingest) is writing to the store {store}" in str(refused.value)

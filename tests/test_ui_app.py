@@ -6,6 +6,7 @@ the page itself, with the real model, is tested in test_ui_browser.py."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import time
@@ -168,6 +169,62 @@ def test_uploads_are_indexed_refused_and_removed(backend: Backend, tmp_path: Pat
     assert list(backend.uploads.folder.glob("*.txt")) == [] and backend.uploads.names() == {}
 
 
+VIENNA = ("Envoys meet in Vienna\n\nDelegations from Norland and Sudmark met in Vienna on March 3, 2031. "
+          "Both sides agreed to exchange 42 fishing boats.\n")
+BOATS = "How many fishing boats did Norland and Sudmark agree to exchange?"
+
+
+def test_an_upload_is_cited_and_filtered_by_its_name_and_a_second_of_that_name_gets_a_number(
+        backend: Backend, tmp_path: Path) -> None:
+    """Issue 32.2: an upload had two names (the page showed the uploaded one, the other ways in
+    the generated <hex>.txt it was saved under). It is saved, cited and filtered under its own
+    name; a second upload of that name gets "name (2)", and the page says so."""
+    from rag.retrieval import Filters
+
+    first, second = tmp_path / "one" / "Talks in Vienna.txt", tmp_path / "two" / "Talks in Vienna.txt"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    first.write_text(VIENNA, encoding="utf-8")
+    second.write_text("Envoys meet again\n\nThe envoys met in Graz on May 4, 2031 and agreed on a ferry timetable.\n",
+                      encoding="utf-8")
+    assert backend.add_upload(first, first.name, lambda *_: None)[0] == "ok"
+    kind, message = backend.add_upload(second, second.name, lambda *_: None)
+    assert kind == "ok" and message.startswith("Indexed Talks in Vienna.txt as “Envoys meet again”") and \
+        "named Talks in Vienna (2).txt (another article is named Talks in Vienna.txt)" in message, message
+    files = {row.file for row in backend.articles()}
+    assert {"Talks in Vienna.txt", "Talks in Vienna (2).txt"} <= files
+    answer = backend.assistant("extractive").ask(BOATS, filters=Filters(sources=("Talks in Vienna.txt",)))
+    assert not answer.abstained and {Path(c.source).name for c in answer.citations} == {"Talks in Vienna.txt"}
+
+
+def test_an_upload_saved_under_a_generated_name_takes_its_own_when_the_page_starts(
+        backend: Backend, tmp_path: Path) -> None:
+    """Issue 32.2, for stores from before: an upload saved as <hex>.txt (its name only in
+    names.json) is renamed to its uploaded name and indexed again under it as a writable page
+    starts; a read-only page leaves it as it is."""
+    from rag.build import ingest_paths
+    from rag.retrieval import Filters
+    from ui.app import build_app
+
+    folder = backend.uploads.folder
+    folder.mkdir(parents=True)
+    generated = folder / "3e63fc33d97a4c259fd24eaa03e5337c.txt"
+    generated.write_text(VIENNA, encoding="utf-8")
+    (folder / "names.json").write_text(json.dumps({generated.name: "Talks in Vienna.txt"}), encoding="utf-8")
+    ingest_paths(backend.config, [generated], progress=False, store=backend.store(), embedder=backend.embedder)
+    assert generated.name in {Path(r.source).name for r in backend.store().articles().values()}
+
+    build_app(backend.config.replace(read_only=True), backend=backend)
+    assert generated.exists()
+    build_app(backend.config, backend=backend)  # what the page does as it starts
+    names = sorted(Path(r.source).name for r in backend.store().articles().values())
+    assert len(names) == 6 and "Talks in Vienna.txt" in names and generated.name not in names
+    assert not generated.exists() and backend.uploads.names() == {"Talks in Vienna.txt": "Talks in Vienna.txt"}
+    answer = backend.assistant("extractive").ask(BOATS, filters=Filters(sources=("Talks in Vienna.txt",)))
+    assert not answer.abstained and "42" in answer.text
+    assert backend.adopt_upload_names() == []  # once
+
+
 def test_a_read_only_backend_refuses_writes(backend: Backend, tmp_path: Path) -> None:
     backend.config = backend.config.replace(read_only=True)
     article = tmp_path / "note.txt"
@@ -280,6 +337,33 @@ def test_wrong_logins_from_one_client_are_slowed_down(served) -> None:
         assert guesser.get(f"{url}/config").status_code == 200
 
 
+def test_a_forwarded_address_counts_only_from_a_proxy_the_user_names(served) -> None:
+    """Issue 29.2: uvicorn trusted X-Forwarded-For from any loopback client, so one that reached the
+    page through an ssh tunnel or socat got five fresh guesses per address it named: locked out,
+    then the right password with `X-Forwarded-For: 10.1.2.3` logged in (200 and a session cookie).
+    The header counts only from the proxies named in trusted_proxies (none by default); behind one,
+    each visitor's forwarded address has a limit of its own."""
+    import httpx
+
+    right = {"username": "reader", "password": "s3cret"}
+    wrong = {"username": "reader", "password": "guess"}
+    url = served(chat_auth="reader:s3cret")
+    with httpx.Client() as guesser:
+        codes = [guesser.post(f"{url}/login", data=wrong).status_code for _ in range(6)]
+        assert codes == [400] * 5 + [429], codes
+        for forged in ("10.1.2.3", "127.0.0.2", "10.1.2.3, 10.4.5.6"):
+            refused = guesser.post(f"{url}/login", data=right, headers={"X-Forwarded-For": forged})
+            assert refused.status_code == 429 and "session" not in " ".join(refused.cookies), refused.text
+
+    url = served(chat_auth="reader:s3cret", trusted_proxies="127.0.0.1")
+    with httpx.Client() as proxy:
+        forwarded = {"X-Forwarded-For": "10.1.2.3"}
+        codes = [proxy.post(f"{url}/login", data=wrong, headers=forwarded).status_code for _ in range(6)]
+        assert codes == [400] * 5 + [429], codes
+        assert proxy.post(f"{url}/login", data=right, headers=forwarded).status_code == 429
+        assert proxy.post(f"{url}/login", data=right, headers={"X-Forwarded-For": "10.9.9.9"}).status_code == 200
+
+
 def test_a_read_only_page_refuses_files_at_gradios_upload_route(served, tmp_path: Path) -> None:
     """Issue 18.7: a --read-only page has no upload box, yet Gradio stored any file POSTed to
     /gradio_api/upload in its temporary folder. It is refused there now; a writable page still takes it."""
@@ -292,6 +376,22 @@ def test_a_read_only_page_refuses_files_at_gradios_upload_route(served, tmp_path
     assert not any(p.is_file() and b"7f3a" in p.read_bytes() for p in temp.rglob("*"))
     accepted = httpx.post(f"{served()}/gradio_api/upload", files=sent)
     assert accepted.status_code == 200 and "note.txt" in accepted.text
+
+
+def test_a_read_only_page_refuses_calls_of_its_write_events_by_name(served) -> None:
+    """Issue 29.7: on a --read-only page, POST /gradio_api/call/upload (an event the page does not
+    have) was a bare 500 with a traceback in the server log. Calls of the write events, by any of
+    Gradio's routes, are a 403 that says why, like the upload route; a writable page takes them."""
+    import httpx
+
+    url = served(read_only=True)
+    for route in ("call", "run", "api"):
+        for name in ("upload", "remove"):
+            refused = httpx.post(f"{url}/gradio_api/{route}/{name}", json={"data": ["0123456789abcdef"]})
+            assert refused.status_code == 403, (route, name, refused.text)
+            assert refused.json()["detail"].startswith("this page is read-only: it neither adds nor removes articles")
+    accepted = httpx.post(f"{served()}/gradio_api/call/remove", json={"data": ["0123456789abcdef"]})
+    assert accepted.status_code == 200 and "event_id" in accepted.json(), accepted.text
 
 
 def test_removal_is_callable_from_gradio_client_and_its_messages_show_no_server_details(served, tmp_path: Path) -> None:

@@ -220,7 +220,7 @@ def test_an_uploaded_article_is_indexed_answered_from_and_removed(page, tmp_path
     assert "Envoys from Norland and Sudmark meet in Vienna" in table and "Vienna harbour talks.txt" in table
     assert "March 3, 2031" in table
     saved = list((server.store / "uploads").glob("*.txt"))
-    assert len(saved) == 1 and saved[0].name != path.name  # saved under a generated name
+    assert [p.name for p in saved] == [path.name]  # saved under its own name (issue 32.2)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "articles-upload.png"))
 
@@ -430,9 +430,10 @@ def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out
     ask(page, "Who mediated the Geneva talks?")
     answer = last_answer(page)
     assert "Not in the articles" in answer, answer
-    # the assistant's note (the API and the CLI give it too)
-    found = re.search(r"the date filter left out (\d+) of (\d+) articles \((\d+) with no publication date", answer)
-    assert found and int(found[1]) >= 4 and int(found[3]) >= 4, answer
+    # why, under the abstention: the assistant's explanation (the API and the CLI give it too)
+    found = re.search(r"the date filter \(published from January 1, 2025 to December 31, 2025\) left out (\d+) of "
+                      r"(\d+) articles \((\d+) with no publication date", answer)
+    assert found and int(found[1]) >= 4 and int(found[3]) >= 4 and "widen the dates" in answer, answer
     page.screenshot(path=str(ARTIFACTS / "filters-abstention.png"))
     page.click("#clear-filters")  # one click clears them all
     page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip')")
@@ -460,9 +461,40 @@ def test_an_article_filter_is_named_by_the_articles_title_in_its_chip_and_its_no
     ask(page, "Who mediated the Geneva talks?")
     answer = last_answer(page)
     assert "Not in the articles" in answer, answer
-    assert f"no indexed passage matches the filters (the article “{headline}”; published on or after January 1, " \
-           "2025)" in answer, answer
+    assert f"the article filter (the article “{headline}”) left out" in answer, answer
+    assert "the date filter (published on or after January 1, 2025) left out the 1 article (1 with no publication " \
+           "date)" in answer, answer
     assert "003_" not in answer and ".txt" not in answer and "/tmp" not in answer and "source '" not in answer
+    page.click("#clear-filters")
+    page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip')")
+
+
+def test_an_abstention_says_why_in_words_under_it(page) -> None:
+    """Issue 31.1: the reason, with the confidence, in words under the abstention. Issue 32.4: with
+    only a date filter set, that leaves out every article, one message names it and how to widen
+    it, where the page said "no passage supports one", "The articles don't cover this question"
+    and spoke of "file name or path"."""
+    ask(page, "What is the capital of France?")
+    bubble = page.locator("#chat .answer").last
+    why = bubble.locator(".abstained .why").inner_text()
+    assert why.startswith("Why: Not sure enough to answer: the chance that the articles answer this is 0."), why
+    assert "below the 0.56 needed. What weighed most:" in why, why
+    assert bubble.locator(".supported").inner_text().startswith("Not answered")
+    assert "Nothing is cited: the answer says why." in page.locator("#sources .source-group").first.inner_text()
+    page.get_by_text("Answer settings").click()
+    page.fill("#after textarea", "2040-01-01")
+    page.locator("#after textarea").press("Tab")
+    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('January 1, 2040')")
+    page.get_by_text("Answer settings").click()  # closed again, the chat in view
+    ask(page, "Who mediated the Geneva talks?")
+    why = page.locator("#chat .answer").last.locator(".why").inner_text()
+    assert why.startswith("Why: Nothing could be searched: the date filter (published on or after January 1, 2040) "
+                          "left out all "), why
+    assert "To search more, widen the dates" in why, why
+    shown = last_answer(page) + page.locator("#sources .source-group").first.inner_text()
+    for contradiction in ("file name or path", "no passage supports", "don't cover this question", "article filter"):
+        assert contradiction not in shown, shown
+    page.screenshot(path=str(ARTIFACTS / "abstention-why.png"))
     page.click("#clear-filters")
     page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip')")
 
@@ -498,7 +530,7 @@ def test_an_answer_says_how_it_was_made_in_words_and_keeps_timings_in_its_detail
     footer = bubble.locator(".supported").inner_text()
     assert "quoted from the articles" in footer and "extractive" not in footer and " ms" not in footer, footer
     details = bubble.locator("details.answer-details")
-    assert not details.locator("p").is_visible()  # folded away until asked for
+    assert not details.locator("p").first.is_visible()  # folded away until asked for
     details.locator("summary").click()
     assert "answerer: extractive" in details.inner_text() and " ms" in details.inner_text()
 
@@ -619,6 +651,71 @@ def test_a_pdf_and_a_docx_are_uploaded_and_asked_about(page, tmp_path: Path) -> 
     ask(page, "What pay rise did the harbour pilots in Odesa accept?")
     assert "18 percent" in last_answer(page)
     assert "pilots.docx" in page.locator("#sources .source").first.inner_text()
+
+
+HELSINKI = [("Heading 1", "Helsinki dredges a second channel for the Tallinn ferries"),
+            ("Normal", "The port of Helsinki began dredging a second channel at Länsisatama on Monday, so that the "
+                       "Tallinn ferries no longer wait for cargo ships to pass."),
+            ("Normal", "The dredging will cost 38 million euros and end in the autumn of 2027, the port said.")]
+TURKU = [("Heading 1", "Turku extends its ferry quay"),
+         ("Normal", "The port of Turku will extend its ferry quay by sixty metres before the summer season, "
+                    "the city council decided on Wednesday.")]
+
+
+def test_an_upload_goes_by_its_uploaded_name_and_a_second_of_that_name_gets_a_number(page, tmp_path: Path,
+                                                                                      server: Server) -> None:
+    """Issue 32.2: the Articles tab showed helsinki_channel.docx while the file was saved, cited
+    and filtered as 3e63fc33….docx (two uploads of one name even showed the same name). One name
+    everywhere now, the uploaded one; a second upload of that name is named "… (2)", and told so."""
+    from tests.test_formats import pilots_docx
+
+    first, second = tmp_path / "one" / "helsinki_channel.docx", tmp_path / "two" / "helsinki_channel.docx"
+    for path, blocks in ((first, HELSINKI), (second, TURKU)):
+        path.parent.mkdir()
+        path.write_bytes(pilots_docx(properties=False, blocks=blocks))
+    upload(page, first, "Indexed helsinki_channel.docx")
+    upload(page, second, "named helsinki_channel (2).docx (another article is named helsinki_channel.docx)")
+    rows = page.locator("#articles-table tr").all_inner_texts()
+    assert any("Helsinki dredges" in row and "helsinki_channel.docx" in row for row in rows), rows
+    assert any("Turku extends" in row and "helsinki_channel (2).docx" in row for row in rows), rows
+    assert {p.name for p in (server.store / "uploads").glob("helsinki_channel*")} == \
+        {"helsinki_channel.docx", "helsinki_channel (2).docx"}
+
+    open_tab(page, "Chat")
+    ask(page, "How much will the dredging of the second channel at Länsisatama cost?")
+    assert "38 million euros" in last_answer(page)
+    card = page.locator("#sources .source").first.inner_text()
+    assert "Helsinki dredges" in card and "helsinki_channel.docx" in card, card
+
+
+def test_an_uploaded_pdf_is_dated_by_its_byline_and_its_source_card_says_so(page, tmp_path: Path) -> None:
+    """Issue 32.3: a PDF made today was dated today (the file's creation date), not March 3, 2026
+    as its byline says, and a filter for articles published since June let it through. Its own
+    byline dates it, names its author and outlet, and its source card says where the date is from."""
+    from tests.test_formats import channel_pdf
+
+    pdf = tmp_path / "winter_channel.pdf"
+    pdf.write_bytes(channel_pdf(["By Anna Virtanen | Nordic Wire", "March 3, 2026"]))  # created now
+    upload(page, pdf, "Indexed winter_channel.pdf")
+    row = page.locator("#articles-table tr", has_text="winter_channel.pdf").inner_text()
+    assert "March 3, 2026" in row and "Anna Virtanen" in row and "Nordic Wire" in row, row
+
+    open_tab(page, "Chat")
+    otso = "How often will the icebreaker Otso clear the channel between Helsinki and Tallinn?"
+    ask(page, otso)
+    assert "twice a day" in last_answer(page)
+    card = page.locator("#sources .source").first.inner_text()
+    assert "by Anna Virtanen · Nordic Wire · March 3, 2026 (from the byline)" in card, card
+    page.screenshot(path=str(ARTIFACTS / "pdf-dated-by-its-byline.png"))
+
+    page.get_by_text("Answer settings").click()
+    page.fill("#after textarea", "2026-06-01")
+    page.locator("#after textarea").press("Tab")
+    page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('June 1, 2026')")
+    ask(page, otso)
+    assert "twice a day" not in last_answer(page) and "Not in the articles" in last_answer(page)
+    page.click("#clear-filters")
+    page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip')")
 
 
 def test_twenty_simultaneous_questions_are_all_answered(server: Server) -> None:

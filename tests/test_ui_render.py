@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from rag.retrieval import Passage
 from ui import render
 from rag.pool import answerer_config, answerer_help, available_answerers
 from ui.app import describe, make_filters
-from ui.uploads import Uploads, check_upload, display_name
+from ui.uploads import Uploads, check_upload, display_name, upload_name
 
 HOSTILE = ('<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '
            '<a href="javascript:window.__pwned=3">x</a>')
@@ -134,8 +135,8 @@ def test_an_abstention_looks_different_from_an_answer() -> None:
                       supported=(0, 0), answerer="abstained")
     html = render.answer_html(declined, 1)
     assert 'class="abstained"' in html and "Not in the articles" in html and 'class="chip"' not in html
-    assert "No answer: no passage supports one" in html and 'class="answer-text"' not in html
-    assert "nothing is cited" in render.sources_html(declined, 1)
+    assert "Not answered" in html and 'class="answer-text"' not in html
+    assert "Nothing is cited" in render.sources_html(declined, 1)
     normal = render.answer_html(answer("Forty-two. [1]", [cite(1, "The mediator was pleased.")]), 1)
     assert 'class="abstained"' not in normal and 'class="answer-text"' in normal
 
@@ -185,7 +186,10 @@ def test_articles_become_escaped_table_rows_with_passage_counts() -> None:
 # ---- uploads, filters, answerers ---------------------------------------------------------------
 
 
-def test_uploads_are_checked_and_saved_under_generated_names(tmp_path: Path) -> None:
+def test_uploads_are_checked_and_saved_under_the_name_they_were_uploaded_with(tmp_path: Path) -> None:
+    """Issue 32.2: an upload was saved as <random hex>.txt, its name only shown on the page, so
+    `rag serve`, MCP and the CLI cited and filtered it by another name. It is saved under its own
+    name now, made safe and unique in the store."""
     assert check_upload("notes.MD", 10, 1) == ".md"
     for name, size, message in [("evil.exe", 10, "not an article file"), ("a.txt", 0, "empty"),
                                 ("big.html", 2_000_001, "over the 2 MB limit")]:
@@ -196,13 +200,36 @@ def test_uploads_are_checked_and_saved_under_generated_names(tmp_path: Path) -> 
     upload.write_text("Some article text.", encoding="utf-8")
     uploads = Uploads(tmp_path / "uploads", max_mb=1)
     saved = uploads.save(upload, "../../outside/../Talks in Vienna.txt")
-    assert saved.parent == tmp_path / "uploads" and re.fullmatch(r"[0-9a-f]{32}\.txt", saved.name)
-    assert uploads.names() == {saved.name: "Talks in Vienna.txt"} and uploads.owns(saved)
+    assert saved == tmp_path / "uploads" / "Talks in Vienna.txt" and saved.read_text() == "Some article text."
+    assert uploads.names() == {"Talks in Vienna.txt": "Talks in Vienna.txt"} and uploads.owns(saved)
     assert not (tmp_path / "outside").exists()
+    # The same name again, or one an indexed article's file has (in any case), gets a number.
+    assert uploads.save(upload, "Talks in Vienna.txt").name == "Talks in Vienna (2).txt"
+    assert uploads.save(upload, "report.txt", taken={"Report.TXT", "report (2).txt"}).name == "report (3).txt"
+    # A browser's name is never a path, a hidden file or a Word lock file, and fits any file system.
+    assert [upload_name(n) for n in ("a:b?.txt", "..hidden.md", "~$draft.docx", "C:\\x\\y.md", "../..pdf", "x.txt\0 ")] \
+        == ["a_b_.txt", "hidden.md", "draft.docx", "y.md", "upload.pdf", "x.txt"]
+    assert upload_name("é" * 300 + ".pdf") == "é" * 100 + ".pdf"
     uploads.forget(saved)
-    assert not saved.exists() and uploads.names() == {}
+    assert not saved.exists() and "Talks in Vienna.txt" not in uploads.names()
     uploads.forget(upload)  # not an upload: left alone
     assert upload.exists()
+
+
+def test_an_upload_saved_under_a_generated_name_is_listed_and_renamed_to_its_own(tmp_path: Path) -> None:
+    """Uploads saved before issue 32.2 (as <hex>.txt, the name in names.json) are found, and
+    take their uploaded name (a number if it is taken meanwhile)."""
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    generated = folder / "3e63fc33d97a4c259fd24eaa03e5337c.txt"
+    generated.write_text("Some article text.", encoding="utf-8")
+    (folder / "names.json").write_text('{"3e63fc33d97a4c259fd24eaa03e5337c.txt": "Talks in Vienna.txt"}')
+    uploads = Uploads(folder, max_mb=1)
+    assert uploads.legacy() == [(generated, "Talks in Vienna.txt")]
+    renamed = uploads.rename(generated, "Talks in Vienna.txt", taken={"talks in vienna.txt"})
+    assert renamed == folder / "Talks in Vienna (2).txt" and renamed.read_text() == "Some article text."
+    assert not generated.exists() and uploads.legacy() == []
+    assert uploads.names() == {"Talks in Vienna (2).txt": "Talks in Vienna (2).txt"}
 
 
 def test_filters_from_the_page_controls() -> None:
@@ -429,6 +456,17 @@ def test_source_cards_show_the_author_and_link_back_to_their_answer() -> None:
     rows = render.article_rows([ArticleRecord(id="a", source="x/a.txt", version="v", passages=2, title="T",
                                               author="Saad")])
     assert rows[0].author == "Saad" and "<th>Author</th>" in render.articles_html(rows)
+
+
+def test_a_source_card_says_where_its_date_was_read() -> None:
+    """Issue 32.3: a PDF's date was its file's creation date, said like any other. The card says
+    where each date comes from: the article's byline, the file's metadata or the web page."""
+    shown = answer("x [1]", [cite(1, "The mediator was pleased.")])
+    for origin, said in (("text", "from the byline"), ("file", "from the file's metadata"),
+                         ("page", "from the web page")):
+        html = unescape(render.sources_html(shown, 1, dated={"articles/vienna.txt": origin}))
+        assert f"The Harbour Times · March 3, 2031 ({said})</span>" in html, html
+    assert "March 3, 2031</span>" in render.sources_html(shown, 1)  # a record from before says nothing more
 
 
 def test_how_an_answer_was_made_is_said_in_a_readers_words_and_timings_are_folded_away() -> None:

@@ -16,33 +16,38 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from dataclasses import replace
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import gradio as gr
 
+from index.cleaning import clean
 from index.embedding import Embedder
 from index.errors import InputError, RagError
 from index.ingest import article_id
-from index.loading import article_key, file_size_limit
+from index.loading import article_key, file_size_limit, read_file
 from index.store import Store
 from rag.assistant import Assistant
 from rag.build import ingest_paths, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
 from rag.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
+from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
+from rag.serve import forwarded_allow_ips
 from ui import render
 from ui.guard import Guard, LoginLimiter
-from ui.public import page_text
 from ui.script import SCRIPT
 from ui.style import CSS
-from ui.uploads import ALLOWED, Uploads, display_name
+from ui.uploads import ALLOWED, Uploads, display_name, upload_name
 
 log = logging.getLogger(__name__)
 
+#: The API names of the page's events that change the store (a read-only page has neither).
+UPLOAD_API, REMOVE_API = "upload", "remove"
 EXAMPLES = [
     "How many prisoners did each side exchange in Istanbul?",
     "Who mediated the Geneva talks?",
@@ -150,13 +155,13 @@ def restored_conversation(saved: dict | None) -> tuple[list, list, list, list]:
 
 def describe(error: Exception, folders: Sequence[str | Path] = ()) -> str:
     """A one-line message for the page: our errors say what to do; anything else is named. No
-    server path or process id in it (:func:`ui.public.page_text`; ``folders`` are the store's,
+    server path or process id in it (:func:`rag.public.public_text`; ``folders`` are the store's,
     shown as ``<store>``): the page may be served to others; the server log and the CLI keep them."""
     if isinstance(error, RagError):
         log.info("shown in the page: %s", error)
-        return page_text(str(error), folders)
+        return public_text(str(error), folders)
     log.exception("unexpected error in the chat page")
-    return page_text(f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the "
+    return public_text(f"unexpected {type(error).__name__}: {error}. The page still works: try again, or check the "
                      "server log.", folders)
 
 
@@ -170,7 +175,7 @@ class Backend:
         self.answerers = [name for name, problem in problems.items() if problem is None]
         self.uploads = Uploads(uploads_dir or uploads_folder(config), config.max_file_mb)
         #: The server folders a message may name, shown in the page as ``<store>`` (see :func:`describe`).
-        self.folders = [] if config.chroma_host else [config.store_path]
+        self.folders = served_folders(config)
         #: Why the configured answerer is not offered (shown on the page), else "".
         self.unavailable = "" if config.llm in self.answerers else self.public(
             f"The {config.llm} answerer is not available: {problems.get(config.llm)}. Answers use extractive.")
@@ -186,8 +191,8 @@ class Backend:
         return describe(error, self.folders)
 
     def public(self, text: str) -> str:
-        """``text`` without server paths or process ids (:func:`ui.public.page_text`)."""
-        return page_text(text, self.folders)
+        """``text`` without server paths or process ids (:func:`rag.public.public_text`)."""
+        return public_text(text, self.folders)
 
     def default_answerer(self) -> str:
         return self.pool.default_answerer()
@@ -268,12 +273,13 @@ class Backend:
                 elif event.answer is not None:
                     answer = event.answer
             assert answer is not None, "the assistant's stream ends with the answer"
-            answer = replace(answer, notes=tuple(self.public(note) for note in answer.notes))
+            answer = public_answer(answer, self.folders)
             records = self.store().articles().values()
             authors = {r.source: r.author for r in records if r.author}
+            dated = {r.source: r.published_from for r in records if r.published_from}
             text = render.answer_text(answer, authors)
             chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text)}
-            groups.append(render.sources_html(answer, turn, names, authors))
+            groups.append(render.sources_html(answer, turn, names, authors, dated))
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
             turns[-1] = {"question": question, "answer": text, "answered": True}
         except Exception as error:  # noqa: BLE001 - a readable message; the page keeps working
@@ -290,14 +296,16 @@ class Backend:
         yield from self.turn(question, chat, history, groups, llm, top_k, sources, after, before, turns)
 
     def add_upload(self, temporary: Path, name: str, report: Callable[[float, str], None]) -> tuple[str, str]:
-        """Save and index one uploaded file; ``(kind, message)`` with kind ``ok`` or ``error``."""
+        """Save and index one uploaded file; ``(kind, message)`` with kind ``ok`` or ``error``. It is
+        saved, cited and filtered under the name it was uploaded with; a name already taken in the
+        store gets a number (:mod:`ui.uploads`), and the message says so."""
         shown = display_name(name)
         saved: Path | None = None
         try:
             self._check_writable()
             with self._writing:
                 report(0.05, f"Saving {shown}")
-                saved = self.uploads.save(temporary, name)
+                saved = self.uploads.save(temporary, name, self._taken_names())
                 report(0.2, f"Indexing {shown}: cleaning, splitting into passages, embedding")
                 result = ingest_paths(self.config, [saved], progress=False, store=self.store(), embedder=self.embedder)
                 if result.skipped:
@@ -308,12 +316,51 @@ class Backend:
                 record = self.store().article(article_id(article_key(saved)))
                 title = record.display_title() if record else shown
                 passages = record.passages if record else 0
-                return "ok", (f"Indexed {shown} as “{title}” ({passages} passage{'s' if passages != 1 else ''}). "
-                              "Ask about it in the Chat tab.")
+                wanted = upload_name(name)
+                named = "" if saved.name == shown else f", named {saved.name}" + (
+                    f" (another article is named {wanted})" if saved.name != wanted else "")
+                return "ok", (f"Indexed {shown} as “{title}” ({passages} passage{'s' if passages != 1 else ''})"
+                              f"{named}. Ask about it in the Chat tab.")
         except Exception as error:  # noqa: BLE001 - shown in the page, which keeps working
             if saved is not None:
                 self.uploads.forget(saved)
             return "error", f"{shown}: {self.describe(error)}"
+
+    def adopt_upload_names(self) -> list[str]:
+        """Give the uploads saved before uploads kept their names (as ``<hex>.<ext>``, the uploaded
+        name only in ``names.json``: :meth:`ui.uploads.Uploads.legacy`) the name they were uploaded
+        under, and index each again under it, so that every way in cites and filters it by that
+        name. Returns what was done, a line for each. Nothing happens on a read-only page: those
+        uploads keep their generated name (the page still shows the uploaded one beside it). An
+        upload whose file can no longer be read or cleaned keeps its generated name and its record."""
+        legacy = [] if self.config.read_only else self.uploads.legacy()
+        done: list[str] = []
+        if not legacy:
+            return done
+        with self._writing:
+            store = self.store()
+            self.embedder()  # loaded before anything is removed: a model that fails to load removes nothing
+            for saved, uploaded in legacy:
+                try:
+                    read = read_file(saved, file_size_limit(self.config.max_file_mb))
+                    clean(read.text, read.kind, read.properties)
+                except InputError as error:
+                    done.append(f"{saved.name} kept its name: it cannot be indexed again ({error})")
+                    continue
+                key = article_key(saved)
+                old = next((r for r in store.articles().values() if article_key(r.location()) == key), None)
+                renamed = self.uploads.rename(saved, uploaded, self._taken_names())
+                if old is not None:
+                    store.remove_article(old.id)
+                result = ingest_paths(self.config, [renamed], progress=False, store=store, embedder=self.embedder)
+                problem = f": {result.skipped[0].reason}" if result.skipped else ""
+                done.append(f"{saved.name} is now {renamed.name}" + (f", not indexed{problem}" if problem else ""))
+            self.refresh()
+        return done
+
+    def _taken_names(self) -> set[str]:
+        """The file names of the indexed articles (an upload's name is unique among them)."""
+        return {Path(record.source).name for record in self.store().articles().values()}
 
     def remove(self, article_id: str) -> str:
         """Remove the article ``article_id`` (and its file, if it was uploaded)."""
@@ -342,6 +389,12 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
     assistants (``rag chat --api``)."""
     backend = backend or Backend(config, assistant_factory, embedder=embedder, uploads_dir=uploads_dir)
     writable = not config.read_only
+    if writable:
+        try:
+            for line in backend.adopt_upload_names():
+                log.info("an upload saved under a generated name: %s", line)
+        except Exception:  # noqa: BLE001 - the page serves anyway; those uploads keep their generated names
+            log.exception("uploads saved under generated names could not be given their uploaded names")
 
     def articles_view(status: str = "") -> tuple:
         """The Articles table, the two article pickers, the empty-index notice, and ``status`` (a
@@ -514,9 +567,11 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                                (chat.retry, dict(asked, fn=backend.retry, inputs=[*conversation, *settings],
                                                  api_visibility="private"))):
             answering = trigger(streaming, outputs=buttons, queue=False, api_visibility="private").then(**event)
-            running.append(answering)  # the conversation is kept in the browser after each answer
-            answering.then(keep, inputs=conversation, outputs=[saved, tools], api_visibility="private").then(
-                done, outputs=buttons, queue=False, api_visibility="private")
+            running.append(answering)
+            # Ask comes back at once, then the conversation is kept in the browser: keeping it goes
+            # through the queue, so a question asked meanwhile must not have its Stop hidden after.
+            answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(
+                keep, inputs=conversation, outputs=[saved, tools], api_visibility="private")
         stop_button.click(None, cancels=running, api_visibility="private", queue=False).then(
             stop, inputs=[chat, turns], outputs=[chat, turns], api_visibility="private", queue=False).then(
             keep, inputs=conversation, outputs=[saved, tools], api_visibility="private").then(
@@ -537,11 +592,11 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         if writable:
             # The progress shows once, where the file was dropped (not over every part it updates).
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
-                         concurrency_id="store-writes", api_name="upload", show_progress_on=[files])
+                         concurrency_id="store-writes", api_name=UPLOAD_API, show_progress_on=[files])
             remove_button.click(ask_remove, inputs=[chosen], outputs=[confirm_row, confirm_text, status],
                                 api_visibility="private")
             confirm_button.click(remove, inputs=[chosen], outputs=[confirm_row, *view], concurrency_limit=1,
-                                 concurrency_id="store-writes", api_name="remove")
+                                 concurrency_id="store-writes", api_name=REMOVE_API)
             cancel_button.click(lambda: gr.Row(visible=False), outputs=[confirm_row], api_visibility="private",
                                 queue=False)
         demo.load(articles_view, outputs=view, api_visibility="private")
@@ -562,9 +617,29 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
     demo = build_app(config, **options)
     logins = config.logins()
     # In front of Gradio's routes: a back-off for wrong logins, and no file uploads to a read-only page.
-    guard = Middleware(Guard, limiter=LoginLimiter() if logins else None, read_only=config.read_only)
-    demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
-                auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
-                css=CSS, head=SCRIPT, theme=gr.themes.Default(), ssr_mode=False, show_error=False, quiet=not block,
-                max_file_size=file_size_limit(config.max_file_mb), app_kwargs={"middleware": [guard]})
+    guard = Middleware(Guard, limiter=LoginLimiter() if logins else None, read_only=config.read_only,
+                       writes=(UPLOAD_API, REMOVE_API))
+    with _forwarded_allow_ips(forwarded_allow_ips(config)):
+        demo.launch(server_name=host, server_port=port, inbrowser=open_browser, prevent_thread_lock=not block,
+                    auth=logins or None, auth_message="Log in to ask the news articles." if logins else None,
+                    css=CSS, head=SCRIPT, theme=gr.themes.Default(), ssr_mode=False, show_error=False,
+                    quiet=not block, max_file_size=file_size_limit(config.max_file_mb),
+                    app_kwargs={"middleware": [guard]})
     return demo
+
+
+@contextmanager
+def _forwarded_allow_ips(trusted: str) -> Iterator[None]:
+    """Gradio makes its uvicorn server's settings itself, with uvicorn's default of trusting
+    ``X-Forwarded-For`` from any loopback client (:func:`rag.serve.forwarded_allow_ips` says why
+    that will not do); the ``FORWARDED_ALLOW_IPS`` variable, read as those settings are made (in
+    ``launch``, before it returns), is the one way to change it. Set for that time only."""
+    before = os.environ.get("FORWARDED_ALLOW_IPS")
+    os.environ["FORWARDED_ALLOW_IPS"] = trusted
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("FORWARDED_ALLOW_IPS", None)
+        else:
+            os.environ["FORWARDED_ALLOW_IPS"] = before

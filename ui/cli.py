@@ -17,6 +17,10 @@ from rag.cli import answer_options, config_from
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--read-only", is_flag=True, default=None,
               help="Answer only: no upload or removal, in the page or its API [RAG_READ_ONLY].")
+@click.option("--trusted-proxies", default=None, metavar="ADDRESSES",
+              help="The reverse proxies in front of the page (and of --api), comma-separated addresses or networks: "
+              "a request's client address, which the login limit counts, is read from X-Forwarded-For only when "
+              "it comes from one of them [RAG_TRUSTED_PROXIES; default none: always the connection's].")
 @click.option("--api", is_flag=True, help="Also serve, in this process, on the same host at --api-port: the "
               "OpenAI-compatible API of `rag serve` (/v1) and the MCP server of `rag mcp` (streamable HTTP at "
               "/mcp); one embedding model and store reader for the page and both.")

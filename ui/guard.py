@@ -11,10 +11,13 @@ guesses sent all at once do not slip through together.
 
 Gradio also accepts files at ``/gradio_api/upload`` from anyone who may see the page, whether or
 not the page has an upload box (they land in its temporary folder). A read-only page has none, so
-:class:`Guard` refuses uploads there with 403.
+:class:`Guard` refuses uploads there with 403, and calls of the write events by their API names
+(``/gradio_api/call/upload`` ...) too: a read-only page has no such event, and Gradio answers a
+call of an event it does not have with a bare 500 (and a traceback in the server log).
 
-The client address is the connection's: behind a reverse proxy every visitor has the proxy's,
-and so shares one limit (run uvicorn with ``--proxy-headers`` there, or limit at the proxy).
+The client address is the connection's, unless it comes from a proxy the user named
+(``trusted_proxies``: :func:`rag.serve.forwarded_allow_ips`), whose ``X-Forwarded-For`` then names
+the visitor. Behind an unnamed proxy every visitor has the proxy's address, and so shares one limit.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ FORGET_AFTER = 3600.0  # an address that has not failed for an hour starts afres
 MOST_CLIENTS = 10_000  # addresses remembered at once (the oldest are forgotten first)
 #: The routes that take files: Gradio's upload (and its audio recording) under its API prefix.
 UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")
+#: The routes that call an event by its API name (followed by the name).
+API_ROUTES = ("/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
 LOGIN_ROUTE = "/login"
 
 
@@ -93,12 +98,15 @@ def retry_text(seconds: float) -> str:
 
 class Guard:
     """ASGI middleware in front of the Gradio app: the login limit (when ``limiter`` is given) and,
-    when ``read_only``, no uploads."""
+    when ``read_only``, no uploads and no calls of the ``writes`` (the API names of the events that
+    change the store)."""
 
-    def __init__(self, app: Any, limiter: LoginLimiter | None = None, read_only: bool = False):
+    def __init__(self, app: Any, limiter: LoginLimiter | None = None, read_only: bool = False,
+                 writes: tuple[str, ...] = ()):
         self.app = app
         self.limiter = limiter
         self.read_only = read_only
+        self.refused = {prefix + name for prefix in API_ROUTES for name in writes} if read_only else set()
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -111,6 +119,9 @@ class Guard:
         if self.read_only and path in UPLOAD_ROUTES:
             return await _refuse(send, 403, "this page is read-only: it accepts no files (add articles with "
                                             "`rag ingest` on the server)")
+        if path in self.refused:
+            return await _refuse(send, 403, "this page is read-only: it neither adds nor removes articles (do that "
+                                            "with `rag ingest` on the server)")
         if self.limiter is None or path != LOGIN_ROUTE:
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("unknown",))[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterable, Mapping, Sequence
 
-from index.cleaning import made_from_sentence, one_line, paired_quotes, truncate_words
+from index.cleaning import DATE_ORIGINS, made_from_sentence, one_line, paired_quotes, truncate_words
 from index.records import ArticleRecord
 from rag.answer import Answer, Citation
 from rag.dates import human_date
@@ -86,21 +86,23 @@ def with_chips(text: str, turn: int, cited: Iterable[int] | None = None) -> str:
 def supported_line(answer: Answer) -> str:
     """How much of the answer passed the check, in words: ``k of n sentences checked against their sources``."""
     if answer.abstained:
-        return "No answer: no passage supports one"
+        return "Not answered"  # why is said under the answer (its explanation), once
     checked, total = answer.supported
     noun = "sentence" if total == 1 else "sentences"
     return f"{checked} of {total} {noun} checked against their sources"
 
 
 def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
-    """The chat bubble of a finished answer: an abstention, the versions of a disagreement side by
-    side, or the answer with its chips; then the assistant's notes (for an abstention under
-    filters, what they left out) and the checked-sentences line with a Copy button that copies
-    ``copy`` (the answer as text, see :func:`answer_text`)."""
+    """The chat bubble of a finished answer: an abstention with why (its explanation: the reason
+    in words, and under filters what they left out and how to widen them), the versions of a
+    disagreement side by side, or the answer with its chips; then the assistant's notes and the
+    checked-sentences line with a Copy button that copies ``copy`` (the answer as text, see
+    :func:`answer_text`)."""
     cited = [c.n for c in answer.citations]
     if answer.abstained:
+        why = f'<p class="why">Why: {_e(answer.explanation)}</p>' if answer.explanation else ""
         body = ('<div class="abstained"><div class="abstained-label">Not in the articles</div>'
-                f'<p>{_e(answer.text)}</p></div>')
+                f'<p>{_e(answer.text)}</p>{why}</div>')
     elif answer.disagreement:
         cards = "".join(
             f'<div class="version">{_source_label(c)}<p>“{_e(one_line(c.quote))}” '
@@ -138,7 +140,7 @@ def answered_how(answerer: str) -> str:
 
 def details_html(answer: Answer) -> str:
     """The technical line, folded away: the answerer's name, its confidence and the time each
-    step took."""
+    step took; for an answer, also why it answered (an abstention says why above it)."""
     steps = {"analyse_ms": "analysing", "retrieve_ms": "searching", "decide_ms": "deciding", "answer_ms": "answering",
              "first_sentence_ms": "first sentence", "total_ms": "in all"}
     times = [f"{label} {answer.timings[key]:,.0f} ms" for key, label in steps.items() if key in answer.timings]
@@ -146,8 +148,9 @@ def details_html(answer: Answer) -> str:
     if answer.confidence is not None:
         parts.append(f"confidence {answer.confidence:.2f}")
     parts += times
+    why = f'<p class="dim why">{_e(answer.explanation)}</p>' if answer.explanation and not answer.abstained else ""
     return (f'<details class="answer-details"><summary>Details</summary>'
-            f'<p class="dim">{_e(" · ".join(parts))}</p></details>')
+            f'<p class="dim">{_e(" · ".join(parts))}</p>{why}</details>')
 
 
 def streaming_html(sentences: Sequence[str], turn: int, draft: str = "", status: str = "") -> str:
@@ -242,28 +245,30 @@ HEADING_CHARS = 90
 
 
 def sources_html(answer: Answer, turn: int, names: Mapping[str, str] | None = None,
-                 authors: Mapping[str, str] | None = None) -> str:
-    """The sources of one answer: each cited passage with its title, author, outlet, date and file
-    (``authors``: article source -> author), the quote highlighted in its surrounding text.
-    Disagreeing sources are laid out side by side. The heading repeats the question only up to
-    :data:`HEADING_CHARS` characters."""
-    return citations_html(answer.question, answer.citations, turn, names, authors, abstained=answer.abstained,
+                 authors: Mapping[str, str] | None = None, dated: Mapping[str, str] | None = None) -> str:
+    """The sources of one answer: each cited passage with its title, author, outlet, date (and
+    where the date was read) and file (``authors``: article source -> author; ``dated``: article
+    source -> a key of :data:`index.cleaning.DATE_ORIGINS`), the quote highlighted in its
+    surrounding text. Disagreeing sources are laid out side by side. The heading repeats the
+    question only up to :data:`HEADING_CHARS` characters."""
+    return citations_html(answer.question, answer.citations, turn, names, authors, dated, abstained=answer.abstained,
                           disagreement=answer.disagreement)
 
 
 def citations_html(question: str, citations: Sequence[Citation], turn: int, names: Mapping[str, str] | None = None,
-                   authors: Mapping[str, str] | None = None, *, abstained: bool = False, disagreement: bool = False,
-                   streaming: bool = False) -> str:
+                   authors: Mapping[str, str] | None = None, dated: Mapping[str, str] | None = None, *,
+                   abstained: bool = False, disagreement: bool = False, streaming: bool = False) -> str:
     """:func:`sources_html` from its parts; ``streaming``: the sources cited so far by an answer
     still being written (or stopped)."""
     heading = (f'<div class="sources-heading">Sources for '
                f'<span class="asked">“{_e(shorten(question, HEADING_CHARS))}”</span></div>')
     if not citations:
-        reason = "The articles don't cover this question, so nothing is cited." if abstained else \
+        reason = "Nothing is cited: the answer says why." if abstained else \
             "Finding the passages…" if streaming else "Nothing is cited."
         return f'<section class="source-group">{heading}<p class="dim">{reason}</p></section>'
     layout = "sources side-by-side" if disagreement else "sources"
-    cards = "".join(_source_card(c, turn, names or {}, (authors or {}).get(c.source)) for c in citations)
+    cards = "".join(_source_card(c, turn, names or {}, (authors or {}).get(c.source), (dated or {}).get(c.source))
+                    for c in citations)
     label = '<p class="disagreement-label">The sources disagree: compare them side by side.</p>' \
         if disagreement else ""
     return f'<section class="source-group">{heading}{label}<div class="{layout}">{cards}</div></section>'
@@ -276,13 +281,19 @@ def sources_panel(groups: Sequence[str]) -> str:
     return '<div class="sources-panel">' + "".join(reversed(groups)) + "</div>"
 
 
-def _source_label(citation: Citation, author: str | None = None) -> str:
-    details = [d for d in (f"by {author}" if author else "", citation.outlet, human_date(citation.published)) if d]
+def _source_label(citation: Citation, author: str | None = None, dated_from: str | None = None) -> str:
+    """The card's title line: the title, then by whom, the outlet, and when (with where that date
+    was read: "March 3, 2026 (from the byline)", "(from the file's metadata)")."""
+    when = human_date(citation.published)
+    if when and dated_from in DATE_ORIGINS:
+        when = f"{when} ({DATE_ORIGINS[dated_from]})"
+    details = [d for d in (f"by {author}" if author else "", citation.outlet, when) if d]
     meta = f'<span class="meta">{_e(" · ".join(details))}</span>' if details else ""
     return f'<div class="source-title"><b>{_e(paired_quotes(citation.title))}</b>{meta}</div>'
 
 
-def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author: str | None) -> str:
+def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author: str | None,
+                 dated_from: str | None = None) -> str:
     """One source card; focusable (a chip moves the keyboard focus here), with a link back up to
     its answer (on a phone the sources are far below it)."""
     file = display_name(citation.source, names)
@@ -290,7 +301,7 @@ def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author
         f'<article class="source" id="{source_anchor(turn, citation.n)}" tabindex="-1" '
         f'aria-label="Source {citation.n}: {_e(citation.title)}">'
         f'<div class="source-head"><span class="chip static">[{citation.n}]</span>'
-        f"{_source_label(citation, author)}</div>"
+        f"{_source_label(citation, author, dated_from)}</div>"
         f'<blockquote class="passage">{highlight(citation)}</blockquote>'
         f'<div class="source-foot"><span class="source-file dim">{_e(file)}</span>'
         f'<a class="back-to-answer" href="#{answer_anchor(turn)}" data-turn="{turn}" data-n="{citation.n}">'
@@ -300,7 +311,9 @@ def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author
 
 
 def display_name(source: str, names: Mapping[str, str]) -> str:
-    """What to call an article's file: the original name of an upload, else its file name."""
+    """What to call an article's file: its file name (an upload's is the name it was uploaded
+    with), or for an upload saved under a generated name by an earlier version and not renamed
+    since (a read-only page: :mod:`ui.uploads`), the uploaded name ``names`` keeps for it."""
     return names.get(Path(source).name) or Path(source).name
 
 
@@ -377,13 +390,16 @@ def source_line(citation: Citation, author: str | None = None) -> str:
 
 def answer_text(answer: Answer, authors: Mapping[str, str] | None = None) -> str:
     """The answer as plain text, as "Copy" puts it on the clipboard: its text with the ``[n]``
-    markers (a disagreement: each version), its notes, then its sources, one a line."""
+    markers (a disagreement: each version), why (an abstention), its notes, then its sources, one
+    a line."""
     if answer.disagreement and not answer.abstained:
         body = "The articles differ on this:\n" + "\n".join(f"- “{one_line(c.quote)}” [{c.n}]"
                                                              for c in answer.citations)
     else:
         body = ("Not in the articles. " if answer.abstained else "") + one_line(answer.text)
     lines = [body]
+    if answer.abstained and answer.explanation:
+        lines.append(f"Why: {answer.explanation}")
     lines += [f"Note: {note}" for note in answer.notes]
     if answer.citations:
         lines += ["", "Sources:"] + [source_line(c, (authors or {}).get(c.source)) for c in answer.citations]

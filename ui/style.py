@@ -12,6 +12,7 @@ CSS = """
 .abstained { border-left: 4px solid #a3a3a3; padding: .2em .8em; font-style: italic; }
 .abstained-label, .disagreement-label, .error-label { font-weight: 700; font-style: normal; margin-bottom: .3em; }
 .abstained-label::before { content: "∅ "; }
+.abstained .why { font-style: normal; font-size: .92em; }
 .disagreement-label { color: #b45309; }
 .disagreement-label::before { content: "⇄ "; }
 .versions, .sources.side-by-side { display: grid; grid-template-columns: repeat(auto-fit, minmax(14em, 1fr));
