@@ -1,14 +1,17 @@
 """Train the reader (``rag.reader``) offline, from a clone:
 
-    python -m rag.reader.train                       # builds the pairs, trains (checkpoints; run again to resume)
-    python -m rag.reader.train --install             # the same run, resumed to its end, then installed here
-    python -m rag.reader.train --evaluate-only       # the shipped model's held-apart figures again
-    python -m evals.reader --split dev [MODEL.onnx]  # a reader on the SQuAD suite's dev half
+    python -m rag.reader.train --pairs 200000            # builds the pairs, trains (checkpoints; run again to resume)
+    python -m rag.reader.train --pairs 200000 --install  # the same run, resumed to its end, then installed here
+    scripts/train_reader.sh                              # that run, then the ablation of the kinds of negative
+    python -m rag.reader.train --evaluate-only           # the shipped model's held-apart figures again
+    python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
 
 A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
 every 200 batches, and ``progress.log`` (pairs/s, loss, hours trained). The pairs are built once
-and cached in ``--pairs-dir`` under a key of the recipe, shared by runs (an ablation filters them). Stopping it at any point and running the same
-command again resumes from the last checkpoint, in this session or a later one.
+and cached in ``--pairs-dir`` under a key of the recipe, shared by runs (an ablation filters
+them). Stopping it at any point and running the same command again (the same ``--pairs``,
+``--without`` and ``--epochs``: they set the schedule, and a checkpoint of another schedule is
+refused) resumes from the last checkpoint, in this session or a later one.
 
 Data (``rag.public_data``: ``../shared/data`` or ``$RAG_DATA``; frozen by sha256 in
 :data:`TRAINING_DATA`): every article of the SQuAD train set, CC BY-SA 4.0. Its first ten articles
@@ -429,6 +432,10 @@ def train(args) -> Path:
     checkpoint = work / "checkpoint.pt"
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
+        if state.get("batches", len(batches)) != len(batches):
+            sys.exit(f"the checkpoint in {work} belongs to a run of {state['batches']} batches, and this command "
+                     f"plans {len(batches)}: run it with the options that run had (--pairs, --without, --epochs), "
+                     "or give another --work")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -467,7 +474,8 @@ def train(args) -> Path:
             clock, since = time.time(), step
             staged = checkpoint.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "seconds": seconds}, staged)
+                        "schedule": schedule.state_dict(), "step": step, "seconds": seconds,
+                        "batches": len(batches)}, staged)
             staged.replace(checkpoint)
     bar.close()
     model.eval()
