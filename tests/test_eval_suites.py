@@ -245,7 +245,7 @@ def test_squad_slice_counts_and_licence() -> None:
 
 
 def test_squad_split_is_the_frozen_rule() -> None:
-    """dev/test of the SQuAD slice, by the README's rule: per answerable/unanswerable, sorted by the
+    """dev/test of the SQuAD slice, by docs/evaluation.md's rule: per answerable/unanswerable, sorted by the
     SHA-256 of the id, alternating dev, test, dev, ... Never re-drawn."""
     import hashlib
 

@@ -374,7 +374,7 @@ def test_follow_up_pairs_minimum(questions):
 
 
 def test_split_is_the_frozen_rule(questions):
-    """dev/test was fixed once, by the rule in the README: within each question type, questions
+    """dev/test was fixed once, by the rule in docs/evaluation.md: within each question type, questions
     sorted by the SHA-256 of their id alternate dev, test, dev, ... It must never be re-drawn."""
     import hashlib
     from collections import defaultdict

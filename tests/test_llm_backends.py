@@ -88,7 +88,7 @@ def test_openai_compatible_server_on_loopback(llama_server, seed_store: Path, re
 def test_the_local_model_writes_a_sentence_that_survives_the_check(seed_store: Path, real_embedder) -> None:
     """Given only the sentences the policy chose (llm_context = chosen) and greedy decoding, the
     shipped model writes a sentence of its own that the check keeps, on a development question
-    where that was measured (README, 'What the local model contributes'). Fails if the answer is
+    where that was measured (docs/evaluation.md, 'What the local model contributes'). Fails if the answer is
     the quoted fallback."""
     question, fact = "What idea, once seen as a potential bridge, has lost legitimacy within Ukraine?", "neutrality"
     config = Config(store_path=seed_store, llm="local", llm_context="chosen", llm_temperature=0.0)
