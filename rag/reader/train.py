@@ -27,8 +27,9 @@ answer; where the answer text repeats and SQuAD's start was inferred, the one of
 the question by the bi-encoder) is a positive with its answer span. Negatives, each kind
 switchable for an ablation (``--without``):
 
-* ``paragraph``: another sentence of its paragraph;
-* ``article``: the sentence of its article closest to the question by the bi-encoder;
+* ``paragraph``: another sentence of its paragraph (and the closest sentence of the article, next,
+  when that is in the question's paragraph too);
+* ``article``: the sentence of its article closest to the question by the bi-encoder, elsewhere;
 * ``other``: the sentence of any *other* article closest to it (what a large collection retrieves);
 * ``cut``: for a share of the questions, the gold sentence with its answer cut out;
 * ``swap``: for a share, the question with one named entity (spaCy) swapped for another of the same
@@ -249,8 +250,10 @@ def build_examples(articles, names: list[str], seed: int, encoder, recipe: Recip
             pool = [s for s in range(len(items)) if paragraph_of[s] == home and usable(s) and s not in chosen]
             chosen += rng.sample(pool, min(recipe.paragraph, len(pool)))
             chosen += [s for s in near if usable(s) and s not in chosen][:recipe.article]
+            # a pair's kind is where its sentence is (the closest sentence of the article is often in the
+            # question's own paragraph: then it is a "paragraph" pair); a crowd-written question's are "crowd"
             kinds = ["crowd" if not q.answerable else ("paragraph" if paragraph_of[s] == home else "article")
-                     for s in chosen]  # an "other" pair of a crowd-written question is "crowd" too
+                     for s in chosen]
             examples += [Example(q.question, items[s], 0, kind=kind, weight=weight) for s, kind in zip(chosen, kinds)]
             for elsewhere_name, s in elsewhere:
                 sentence = articles[elsewhere_name][0][s]
