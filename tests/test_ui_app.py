@@ -158,6 +158,7 @@ def test_uploads_are_indexed_refused_and_removed(backend: Backend, tmp_path: Pat
 
     again = backend.add_upload(article, "copy.txt", lambda *_: None)
     assert again[0] == "error" and "duplicate of" in again[1]
+    assert str(backend.uploads.folder) not in again[1] and "Talks in Vienna.txt" in again[1]  # no server path
     wrong = tmp_path / "incoming" / "notes.rtf"
     wrong.write_bytes(b"{\\rtf1 notes}")
     assert backend.add_upload(wrong, wrong.name, lambda *_: None) == \

@@ -310,7 +310,7 @@ class Backend:
                 result = ingest_paths(self.config, [saved], progress=False, store=self.store(), embedder=self.embedder)
                 if result.skipped:
                     self.uploads.forget(saved)
-                    return "error", f"{shown} was not indexed: {result.skipped[0].reason}"
+                    return "error", self.public(f"{shown} was not indexed: {result.skipped[0].reason}")
                 report(0.9, "Updating the search index")
                 self.refresh()
                 record = self.store().article(article_id(article_key(saved)))
