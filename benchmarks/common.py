@@ -70,7 +70,7 @@ class _DataFolder(argparse.Action):
     """``--data DIR``: the public data folder, for this process (sets ``$RAG_DATA``)."""
 
     def __call__(self, parser, namespace, value, option_string=None) -> None:
-        os.environ[public_data.ENV] = value
+        public_data.use(value)
         setattr(namespace, self.dest, value)
 
 

@@ -43,7 +43,6 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, quest
     --data): a suite named whose data is missing is an error saying what to get and where; with
     every suite (the default), those are left out, each with the reason.
     """
-    import os
     import sys
 
     from evals.report import console_summary
@@ -51,16 +50,17 @@ def eval_command(ctx: click.Context, compare: tuple[str, ...], suite: str, quest
     from rag import public_data
 
     if data is not None:
-        os.environ[public_data.ENV] = str(data)
+        public_data.use(data)
     config = config_from(ctx, **settings)
     answerers = list(dict.fromkeys([config.llm, *compare]))
     command = "rag eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "rag eval"
     names = SUITES if suite == "all" else (suite,)
     if suite == "all":  # the suites whose data is here; each other one is named, with what it lacks
-        for name in names:
-            for problem in missing_data(name):
+        lacking = {name: missing_data(name) for name in names}
+        for name, problems in lacking.items():
+            for problem in problems:
                 click.echo(f"{name}: left out: {problem}")
-        names = tuple(name for name in names if not missing_data(name))
+        names = tuple(name for name in names if not lacking[name])
     suites = [load_suite(name, split, questions=questions, articles=articles) for name in names]
     for empty in (s.name for s in suites if not s.questions):
         click.echo(f"{empty}: no {split} questions (skipped)")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evals import squad
 from rag.reader import DEFAULT_MODEL, TOKENIZER
-from rag.reader.train import evaluate, load_articles
+from rag.reader.train import evaluate, load_articles, take_details
 
 
 def normans_sets(splits: list[str]) -> dict:
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         path = Path(model)
         tokenizer = path.parent / "tokenizer.json"
         result = evaluate(path, tokenizer if tokenizer.is_file() else TOKENIZER, sets)
-        details = {name: figures.pop("per_question") for name, figures in result.items()}
+        details = take_details(result)
         print(model, json.dumps(result, indent=1), flush=True)
         if args.details:
             Path(args.details).write_text(json.dumps({model: details}) + "\n")

@@ -68,6 +68,12 @@ class DataMissing(RagError):
     """A public data set the command needs is not in the data folder."""
 
 
+def use(folder: str | Path) -> None:
+    """Point this process at the data folder ``folder`` (what a command's ``--data`` does): it sets
+    ``$RAG_DATA``, so that code run from here on, and processes it starts, find the same data."""
+    os.environ[ENV] = str(folder)
+
+
 def data_dir() -> Path:
     """The data folder: ``$RAG_DATA`` when set, else ``../shared/data`` from the repository root."""
     configured = os.environ.get(ENV)

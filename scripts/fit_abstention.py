@@ -7,12 +7,13 @@ on every ``dev`` question of the seeds, the SQuAD slice and the news dev set (ne
 the news dev questions again, with the 171 dev questions written for the whole corpus
 (``evals/data/bbc_scale_dev_questions.jsonl``), against the whole BBC corpus (the group
 ``news@bbc``: the store ``benchmarks.quality`` uses, built once in its cache; abstention must hold
-where users are, in collections of thousands of articles). It fits a logistic regression of "the articles answer it"
-(the gold ``answerable``) on the policy's features (:data:`rag.policy.FEATURES`), each group
-weighing the same. The L2 penalty is the one with the best mean AUC over the groups in 10-fold
-cross-validation on those same dev questions. Prints the weights to paste into ``rag/policy.py``, the trade-off (correct against
-false abstention) per group by threshold, and the threshold ``abstain_threshold`` takes: the one
-(in steps of 0.01) with the most correct abstention, averaged over the groups, among those whose
+where users are, in collections of thousands of articles). It fits a logistic regression of "the
+articles answer it" (the gold ``answerable``) on the policy's features
+(:data:`rag.policy.FEATURES`), each group weighing the same. The L2 penalty is the one with the
+best mean AUC over the groups in 10-fold cross-validation on those same dev questions. Prints the
+weights to paste into ``rag/policy.py``, the trade-off (correct against false abstention) per
+group by threshold, and the threshold ``abstain_threshold`` takes: the one (in steps of 0.01) with
+the most correct abstention, averaged over the groups, among those whose
 average false abstention is at most :data:`MAX_FALSE_ABSTENTION`. A user refused an answer the
 articles hold, one time in ten at most, is the constraint; the issue's ceilings are 0.05-0.10.
 With ``--grid``, also scores the sentence scorer's weights (cosine weight, type bonus) by how
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -156,7 +156,7 @@ def main() -> None:
                         "else ../shared/data beside the project)")
     args = parser.parse_args()
     if args.data:
-        os.environ[public_data.ENV] = args.data
+        public_data.use(args.data)
     problems = [problem for name in args.groups for problem in missing_data(name.split("@")[0])]
     if problems and not args.load:
         sys.exit("error: " + "\n".join(problems))

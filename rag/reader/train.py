@@ -52,7 +52,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import re
 import shutil
@@ -393,7 +392,9 @@ def _batches(examples: list[Example], size: int, seed: int) -> list[list[Example
     return batches
 
 
-def train(args) -> Path:
+def train(args) -> tuple[Path, float]:
+    """Train (or resume) the run of ``args``; its work folder with the exports, and the seconds of
+    training it took in all, across every process that ran it."""
     import torch
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -482,7 +483,7 @@ def train(args) -> Path:
             staged.replace(checkpoint)
     bar.close()
     model.eval()
-    return export(model, base, work)
+    return export(model, base, work), seconds
 
 
 def articles_names_in(examples: list[Example]) -> set[str]:
@@ -586,6 +587,12 @@ def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]
     return result
 
 
+def take_details(result: dict) -> dict:
+    """The per-question outcomes of each set of an :func:`evaluate` result, taken out of it (they
+    go to a file of their own, for paired comparisons; the figures stay)."""
+    return {name: figures.pop("per_question") for name, figures in result.items()}
+
+
 def _bootstrap(statistic, n: int, samples: int = 1000, seed: int = 0) -> list[float] | None:
     """95% percentile-bootstrap interval of ``statistic(indices)`` over ``n`` questions."""
     if n < 2:
@@ -657,7 +664,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="export the latest checkpoint (of a run still going, say) into DIR and stop")
     args = parser.parse_args(argv)
     if args.data:
-        os.environ[public_data.ENV] = args.data
+        public_data.use(args.data)
     if args.export_checkpoint:
         import torch
 
@@ -668,8 +675,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.evaluate_only:
         result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json")
-        for figures in result.values():
-            figures.pop("per_question")
+        take_details(result)
         print(json.dumps(result, indent=2))
         if args.record:
             metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
@@ -677,14 +683,15 @@ def main(argv: list[str] | None = None) -> None:
             (MODEL_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         return
     started = time.time()
-    work = train(args)
+    work, seconds = train(args)
     metrics = {"settings": {k: v for k, v in vars(args).items() if k not in ("install", "evaluate_only", "record",
                                                                              "export_checkpoint", "int8_only")},
-               "minutes": round((time.time() - started) / 60, 1)}
+               "minutes": round((time.time() - started) / 60, 1),  # this process: training, export, figures
+               "hours_trained": round(seconds / 3600, 2)}  # all the processes that trained the run
     details = {}
     for variant in ("reader-int8.onnx",) if args.int8_only else ("reader.onnx", "reader-int8.onnx"):
         metrics[variant] = evaluate(work / variant, work / "tokenizer.json")
-        details[variant] = {name: figures.pop("per_question") for name, figures in metrics[variant].items()}
+        details[variant] = take_details(metrics[variant])
         print(variant, json.dumps(metrics[variant]), flush=True)
     (work / "details.json").write_text(json.dumps(details) + "\n")  # per question, for paired comparisons
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
