@@ -41,7 +41,7 @@ def run_size(articles: common.Key, repeats: int, limit: int | None) -> dict[str,
     systems: dict[str, Callable[[common.Query], list]] = {
         mode: (lambda q, mode=mode: fresh(q, mode)) for mode in SYSTEMS[:3]}
     try:
-        starter = common.prepared_starter(articles, assistant.extractive, top_k=5)
+        starter = common.prepared_starter(articles, assistant.answerer, top_k=5)
         systems["starter"] = lambda q: starter.retrieve(q.text, top_k=5)
     except ImportError as error:
         say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")

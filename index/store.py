@@ -12,8 +12,10 @@ Two collections:
 * ``<name>_registry``: one record per article (the cleaned text as document, metadata as
   below). Chroma needs a vector per record; registry records carry a constant 1-d vector.
 
-Writing articles (:meth:`Store.write_articles`, a batch at a time so that Chroma sees a few large
-calls rather than several small ones per article):
+Reading is :class:`StoreReader` (what the answering code and a read-only page are given: it has
+no method that writes); :class:`Store` adds the writes. Writing articles
+(:meth:`Store.write_articles`, a batch at a time so that Chroma sees a few large calls rather
+than several small ones per article):
 
 1. their registry records are marked ``pending`` (each remembering the committed record it replaces);
 2. their passages are upserted (ids derive from article, version and offsets, so the leftovers of
@@ -43,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Self, Sequence, TypeVar
 
 import numpy as np
 
@@ -83,14 +85,14 @@ def _from_chroma(error: Exception) -> bool:
 
 
 def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
-    """Run a :class:`Store` method; an error raised inside Chroma becomes one :class:`StoreError`
+    """Run a store method; an error raised inside Chroma becomes one :class:`StoreError`
     line naming the store and what to do. A collection deleted and made again by another process
     (a rebuild) is looked up again once before giving up, and so is a read that failed on a full
     disk once the space kept in reserve is given back (Chroma writes even to read)."""
 
     def decorate(method: Callable[..., _T]) -> Callable[..., _T]:
         @wraps(method)
-        def run(self: "Store", *args: Any, **kwargs: Any) -> _T:
+        def run(self: "StoreReader", *args: Any, **kwargs: Any) -> _T:
             for attempt in (1, 2):
                 try:
                     return method(self, *args, **kwargs)
@@ -112,8 +114,9 @@ def _chroma(doing: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
     return decorate
 
 
-class Store:
-    """One index in Chroma: open it with :meth:`open`."""
+class StoreReader:
+    """One index in Chroma, read: open it with :meth:`open`. It has no method that writes (the
+    writer is :class:`Store`), so a reader given to a read-only page cannot change the store."""
 
     #: Passages per ``add`` call (Chroma limits the batch size).
     write_batch = 1000
@@ -138,7 +141,7 @@ class Store:
     def open(
         cls, *, path: str | Path | None = None, host: str | None = None, port: int = 8000,
         collection: str = "articles",
-    ) -> "Store":
+    ) -> "Self":
         """Connect to a Chroma server (``host``) or open the embedded store at ``path``."""
         if host:
             import chromadb
@@ -164,28 +167,6 @@ class Store:
         except Exception as error:  # noqa: BLE001
             raise store._failure(error, "opening it") from None
         return store
-
-    @classmethod
-    def set_aside_damaged(cls, path: str | Path) -> Path | None:
-        """Before a rebuild of the embedded store at ``path``: when its database is damaged, move
-        Chroma's files into ``<path>/damaged-<time>/`` so that the rebuild starts afresh (the
-        uploads stay); returns that folder, or None when the database is sound."""
-        folder = Path(path)
-        if not (folder / DATABASE).exists():
-            return None
-        return Folder.of(folder).set_aside(f"store {folder}")
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the store's writer lock for a batch of changes: one writing process per embedded
-        store at a time (a second one gets a :class:`StoreError` naming the first). Every change
-        below takes it; hold it around several to make them one write. A server needs no lock."""
-        if self._shared is None:
-            yield
-            return
-        with self._shared.writing(self.where):
-            self._sync()
-            yield
 
     def command(self, arguments: str) -> str:
         """The ``rag`` command that runs ``arguments`` (e.g. ``"doctor --repair"``) on this store."""
@@ -223,14 +204,14 @@ class Store:
         return Manifest(**json.loads(raw)) if raw else None
 
     @_chroma("checking its settings")
-    def check_manifest(self, wanted: Manifest, *, create: bool) -> None:
+    def check_manifest(self, wanted: Manifest, *, create: bool = False) -> None:
         """Create the store with ``wanted`` settings (when ``create``), or refuse one built otherwise."""
         stored = self.manifest()
         if stored is None:
             if not create:
                 raise StoreError(f"no articles indexed in the {self.where} yet: run "
                                  f"`{self.command('ingest seeds/')}` first")
-            self._collection(create=True, manifest=wanted)
+            self._make(wanted)
             return
         differences = stored.differences(wanted)
         if differences:
@@ -238,19 +219,6 @@ class Store:
                 f"the {self.where} was built with other settings ({'; '.join(differences)}): "
                 f"rebuild it with `{self.command('ingest --rebuild <folders>')}`, or use the settings it was built with"
             )
-
-    @_chroma("emptying it")
-    def reset(self) -> None:
-        """Delete both collections (``rag ingest --rebuild``)."""
-        with self.writing():
-            for name in (self.name, self.name + _REGISTRY_SUFFIX):
-                try:
-                    self._client.delete_collection(name)
-                except Exception as error:  # noqa: BLE001
-                    if type(error).__name__ not in _ABSENT:
-                        raise
-                self._undamaged(name)
-            self._passages = self._registry = None
 
     # ---- articles ----------------------------------------------------------------------------
 
@@ -279,93 +247,6 @@ class Store:
         if not found["ids"]:
             return None
         return ArticleRecord._from(found["ids"][0], found["metadatas"][0], None)
-
-    @_chroma("writing articles")
-    def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
-        """Store each ``(record, passages, vectors)``, replacing the committed version of the same
-        article if there is one; all-or-nothing per article (see the module docstring)."""
-        if not items:
-            return
-        with self.writing():
-            self._room_for(items)
-            self._write_articles(items)
-
-    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
-        """Refuse a write that the disk cannot hold before any of it is written: Chroma, cut short
-        by a full disk, leaves its log ahead of its metadata and cannot read even the articles
-        committed before until space is freed."""
-        if self._shared is None:
-            return
-        need, free = space_needed(items), free_space(self._shared.path)
-        if free is not None and free < need:
-            raise StoreError(
-                f"the disk holding the {self.where} is full ({megabytes(free)} free; writing {len(items)} more "
-                f"article(s) needs about {megabytes(need)}): free some space there, then run it again; the "
-                "articles indexed so far are kept and can be read")
-
-    def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
-        registry, store = self._registry_collection(), self._collection(create=True)
-        found = registry.get(ids=[record.id for record, _, _ in items], include=["metadatas", "documents"])
-        previous = {i: ArticleRecord._from(i, meta, doc)
-                    for i, meta, doc in zip(found["ids"], found["metadatas"], found["documents"])}
-        previous = {i: r for i, r in previous.items() if r.status == "committed"}
-        pending = [replace(record, status="pending",
-                           previous=json.dumps(_record_dict(previous[record.id])) if record.id in previous else "")
-                   for record, _, _ in items]
-        self._put_records(registry, pending)
-        rows = [(record, p, v) for record, passages, vectors in items for p, v in zip(passages, vectors)]
-        for begin in range(0, len(rows), self.write_batch):
-            batch = rows[begin:begin + self.write_batch]
-            store.upsert(ids=[p.id for _, p, _ in batch], embeddings=np.stack([v for _, _, v in batch]).tolist(),
-                         documents=[p.text for _, p, _ in batch],
-                         metadatas=[record.passage_metadata(p) for record, p, _ in batch])
-        for record, _, _ in items:
-            old = previous.get(record.id)
-            if old is not None and old.version != record.version:
-                self._delete_version(old.id, old.version)
-        # Committing changes only the records' metadata: no need to send their text again.
-        registry.update(ids=[record.id for record, _, _ in items],
-                        metadatas=[replace(record, status="committed", previous="")._metadata() for record, _, _ in items])
-
-    @_chroma("removing an article")
-    def remove_article(self, article_id: str) -> None:
-        """Delete an article and all its passages."""
-        with self.writing():
-            self._collection(create=True).delete(where={"article_id": article_id})
-            self._registry_collection().delete(ids=[article_id])
-
-    @_chroma("repairing an interrupted write")
-    def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[Repair]:
-        """Finish or undo writes a killed process left pending (only the records ``only`` accepts,
-        when given, so that ingests of disjoint shards never undo each other's writes in progress);
-        returns what it did to each."""
-        if not self.exists():
-            return []
-        with self.writing():
-            return self._repair(only)
-
-    def _repair(self, only: Callable[[ArticleRecord], bool] | None) -> list[Repair]:
-        repaired = []
-        for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
-            if only is not None and not only(record):
-                continue
-            found = self._collection(create=True).get(
-                where={"$and": [{"article_id": record.id}, {"version": record.version}]}, include=[]
-            )
-            previous = ArticleRecord(**json.loads(record.previous)) if record.previous else None
-            finished = len(found["ids"]) == record.passages
-            if finished:  # every new passage is there: roll forward
-                if previous is not None and previous.version != record.version:
-                    self._delete_version(record.id, previous.version)
-                self._put_record(self._registry_collection(), replace(record, status="committed", previous=""))
-            else:  # roll back to the previous version (whose passages are untouched), or to nothing
-                self._delete_version(record.id, record.version)
-                if previous is not None:
-                    self._put_record(self._registry_collection(), previous)
-                else:
-                    self._registry_collection().delete(ids=[record.id])
-            repaired.append(Repair(record.id, record.source, finished, new=previous is None))
-        return repaired
 
     @_chroma("checking it")
     def check(self, page: int = 1000) -> Health:
@@ -450,33 +331,6 @@ class Store:
             if not _from_chroma(error):
                 raise
             return list(ids), []
-
-    @_chroma("deleting passages")
-    def delete_passages(self, ids: Sequence[str] = (), *, article_id: str | None = None) -> None:
-        """Delete these passages, or all of one article's (its registry record stays)."""
-        with self.writing():
-            if article_id is not None:
-                self._collection(create=True).delete(where={"article_id": article_id})
-            if ids:
-                self._collection(create=True).delete(ids=list(ids))
-
-    @_chroma("emptying its passages")
-    def reset_passages(self) -> Path | None:
-        """Delete every passage and make the collection again with the same settings; the registry
-        stays (``rag doctor --repair`` then embeds every article again from it). Chroma leaves the
-        old vector index's folder behind: it is moved into ``damaged-<time>/``, which is returned."""
-        with self.writing():
-            manifest = self.manifest()
-            old = self._shared.index_folder(self.name) if self._shared is not None else None
-            try:
-                self._client.delete_collection(self.name)  # deleting never loads the vector index
-            except Exception as error:  # noqa: BLE001
-                if type(error).__name__ not in _ABSENT:
-                    raise
-            self._passages = None
-            self._undamaged(self.name)
-            self._collection(create=True, manifest=manifest)
-            return self._shared.move_aside([old]) if old is not None and old.exists() else None
 
     # ---- passages ----------------------------------------------------------------------------
 
@@ -717,6 +571,164 @@ class Store:
             ArticleRecord._from(i, meta, doc) for i, meta, doc in zip(found["ids"], found["metadatas"], documents)
         ]
 
+    def _make(self, manifest: Manifest) -> None:
+        raise TypeError(f"the {self.where} was opened to read (StoreReader): open a Store to create it")
+
+
+class Store(StoreReader):
+    """One index in Chroma, read and written (:meth:`write_articles`, :meth:`remove_article`,
+    :meth:`repair` ...): open it with :meth:`open`. Every change takes the writer's lock
+    (:meth:`writing`)."""
+
+    @classmethod
+    def set_aside_damaged(cls, path: str | Path) -> Path | None:
+        """Before a rebuild of the embedded store at ``path``: when its database is damaged, move
+        Chroma's files into ``<path>/damaged-<time>/`` so that the rebuild starts afresh (the
+        uploads stay); returns that folder, or None when the database is sound."""
+        folder = Path(path)
+        if not (folder / DATABASE).exists():
+            return None
+        return Folder.of(folder).set_aside(f"store {folder}")
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock for a batch of changes: one writing process per embedded
+        store at a time (a second one gets a :class:`StoreError` naming the first). Every change
+        below takes it; hold it around several to make them one write. A server needs no lock."""
+        if self._shared is None:
+            yield
+            return
+        with self._shared.writing(self.where):
+            self._sync()
+            yield
+
+    @_chroma("emptying it")
+    def reset(self) -> None:
+        """Delete both collections (``rag ingest --rebuild``)."""
+        with self.writing():
+            for name in (self.name, self.name + _REGISTRY_SUFFIX):
+                try:
+                    self._client.delete_collection(name)
+                except Exception as error:  # noqa: BLE001
+                    if type(error).__name__ not in _ABSENT:
+                        raise
+                self._undamaged(name)
+            self._passages = self._registry = None
+
+    @_chroma("writing articles")
+    def write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
+        """Store each ``(record, passages, vectors)``, replacing the committed version of the same
+        article if there is one; all-or-nothing per article (see the module docstring)."""
+        if not items:
+            return
+        with self.writing():
+            self._room_for(items)
+            self._write_articles(items)
+
+    def _room_for(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
+        """Refuse a write that the disk cannot hold before any of it is written: Chroma, cut short
+        by a full disk, leaves its log ahead of its metadata and cannot read even the articles
+        committed before until space is freed."""
+        if self._shared is None:
+            return
+        need, free = space_needed(items), free_space(self._shared.path)
+        if free is not None and free < need:
+            raise StoreError(
+                f"the disk holding the {self.where} is full ({megabytes(free)} free; writing {len(items)} more "
+                f"article(s) needs about {megabytes(need)}): free some space there, then run it again; the "
+                "articles indexed so far are kept and can be read")
+
+    def _write_articles(self, items: Sequence[tuple[ArticleRecord, Sequence[Chunk], np.ndarray]]) -> None:
+        registry, store = self._registry_collection(), self._collection(create=True)
+        found = registry.get(ids=[record.id for record, _, _ in items], include=["metadatas", "documents"])
+        previous = {i: ArticleRecord._from(i, meta, doc)
+                    for i, meta, doc in zip(found["ids"], found["metadatas"], found["documents"])}
+        previous = {i: r for i, r in previous.items() if r.status == "committed"}
+        pending = [replace(record, status="pending",
+                           previous=json.dumps(_record_dict(previous[record.id])) if record.id in previous else "")
+                   for record, _, _ in items]
+        self._put_records(registry, pending)
+        rows = [(record, p, v) for record, passages, vectors in items for p, v in zip(passages, vectors)]
+        for begin in range(0, len(rows), self.write_batch):
+            batch = rows[begin:begin + self.write_batch]
+            store.upsert(ids=[p.id for _, p, _ in batch], embeddings=np.stack([v for _, _, v in batch]).tolist(),
+                         documents=[p.text for _, p, _ in batch],
+                         metadatas=[record.passage_metadata(p) for record, p, _ in batch])
+        for record, _, _ in items:
+            old = previous.get(record.id)
+            if old is not None and old.version != record.version:
+                self._delete_version(old.id, old.version)
+        # Committing changes only the records' metadata: no need to send their text again.
+        registry.update(ids=[record.id for record, _, _ in items],
+                        metadatas=[replace(record, status="committed", previous="")._metadata() for record, _, _ in items])
+
+    @_chroma("removing an article")
+    def remove_article(self, article_id: str) -> None:
+        """Delete an article and all its passages."""
+        with self.writing():
+            self._collection(create=True).delete(where={"article_id": article_id})
+            self._registry_collection().delete(ids=[article_id])
+
+    @_chroma("repairing an interrupted write")
+    def repair(self, only: Callable[[ArticleRecord], bool] | None = None) -> list[Repair]:
+        """Finish or undo writes a killed process left pending (only the records ``only`` accepts,
+        when given, so that ingests of disjoint shards never undo each other's writes in progress);
+        returns what it did to each."""
+        if not self.exists():
+            return []
+        with self.writing():
+            return self._repair(only)
+
+    def _repair(self, only: Callable[[ArticleRecord], bool] | None) -> list[Repair]:
+        repaired = []
+        for record in self._records(include=["metadatas", "documents"], where={"status": "pending"}):
+            if only is not None and not only(record):
+                continue
+            found = self._collection(create=True).get(
+                where={"$and": [{"article_id": record.id}, {"version": record.version}]}, include=[]
+            )
+            previous = ArticleRecord(**json.loads(record.previous)) if record.previous else None
+            finished = len(found["ids"]) == record.passages
+            if finished:  # every new passage is there: roll forward
+                if previous is not None and previous.version != record.version:
+                    self._delete_version(record.id, previous.version)
+                self._put_record(self._registry_collection(), replace(record, status="committed", previous=""))
+            else:  # roll back to the previous version (whose passages are untouched), or to nothing
+                self._delete_version(record.id, record.version)
+                if previous is not None:
+                    self._put_record(self._registry_collection(), previous)
+                else:
+                    self._registry_collection().delete(ids=[record.id])
+            repaired.append(Repair(record.id, record.source, finished, new=previous is None))
+        return repaired
+
+    @_chroma("deleting passages")
+    def delete_passages(self, ids: Sequence[str] = (), *, article_id: str | None = None) -> None:
+        """Delete these passages, or all of one article's (its registry record stays)."""
+        with self.writing():
+            if article_id is not None:
+                self._collection(create=True).delete(where={"article_id": article_id})
+            if ids:
+                self._collection(create=True).delete(ids=list(ids))
+
+    @_chroma("emptying its passages")
+    def reset_passages(self) -> Path | None:
+        """Delete every passage and make the collection again with the same settings; the registry
+        stays (``rag doctor --repair`` then embeds every article again from it). Chroma leaves the
+        old vector index's folder behind: it is moved into ``damaged-<time>/``, which is returned."""
+        with self.writing():
+            manifest = self.manifest()
+            old = self._shared.index_folder(self.name) if self._shared is not None else None
+            try:
+                self._client.delete_collection(self.name)  # deleting never loads the vector index
+            except Exception as error:  # noqa: BLE001
+                if type(error).__name__ not in _ABSENT:
+                    raise
+            self._passages = None
+            self._undamaged(self.name)
+            self._collection(create=True, manifest=manifest)
+            return self._shared.move_aside([old]) if old is not None and old.exists() else None
+
     def _put_record(self, registry: Any, record: ArticleRecord) -> None:
         self._put_records(registry, [record])
 
@@ -727,6 +739,8 @@ class Store:
     def _delete_version(self, article_id: str, version: str) -> None:
         self._collection(create=True).delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
 
+    def _make(self, manifest: Manifest) -> None:
+        self._collection(create=True, manifest=manifest)
 
 def _uncovered(records: dict[str, ArticleRecord], spans: dict[str, list[tuple[int, int]]]) -> dict[str, int]:
     """Characters of each article's cleaned text (white space aside) in none of its passages, for

@@ -12,7 +12,8 @@ from rag.retrieval import Passage
 
 @dataclass(frozen=True)
 class Citation:
-    """A cited passage: ``quote`` is the supporting span, ``article_text[start:end] == quote``."""
+    """A cited passage: ``quote`` is the supporting span, ``article_text[start:end] == quote``.
+    ``url`` is the address of the original article where its web page states one, else None."""
 
     n: int
     source: str
@@ -24,12 +25,13 @@ class Citation:
     score: float
     outlet: str | None = None
     passage: Passage | None = field(default=None, repr=False, compare=False)
+    url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The citation as every client gets it (``rag ask --json``, ``rag serve``, MCP): the source is
         the file name only, never a server path."""
         return {"n": self.n, "title": self.title, "source": Path(self.source).name, "published": self.published,
-                "outlet": self.outlet, "quote": self.quote, "start": self.start, "end": self.end,
+                "outlet": self.outlet, "url": self.url, "quote": self.quote, "start": self.start, "end": self.end,
                 "score": round(self.score, 4)}
 
 

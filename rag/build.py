@@ -1,8 +1,8 @@
 """The one place where components are built from a :class:`~rag.config.Config`.
 
 Everything else receives its collaborators as arguments; nothing reads global state.
-:func:`build_parts` makes the question-answering pipeline's parts; :func:`rag.assistant.build_assistant`
-puts them together (so this module needs nothing from :mod:`rag.assistant`, and imports go one way).
+:func:`build_pipeline` makes the question-answering pipeline's steps; :class:`rag.Assistant` runs
+them (so this module needs nothing from :mod:`rag.assistant`, and imports go one way).
 """
 
 from __future__ import annotations
@@ -16,20 +16,31 @@ from index.embedding import Embedder, canonical_name, default_cache_dir, load_em
 from index.ingest import ChunkSettings, IngestReport, ingest
 from index.loading import file_size_limit
 from index.records import Manifest
-from index.store import Store
+from index.store import Store, StoreReader
 from rag.analysis import Analyser
 from rag.answerers import Answerer, ExtractiveAnswerer, LLMAnswerer
 from rag.policy import FusedScorer, Policy, ReaderScorer
 from rag.reader import load_reader
 from rag.config import Config
+from rag.corpus import Corpus
+from rag.drafting import Drafter, ModelDrafter, QuotedDrafter
 from rag.llms import LLMSettings, build_llm
+from rag.question import QuestionReader
+from rag.record_answers import RecordAnswerer
 from rag.retrieval import Retriever
 
 
 def open_store(config: Config) -> Store:
-    """The configured Chroma store: a server when ``chroma_host`` is set, else the embedded folder."""
+    """The configured Chroma store, to read and write: a server when ``chroma_host`` is set, else
+    the embedded folder."""
     return Store.open(path=config.store_path, host=config.chroma_host, port=config.chroma_port,
                       collection=config.collection)
+
+
+def open_reader(config: Config) -> StoreReader:
+    """The configured Chroma store, to read only (what the answering code and a read-only page get)."""
+    return StoreReader.open(path=config.store_path, host=config.chroma_host, port=config.chroma_port,
+                            collection=config.collection)
 
 
 def embedder_factory(config: Config) -> Callable[[], Embedder]:
@@ -114,10 +125,11 @@ def doctor_store(config: Config, *, repair: bool = False, deep: bool = False) ->
     return report, titles
 
 
-def build_answerer(config: Config) -> Answerer:
-    """The configured answerer: extractive, or an LLM answerer around a llama-index LLM."""
+def build_answerer(config: Config, policy: Policy | None = None, analyser: Analyser | None = None) -> Answerer:
+    """The configured answerer: extractive (the policy's sentences), or an LLM answerer around a
+    llama-index LLM."""
     if config.llm == "extractive":
-        return ExtractiveAnswerer()
+        return ExtractiveAnswerer(policy, analyser)
     settings = LLMSettings(kind=config.llm, model=config.llm_model, url=config.llm_url, api_key=config.llm_api_key,
                            max_tokens=config.llm_max_tokens, temperature=config.llm_temperature,
                            threads=config.llm_threads, timeout=config.llm_timeout)
@@ -125,28 +137,33 @@ def build_answerer(config: Config) -> Answerer:
 
 
 @dataclass
-class Parts:
-    """The question-answering pipeline's parts, as :class:`rag.Assistant` takes them."""
+class Pipeline:
+    """The question-answering pipeline's steps, in the order :class:`rag.Assistant` runs them
+    (with the corpus they read and the record answers the policy may send a question to)."""
 
+    corpus: Corpus
+    questions: QuestionReader
     retriever: Retriever
-    answerer: Answerer
-    extractive: ExtractiveAnswerer
     policy: Policy
-    analyser: Analyser
+    drafter: Drafter
+    records: RecordAnswerer
 
 
-def build_parts(config: Config, embedder: Embedder | None = None) -> Parts:
-    """The pipeline's parts over the configured store (the store's manifest checked first)."""
-    store = open_store(config)
+def build_pipeline(config: Config, embedder: Embedder | None = None) -> Pipeline:
+    """The pipeline over the configured store (its manifest checked first): the one place it is
+    built. ``embedder`` reuses a loaded embedding model."""
+    store = open_reader(config)
     embedder = embedder or embedder_factory(config)()
-    store.check_manifest(expected_manifest(config, embedder.dimension), create=False)
-    retriever = Retriever(store, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
-                          keyword_folder=keyword_folder(config))
-    retriever.warm()  # build the keyword index now, not during the first question
+    store.check_manifest(expected_manifest(config, embedder.dimension))
+    corpus = Corpus(store, keyword_folder=keyword_folder(config))
+    corpus.warm()  # build the keyword index now, not during the first question
+    retriever = Retriever(corpus, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight)
     analyser = Analyser(embed=embedder.embed, question_vector=retriever.question_vector)
-    fused = FusedScorer(embed=embedder.embed, idf=retriever.idf, article_text=retriever.article_text)
+    fused = FusedScorer(embed=embedder.embed, idf=corpus.idf, article_text=corpus.article_text)
     reader = load_reader(config.reader_model)
     policy = Policy(fused if reader is None else ReaderScorer(fused, reader), threshold=config.abstain_threshold)
-    extractive = ExtractiveAnswerer(policy, analyser)
-    answerer = extractive if config.llm == "extractive" else build_answerer(config)
-    return Parts(retriever, answerer, extractive, policy, analyser)
+    answerer = build_answerer(config, policy, analyser)
+    drafter = QuotedDrafter(answerer) if isinstance(answerer, ExtractiveAnswerer) else \
+        ModelDrafter(answerer, reads_chosen=config.llm_reads_chosen())
+    return Pipeline(corpus, QuestionReader(analyser, corpus, config.max_question_chars), retriever, policy, drafter,
+                    RecordAnswerer(corpus, embedder.embed))

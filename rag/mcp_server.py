@@ -167,7 +167,7 @@ def create_server(pool: Assistants, *, network: bool = False) -> MCPServer:
         return guarded(work)
 
     def articles() -> list[Article]:
-        records = assistant().retriever.store.articles().values()
+        records = assistant().corpus.articles().values()
         return [Article(id=r.id, uri=f"article://{r.id}", title=r.display_title(), source=Path(r.source).name,
                         author=r.author, outlet=r.outlet, published=r.published, passages=r.passages)
                 for r in sorted(records, key=lambda r: r.display_title().lower())]
@@ -183,7 +183,7 @@ def create_server(pool: Assistants, *, network: bool = False) -> MCPServer:
     @server.resource("article://{article_id}", name="article", mime_type="text/plain",
                      description="An indexed article's cleaned text (ids from list_articles).")
     def article(article_id: str) -> str:
-        text = guarded(lambda: assistant().retriever.article_text(article_id))
+        text = guarded(lambda: assistant().corpus.article_text(article_id))
         if not text:
             raise ResourceNotFoundError(f"no indexed article has the id '{article_id}': list_articles gives the ids")
         return text

@@ -1,6 +1,6 @@
 """The answer policy: from an analysed question and the retrieved passages, one decision.
 
-    decision = policy.decide(analysis, passages, corpus)   # corpus: a CorpusView (the Retriever is one)
+    decision = policy.decide(analysis, passages, corpus)   # corpus: a CorpusView (rag.corpus.Corpus is one)
     decision.kind        # "abstain" (decision.reason says why), "record", "differ" or "answer"
     decision.confidence  # calibrated: the chance the articles answer it
     decision.disagreement                      # sentences from different articles giving different values
@@ -64,7 +64,7 @@ class Candidate:
 
 
 class CorpusView(Protocol):
-    """What the policy reads beyond the retrieved passages (:class:`rag.retrieval.Retriever` is one)."""
+    """What the policy reads beyond the retrieved passages (:class:`rag.corpus.Corpus` is one)."""
 
     def article_text(self, article_id: str) -> str: ...
 

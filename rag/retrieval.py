@@ -1,17 +1,16 @@
 """Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank fusion, then made
 diverse (near-duplicate passages suppressed, a cap per article) and filtered.
 
-    retriever = Retriever(store, embedder)
+    retriever = Retriever(Corpus(store), embedder)
     passages = retriever.retrieve("Who mediated the Geneva talks?", top_k=5)
 
-The keyword index (:mod:`rag.bm25`) is loaded or built on first use, and again after any process
-writes to the store. Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
+The keyword index (:mod:`rag.bm25`) is the corpus's (:class:`rag.corpus.Corpus`): loaded or built on
+first use, and again after any process writes to the store. Filters apply to both sides: to Chroma as a ``where`` clause, to BM25 as a weight mask.
 A month or year named in the question ("in May 2025") boosts passages that mention it.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from dataclasses import dataclass, replace
@@ -23,10 +22,8 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.records import Hit, day_number
-from index.store import Store
 from rag.dates import human_date, month_years, parse_range
-from rag.bm25 import KeywordIndex, index_key
-from rag.spelling import Speller
+from rag.corpus import Corpus
 from rag.lexical import content_terms, jaccard, term_set
 
 RRF_K = 60
@@ -98,6 +95,7 @@ class Passage:
     similarity: float  # cosine similarity to the question
     rank: int = 0
     section: str = ""  # the heading the passage sits under, when it does not start with it
+    url: str | None = None  # the address of the original article, where its web page states one
 
     @classmethod
     def from_hit(cls, hit: Hit, score: float, similarity: float) -> "Passage":
@@ -105,28 +103,23 @@ class Passage:
         return cls(id=hit.id, text=hit.text, article_id=meta["article_id"], source=meta["source"],
                    title=meta.get("title") or Path(meta["source"]).name, start=int(meta["start"]),
                    end=int(meta["end"]), published=meta.get("published"), outlet=meta.get("outlet"),
-                   score=score, similarity=similarity, section=meta.get("section", ""))
+                   score=score, similarity=similarity, section=meta.get("section", ""), url=meta.get("url"))
 
 
 class Retriever:
-    """Dense + BM25 retrieval over one store (see the module docstring)."""
+    """Dense + BM25 retrieval over one corpus (see the module docstring)."""
 
-    def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 30, max_per_article: int = 2,
+    def __init__(self, corpus: Corpus, embedder: Embedder, *, candidates: int = 30, max_per_article: int = 2,
                  duplicate_overlap: float = 0.5, diversity_margin: float = 0.1, dense_weight: float = 1.0,
-                 keyword_weight: float = 1.0, keyword_folder: Path | None = None):
-        self.store = store
+                 keyword_weight: float = 1.0):
+        self.corpus = corpus
+        self.store = corpus.store  # searched here; read through the corpus everywhere else
         self.weights = {"dense": dense_weight, "keyword": keyword_weight, "date": 1.0}
         self.diversity_margin = diversity_margin
         self.embedder = embedder
         self.candidates = candidates
         self.max_per_article = max_per_article
         self.duplicate_overlap = duplicate_overlap
-        self.keyword_folder = keyword_folder  # where the BM25 index is saved and loaded (None: memory only)
-        self._keyword: KeywordIndex | None = None
-        self._committed_versions: dict[str, str] = {}  # article id -> committed version
-        self._texts: dict[str, str] = {}
-        self._speller: Speller | None = None
-        self._generation = store.generation()  # the store's state the caches above were read from
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
@@ -148,25 +141,6 @@ class Retriever:
         with self._lock:
             self._vectors.clear()
 
-    def article_text(self, article_id: str) -> str:
-        """The cleaned text of an indexed article ("" if unknown), cached until :meth:`refresh`."""
-        with self._lock:
-            if article_id not in self._texts:
-                record = self.store.article(article_id)
-                self._texts[article_id] = record.text if record is not None else ""
-            return self._texts[article_id]
-
-    def warm(self) -> None:
-        """Build the keyword index now (it is otherwise built on first use)."""
-        self._keyword_index()
-
-    def refresh(self) -> None:
-        """Forget the keyword index; it is rebuilt on next use. An embedded store's changes are
-        noticed without it (see :meth:`Store.generation`); call it after a Chroma server changed."""
-        with self._lock:
-            self._keyword = None
-            self._texts.clear()
-
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> list[Passage]:
         """The ``top_k`` most relevant passages, diverse across articles. While the store's vector
@@ -180,7 +154,7 @@ class Retriever:
         hits: dict[str, Hit] = {}
         cosines: dict[str, float] = {}  # the dense search's own similarities (not computed again)
         if mode in ("hybrid", "dense"):
-            dense = [h for h in self._dense_search(vector, filters, where) if self._committed(h)]
+            dense = [h for h in self._dense_search(vector, filters, where) if self.corpus.committed(h)]
             rankings.append(("dense", [h.id for h in dense]))
             hits.update((h.id, h) for h in dense)
             cosines.update((h.id, h.score) for h in dense)
@@ -205,7 +179,7 @@ class Retriever:
 
     def _dense_search(self, vector: np.ndarray, filters: Filters | None, where: dict | None) -> list[Hit]:
         """Chroma's nearest neighbours; within a few articles, an exact comparison instead."""
-        index = self._keyword_index()
+        index = self.corpus.keyword_index()
         if filters is not None and filters.sources and index is not None:
             if index.passages_of(filters.sources) <= EXACT_SEARCH_LIMIT:
                 return self.store.search_exact(vector, self.candidates, where or {})
@@ -215,7 +189,7 @@ class Retriever:
         """File names in ``filters.sources`` become the stored source paths they name."""
         if filters is None or not filters.sources:
             return filters
-        index = self._keyword_index()
+        index = self.corpus.keyword_index()
         sources = index.resolve_sources(filters.sources) if index is not None else ()
         return replace(filters, sources=sources or ("\0no such article",))
 
@@ -246,63 +220,10 @@ class Retriever:
         return chosen
 
     def _keyword_search(self, question: str, k: int, filters: Filters | None) -> list[Hit]:
-        index = self._keyword_index()
+        index = self.corpus.keyword_index()
         if index is None:
             return []
         return self.store.hits(index.search(content_terms(question), k, filters))
-
-    def _keyword_index(self) -> KeywordIndex | None:
-        """The BM25 index of the committed passages: loaded from ``keyword_folder`` when saved
-        there for the store as it is, else built (and saved)."""
-        with self._lock:
-            generation = self.store.generation()
-            if generation != self._generation:  # another process (or the page) wrote to the store
-                self._keyword, self._generation = None, generation
-                self._texts.clear()
-            if self._keyword is None:
-                committed = {r.id: r.version for r in self.store.articles().values()}
-                key = index_key(committed, self.store.manifest())
-                saved = self.keyword_folder is not None and not self.store.damage()  # (see Store.passages)
-                index = KeywordIndex.load(self.keyword_folder, key) if saved else None
-                if index is None:
-                    index = KeywordIndex.build(h for h in self.store.passages()
-                                               if committed.get(h.metadata["article_id"]) == h.metadata["version"])
-                    if index is not None and saved:
-                        try:
-                            index.save(self.keyword_folder, key)
-                        except OSError:
-                            pass  # a read-only store still answers; it rebuilds the index next time
-                self._keyword, self._committed_versions = index, committed
-            return self._keyword
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of a stemmed term over the passages (BM25's form); terms the
-        corpus never uses get the highest weight."""
-        index = self._keyword_index()
-        if index is None:
-            return 1.0
-        n, df = len(index), index.document_frequency.get(term, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def speller(self) -> Speller:
-        """Corrects question words against the indexed passages' words (:mod:`rag.spelling`);
-        a new one after the store changed."""
-        index = self._keyword_index()
-        vocabulary = index.words if index is not None else {}
-        with self._lock:
-            if self._speller is None or self._speller.vocabulary is not vocabulary:
-                self._speller = Speller(vocabulary)
-            return self._speller
-
-    def known(self, term: str) -> bool:
-        """Whether some indexed passage uses the stemmed ``term`` (True with no keyword index)."""
-        index = self._keyword_index()
-        return index is None or term in index.document_frequency
-
-    def _committed(self, hit: Hit) -> bool:
-        """False for passages of an article version still being written (or left by a killed write)."""
-        self._keyword_index()
-        return self._committed_versions.get(hit.metadata["article_id"]) == hit.metadata["version"]
 
     def _similarities(self, vector: np.ndarray, hits: list[Hit]) -> dict[str, float]:
         """The cosine of each passage with the question vector (for those only keyword search found)."""

@@ -84,13 +84,13 @@ def _collect_group(name: str, suite, config: Config, embedder, grid: list[tuple[
     scorer = policy.scorer
     knobs = ("fused_weight", "type_bonus") if isinstance(scorer, ReaderScorer) else ("cosine_weight", "type_bonus")
     for gold in suite.questions:
-        analysis = assistant.analyser.analyse(gold["question"], gold.get("history") or None)
+        analysis = assistant.questions.analyser.analyse(gold["question"], gold.get("history") or None)
         passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
         right = {}
         for weights in grid:
             for knob, value in zip(knobs, weights):
                 setattr(scorer, knob, value)
-            decision = policy.judge(analysis, passages, assistant.retriever)
+            decision = policy.judge(analysis, passages, assistant.corpus)
             text = " ".join(c.text for c in (decision.disagreement or decision.chosen or
                                              policy.composer.compose(analysis, decision.candidates)))
             if "answers" in gold:
@@ -100,7 +100,7 @@ def _collect_group(name: str, suite, config: Config, embedder, grid: list[tuple[
                     if gold["key_facts"] else 0.0
         for knob, value in zip(knobs, grid[0]):
             setattr(scorer, knob, value)
-        decision = policy.judge(analysis, passages, assistant.retriever)
+        decision = policy.judge(analysis, passages, assistant.corpus)
         rows.append((name, gold["id"], gold["answerable"], [decision.features[f] for f in FEATURES], right))
     return rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from index.store import Store
 from rag import Answer, Assistant, Filters
 from rag.answerers import Answerer
 from rag.conversation import is_follow_up, standalone
+from rag import notes
+from rag.drafting import ModelDrafter
 
 
 def article_text(store_path: Path, source: str) -> str:
@@ -42,7 +45,7 @@ def test_to_dict_is_the_documented_contract(assistant: Assistant) -> None:
                          "factors", "notes", "citations", "supported", "answerer", "timings", "drafted"}
     assert data["drafted"] is None  # only a generative answerer writes sentences of its own
     assert data["reason"] == "answered" and data["explanation"].startswith("Answered: ") and data["confidence"] > 0.5
-    assert set(data["citations"][0]) == {"n", "source", "title", "published", "outlet", "quote", "start", "end",
+    assert set(data["citations"][0]) == {"n", "source", "title", "published", "outlet", "url", "quote", "start", "end",
                                          "score"}
     assert "/" not in data["citations"][0]["source"]  # the file name, never a server path
     assert set(data["factors"][0]) == {"feature", "value", "effect", "words"}
@@ -71,7 +74,7 @@ def test_the_closest_article_is_named_with_its_quote_marks_paired(assistant: Ass
     swamp = [p for p in passages if name(p.source) == "000_3ccfcf2aa8ed14ca.txt"]
     assert swamp and swamp[0].title.startswith("Difficult’ Russia-Ukraine")  # stored as the page wrote it
     for passage in swamp:
-        closest = assistant._closest(passage)
+        closest = notes.closest(passage, assistant.corpus.article_text(passage.article_id))
         assert closest.endswith("“‘Difficult’ Russia-Ukraine Peace Talks End Without Breakthrough”"), closest
         assert "“Difficult’" not in closest
 
@@ -193,7 +196,7 @@ def test_an_english_question_gets_no_language_hint(assistant) -> None:
 
 def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_hint() -> None:
     # Articles in French, asked about in French: the language is not the reason nothing was found.
-    from rag.assistant import _language_note
+    from rag.notes import language_note as _language_note
     from rag.retrieval import Passage
 
     french = Passage("p1", "Les négociations de paix ont repris à Genève sous la médiation de la Suisse, "
@@ -204,6 +207,11 @@ def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_
     assert _language_note(question, [french]) is None
     assert "seems to be in French" in _language_note(question, [english])
     assert _language_note("Who mediated in Geneva?", [french]) is None
+
+
+def _with_model(assistant: Assistant, model: Answerer) -> Assistant:
+    """The seeds assistant with ``model`` drafting (a generative answerer, checked as it streams)."""
+    return Assistant(assistant.config, replace(assistant.pipeline, drafter=ModelDrafter(model)))
 
 
 class _Typist(Answerer):
@@ -222,12 +230,12 @@ class _Typist(Answerer):
 
 
 def test_a_generative_answer_streams_its_progress_and_its_unchecked_draft(assistant) -> None:
-    from rag.assistant import DRAFT_EVERY, Assistant
+    from rag.drafting import DRAFT_EVERY
 
     quoted = ("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the largest of the "
               "conflict.")
     typist = _Typist(f"{quoted} The moon is made of green cheese and sings at night.", pause=DRAFT_EVERY / 2)
-    writing = Assistant(assistant.config, assistant.retriever, typist, extractive=assistant.extractive)
+    writing = _with_model(assistant, typist)
     events = list(writing.stream("How many prisoners did each side exchange in Istanbul?"))
     kinds = [e.kind for e in events]
     assert kinds[0] == "progress" and events[0].text.startswith("The typist model is reading ")
@@ -264,7 +272,7 @@ SUPPORTED = ("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 
 
 
 def _writing(assistant: Assistant, draft: str) -> Assistant:
-    return Assistant(assistant.config, assistant.retriever, _StandIn(draft), extractive=assistant.extractive)
+    return _with_model(assistant, _StandIn(draft))
 
 
 def test_when_none_of_the_models_sentences_is_supported_the_quoted_answer_says_so(assistant) -> None:
@@ -336,8 +344,7 @@ def test_a_model_given_up_on_is_said_while_the_answer_streams(assistant, written
                                                               answerer: str) -> None:
     """Issue 19.2: not only in the answer's note: a progress event at once, before the quoted
     answer stands in, with how long the model was given; an empty draft drops its unchecked text."""
-    writing = Assistant(assistant.config, assistant.retriever, _GivesUp(written, after=1.0),
-                        extractive=assistant.extractive)
+    writing = _with_model(assistant, _GivesUp(written, after=1.0))
     events = list(writing.stream(ISTANBUL))
     failed = next(i for i, e in enumerate(events) if e.kind == "progress" and "failed" in e.text)
     seconds = int(re.fullmatch(rf"The stand-in model failed after (\d+) s: {then}", events[failed].text)[1])

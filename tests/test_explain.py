@@ -4,6 +4,7 @@ real extractive assistant on the real seeds store, except where a reason cannot 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -46,8 +47,7 @@ def test_a_draft_the_check_leaves_empty_is_explained(assistant: Assistant) -> No
 
     policy = Policy(assistant.policy.scorer, assistant.policy.abstainer, composer=Silent(),
                     threshold=assistant.policy.threshold)
-    silent = Assistant(assistant.config, assistant.retriever, assistant.answerer, extractive=assistant.extractive,
-                       policy=policy, analyser=assistant.analyser)
+    silent = Assistant(assistant.config, replace(assistant.pipeline, policy=policy))
     answer = silent.ask("How many prisoners did each side exchange in Istanbul?")
     assert answer.abstained and answer.decision.reason == explain.NOTHING_CHECKED
     assert answer.explanation == "No sentence survived the check against the passage it cites, so nothing is said."

@@ -239,7 +239,7 @@ def test_the_configured_threshold_is_the_fitted_one() -> None:
 
 def test_a_record_answer_cites_the_header_line_that_states_the_value() -> None:
     """Even when that line is the article's first: the title line is only the fallback."""
-    from rag.assistant import _first_line, _header_line
+    from rag.record_answers import _first_line, _header_line
 
     text = "By Jane Roe\nTalks resume in Vienna\n\nThe talks resumed on Monday."
     assert _header_line(text, ["Jane Roe"]) == (0, 11)

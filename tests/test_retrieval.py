@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from index.ingest import ingest
-from index.store import Store
+from index.store import Store, StoreReader
 from rag.bm25 import KeywordIndex
+from rag.corpus import Corpus
 from rag.retrieval import Filters, Retriever
 from rag.lexical import content_terms
 from rag.bm25 import keyword_text
@@ -30,16 +31,16 @@ def _keyword_ids(retriever: Retriever, question: str) -> list[str]:
 
 def test_a_saved_index_is_loaded_without_reading_the_passages(store_copy: Path, real_embedder) -> None:
     folder = store_copy / "keyword"
-    first = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    first = Retriever(Corpus(StoreReader.open(path=store_copy), keyword_folder=folder), real_embedder)
     expected = _keyword_ids(first, "How many prisoners did each side exchange in Istanbul?")
     assert expected and len(list(folder.iterdir())) == 1
 
     store = Store.open(path=store_copy)
     store.passages = None  # type: ignore[assignment]  # reading every passage again would fail here
-    second = Retriever(store, real_embedder, keyword_folder=folder)
+    second = Retriever(Corpus(store, keyword_folder=folder), real_embedder)
     assert _keyword_ids(second, "How many prisoners did each side exchange in Istanbul?") == expected
     built = KeywordIndex.build(Store.open(path=store_copy).passages())
-    assert second._keyword_index().document_frequency == built.document_frequency
+    assert second.corpus.keyword_index().document_frequency == built.document_frequency
 
 
 def test_document_frequencies_count_passages(store_copy: Path) -> None:
@@ -55,7 +56,7 @@ def test_document_frequencies_count_passages(store_copy: Path) -> None:
 def test_a_changed_store_gets_a_new_index_and_the_old_one_goes(store_copy: Path, real_embedder,
                                                                tmp_path: Path) -> None:
     folder = store_copy / "keyword"
-    retriever = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    retriever = Retriever(Corpus(StoreReader.open(path=store_copy), keyword_folder=folder), real_embedder)
     assert _keyword_ids(retriever, "zeppelin moustache") == []
     old = {p.name for p in folder.iterdir()}
 
@@ -65,7 +66,7 @@ def test_a_changed_store_gets_a_new_index_and_the_old_one_goes(store_copy: Path,
     store = Store.open(path=store_copy)
     ingest([article.parent], store, lambda: real_embedder, real_embedder.name, progress=False)
 
-    reopened = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    reopened = Retriever(Corpus(StoreReader.open(path=store_copy), keyword_folder=folder), real_embedder)
     found = reopened.retrieve("zeppelin moustache", top_k=5, mode="keyword")
     assert found and found[0].source.endswith("zeppelin.txt")
     assert {p.name for p in folder.iterdir()}.isdisjoint(old) and len(list(folder.iterdir())) == 1
@@ -73,16 +74,16 @@ def test_a_changed_store_gets_a_new_index_and_the_old_one_goes(store_copy: Path,
 
 def test_a_damaged_index_is_rebuilt(store_copy: Path, real_embedder) -> None:
     folder = store_copy / "keyword"
-    expected = _keyword_ids(Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder),
+    expected = _keyword_ids(Retriever(Corpus(StoreReader.open(path=store_copy), keyword_folder=folder), real_embedder),
                             "Who mediated the Geneva talks?")
     saved = next(folder.iterdir())
     (saved / "ids.npy").write_bytes(b"not numpy")
-    retriever = Retriever(Store.open(path=store_copy), real_embedder, keyword_folder=folder)
+    retriever = Retriever(Corpus(StoreReader.open(path=store_copy), keyword_folder=folder), real_embedder)
     assert _keyword_ids(retriever, "Who mediated the Geneva talks?") == expected
 
 
 def test_keyword_filters_by_article_and_date(store_copy: Path, real_embedder) -> None:
-    retriever = Retriever(Store.open(path=store_copy), real_embedder)
+    retriever = Retriever(Corpus(StoreReader.open(path=store_copy)), real_embedder)
     only = Filters(sources=("004_f737e705128ea97f.txt",))
     found = retriever.retrieve("prisoner exchange", top_k=5, filters=only, mode="keyword")
     assert found and {Path(p.source).name for p in found} == {"004_f737e705128ea97f.txt"}

@@ -19,7 +19,7 @@ import pytest
 from benchmarks.corpus import write_corpus
 from index.errors import StoreError
 from index.ingest import ingest
-from index.store import Store
+from index.store import Store, StoreReader
 from tests.conftest import ROOT, SEEDS, VENV_BIN
 from tests.fakes import HashEmbedder
 from tests.test_ingest import assert_consistent
@@ -98,6 +98,7 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
     """A process dies after writing an article's new passages, before committing them (issue 12:
     articles answered nothing until the next ingest). Readers keep the old version; the next
     ingest rolls the update forward."""
+    from rag.corpus import Corpus
     from rag.retrieval import Filters, Retriever
 
     embedder = HashEmbedder()
@@ -118,10 +119,10 @@ def test_an_update_cut_short_leaves_the_old_version_readable(seed_copy: Path, tm
         patch.setattr(Store, "_delete_version", killed)
         with pytest.raises(KeyboardInterrupt):
             run([seed_copy], store, embedder)
-    reader = Store.open(path=tmp_path / "store")
+    reader = StoreReader.open(path=tmp_path / "store")
     assert reader.articles()[record.id].version == record.version  # the old version, not nothing
     assert reader.article(record.id).text == record.text
-    hits = Retriever(reader, embedder, keyword_folder=tmp_path / "keyword").retrieve(
+    hits = Retriever(Corpus(reader, keyword_folder=tmp_path / "keyword"), embedder).retrieve(
         paragraph[:200], top_k=5, filters=Filters(sources=(record.source,)))
     assert hits and all(h.article_id == record.id and h.text in record.text for h in hits)
 

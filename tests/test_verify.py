@@ -6,8 +6,11 @@ the retrieval that feeds it is the real one.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.answerers import Answerer
 from rag.assistant import Assistant
+from rag.drafting import ModelDrafter
 from rag.verify import Claim, Verifier, split_draft
 
 
@@ -27,7 +30,7 @@ class ScriptedAnswerer(Answerer):
 
 
 def with_answerer(assistant: Assistant, draft: str) -> Assistant:
-    return Assistant(assistant.config, assistant.retriever, ScriptedAnswerer(draft), extractive=assistant.extractive)
+    return Assistant(assistant.config, replace(assistant.pipeline, drafter=ModelDrafter(ScriptedAnswerer(draft))))
 
 
 def test_split_draft_reads_markers_before_and_after_the_full_stop() -> None:

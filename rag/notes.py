@@ -1,0 +1,71 @@
+"""The words of an answer's notes and of an abstention's text: what a reader is told beside the
+answer (a question cut short, words read as others, a model's sentences left out, a question in
+another language) and where the closest passage is. Why it answered or abstained is
+:mod:`rag.explain`'s; this module only words what the steps found."""
+
+from __future__ import annotations
+
+from index.chunking import units
+from index.cleaning import paired_quotes
+from rag import nlp
+from rag.retrieval import Passage
+
+ABSTAIN_TEXT = "The articles don't say."
+
+
+def question_cut(length: int, kept: int, limit: int) -> str:
+    return (f"the question was {length:,} characters; only its first {kept:,} were used "
+            f"(max_question_chars = {limit})")
+
+
+def read_as(corrections) -> str:
+    """Question words the speller read as others (:class:`rag.spelling.Correction` s)."""
+    return "read " + ", ".join(f"‘{c.original}’ as ‘{c.corrected}’" for c in corrections)
+
+
+def abstention_text(passages: list[Passage], article_text: str) -> str:
+    """"The articles don't say", and the closest they cover: the first passage's section heading
+    (if any) in its article's title (``article_text``, the first passage's article)."""
+    if not passages:
+        return ABSTAIN_TEXT
+    return f"{ABSTAIN_TEXT} The closest they cover is {closest(passages[0], article_text)}."
+
+
+def closest(passage: Passage, article_text: str) -> str:
+    """Where a passage is, in words: its section's heading (if any) in its article's title, each
+    quoted with its own quote marks paired (see :func:`paired_quotes`)."""
+    section = _section(article_text, passage.start)
+    where = f"“{paired_quotes(passage.title)}”"
+    return f"“{paired_quotes(section)}” in {where}" if section and section != passage.title else where
+
+
+def _section(text: str, offset: int) -> str:
+    """The heading a passage starting at ``offset`` sits under, if any."""
+    heading = ""
+    for unit in units(text):
+        if unit.start > offset:
+            break
+        if unit.heading:
+            heading = text[unit.start:unit.end]
+    return heading
+
+
+def language_note(question: str, passages: list[Passage]) -> str | None:
+    """Why a question found nothing, when it is written in a language the passages it reached
+    are not (the models here are English-only)."""
+    asked = nlp.language(question)
+    if asked is None or asked == "en" or (passages and nlp.language(" ".join(p.text for p in passages[:3])) == asked):
+        return None
+    return (f"the question seems to be in {nlp.language_name(asked)}, but the articles searched and the models "
+            "here are English: ask in English")
+
+
+def dropped_note(model: str, kept: int, written: int) -> str | None:
+    """What the check left out of a model's answer when it kept some of its sentences, or None
+    when it kept them all (when it kept none, the quoted answer stands in with its own note)."""
+    left_out = written - kept
+    if not kept or left_out <= 0:
+        return None
+    was = "was" if left_out == 1 else "were"
+    return f"{left_out} of the {model} model's {written} sentences {was} not supported by the articles and {was} " \
+        "left out"
