@@ -73,6 +73,9 @@ class Analysis:
     dates: frozenset[str] = frozenset()  # month-year pairs ("may 2025")
     about_article: str | None = None  # "author", "published" or "outlet"
     instruction: bool = False  # a request addressed to the assistant, not a question ("write a poem ...")
+    #: 1 when the question asks for the latest of something ("the latest talks"), -1 for the first
+    #: ("the earliest attempt"), 0 otherwise (:data:`_LATER`, :data:`_EARLIER`).
+    recency: int = 0
     vector: Any = field(default=None, repr=False, compare=False)  # the standalone question's embedding
 
     @property
@@ -108,7 +111,7 @@ class Analyser:
             terms=tuple(dict.fromkeys(terms)), target=tuple(content_terms(target)), nouns=tuple(dict.fromkeys(nouns)),
             numbers=frozenset(numbers(query)),
             dates=frozenset(month_years(query)), about_article=None if instruction else _about_article(doc),
-            instruction=instruction, vector=vector,
+            instruction=instruction, vector=vector, recency=recency(doc),
         )
 
     def _asked(self, doc) -> tuple[frozenset[str], bool, str]:
@@ -173,6 +176,22 @@ ASKING_NOUNS = frozenset({
 #: small model often tags as a noun at the start of a sentence: general English.
 ROLE_VERBS = frozenset({"act", "pretend", "roleplay", "role-play", "imagine", "behave", "impersonate", "play"})
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+
+
+#: Words that ask for the latest or the first of something, when they modify what is asked about
+#: ("the latest talks", "the most recent meeting", "the first round"; general English, chosen
+#: before any question was tried).
+_LATER = frozenset({"latest", "last", "recent", "newest", "current", "recently", "lately"})
+_EARLIER = frozenset({"first", "earliest", "initial", "original", "originally", "initially"})
+
+
+def recency(doc) -> int:
+    """1 when the question asks for the latest of something, -1 for the first, else 0: one of
+    :data:`_LATER` or :data:`_EARLIER` as an adjective or adverb (not "the last of the four")."""
+    for token in doc:
+        if token.pos_ in ("ADJ", "ADV") and token.lower_ in _LATER | _EARLIER:
+            return 1 if token.lower_ in _LATER else -1
+    return 0
 
 
 def is_instruction(doc) -> bool:

@@ -39,7 +39,7 @@ from index.chunking import units
 from rag import nlp
 from rag.analysis import Analysis
 from rag.retrieval import Passage
-from rag.dates import month_years
+from rag.dates import month_years, times
 from rag.lexical import (
     containment, content_terms, fold, looks_like_instruction, number_values, stem_in, term_set,
 )
@@ -61,6 +61,9 @@ class Candidate:
     answer: tuple[int, int] = (0, 0)  # the answering words the reader marked: text[answer[0]:answer[1]]
     answer_p: float = 0.0  # the reader's confidence in those words
     lead: bool = False  # the answering words alone, put before the sentence that holds them
+    #: For a question about the latest (or first) of something: the latest (or earliest) time the
+    #: sentence names, else its article's publication date, as (year, month); None when neither.
+    when: tuple[int, int] | None = None
 
 
 class CorpusView(Protocol):
@@ -211,7 +214,10 @@ class ReaderScorer(SentenceScorer):
             return ranked
         before = _preceding(passages)
         items = [Item(c.text, passages[c.passage].title, before.get((c.passage, c.start), "")) for c in head]
-        readings = self.reader.read(analysis.standalone, items)
+        # The question asked now, in the user's words: a follow-up joined with the question before
+        # it ("... (Following up on: Who called the talks businesslike?)") had the reader mark the
+        # earlier question's answer. Retrieval, which needs both, had the joined question.
+        readings = self.reader.read(analysis.question, items)
         read = [replace(c, score=r.p + self.fused_weight * c.score, reader=r.p, answer=(r.start, r.end),
                         answer_p=r.span_p) for c, r in zip(head, readings)]
         read.sort(key=lambda c: -c.score)
@@ -222,6 +228,13 @@ class ReaderScorer(SentenceScorer):
                 + read[self.base.typed_pool:]
         floor = min(c.score for c in read)
         return read + [replace(c, score=floor - 1.0 + c.score * 1e-3) for c in tail]
+
+
+def _when(candidate: Candidate, passages: list[Passage], recency: int) -> tuple[int, int] | None:
+    """The latest (``recency`` 1) or earliest (-1) time a candidate names, else its article's
+    publication date (:func:`rag.dates.times`); None when neither is known."""
+    named = times(candidate.text, passages[candidate.passage].published)
+    return (named[-1] if recency > 0 else named[0]) if named else None
 
 
 def _preceding(passages: list[Passage]) -> dict[tuple[int, int], str]:
@@ -434,6 +447,7 @@ class FocusedComposer(Composer):
         first = candidates[0]
         if self.prefer_typed and analysis.asked and not first.values:
             first = next((c for c in candidates[:3] if c.values), first)
+        first = self._latest(analysis, first, candidates)
         single = single_valued(analysis)
         chosen = [first]
         chosen_terms = [term_set(first.text)]
@@ -455,6 +469,20 @@ class FocusedComposer(Composer):
             chosen_terms.append(terms)
         lead = self._lead(first)
         return [lead, *chosen] if lead is not None else chosen
+
+    def _latest(self, analysis: Analysis, first: Candidate, candidates: list[Candidate]) -> Candidate:
+        """For a question about the latest (or first) of something, when ``first`` names a time:
+        the sentence within ``relative_floor`` of it (stating the asked type, if ``first`` does)
+        that names the latest (or earliest) time, if later (or earlier) than ``first``'s."""
+        if not analysis.recency or first.when is None:
+            return first
+        close = [c for c in candidates if c.when is not None and c.score >= self.relative_floor * first.score
+                 and (c.values or not first.values)]
+        if analysis.recency > 0:  # ties go to the higher score: the candidates come best first
+            best = max(close, key=lambda c: c.when)
+            return best if best.when > first.when else first
+        best = min(close, key=lambda c: c.when)
+        return best if best.when < first.when else first
 
     def _lead(self, first: Candidate) -> Candidate | None:
         """The answering words the reader marked in ``first``, when it is confident of them and they
@@ -522,4 +550,6 @@ class Policy:
         disagreement = self.disagreement.detect(analysis, candidates, passages)
         if disagreement:
             return Decision("differ", "", candidates, confidence, signals, disagreement, disagreement)
+        if analysis.recency:  # "the latest talks": the composer reads when each sentence says it happened
+            candidates = [replace(c, when=_when(c, passages, analysis.recency)) for c in candidates]
         return Decision("answer", "", candidates, confidence, signals, chosen=self.composer.compose(analysis, candidates))

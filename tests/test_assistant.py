@@ -87,6 +87,29 @@ def test_no_disagreement_when_the_articles_agree_in_other_words(assistant: Assis
         assert not answer.disagreement and not answer.text.startswith("The articles differ"), question
 
 
+def test_a_follow_ups_lead_answers_it_not_the_question_before(assistant: Assistant) -> None:
+    """Issue 32.6: the reader read a follow-up joined with the question before it, and marked that
+    question's answer: "And how did Zelensky describe them?" led with "Vladimir Medinsky."."""
+    before = "Who called the talks businesslike?"
+    earlier = assistant.ask(before)
+    assert earlier.text.startswith("Vladimir Medinsky. [1]")
+    answer = assistant.ask("And how did Zelensky describe them?", history=[(before, earlier.text)])
+    assert not answer.abstained and not answer.text.startswith("Vladimir Medinsky")
+    first = "How many prisoners did each side agree to exchange in Istanbul in May 2025?"
+    palace = assistant.ask("And in which palace were those talks held?", history=[first])
+    assert palace.text.startswith("Istanbul’s Dolmabahçe Palace. [1]")  # the answering words, then the sentence
+
+
+def test_the_latest_talks_are_read_from_the_dates_the_articles_give(assistant: Assistant) -> None:
+    """Issue 32.6: "Where were the latest talks held?" led with the March 2022 talks; the sentence
+    naming the latest time now leads, and "first" still finds the earliest."""
+    latest = assistant.ask("Where were the latest talks held?")
+    first = assistant.ask("Where were the first talks held?")
+    assert not latest.abstained and not first.abstained
+    assert "2025" in latest.citations[0].quote and "2022" not in latest.citations[0].quote
+    assert "March 2022" in first.citations[0].quote
+
+
 def test_a_follow_up_is_rewritten_and_answered(assistant: Assistant) -> None:
     first = "How many prisoners did each side agree to exchange in Istanbul in May 2025?"
     assert is_follow_up("And in which palace were those talks held?")

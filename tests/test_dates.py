@@ -56,3 +56,11 @@ def test_the_api_the_cli_and_the_page_read_dates_the_same_way() -> None:
 def test_a_date_is_shown_in_words() -> None:
     assert human_date("2025-06-12") == human_date(date(2025, 6, 12)) == "June 12, 2025"
     assert human_date(None) == "" and human_date("soon") == "soon"
+
+
+def test_times_reads_when_a_text_says_something_happened() -> None:
+    from rag.dates import times
+
+    assert times("In May 2025 they met again; the first talks, in 2022, failed.") == [(2022, 0), (2025, 5)]
+    assert times("They met on June 2, 2025.") == [(2025, 6)]
+    assert times("They met on Tuesday.", "2026-02-17") == [(2026, 2)] and times("They met on Tuesday.") == []

@@ -266,3 +266,23 @@ def test_the_answer_leads_with_the_words_the_reader_marked_when_it_is_confident(
     assert FocusedComposer().compose(_analysis(), [unsure]) == [unsure]
     most = replace(sure, answer=(0, len(text) - 5))  # most of the sentence: the sentence says it
     assert FocusedComposer().compose(_analysis(), [most]) == [most]
+
+
+def test_a_question_about_the_latest_or_the_first_leads_with_the_latest_or_the_earliest_close_sentence() -> None:
+    """Issue 32.6: "Where were the latest talks held?" answered with the 2022 talks. The composer
+    reads when each close sentence says it happened; a much weaker sentence, or one naming no
+    time, does not displace the best."""
+    from rag import nlp
+    from rag.analysis import recency
+
+    old = replace(_candidate(0, "The first talks were held in Istanbul in March 2022.", 1.0), when=(2022, 3))
+    new = replace(_candidate(1, "Talks were held in Geneva in February 2026.", 0.9), when=(2026, 2))
+    weak = replace(_candidate(2, "Delegates met in Riyadh in May 2027.", 0.5), when=(2027, 5))
+    undated = _candidate(3, "Talks were held in Vienna.", 0.95)
+    latest, first = replace(_analysis(), recency=1), replace(_analysis(), recency=-1)
+    assert FocusedComposer().compose(latest, [old, undated, new, weak])[0] is new
+    assert FocusedComposer().compose(first, [new, old, weak])[0] is old
+    assert FocusedComposer().compose(_analysis(), [old, undated, new])[0] is old  # no time asked about
+    assert FocusedComposer().compose(latest, [undated, old, new])[0] is undated  # the best names no time
+    assert [recency(nlp.parse(q)) for q in ("Where were the latest talks held?", "What was the most recent offer?",
+                                            "Who made the first offer?", "Who made the offer?")] == [1, 1, -1, 0]
