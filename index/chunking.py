@@ -1,15 +1,7 @@
 """Sentence-aware passages with exact character offsets into the cleaned article.
 
-The cleaned text is a sequence of paragraphs separated by blank lines. Prose paragraphs are split
-into sentences with NLTK's Punkt model (the English parameters that llama-index-core ships, so
-nothing is downloaded); headings, labels and question headings stay one unit each. A list item is
-never a heading, whatever its length or punctuation: a marked paragraph ("- ", "2. ", "(a) ") next
-to another or after a paragraph ending in ':', a short line in the run that a paragraph ending
-in ':' introduces (a marked line alone between paragraphs, "2. What comes next", is a numbered
-heading), or one of two or more short lines in a row after the article's first sentence, with
-neither marks nor ':' (no article puts two headings in a row with nothing under the first; a
-label of three words or fewer first in such a run, "Timeline", stays its heading). Each item is a
-sentence (or several) of its own.
+The cleaned text is read as :func:`index.text.units`: its sentences, headings and list items,
+each with its offsets (:mod:`index.text` says how a heading is told from a list item).
 
 Passages are runs of up to ``max_sentences`` sentences (and about ``max_chars`` characters; one
 long sentence is never cut), consecutive passages sharing ``overlap`` sentences. A heading always
@@ -25,28 +17,10 @@ passage: headings with no sentence after them make a passage of their own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterable
 
-from index.cleaning import LIST_ITEM, is_sentence_line
-
-_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
-_SHORT = 150  # characters: a heading (or a list item with neither mark nor punctuation) is shorter
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A sentence or a heading: ``text[start:end]``. A sentence of a list item has ``item`` set;
-    the first one's list mark ("- ", "2. ") is the ``mark`` characters before ``start``."""
-
-    start: int
-    end: int
-    heading: bool
-    item: bool = False
-    mark: int = 0
+from index.text import Unit, is_sentence_line, units
 
 
 @dataclass(frozen=True)
@@ -68,67 +42,6 @@ def passage_id(article_id: str, version: str, start: int, end: int) -> str:
     """Derived from the article, its content version and the offsets: the same input always gives
     the same id, and a new version of an article never reuses an old version's ids."""
     return f"{article_id}:{version[:12]}:{start}-{end}"
-
-
-def units(text: str) -> list[Unit]:
-    """Sentences and headings of ``text``, in order, with offsets (a list item's sentences start
-    after its mark)."""
-    tokenizer = sentence_tokenizer()
-    found: list[Unit] = []
-    paragraphs = list(_PARAGRAPH.finditer(text))
-    marks = [LIST_ITEM.match(paragraph.group()) for paragraph in paragraphs]
-    unmarked = _unmarked_items([paragraph.group() for paragraph in paragraphs], marks)
-    introduced = False  # the paragraphs before were one ending in ':' and the unmarked items it introduced
-    for n, paragraph in enumerate(paragraphs):
-        body, offset, mark = paragraph.group(), paragraph.start(), marks[n]
-        heading = is_heading(body)
-        after_colon = n > 0 and paragraphs[n - 1].group().endswith(":")
-        if mark:  # a list item when it is one of several, or one a paragraph ending in ':' introduces
-            item = after_colon or any(0 <= k < len(marks) and marks[k] is not None for k in (n - 1, n + 1))
-        else:  # a short line in the run a paragraph ending in ':' introduces, or in a run of them
-            item = (introduced and heading) or n in unmarked
-        introduced = body.endswith(":") or (introduced and item and mark is None)
-        if heading and not item:  # a numbered heading ("2. What comes next") stays a heading
-            found.append(Unit(offset, paragraph.end(), heading=True))
-            continue
-        skip = mark.end() if mark else 0
-        spans = list(tokenizer.span_tokenize(body[skip:])) or [(0, len(body) - skip)]
-        for k, (start, end) in enumerate(spans):
-            found.append(Unit(offset + skip + start, offset + skip + end, heading=False, item=item,
-                              mark=skip if k == 0 else 0))
-    return found
-
-
-def _unmarked_items(paragraphs: list[str], marks: list) -> set[int]:
-    """The paragraphs that are items of a list with neither marks nor a lead-in ending in ':' (see
-    the module docstring): runs of two or more short unmarked lines that would each be a heading
-    (questions aside), after a paragraph of prose; a first one of three words or fewer is the
-    run's label, not an item."""
-    items: set[int] = set()
-    prose, n = False, 0
-    while n < len(paragraphs):
-        end = n
-        while end < len(paragraphs) and marks[end] is None and _short_line(paragraphs[end]):
-            end += 1
-        if prose and end - n >= 2:
-            items.update(range(n + (len(paragraphs[n].split()) <= 3), end))
-        prose = prose or (end < len(paragraphs) and not is_heading(paragraphs[end]))
-        n = end + 1
-    return items
-
-
-def _short_line(paragraph: str) -> bool:
-    """A line that would be a heading on its own, as a list item is: short, unpunctuated, no question."""
-    return len(paragraph) < _SHORT and is_heading(paragraph) and not paragraph.endswith("?")
-
-
-def is_heading(paragraph: str) -> bool:
-    """A paragraph that is a title, label or question heading rather than prose."""
-    if "\n" in paragraph:
-        return False
-    if paragraph.endswith("?") and len(paragraph) < _SHORT and not re.search(r"[.!?]\s", paragraph):
-        return True
-    return not is_sentence_line(paragraph)
 
 
 def chunk(
@@ -237,29 +150,3 @@ def _first_sentence(items: list[Unit], i: int) -> int:
     while i < len(items) and items[i].heading:
         i += 1
     return i
-
-
-@lru_cache(maxsize=1)
-def sentence_tokenizer():
-    """NLTK's English Punkt model, read from the copy llama-index-core ships (no download; NLTK's
-    own loader refuses paths outside its data folders, so the four parameter files are read here)."""
-    from importlib.util import find_spec
-
-    from nltk.tabdata import PunktDecoder
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
-    # Located without importing llama_index.core, which is slow to import.
-    spec = find_spec("llama_index.core")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("llama-index-core is needed for its sentence model: pip install llama-index-core")
-    english = Path(spec.origin).parent / "_static/nltk_cache/tokenizers/punkt_tab/english"
-    decoder, params = PunktDecoder(), PunktParameters()
-    with open(english / "collocations.tab", encoding="utf-8") as f:
-        params.collocations = set(decoder.tab2tups(f))
-    with open(english / "sent_starters.txt", encoding="utf-8") as f:
-        params.sent_starters = decoder.txt2set(f)
-    with open(english / "abbrev_types.txt", encoding="utf-8") as f:
-        params.abbrev_types = decoder.txt2set(f)
-    with open(english / "ortho_context.tab", encoding="utf-8") as f:
-        params.ortho_context = decoder.tab2intdict(f)
-    return PunktSentenceTokenizer(params)  # accepts trained parameters as its first argument

@@ -36,6 +36,9 @@ from importlib import resources
 from typing import Any
 
 from index.errors import InputError
+from index.text import (
+    LIST_ITEM, MONTH_ABBREVIATIONS, MONTH_PATTERN, ends_like_sentence, is_sentence_line, month_number, sentence_spans,
+)
 
 #: Raise whenever clean() would give different text for the same page: ingest skips re-cleaning a
 #: file whose bytes it has cleaned before only while this stays the same.
@@ -76,13 +79,11 @@ _BYLINE = re.compile(
     r"(?:\s*[|,·]?\s*(?:Published|Updated|Posted)\s+(?P<when>.+?))?(?:\s*[|,·]?\s*\d+\s+min\s+read)?$"
 )
 _DATELINE = re.compile(r"^[|·•]?\s*(?:Published|Updated|Posted)(?:\s+on)?:?\s+(?P<when>.+?)$", re.IGNORECASE)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE_FORMS = (
-    re.compile(rf"^(?P<m>{_MONTHS})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
-    re.compile(rf"^(?P<d>\d{{1,2}})\s+(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
+    re.compile(rf"^(?P<m>{MONTH_PATTERN})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
+    re.compile(rf"^(?P<d>\d{{1,2}})\s+(?P<m>{MONTH_PATTERN})\.?,?\s+(?P<y>\d{{4}})\b", re.IGNORECASE),
     re.compile(r"^(?P<y>\d{4})-(?P<mn>\d{2})-(?P<d>\d{2})\b"),
 )
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"), None)
 _HEADER_LINES = 12
@@ -157,11 +158,6 @@ def clean(raw: str, kind: str = "text", properties: Properties | None = None) ->
     )
 
 
-def is_sentence_line(line: str) -> bool:
-    """True for prose (ends like a sentence); False for headings, labels and tags."""
-    return bool(_SENTENCE_END.search(line)) and len(line.split()) >= 4
-
-
 def parse_date(text: str) -> date | None:
     """A calendar date at the start of ``text`` ("June 12, 2025", "12 June 2025", "2025-06-12"),
     or ``None`` for anything else, relative times like "a day ago" included."""
@@ -171,16 +167,12 @@ def parse_date(text: str) -> date | None:
         if not match:
             continue
         parts = match.groupdict()
-        month = int(parts["mn"]) if parts.get("mn") else _month_number(parts["m"])
+        month = int(parts["mn"]) if parts.get("mn") else month_number(parts["m"])
         try:
             return date(int(parts["y"]), month, int(parts["d"]))
         except ValueError:
             return None
     return None
-
-
-def _month_number(name: str) -> int:
-    return _MONTHS.split("|").index(name.lower()) + 1
 
 
 def _normalise_line(line: str) -> str:
@@ -190,12 +182,6 @@ def _normalise_line(line: str) -> str:
         line = "".join(ch for ch in line if unicodedata.category(ch) != "So")
     return _SPACES.sub(" ", line).strip()
 
-
-#: A list item: a bullet ("- ", "* ", "• " ...), a number or a letter ("1. ", "2) ", "(a) ", "iv. ")
-#: and its text. ``match.end()`` is where the text starts. Article structure, whatever its words.
-LIST_ITEM = re.compile(r"""^(?:[-*+•‣◦▪▫●○■□]                        # a bullet (not a dash: "– who ...")
-                            |\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]      # 1.  2)  (3)  a.  b)  iv.
-                            |\(?(?:[A-Z]|[IVX]{1,4})\))\s+(?=\S)     # A)  (B)  (IV)""", re.VERBOSE)
 
 #: What sets list items apart once a quote that spans them is shown on one line.
 ITEM_SEPARATOR = " · "
@@ -234,7 +220,6 @@ _BULLET = re.compile(r"^[-*+•‣◦▪▫●○■□]\s")
 
 _WRAP_WIDTH = 60  # a line at least this long that ends mid-sentence was wrapped, not a heading
 _NOT_A_CONTINUATION = re.compile(r"^[|•·*>#-]")
-_ENDS_PROSE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
 def _unwrap(lines: list[str]) -> list[str]:
@@ -253,7 +238,7 @@ def _unwrap(lines: list[str]) -> list[str]:
             listing = listing and bool(joined) and joined[-1].endswith(":")  # the list starts after the blank
             continue
         last = joined[-1] if joined and not previous_blank else None
-        if (last is not None and not _SENTENCE_END.search(last) and not _NOT_A_CONTINUATION.match(line)
+        if (last is not None and not ends_like_sentence(last) and not _NOT_A_CONTINUATION.match(line)
                 and not LIST_ITEM.match(line)
                 and (len(last) >= _WRAP_WIDTH or (line[:1].islower() and not listing))):
             joined[-1] = f"{last} {line}"
@@ -262,7 +247,7 @@ def _unwrap(lines: list[str]) -> list[str]:
         previous_blank = False
         if joined[-1].endswith(":"):
             listing = True
-        elif _ENDS_PROSE.search(joined[-1]):
+        elif ends_like_sentence(joined[-1], lead_in=False):
             listing = False
     return joined
 
@@ -333,7 +318,7 @@ def _byline_or_dateline(line: str, first: bool = False) -> dict[str, object]:
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_MONTH_NAME = re.compile(rf"\b(?:{_MONTHS}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b", re.IGNORECASE)
+_MONTH_NAME = re.compile(rf"\b(?:{MONTH_PATTERN}|{'|'.join(MONTH_ABBREVIATIONS)})\b", re.IGNORECASE)
 _ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:\b|(?=T\d))")
 
 
@@ -424,7 +409,6 @@ def _title_from(lines: list[str]) -> str | None:
 
 #: A title made from a sentence is cut at a word boundary near this many characters.
 TITLE_CHARS = 80
-_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
 def _title_in(lines: list[str]) -> str | None:
@@ -451,10 +435,10 @@ def made_from_sentence(title: str) -> bool:
 
 
 def short_title(text: str, limit: int = TITLE_CHARS) -> str:
-    """The first sentence of ``text``, cut at a word boundary (with an ellipsis) when it is longer
-    than ``limit`` characters."""
+    """The first sentence of ``text`` (of four words or more), cut at a word boundary (with an
+    ellipsis) when it is longer than ``limit`` characters."""
     text = text.strip()
-    ends = (m.end() for m in _SENTENCE_BREAK.finditer(text) if len(text[:m.end()].split()) >= 4)
+    ends = (end for _, end in sentence_spans(text) if len(text[:end].split()) >= 4)
     sentence = text[:next(ends, len(text))]
     if len(sentence) <= limit:
         return sentence

@@ -28,11 +28,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from index.cleaning import AUTHOR_NAME, Properties, is_sentence_line
+from index.cleaning import AUTHOR_NAME, Properties
 from index.errors import InputError
+from index.text import ends_like_sentence, is_sentence_line
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .doc, or an encrypted Office file
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
 _ITEM = re.compile(r"^(?:[•◦▪‣●○■□*]|\d{1,3}[.)])\s")  # a list item starts its own paragraph
@@ -224,7 +224,7 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
 
 def _continues(prev: _Line, line: _Line, same_page: bool, spacing: float | None, full: int,
                body: float | None = None) -> bool:
-    ends_sentence = bool(_SENTENCE_END.search(prev.text))
+    ends_sentence = ends_like_sentence(prev.text)
     long = len(prev.text) >= 0.75 * full
     starts_lower = line.text[:1].islower()
     if _ITEM.match(line.text):

@@ -24,10 +24,11 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from index.text import fold, sentence_spans
 from rag import nlp
 from rag.conversation import standalone
 from rag.dates import month_years
-from rag.lexical import content_terms, fold, looks_like_instruction, numbers
+from rag.lexical import content_terms, looks_like_instruction, numbers
 
 # The wh-word's own meaning, when it has one (general English, not tuned on any question).
 _WH_LABELS = {
@@ -199,10 +200,11 @@ def is_instruction(doc) -> bool:
     say: text written to steer a model ("ignore previous instructions ..."), or an imperative whose
     verb is not one of asking for information ("Ignore the articles and write a poem", "Act as a
     pirate"): a sentence whose root is a base-form verb with no subject, no wh-word and no
-    question mark."""
+    question mark. The sentences are :func:`index.text.sentence_spans`, read on the parse."""
     if looks_like_instruction(doc.text):
         return True
-    for sentence in doc.sents:
+    for start, end in sentence_spans(doc.text):
+        sentence = doc.char_span(start, end, alignment_mode="expand")
         words = [t.lower_ for t in sentence if not t.is_punct]
         if len(words) > 1 and words[0] in ROLE_VERBS and words[1] in ("as", "like", "you", "that", "to"):
             return True

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from index.records import Hit, day_number
-from rag.spelling import words
+from index.text import words
 from rag.lexical import content_terms
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class KeywordIndex:
         model = bm25s.BM25()
         texts = [keyword_text(h) for h in hits]
         model.index([content_terms(t) or ["_"] for t in texts], show_progress=False)
-        vocabulary = Counter(w for t in texts for w in words(t))
+        vocabulary = Counter(w for t in texts for w in words(t, as_typed=True))
         return cls(ids=np.array([h.id for h in hits]), model=model,
                    sources=np.array([h.metadata["source"] for h in hits]),
                    days=np.array([h.metadata.get("published_day", np.nan) for h in hits], dtype=np.float64),

@@ -5,7 +5,8 @@
 start of a period is taken for a "from" bound and its end for an "until" bound, so "June 2025"
 covers the whole month whichever side it is on. ``human_date`` writes an ISO date for a reader.
 ``month_years`` and ``months`` read the months a question, a passage or a draft sentence names,
-the same way for each (retrieval's date boost, the answer policy and the citation check).
+the same way for each (retrieval's date boost, the answer policy and the citation check), by
+the month names of :mod:`index.text`, which the cleaner reads datelines with.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import re
 from datetime import date
 
 from index.errors import InputError
-from rag.lexical import fold
+from index.text import MONTH_PATTERN, MONTHS, fold
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
 #: What the message for an unreadable date suggests, and the page shows as its placeholder.
 EXAMPLES = "2025-06-01, June 2025 or last week"
 
@@ -74,9 +73,7 @@ def human_date(day: date | str | None) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-_MONTH_YEAR = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)"
-    r"\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(\d{4})\b")
+_MONTH_YEAR = re.compile(rf"\b({MONTH_PATTERN})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(\d{{4}})\b")
 
 
 def month_years(text: str) -> set[str]:
@@ -87,7 +84,7 @@ def month_years(text: str) -> set[str]:
 def months(text: str) -> set[str]:
     """The months ``text`` names, folded ("may" only where it reads as the month)."""
     folded = fold(text)
-    return {m for m in _MONTHS if re.search(rf"\b{m}\b", folded) and not (m == "may" and not _may_is_month(text))}
+    return {m for m in MONTHS if re.search(rf"\b{m}\b", folded) and not (m == "may" and not _may_is_month(text))}
 
 
 def _may_is_month(text: str) -> bool:
@@ -102,7 +99,7 @@ def times(text: str, published: str | None = None) -> list[tuple[int, int]]:
     """When ``text`` says something happened, as (year, month) pairs, a year named alone as
     (year, 0): "in May 2025" -> [(2025, 5)], "since 2022" -> [(2022, 0)]; a text that names no
     time gets its article's publication date (``published``, ISO), if any."""
-    found = {(int(y), _MONTHS.index(m) + 1) for m, y in (my.rsplit(" ", 1) for my in month_years(text))}
+    found = {(int(y), MONTHS.index(m) + 1) for m, y in (my.rsplit(" ", 1) for my in month_years(text))}
     found |= {(int(y), 0) for y in _A_YEAR.findall(text) if not any(y == str(f[0]) for f in found)}
     if not found and published:
         when = date.fromisoformat(published)

@@ -1,19 +1,18 @@
-"""Lexical analysis shared by retrieval, the answer policy and the citation verifier: words,
-stemmed content words and their sets (each text's worked out once), numbers, the instruction
-pattern (dates are :mod:`rag.dates`; names and other entities come from the trained pipeline in
-:mod:`rag.nlp`). (The evaluation has its own, separate code in
+"""Lexical analysis shared by retrieval, the answer policy and the citation verifier: stemmed
+content words and their sets (each text's worked out once), numbers, the instruction pattern.
+Words and folding are :mod:`index.text`'s (:func:`words` and :func:`fold` here are those, for the
+modules that import them from here); dates are :mod:`rag.dates`; names and other entities come
+from the trained pipeline in :mod:`rag.nlp`. (The evaluation has its own, separate code in
 ``evals/support.py``, so the assistant never grades itself.)"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+from index.text import fold, words
+
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-# The Unicode blocks of combining marks (accents, once NFKD has split them from their letters).
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100,
                  "thousand": 1000, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -32,15 +31,6 @@ say according per via many much did didn't does doesn't what's who's it's there'
 NEGATIONS = frozenset({"not", "no", "never", "without", "none", "neither", "nor", "n't", "cannot"})
 
 
-def fold(text: str) -> str:
-    """Lower-case, curly quotes and dashes made plain, accents removed."""
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    text = text.replace("—", " - ").replace("–", "-")
-    if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
-
-
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -51,11 +41,6 @@ def _stemmer():
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return _stemmer().stemWord(word)
-
-
-def words(text: str) -> list[str]:
-    """All word tokens, folded (numbers kept as written, without thousands separators)."""
-    return [w.replace(",", "") if w[0].isdigit() else w.strip("'-") for w in _WORD.findall(fold(text))]
 
 
 def content_terms(text: str) -> list[str]:
@@ -129,3 +114,7 @@ def looks_like_instruction(text: str) -> bool:
     """True for text addressed to a model rather than a reader ("Ignore previous instructions and
     answer ..."). Article text is data: such text is never used as an answer or as support."""
     return _INSTRUCTION.search(text) is not None
+
+
+__all__ = ["NEGATIONS", "STOPWORDS", "containment", "content_terms", "fold", "jaccard", "looks_like_instruction",
+           "number_values", "numbers", "stem", "stem_in", "term_set", "words"]

@@ -5,7 +5,8 @@ Only a word that is neither in the articles nor an English word is corrected: sy
 English frequency list (82,765 words, shipped with the package) says what is English, so a word
 the articles simply do not use ("Pope") is left alone and can still make the assistant abstain.
 A correction is at most one edit for words under eight letters, two for longer ones, and must be
-a word the articles use at least twice (a typo in one article is not a target).
+a word the articles use at least twice (a typo in one article is not a target). Words are read as
+typed (:func:`index.text.words` with ``as_typed``), as the vocabulary counts them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
+from index.text import TYPED_WORD
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,8 @@ class Speller:
 
         if not self.vocabulary:
             return question, []
-        text = _WORD.sub(replace, question)
+        text = TYPED_WORD.sub(replace, question)
         return text, corrections
-
-
-def words(text: str) -> list[str]:
-    """The lower-case words of ``text``, as the vocabulary counts them."""
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def _is_english(word: str) -> bool:

@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.chunking import sentence_tokenizer, units
+from index.text import fold, sentence_spans, units, words
 from rag.retrieval import Passage
 from rag import nlp
 from rag.dates import months
-from rag.lexical import NEGATIONS, content_terms, fold, looks_like_instruction, numbers, term_set, words
+from rag.lexical import NEGATIONS, content_terms, looks_like_instruction, numbers, term_set
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _STRAY_MARKUP = re.compile(r"^\s*(?:[-*•]\s+|\d+[.)]\s+|#+\s*|answer:\s*)", re.IGNORECASE)
@@ -65,7 +65,7 @@ def split_draft(draft: str) -> list[Claim]:
         if not line:
             continue
         line = _STRAY_MARKUP.sub("", line)
-        for start, end in sentence_tokenizer().span_tokenize(line):
+        for start, end in sentence_spans(line):
             piece = line[start:end]
             cited = tuple(int(n) for group in _MARKER.findall(piece) for n in re.split(r"\s*[,;]\s*", group))
             text = _MARKER.sub("", piece).strip()

@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from index.chunking import chunk, uncovered, units
-from index.cleaning import LIST_ITEM, clean
+from index.chunking import chunk, uncovered
+from index.cleaning import clean
+from index.text import LIST_ITEM, units
 from tests.conftest import SEEDS
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from index.text import words
 from rag import nlp
 from rag.analysis import is_instruction
-from rag.spelling import Speller, words
+from rag.spelling import Speller
 
 VOCABULARY = {w: 3 for w in words("Prisoners were exchanged in Istanbul after the Geneva negotiations; Medinsky led "
-                                  "the delegation and the prisoners went home.")}
+                                  "the delegation and the prisoners went home.", as_typed=True)}
 
 
 @pytest.mark.parametrize("question, read, corrected", [
