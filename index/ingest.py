@@ -227,7 +227,7 @@ def _prepare(
     record = ArticleRecord(
         id=identity, source=source, version=version, passages=len(passages), title=cleaned.title,
         author=cleaned.author, published=cleaned.published.isoformat() if cleaned.published else None,
-        published_from=cleaned.published_from, outlet=cleaned.outlet, text=cleaned.text, raw_hash=raw_hash,
+        published_from=cleaned.published_from, outlet=cleaned.outlet, url=raw.url, text=cleaned.text, raw_hash=raw_hash,
         root=None if Path(source).is_absolute() else Path.cwd().resolve().as_posix(),
     )
     by_version[version] = record

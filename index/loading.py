@@ -3,8 +3,10 @@
 One file is one article. Folders are searched recursively for ``.txt``, ``.md``, ``.html``,
 ``.pdf`` and ``.docx``. PDF and Word files are turned into text by :mod:`index.documents`, their
 title first and their properties' author and date beside the text (the cleaner's fallback); from
-then on every article is text. Every problem with a file becomes an :class:`InputError` whose
-message names the reason; the ingest reports it and carries on with the other files.
+then on every article is text. A web page's own address, where it states one, is read beside its
+text (:func:`page_address`), for a link to the original. Every problem with a file becomes an
+:class:`InputError` whose message names the reason; the ingest reports it and carries on with
+the other files.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from index.cleaning import Properties
 from index.documents import read_docx, read_pdf
@@ -36,13 +39,15 @@ class RawFile:
     """A file read from disk: its ``source`` key (a stable path string) and decoded text.
 
     ``kind`` is how :func:`index.cleaning.clean` reads ``text``: ``text``, ``markdown`` or ``html``
-    (PDF and Word files arrive as ``text``, with what their ``properties`` say about them)."""
+    (PDF and Word files arrive as ``text``, with what their ``properties`` say about them).
+    ``url``: the address a web page states for itself (:func:`page_address`), else None."""
 
     path: Path
     source: str
     kind: str
     text: str
     properties: Properties | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,60 @@ def read_file(path: Path, max_bytes: int) -> RawFile:
         document = read_pdf(data) if kind == "pdf" else read_docx(data, DOCX_UNPACK_RATIO * max_bytes)
         return RawFile(path=path, source=source_key(path), kind="text", text=document.text,
                        properties=document.properties)
-    return RawFile(path=path, source=source_key(path), kind=kind, text=decode(data, kind))
+    text = decode(data, kind)
+    return RawFile(path=path, source=source_key(path), kind=kind, text=text,
+                   url=page_address(text) if kind == "html" else None)
+
+
+#: A browser's "Save page as" notes where the page came from: ``<!-- saved from url=(0047)https://… -->``.
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
+_ADDRESS_METAS = ("og:url", "twitter:url")  # Open Graph's and Twitter cards' address of the page
+_MAX_ADDRESS = 2048
+
+
+def page_address(html: str) -> str | None:
+    """The address a web page states for itself, for a link to the original: its canonical link
+    (``<link rel="canonical">``), else its ``og:url`` or ``twitter:url`` meta tag, else the address
+    a browser's "Save page as" noted in it. Only an absolute ``http``/``https`` address counts (a
+    relative canonical link is read against the page's other address, when it has one; a
+    ``javascript:`` or ``file:`` one never counts). None when the page states none. Parsed with
+    lxml, as trafilatura parses the page for its text."""
+    from trafilatura.utils import load_html
+
+    try:
+        tree = load_html(html)
+    except Exception:  # noqa: BLE001 - a page that cannot be parsed for this states no address here
+        tree = None
+    canonical: list[str] = []
+    stated: list[str] = []
+    if tree is not None:
+        for link in tree.iterfind(".//link[@href]"):
+            if "canonical" in str(link.get("rel") or "").lower().split():
+                canonical.append(str(link.get("href")))
+        for meta in tree.iterfind(".//meta[@content]"):
+            if str(meta.get("property") or meta.get("name") or "").strip().lower() in _ADDRESS_METAS:
+                stated.append(str(meta.get("content")))
+    saved = _SAVED_FROM.search(html[:8192])
+    if saved:
+        stated.append(saved.group(1))
+    absolute = [a for a in map(_web_address, stated) if a]
+    for href in canonical:
+        found = _web_address(href) or (_web_address(urljoin(absolute[0], href.strip())) if absolute else None)
+        if found:
+            return found
+    return absolute[0] if absolute else None
+
+
+def _web_address(text: str) -> str | None:
+    """``text`` as an absolute http(s) address, or None."""
+    text = text.strip()
+    if not text or len(text) > _MAX_ADDRESS or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    return text if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def decode(data: bytes, kind: str = "text") -> str:
@@ -190,4 +248,4 @@ def file_size_limit(max_file_mb: float) -> int:
     return int(max_file_mb * 1_000_000)
 
 
-__all__ = ["Problem", "RawFile", "decode", "discover", "file_size_limit", "read_file", "source_key"]
+__all__ = ["Problem", "RawFile", "decode", "discover", "file_size_limit", "page_address", "read_file", "source_key"]

@@ -52,6 +52,9 @@ class ArticleRecord:
     # Where ``published`` was read (a key of index.cleaning.DATE_ORIGINS: the article's byline,
     # the file's properties, the web page); None in records made before it was kept.
     published_from: str | None = None
+    # The address the article's web page states for itself (index.loading.page_address), for a
+    # link to the original; None where it states none, and in records made before it was kept.
+    url: str | None = None
     text: str = field(default="", repr=False)
     raw_hash: str | None = None  # of the file as read, with the cleaner's version (see index.ingest)
     status: str = "committed"
@@ -84,6 +87,8 @@ class ArticleRecord:
             meta["published_day"] = day_number(self.published_date)
         if self.outlet:
             meta["outlet"] = self.outlet
+        if self.url:
+            meta["url"] = self.url
         return meta
 
     def _metadata(self) -> dict[str, Any]:

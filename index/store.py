@@ -41,6 +41,8 @@ another process (``--rebuild``) is found again on the next call.
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from functools import wraps
@@ -59,6 +61,10 @@ from index.records import ArticleRecord, Health, Hit, Manifest, Repair
 
 _REGISTRY_SUFFIX = "_registry"
 _MANIFEST_KEY = "rag_manifest"
+_GENERATION_KEY = "rag_generation"  # on a Chroma server's article registry: see StoreReader.generation
+#: Seconds a Chroma server's generation is trusted before it is read again (processes beside the
+#: writer see its changes this late at most).
+SERVER_GENERATION_EVERY = 1.0
 _UNIT_VECTOR = [1.0]
 DEFAULT_FOLDER = Path(".rag")
 #: How Chroma says a collection is not there (the type names differ between its versions).
@@ -134,6 +140,7 @@ class StoreReader:
         self._passages = None
         self._registry = None
         self._remade: tuple[object, dict[str, Hit]] | None = None  # see _passages_from_registry
+        self._server_generation: tuple[float, object] | None = None  # (when read, what): see generation
 
     # ---- opening -----------------------------------------------------------------------------
 
@@ -186,9 +193,21 @@ class StoreReader:
         return self._shared.damaged.get(self.name, "") if self._shared is not None else ""
 
     def generation(self) -> object:
-        """Changes whenever any process writes to this embedded store (None for a server, whose
-        writers are not seen): readers that cache what they read compare it to know when to reload."""
-        return self._shared.generation() if self._shared is not None else None
+        """Changes whenever any process writes to this store: readers that cache what they read
+        compare it to know when to reload. An embedded store's is its folder's; a Chroma server's
+        is the stamp every writer puts on the article registry (:meth:`Store.writing`), read at
+        most every :data:`SERVER_GENERATION_EVERY` seconds (one request to the server)."""
+        if self._shared is not None:
+            return self._shared.generation()
+        now = time.monotonic()
+        if self._server_generation is None or now - self._server_generation[0] >= SERVER_GENERATION_EVERY:
+            try:
+                registry = self._client.get_collection(self.name + _REGISTRY_SUFFIX, embedding_function=None)
+                seen = (str(registry.id), (registry.metadata or {}).get(_GENERATION_KEY))
+            except Exception:  # noqa: BLE001 - no registry yet, or the server is away (the next read says so)
+                seen = None
+            self._server_generation = (now, seen)
+        return self._server_generation[1]
 
     @_chroma("reading it")
     def exists(self) -> bool:
@@ -595,8 +614,12 @@ class Store(StoreReader):
         """Hold the store's writer lock for a batch of changes: one writing process per embedded
         store at a time (a second one gets a :class:`StoreError` naming the first). Every change
         below takes it; hold it around several to make them one write. A server needs no lock."""
-        if self._shared is None:
-            yield
+        if self._shared is None:  # a server: its readers learn of the change from a new stamp
+            try:
+                yield
+            finally:
+                self._registry_collection().modify(metadata={_GENERATION_KEY: uuid.uuid4().hex})
+                self._server_generation = None
             return
         with self._shared.writing(self.where):
             self._sync()

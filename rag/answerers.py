@@ -5,7 +5,8 @@ Every draft, whoever wrote it, goes through :class:`rag.verify.Verifier` before 
 * :class:`ExtractiveAnswerer`: no generative model. Writes the sentences the answer policy
   (:mod:`rag.policy`) chose, each cited. Deterministic and fast.
 * :class:`LLMAnswerer`: any llama-index LLM (llama.cpp, Ollama, an OpenAI-compatible server; see
-  :mod:`rag.llms`), prompted to answer only from the passages and cite them.
+  :mod:`rag.llms`), prompted to answer only from the passages and cite them; what a model writes
+  back of the prompt's frame ("Question: …") is dropped as it streams (:func:`without_echo`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import gc
 import re
 from abc import ABC, abstractmethod
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from index.errors import ModelError
 from rag.analysis import Analyser
@@ -132,14 +133,19 @@ class LLMAnswerer(Answerer):
                 ChatMessage(role=MessageRole.USER, content=user)]
 
     def _stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
-        """The model's text as it streams; any failure of the model or its server is a :class:`ModelError`."""
+        """The model's answer as it streams, without its echo of the prompt (:func:`without_echo`);
+        any failure of the model or its server is a :class:`ModelError`."""
         stream = self.llm.stream_chat(self.messages(question, passages))
-        finished = False
-        try:
+        finished = []
+
+        def written() -> Iterator[str]:
             for chunk in stream:
                 if chunk.delta:
                     yield chunk.delta
-            finished = True
+            finished.append(True)
+
+        try:
+            yield from without_echo(written())
         except ModelError:
             raise
         except Exception as error:  # noqa: BLE001 - clients raise many types; the cause is the model's side
@@ -148,6 +154,57 @@ class LLMAnswerer(Answerer):
         finally:
             if not finished:
                 _abandon(stream)
+
+
+#: The labels of the prompt's own lines (:meth:`LLMAnswerer.messages`), longest first.
+PROMPT_LABELS = ("Answer (cite passages like [1]):", "Passages:", "Question:", "Answer:")
+
+
+def without_echo(pieces: Iterable[str]) -> Iterator[str]:
+    """A model's text as it streams, without what it copied of the prompt's frame: small models
+    (SmolLM2) often begin by writing back "Question: <the question>" and "Answer (cite passages
+    like [1]):" before the answer, and after it start another round with "Question: …". A line
+    that starts like a label of :data:`PROMPT_LABELS` is held back until it is known: an answer
+    label is dropped (what follows it is the answer); a question or passages label is dropped
+    with what follows it to the line's end (the question's, to its "?"), and once the answer has
+    begun, such a line ends it. Text that only starts like a label ("Answers vary") is given as
+    written."""
+    held, said, line_start = "", False, True
+    for piece in pieces:
+        held += piece
+        while held:
+            if not line_start:  # inside a line of the answer: give it, up to the line's end
+                end = held.find("\n")
+                given, held = (held, "") if end < 0 else (held[:end + 1], held[end + 1:])
+                line_start = end >= 0
+                said = said or bool(given.strip())
+                yield given
+                continue
+            text = held.lstrip()
+            label = next((x for x in PROMPT_LABELS if text[:len(x)].lower() == x.lower()), None)
+            if label is None:
+                if not text or _may_become_label(text):
+                    break  # wait for more
+                held, line_start = held if said else text, False  # the answer starts with its first word
+            elif label.startswith("Answer"):
+                held = text[len(label):].lstrip(" ")
+                line_start = not held or held.startswith("\n")
+            elif said:
+                return  # a new round of the prompt: the answer is over
+            else:
+                rest = text[len(label):]
+                ends = [i for i in (rest.find("\n"), rest.find("?") if label == "Question:" else -1) if i >= 0]
+                if not ends:
+                    break  # the echoed line is not finished: wait for its end
+                held = rest[min(ends) + 1:]
+    text = held.lstrip() if line_start else held
+    if text and not _may_become_label(text) and not any(text.lower().startswith(x.lower()) for x in PROMPT_LABELS):
+        yield text
+
+
+def _may_become_label(text: str) -> bool:
+    """Whether ``text`` is the beginning of a label of :data:`PROMPT_LABELS` (not yet all of it)."""
+    return any(x.lower().startswith(text.lower()) and len(text) < len(x) for x in PROMPT_LABELS)
 
 
 def _abandon(stream) -> None:

@@ -29,9 +29,39 @@ def _contributed() -> dict[str, EntryPoint]:
     return {point.name: point for point in entry_points(group=COMMANDS_GROUP)}
 
 
+#: The options of ``rag`` itself, which say which settings and store to use: ((flag, name), type, help).
+STORE_OPTIONS = (
+    (("--config", "config_file"), click.Path(dir_okay=False),
+     "TOML settings file (default: $RAG_CONFIG, else ./rag.toml if present)."),
+    (("--store", "store_path"), click.Path(file_okay=False),
+     "Folder of the embedded Chroma store [RAG_STORE_PATH; default .rag]."),
+    (("--chroma-host", "chroma_host"), None, "Use the Chroma server on this host [RAG_CHROMA_HOST]."),
+    (("--chroma-port", "chroma_port"), int, "Chroma server port [RAG_CHROMA_PORT; default 8000]."),
+    (("--collection", "collection"), None, "Collection name [RAG_COLLECTION; default articles]."),
+)
+
+
+def _given_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """An option of ``rag`` given after its command (``rag ingest seeds/ --store DIR``): it
+    counts as if given before it, and over it."""
+    if value is None:
+        return
+    settings = ctx.find_root().obj
+    if param.name == "config_file":
+        settings["config_file"] = value
+    else:
+        settings["overrides"][param.name] = value
+
+
+def _after_command(flags: tuple[str, str], kind: Any, text: str) -> click.Option:
+    return click.Option(list(flags), type=kind, default=None, expose_value=False, callback=_given_after, help=text)
+
+
 class _Group(click.Group):
     """Turns the project's errors into one clear line (``Error: ...``) instead of a traceback,
-    and adds the commands other packages contribute (loaded when run or listed)."""
+    adds the commands other packages contribute (loaded when run or listed), and takes its own
+    options (:data:`STORE_OPTIONS`) after any command too, as people type them: ``rag ingest
+    seeds/ --store DIR`` is ``rag --store DIR ingest seeds/``."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_contributed()})
@@ -40,6 +70,10 @@ class _Group(click.Group):
         command = super().get_command(ctx, name)
         if command is None and name in _contributed():
             command = _contributed()[name].load()
+        if command is not None:
+            taken = {flag for param in command.params for flag in (param.name, *param.opts)}
+            command.params.extend(_after_command(*option) for option in STORE_OPTIONS
+                                  if not taken.intersection(option[0]))
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -49,14 +83,15 @@ class _Group(click.Group):
             raise click.ClickException(str(error)) from None
 
 
+def _store_options(function):
+    """:data:`STORE_OPTIONS` as the options of ``rag`` itself (before its command)."""
+    for (flag, name), kind, text in reversed(STORE_OPTIONS):
+        function = click.option(flag, name, type=kind, default=None, help=text)(function)
+    return function
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="TOML settings file (default: $RAG_CONFIG, else ./rag.toml if present).")
-@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
-              help="Folder of the embedded Chroma store [RAG_STORE_PATH; default .rag].")
-@click.option("--chroma-host", default=None, help="Use the Chroma server on this host [RAG_CHROMA_HOST].")
-@click.option("--chroma-port", type=int, default=None, help="Chroma server port [RAG_CHROMA_PORT; default 8000].")
-@click.option("--collection", default=None, help="Collection name [RAG_COLLECTION; default articles].")
+@_store_options
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None, **store_options: Any) -> None:
     """Ask questions about a collection of news articles; every answer sentence cites its passage.
@@ -219,7 +254,7 @@ def serve(ctx: click.Context, host: str, port: int, **settings: Any) -> None:
       API key   the token (any text when none is set)
       model     news-rag (the configured answerer) or news-rag:extractive, news-rag:local ...
                 (GET /v1/models lists those offered here: local only when chosen, with
-                --llm local or llm_model naming a GGUF)
+                --llm local or llm_model naming a GGUF; GET /v1/models/MODEL gives one)
 
     \b
     POST /v1/chat/completions answers the last user message, the earlier turns being the

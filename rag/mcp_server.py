@@ -48,6 +48,7 @@ class CitedSource(BaseModel):
     source: str
     published: str | None
     outlet: str | None
+    url: str | None = None  # the original article's address, where its web page states one
     quote: str
     start: int
     end: int

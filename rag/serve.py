@@ -7,7 +7,8 @@
 ``POST /v1/chat/completions`` answers the last user message, with the conversation's earlier user
 and assistant turns as the history; ``stream: true`` sends one server-sent event per checked
 sentence (unchecked drafts are never sent). ``model`` picks the answerer: ``news-rag`` (the
-configured one) or ``news-rag:<answerer>``; ``GET /v1/models`` lists them. The answer's text keeps
+configured one) or ``news-rag:<answerer>``; ``GET /v1/models`` lists them, ``GET /v1/models/{id}``
+gives one (404 for a model not served here). The answer's text keeps
 its ``[n]`` markers and ends with why it abstained (an abstention), its notes and a Markdown
 "Sources" list; the message (or the final chunk's ``delta``) also carries :func:`rag.format.details`:
 ``citations`` (title, source file name, published, outlet, quote, start, end, score),
@@ -48,6 +49,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from index.cleaning import one_line, paired_quotes
 from index.errors import ConfigError, InputError, RagError
 from rag.answer import Answer, StreamEvent
 from rag.assistant import Assistant
@@ -72,12 +74,13 @@ MAX_BODY_BYTES = 1_000_000
 class ApiError(Exception):
     """An error answered as OpenAI-style JSON with ``status``."""
 
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None):
         super().__init__(message)
-        self.status, self.message, self.kind, self.code = status, message, kind, code
+        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.kind, "code": self.code, "param": None}}
+        return {"error": {"message": self.message, "type": self.kind, "code": self.code, "param": self.param}}
 
 
 def is_loopback(host: str) -> bool:
@@ -157,16 +160,20 @@ def read_conversation(messages: list[Message], max_chars: int) -> tuple[str, lis
 
 def tail(answer: Answer) -> str:
     """Why it abstained (an abstention), the notes and a Markdown "Sources" list, appended to the
-    answer's text for plain clients."""
+    answer's text for plain clients. A quote that spans paragraphs or list items is one line
+    without the items' marks, as the page and the CLI show it (:func:`index.cleaning.one_line`:
+    "entrenched: Territory … · Security …", never "entrenched: - Territory"); a title's lost
+    opening quote mark is put back (:func:`index.cleaning.paired_quotes`)."""
     parts = [f"{WHY}{answer.explanation}"] if answer.abstained and answer.explanation else []
     parts += [f"{NOTE}{note}" for note in answer.notes]
     if answer.citations:
         lines = [SOURCES_HEADING, ""]
         for c in answer.citations:
-            quote = " ".join(c.quote.split())
+            quote = one_line(c.quote)
             quote = quote if len(quote) <= QUOTE_CHARS else quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
             published = f", {c.published}" if c.published else ""
-            lines.append(f"- [{c.n}] {' '.join(c.title.split())} ({Path(c.source).name}{published}): “{quote}”")
+            title = paired_quotes(" ".join(c.title.split()))
+            lines.append(f"- [{c.n}] {title} ({Path(c.source).name}{published}): “{quote}”")
         parts.append("\n".join(lines))
     return "".join(f"\n\n{part}" for part in parts)
 
@@ -258,6 +265,14 @@ class Endpoint:
 
     def models(self) -> list[str]:
         return [MODEL, *(f"{MODEL}:{name}" for name in self.pool.answerers)]
+
+    def model(self, model: str) -> dict[str, Any]:
+        """The model object of ``model`` as OpenAI's ``GET /v1/models/{model}`` gives it, or a 404
+        (OpenAI's ``model_not_found``) for a model not served here."""
+        if model not in self.models():
+            raise ApiError(404, f"The model '{model}' does not exist here: use one of {', '.join(self.models())} "
+                                "(GET /v1/models lists them)", code="model_not_found", param="model")
+        return {"id": model, "object": "model", "created": self.created, "owned_by": "news-rag"}
 
     def answerer(self, model: str) -> str:
         name = self.pool.default_answerer() if model == MODEL else model.removeprefix(f"{MODEL}:")
@@ -452,8 +467,12 @@ def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False,
     @app.get("/v1/models")
     async def models(request: Request) -> dict[str, Any]:
         endpoint.authorize(request)
-        return {"object": "list", "data": [{"id": name, "object": "model", "created": endpoint.created,
-                                            "owned_by": "news-rag"} for name in endpoint.models()]}
+        return {"object": "list", "data": [endpoint.model(name) for name in endpoint.models()]}
+
+    @app.get("/v1/models/{model:path}")
+    async def model(request: Request, model: str) -> dict[str, Any]:
+        endpoint.authorize(request)
+        return endpoint.model(model)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request, body: ChatRequest) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -67,3 +68,26 @@ def test_ask_reads_dates_as_people_write_them_and_refuses_nonsense_in_one_line(e
     assert "'last weak' is not a date: write it like 2025-06-01, June 2025 or last week" in result.output
     result = runner.invoke(main, ["ask", "Who mediated?", "--after", "July 2025", "--before", "June 2025"], env=env)
     assert result.exit_code == 1 and "is after the 'until' date (2025-06-30): swap them" in result.output
+
+
+def test_rag_s_own_options_are_taken_after_the_command_too(seed_store: Path, tmp_path: Path) -> None:
+    """Issue 32.7: `rag ingest seeds/ --store DIR` failed ("No such option: --store"). The store
+    options of `rag` are taken after any command, as users type them (the contributed ones too),
+    and still before it; given both ways, the one after the command counts."""
+    runner = CliRunner()
+    store = tmp_path / "store"
+    for line in (["ingest", str(tmp_path / "nowhere"), "--store", str(store)],
+                 ["--store", str(tmp_path / "other"), "ingest", str(tmp_path / "nowhere"), "--store", str(store)],
+                 ["--store", str(store), "ingest", str(tmp_path / "nowhere")]):
+        result = runner.invoke(main, line, env={"RAG_STORE_PATH": str(tmp_path / "unused")})
+        assert "No such option" not in result.output and f"Indexed into {store} (embedded Chroma)" in result.output, result.output
+    settings = tmp_path / "rag.toml"
+    settings.write_text(f'store_path = "{seed_store}"\n', encoding="utf-8")
+    asked = runner.invoke(main, ["ask", "--llm", "extractive", "--json", "How many prisoners did each side exchange "
+                                 "in Istanbul?", "--config", str(settings)])
+    assert asked.exit_code == 0 and "1,000" in json.loads(asked.output)["answer"], asked.output
+    doctor = runner.invoke(main, ["doctor", "--store", str(store), "--collection", "other"])
+    assert doctor.output.startswith(f"store {store}: 0 articles"), doctor.output
+    for command in ("ingest", "ask", "serve", "mcp", "doctor", "chat", "eval"):
+        shown = runner.invoke(main, [command, "--help"]).output
+        assert all(flag in shown for flag in ("--store", "--config", "--chroma-host", "--collection")), command

@@ -57,6 +57,32 @@ def test_models_are_listed(client: OpenAI) -> None:
     assert [m.id for m in client.models.list()] == ["news-rag", "news-rag:extractive"]
 
 
+def test_a_model_is_retrieved_by_its_id_as_from_openai(client: OpenAI) -> None:
+    """Issue 32.7: `GET /v1/models/{id}` was 404 (OpenAI's API has it: clients check a model
+    before using it). A model not served here is OpenAI's own 404, `model_not_found`."""
+    for name in ("news-rag", "news-rag:extractive"):
+        model = client.models.retrieve(name)
+        assert (model.id, model.object, model.owned_by) == (name, "model", "news-rag") and model.created > 0
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("gpt-4o")
+    assert (missing.value.code, missing.value.param, missing.value.type) == \
+        ("model_not_found", "model", "invalid_request_error")
+    assert "The model 'gpt-4o' does not exist here: use one of news-rag, news-rag:extractive" in missing.value.message
+
+
+def test_the_markdown_sources_list_has_one_line_a_source_without_list_debris(client: OpenAI) -> None:
+    """Issue 32.7: a quote spanning a list's intro and its first item was listed as "deeply
+    entrenched: - Territory …" in the Markdown "Sources"; it reads as the page and the CLI show
+    it, and a title's lost opening quote mark is put back."""
+    content = ask(client, "What are the core obstacles blocking peace?").choices[0].message.content
+    sources = content.split("\n\n**Sources**\n\n")[1].splitlines()
+    assert sources and all(line.startswith("- [") for line in sources), content
+    listed = next(line for line in sources if "Territory and Annexations" in line)
+    assert "deeply entrenched: Territory and Annexations: Russia seeks" in listed, listed
+    assert ": -" not in content and " - Territory" not in content, content
+    assert not any(re.search(r"\] Difficult’", line) for line in sources), sources
+
+
 def test_a_question_is_answered_with_citations(client: OpenAI) -> None:
     reply = ask(client, PRISONERS)
     message = reply.choices[0].message
@@ -64,7 +90,8 @@ def test_a_question_is_answered_with_citations(client: OpenAI) -> None:
     assert "\n\n**Sources**\n\n- [1] " in message.content  # plain clients show the sources too
     citations = message.model_extra["citations"]
     assert citations and citations[0]["n"] == 1 and "1,000" in citations[0]["quote"]
-    assert set(citations[0]) == {"n", "title", "source", "published", "outlet", "quote", "start", "end", "score"}
+    assert set(citations[0]) == {"n", "title", "source", "published", "outlet", "url", "quote", "start", "end",
+                                 "score"}
     assert re.fullmatch(r"\d{3}_[0-9a-f]+\.txt", citations[0]["source"])  # the file name, never a server path
     assert message.model_extra["abstained"] is False and message.model_extra["confidence"] > 0.5
     assert reply.choices[0].finish_reason == "stop" and reply.model == "news-rag"

@@ -49,7 +49,7 @@ def backend(tmp_path: Path) -> Backend:
 def test_a_question_streams_into_the_chat_and_fills_the_sources(backend: Backend) -> None:
     steps = list(backend.turn("How many prisoners did each side exchange in Istanbul?", [], [], [], "extractive",
                               5, [], "", ""))
-    assert "Checking sentences" in steps[0][0][-1]["content"]  # shown at once, before any sentence
+    assert "Searching the articles" in steps[0][0][-1]["content"]  # shown at once, before any sentence
     chat, history, groups, panel, box, turns = steps[-1]
     assert [m["role"] for m in chat] == ["user", "assistant"] and box == ""
     assert "checked against their sources" in chat[-1]["content"] and len(groups) == 1
@@ -76,12 +76,14 @@ class _WritesThenGivesUp(Answerer):
 def test_the_status_line_says_which_sentence_is_checked_and_when_the_model_was_given_up_on(backend: Backend) -> None:
     """Issue 19.2: while a model's draft is checked the page says which sentence (its draft still
     shown, in grey), and the moment the model is given up on it says so (the draft gone)."""
-    from rag.assistant import build_assistant
+    from dataclasses import replace
+
+    from rag.assistant import Assistant, build_assistant
+    from rag.drafting import ModelDrafter
 
     def factory(settings: Config):
-        assistant = build_assistant(settings, embedder=HashEmbedder())
-        assistant.answerer = _WritesThenGivesUp()
-        return assistant
+        pipeline = build_assistant(settings, embedder=HashEmbedder()).pipeline
+        return Assistant(settings, replace(pipeline, drafter=ModelDrafter(_WritesThenGivesUp())))
 
     page = Backend(backend.config, factory)
     bubbles = [step[0][-1]["content"] for step in page.turn("How many prisoners did each side exchange in Istanbul?",
@@ -235,6 +237,19 @@ def test_a_read_only_backend_refuses_writes(backend: Backend, tmp_path: Path) ->
     with pytest.raises(InputError, match="read-only"):
         backend.remove(backend.articles()[0].id)
     assert len(backend.articles()) == 5
+
+
+def test_a_read_only_page_reads_the_store_through_an_object_that_cannot_write(backend: Backend) -> None:
+    """Issue 31.3: reading and writing the store are separate objects; a read-only page gets the reader."""
+    from index.store import Store, StoreReader
+
+    page = Backend(backend.config.replace(read_only=True), embedder=backend.embedder())
+    store = page.store()
+    assert type(store) is StoreReader and len(page.articles()) == 5
+    assert not any(hasattr(store, name) for name in ("write_articles", "remove_article", "repair", "reset"))
+    with pytest.raises(InputError, match="read-only"):
+        page.writer()
+    assert isinstance(backend.store(), Store)  # a writable page's store writes
 
 
 def test_the_pickers_name_articles_by_id_not_by_server_path(backend: Backend) -> None:

@@ -801,20 +801,23 @@ def test_a_generative_answer_shows_what_it_is_doing_and_its_unchecked_draft(brow
     """A slow writer (a stand-in model: what it writes is beside the point) shows its progress,
     the seconds it has taken, its draft marked as not checked, and which sentence of it is being
     checked (a check slowed down to be seen); the checked answer replaces it."""
+    from dataclasses import replace
+
+    from rag.assistant import Assistant
+    from rag.drafting import ModelDrafter
+    from rag.verify import Verifier
     from tests.test_assistant import _Typist
 
-    def factory(settings: Config):
-        assistant = build_assistant(settings, embedder=real_embedder)
-        assistant.answerer = _Typist("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the "
-                                     "largest of the conflict. The moon sings at night.", pause=0.25)
-        check = assistant.verifier.check_claim
-
-        def deliberate(claim, passages):
+    class Deliberate(Verifier):  # a check slowed down to be seen
+        def check_claim(self, claim, passages):
             time.sleep(1.5)
-            return check(claim, passages)
+            return super().check_claim(claim, passages)
 
-        assistant.verifier.check_claim = deliberate
-        return assistant
+    def factory(settings: Config):
+        typist = _Typist("A 1,000-for-1,000 prisoner exchange was agreed in Istanbul in May 2025, the "
+                         "largest of the conflict. The moon sings at night.", pause=0.25)
+        pipeline = build_assistant(settings, embedder=real_embedder).pipeline
+        return Assistant(settings, replace(pipeline, drafter=ModelDrafter(typist, Deliberate())))
 
     port = free_port()
     demo = launch(Config(store_path=seed_store, llm="extractive"), "127.0.0.1", port, block=False,
@@ -911,3 +914,310 @@ def test_a_local_model_that_fails_is_one_message_and_the_page_answers(browser, t
             page.screenshot(path=str(ARTIFACTS / f"local-model-{failure.replace(' ', '-')}.png"))
     finally:
         demo.close()
+
+
+# ---- issue 32.8: what users of Perplexity and Open WebUI expect ---------------------------------------
+
+ORSA = """<!DOCTYPE html>
+<html><head><title>Ferry returns to Lake Orsa after winter repairs</title>
+<link rel="canonical" href="https://news.example.org/2031/04/orsa-ferry">
+</head><body><article><h1>Ferry returns to Lake Orsa after winter repairs</h1>
+<p>The Lake Orsa ferry resumed service on Monday after a winter of repairs, the harbour office said.</p>
+<p>Its captain, Lena Sund, said the rebuilt ferry now carries 120 passengers on each crossing of the lake.</p>
+</article></body></html>
+"""
+
+
+def conversation_names(page) -> list[str]:
+    return page.locator("#conversations label").all_inner_texts()
+
+
+def test_conversations_are_listed_opened_renamed_and_deleted_and_kept_across_a_reload(page) -> None:
+    ask(page, ISTANBUL)
+    page.click("#conversations-bar .toggle-button")  # the list, in the sidebar
+    page.wait_for_function("q => document.querySelector('#conversations')?.innerText.includes(q)",
+                           arg=ISTANBUL[:30])
+    page.click("#new-chat")  # the conversation goes into the list; a new one begins
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+    ask(page, "Who mediated the Geneva talks?")
+    page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 2 && "
+                           "document.querySelector('#conversations').innerText.includes('Who mediated')")
+    page.locator("#conversation-name input, #conversation-name textarea").first.fill("Geneva mediators")
+    page.click("#rename-conversation")
+    page.wait_for_function("() => document.querySelector('#conversations').innerText.includes('Geneva mediators')")
+    page.wait_for_timeout(1000)  # the browser stores it
+    page.screenshot(path=str(ARTIFACTS / "conversations.png"))
+
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 1", timeout=30_000)
+    page.click("#conversations-bar .toggle-button")
+    assert conversation_names(page)[0] == "Geneva mediators" and ISTANBUL[:30] in conversation_names(page)[1]
+    assert page.locator("#conversations input[type=radio]").first.is_checked()  # the current one
+    page.locator("#conversations label", has_text=ISTANBUL[:30]).click()  # open the other one
+    page.wait_for_function("() => document.querySelector('#chat .answer')?.innerText.includes('1,000')")
+    assert page.locator("#source-1-1").count() == 1  # with its sources
+    assert page.locator("#chat .question").all_inner_texts() == [ISTANBUL]
+    page.click("#delete-conversation")  # asks first
+    page.wait_for_selector("#delete-question:has-text('Delete “How many prisoners')")
+    page.click("#delete-confirm")
+    page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
+    assert conversation_names(page) == ["Geneva mediators"]  # the latest of the others opens
+    page.wait_for_function("() => document.querySelector('#chat .question')?.innerText.includes('Geneva')")
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 1", timeout=30_000)
+    page.click("#conversations-bar .toggle-button")
+    page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
+    assert conversation_names(page) == ["Geneva mediators"]
+
+
+def test_an_earlier_question_is_edited_and_asked_again_in_its_place(page) -> None:
+    ask(page, ISTANBUL)
+    ask(page, "Who mediated the Geneva talks?")
+    page.locator("#chat").get_by_role("button", name="Edit").first.click()
+    box = page.locator("#chat textarea")
+    page.wait_for_function("q => document.querySelector('#chat textarea')?.value === q", arg=ISTANBUL)  # text, not HTML
+    box.fill("In which palace were the Istanbul talks held?")
+    page.locator("#chat").get_by_role("button", name="Submit").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 1 && "
+                           "document.querySelector('#chat .answer:not(.streaming)')?.innerText.includes('checked')",
+                           timeout=60_000)
+    assert page.locator("#chat .question").all_inner_texts() == ["In which palace were the Istanbul talks held?"]
+    assert "Dolmabah" in last_answer(page)  # answered anew; the Geneva question that followed is gone
+    assert page.locator("#sources .source-group").count() == 1 and page.locator("#source-1-1").count() == 1
+    page.wait_for_function("() => document.querySelector('#conversation-tools .copy-source')?.textContent"
+                           ".includes('palace')")  # kept in the browser as edited
+    assert "Geneva" not in page.locator("#conversation-tools .copy-source").text_content()
+
+
+def test_suggested_follow_ups_under_an_answer_ask_what_the_articles_answer(page) -> None:
+    ask(page, ISTANBUL)
+    chips = page.locator("#chat .answer .follow-ups button.follow-up")
+    chips.first.wait_for(timeout=30_000)
+    suggested = chips.all_inner_texts()
+    assert 2 <= len(suggested) <= 3 and all(q.endswith("?") for q in suggested), suggested
+    chips.first.click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer:not(.streaming)').length === 2",
+                           timeout=60_000)
+    assert page.locator("#chat .question").last.inner_text() == suggested[0]
+    assert "checked against their sources" in last_answer(page)  # answered, not "Not in the articles"
+    page.locator("#chat .answer").last.locator(".follow-ups").wait_for(timeout=30_000)
+    assert page.locator("#chat .follow-ups").count() == 1  # only the latest answer offers them
+    page.screenshot(path=str(ARTIFACTS / "follow-ups.png"))
+
+
+def test_a_source_card_links_to_the_original_web_page_in_a_new_tab(page, tmp_path: Path) -> None:
+    path = tmp_path / "orsa-ferry.html"
+    path.write_text(ORSA, encoding="utf-8")
+    upload(page, path, "Indexed orsa-ferry.html")
+    open_tab(page, "Chat")
+    ask(page, "How many passengers does the rebuilt Lake Orsa ferry carry?")
+    assert "120" in last_answer(page)
+    link = page.locator("#sources .source a.original").first
+    assert link.get_attribute("href") == "https://news.example.org/2031/04/orsa-ferry"
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel").split()
+    assert page.locator("#sources .source a.original").count() == page.locator("#sources .source").filter(
+        has_text="Lake Orsa").count()  # the seeds are saved as text, with no address: no link on theirs
+    open_tab(page, "Articles")  # leave the shared store as it was
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="Ferry returns to Lake Orsa").click()
+    page.click("#remove")
+    page.click("#remove-confirm")
+    page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
+
+
+# ---- issue 32: a number kept on every surface; the upload limit, bold text, "Use via API" and a
+# model's draft as the page shows them ----------------------------------------------------------
+
+SAIMAA = """Saimaa census counts 495 ringed seals
+
+Published May 4, 2031
+
+The spring census on Lake Saimaa counted 495 ringed seals, the Finnish environment agency said on Tuesday.
+Volunteers skied across the ice in March to find the seals' snow lairs.
+
+The agency said the population had grown for the ninth year running, helped by a ban on gill nets in the
+lake's breeding areas.
+"""
+SEALS = "How many ringed seals did the Saimaa census count?"
+
+
+def leading_number(text: str) -> str:
+    """The number a text starts with ("495" of "495. [1] The spring census…"), else its start."""
+    found = re.match(r"\s*(\d[\d,]*)", text)
+    return found.group(1) if found else text[:40]
+
+
+def test_a_how_many_answer_keeps_its_number_on_every_surface(browser, server: Server, real_embedder,
+                                                               tmp_path: Path) -> None:
+    """Issue 32, done when: an answer that starts with a number ("495. [1] The spring census…")
+    keeps it on the page, in Copy, in the export (as Markdown shows it: "495\\." starts no list,
+    and "\\495." would show the backslash), in `rag ask`, in `rag serve` (the openai client) and
+    in MCP (the mcp client), all over one store."""
+    import asyncio
+
+    from click.testing import CliRunner
+    from markdown_it import MarkdownIt
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from openai import OpenAI
+
+    from rag.cli import main
+    from rag.pool import Assistants
+    from rag.serve import start
+
+    path = tmp_path / "saimaa seals.txt"
+    path.write_text(SAIMAA, encoding="utf-8")
+    shown: dict[str, str] = {}
+    with open_page(browser, server.url, permissions=["clipboard-read", "clipboard-write"]) as page:
+        upload(page, path, "Indexed saimaa seals.txt")
+        open_tab(page, "Chat")
+        ask(page, SEALS)
+        shown["page"] = page.locator("#chat .answer .answer-text").last.inner_text()
+        page.locator("#chat .answer .copy-text").last.click()
+        shown["copy"] = page.evaluate("() => navigator.clipboard.readText()")
+        page.wait_for_function("q => document.querySelector('#conversation-tools .copy-source')?.textContent"
+                               ".includes(q)", arg=SEALS)
+        with page.expect_download() as download:
+            page.click("#export")
+        rendered = MarkdownIt("commonmark").render(Path(download.value.path()).read_text(encoding="utf-8"))
+        shown["export"] = re.sub(r"<[^>]+>", "", rendered.split("</h2>", 1)[1]).strip()  # what follows the question
+
+        printed = CliRunner().invoke(main, ["ask", "--llm", "extractive", SEALS, "--store", str(server.store)])
+        assert printed.exit_code == 0, printed.output
+        shown["cli"] = printed.output
+        pool = Assistants(Config(store_path=server.store, llm="extractive"),
+                          lambda config: build_assistant(config, embedder=real_embedder), answerers=["extractive"])
+        port = free_port()
+        api = start(pool, "127.0.0.1", port, mcp=True)
+        try:
+            client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+            reply = client.chat.completions.create(model="news-rag", messages=[{"role": "user", "content": SEALS}])
+            shown["api"] = reply.choices[0].message.content
+
+            async def mcp_answer() -> str:
+                async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write, *_), \
+                        ClientSession(read, write) as session:
+                    await session.initialize()
+                    return (await session.call_tool("ask", {"question": SEALS})).structured_content["answer"]
+
+            with ThreadPoolExecutor(1) as thread:  # its own event loop, apart from Playwright's
+                shown["mcp"] = thread.submit(lambda: asyncio.run(asyncio.wait_for(mcp_answer(), 120))).result()
+        finally:
+            api.stop()
+
+        open_tab(page, "Articles")  # leave the shared store as it was
+        page.locator("#remove-choice input").click()
+        page.get_by_role("option", name="Saimaa census counts").click()
+        page.click("#remove")
+        page.click("#remove-confirm")
+        page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
+    assert {surface: leading_number(text) for surface, text in shown.items()} == dict.fromkeys(shown, "495"), shown
+    assert all("495 ringed seals" in text for text in shown.values()), shown
+
+
+def test_a_file_over_the_upload_limit_is_refused_in_the_unit_the_upload_box_states(page, tmp_path: Path,
+                                                                                      server: Server) -> None:
+    """Issue 32.7: the upload box said "up to 10 MB" and the refusal "9.5 Mb" (Gradio's own check,
+    in binary units). Chosen or dropped, a file over the limit is refused in the box's unit and in
+    the server's words, and nothing of it is uploaded."""
+    from index.errors import InputError
+    from ui.uploads import check_upload
+
+    open_tab(page, "Articles")
+    assert "up to 10 MB" in page.locator("#upload").inner_text()
+    big = tmp_path / "big report.txt"
+    big.write_bytes(b"Big report\n\n" + b"word " * 2_100_000)  # 10.5 MB
+    with pytest.raises(InputError) as refused:
+        check_upload(big.name, big.stat().st_size, 10)
+    page.set_input_files("#upload input[type=file]", str(big))
+    page.wait_for_selector("#upload-refused")
+    assert page.locator("#upload-refused").inner_text() == f"big report.txt: {refused.value}"
+    assert "is 10.5 MB, over the 10 MB limit" in str(refused.value)
+    page.evaluate("""() => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(12_000_000)], "scan.pdf", {type: "application/pdf"}));
+      const target = document.querySelector('#upload .upload-container') || document.querySelector('#upload');
+      target.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""")
+    page.wait_for_function("() => document.querySelector('#upload-refused')?.innerText.startsWith('scan.pdf: ')")
+    assert "'scan.pdf' is 12.0 MB, over the 10 MB limit" in page.locator("#upload-refused").inner_text()
+    page.wait_for_timeout(1000)  # Gradio's own refusal would be a toast by now
+    assert "Mb" not in page.inner_text("body") and "exceed the maximum" not in page.inner_text("body")
+    assert not [p for p in (server.store / "uploads").glob("*") if p.name.startswith(("big", "scan"))]
+
+
+def platform_fonts(page, selector: str) -> list[dict]:
+    """The fonts Chromium drew the text of ``selector`` with (family, PostScript name, glyphs)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+def test_bold_text_is_set_in_the_font_of_the_body_text(page) -> None:
+    """Issue 32.7: the semibold file Gradio's theme names holds two letters, so a bold heading was
+    set in two fonts ("A" in Source Sans, "sk the news articles" in the system's bold)."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    style = "s => { const c = getComputedStyle(document.querySelector(s)); return [c.fontFamily, c.fontWeight]; }"
+    (heading_family, weight), (body_family, _) = page.evaluate(style, "h2"), page.evaluate(style, ".prose p")
+    assert heading_family == body_family and int(weight) >= 600
+    heading, body = platform_fonts(page, "h2"), platform_fonts(page, ".prose p")
+    assert [f["familyName"] for f in heading] == [body[0]["familyName"]], heading  # one font, the body's family
+    assert "Bold" in heading[0]["postScriptName"] and body[0]["postScriptName"] != heading[0]["postScriptName"]
+    page.locator("h2").screenshot(path=str(ARTIFACTS / "bold-heading.png"))
+
+
+def test_use_via_api_describes_the_endpoints_to_those_who_call_them(page) -> None:
+    """Issue 32.7: the page's "Use via API" showed the functions' docstrings (``history`` holds …)."""
+    page.get_by_text("Use via API").click()
+    page.wait_for_function("() => document.body.innerText.includes('API name: /ask')", timeout=30_000)
+    shown = page.inner_text("body")
+    assert "Ask a question about the indexed articles." in shown and "Index article files" in shown
+    assert "Remove an indexed article" in shown
+    for developer_words in ("``", "yields", "Gradio's messages format", "One question, streamed"):
+        assert developer_words not in shown, developer_words
+    assert 'provided in the "Question" Textbox' in shown
+
+
+def test_while_a_model_writes_the_page_says_so_and_shows_none_of_the_prompt(browser, tmp_path: Path,
+                                                                             seed_store: Path, real_embedder) -> None:
+    """Issue 32.7: while a local model drafted, the page said "Checking sentences against their
+    sources…" before any sentence existed, and the grey draft showed stray prompt text
+    ("Question: What is the main"). A stand-in model writes what SmolLM2 did (the prompt's frame,
+    the answer, a new round); every state of the streaming bubble is recorded."""
+    from dataclasses import replace
+
+    from rag.answerers import LLMAnswerer
+    from rag.assistant import Assistant
+    from rag.drafting import DRAFT_EVERY, ModelDrafter
+    from tests.test_issue32_small import ECHOED, _EchoingModel
+
+    def factory(settings: Config):
+        built = build_assistant(settings, embedder=real_embedder)
+        model = LLMAnswerer(_EchoingModel(ECHOED, pause=DRAFT_EVERY / 2), "local")
+        return Assistant(built.config, replace(built.pipeline, drafter=ModelDrafter(model)))
+
+    port = free_port()
+    demo = launch(Config(store_path=seed_store, llm="extractive"), "127.0.0.1", port, block=False,
+                  assistant_factory=factory, uploads_dir=tmp_path / "up")
+    try:
+        with open_page(browser, f"http://127.0.0.1:{port}/") as page:
+            page.evaluate("""() => { window.__bubbles = [];
+              new MutationObserver(() => document.querySelectorAll('#chat .answer.streaming').forEach(b => {
+                const seen = [!!b.querySelector('.answer-text'), b.innerText];
+                if (JSON.stringify(window.__bubbles.at(-1)) !== JSON.stringify(seen)) window.__bubbles.push(seen);
+              })).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+            ask(page, ISTANBUL)
+            bubbles = page.evaluate("() => window.__bubbles")
+            final = last_answer(page)
+    finally:
+        demo.close()
+    assert bubbles and bubbles[0][1].startswith("Searching the articles…"), bubbles
+    assert any("1,000-for-1,000" in text and "not checked yet" in text for _, text in bubbles), bubbles  # the draft
+    for checked, text in bubbles:  # ``checked``: a checked sentence is shown
+        assert "Question:" not in text and "cite passages" not in text, text
+        assert checked or "Checking sentences against their sources" not in text, text
+    assert "1,000" in final and "Question:" not in final

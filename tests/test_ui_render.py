@@ -157,7 +157,8 @@ def test_disagreeing_sources_are_side_by_side() -> None:
 
 
 def test_streaming_and_errors_and_the_panel() -> None:
-    assert "Checking sentences" in render.streaming_html([], 1)
+    assert "Searching the articles" in render.streaming_html([], 1)  # nothing is checked before a sentence exists
+    assert "Checking sentences" in render.streaming_html(["First. [1]"], 1)
     assert 'href="#source-1-1"' in render.streaming_html(["First. [1]"], 1)
     assert "cannot reach the Chroma server" in render.error_html("cannot reach the Chroma server")
     assert render.SOURCES_PLACEHOLDER in render.sources_panel([])

@@ -19,8 +19,9 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import gradio as gr
 
@@ -29,16 +30,18 @@ from index.embedding import Embedder
 from index.errors import InputError, RagError
 from index.ingest import article_id
 from index.loading import article_key, file_size_limit, read_file
-from index.store import Store
+from index.store import Store, StoreReader
+from rag.answer import Answer
 from rag.assistant import Assistant
-from rag.build import ingest_paths, open_store, uploads_folder
+from rag.build import ingest_paths, open_reader, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
 from rag.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
 from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
 from rag.serve import forwarded_allow_ips
-from ui import render
+from rag.suggest import article_reader, follow_ups
+from ui import conversations as saved_list, render
 from ui.guard import Guard, LoginLimiter
 from ui.script import SCRIPT
 from ui.style import CSS
@@ -48,6 +51,20 @@ log = logging.getLogger(__name__)
 
 #: The API names of the page's events that change the store (a read-only page has neither).
 UPLOAD_API, REMOVE_API = "upload", "remove"
+#: What the page's "Use via API" says of each of its endpoints, to the people who call them (not
+#: the functions' docstrings, which are for those who change the code). ``{mb}``: the size limit.
+API_DESCRIPTIONS = {
+    "ask": "Ask a question about the indexed articles. The answer comes back in the conversation, every "
+           "sentence with the number [n] of the passage it quotes, checked against it, and the sources beside "
+           "it; give the conversation so far to ask a follow-up. Optional: the answerer, how many passages it "
+           "reads, only some articles (their ids, as the article list gives them), and the days the articles "
+           "were published from and until (2025-06-01, June 2025 or last week). For plain text and JSON, "
+           "rag serve (OpenAI-compatible) and rag mcp answer the same questions.",
+    UPLOAD_API: "Index article files (.txt, .md, .html, .pdf or .docx, up to {mb} MB each), saved under the "
+                "names they are uploaded with; returns what was indexed (or why not) and the articles now indexed.",
+    REMOVE_API: "Remove an indexed article, by its id (as the article list gives it), and its file if it was "
+                "uploaded; returns what was done and the articles now indexed.",
+}
 EXAMPLES = [
     "How many prisoners did each side exchange in Istanbul?",
     "Who mediated the Geneva talks?",
@@ -84,6 +101,25 @@ def forget_last(chat: list, history: list, groups: list, turns: list) -> tuple[s
     if last.get("answered"):
         history, groups = history[:-2], groups[:-1]
     return str(last.get("question", "")), chat[:-2], history, groups, turns
+
+
+def earlier_turns(chat: list, history: list, groups: list, turns: list, count: int) -> tuple[list, list, list, list]:
+    """The conversation's first ``count`` questions and answers, as editing question ``count + 1``
+    leaves it: their chat messages, and the history messages and sources groups of those answered."""
+    chat, history, groups, turns = list(chat or []), list(history or []), list(groups or []), list(turns or [])
+    count = max(0, min(count, len(turns)))
+    answered = sum(1 for turn in turns[:count] if turn.get("answered"))
+    return chat[:2 * count], history[:2 * answered], groups[:answered], turns[:count]
+
+
+def linked(answer: Answer, records: Iterable[Any]) -> Answer:
+    """``answer`` with each citation's ``url`` (the original article's address) from its article's
+    record where the citation has none."""
+    urls = {record.source: record.url for record in records if getattr(record, "url", None)}
+    if not any(c.url is None and c.source in urls for c in answer.citations):
+        return answer
+    return replace(answer, citations=[c if c.url or c.source not in urls else replace(c, url=urls[c.source])
+                                      for c in answer.citations])
 
 
 def stop(chat: list, turns: list) -> tuple[list, list]:
@@ -182,7 +218,7 @@ class Backend:
         #: The assistants, one per answerer, sharing one embedding model (and shared with the
         #: OpenAI-compatible endpoint and the MCP server under ``rag chat --api``).
         self.pool = Assistants(config, assistant_factory, embedder=embedder, answerers=self.answerers)
-        self._store: Store | None = None
+        self._store: StoreReader | None = None
         self._lock = threading.RLock()  # opening the store
         self._writing = threading.Lock()  # one upload or removal at a time
 
@@ -205,11 +241,19 @@ class Backend:
         """The embedding model, loaded once (or borrowed from an Assistant already built)."""
         return self.pool.embedder()
 
-    def store(self) -> Store:
+    def store(self) -> StoreReader:
+        """The store, to read: a read-only page's is a :class:`StoreReader`, which cannot write."""
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.config)
+                self._store = open_reader(self.config) if self.config.read_only else open_store(self.config)
             return self._store
+
+    def writer(self) -> Store:
+        """The store, to write (refused on a read-only page)."""
+        self._check_writable()
+        store = self.store()
+        assert isinstance(store, Store)  # a writable page opened a Store
+        return store
 
     def articles(self) -> list[render.ArticleRow]:
         return render.article_rows(self.store().articles().values(), self.uploads.names())
@@ -239,6 +283,9 @@ class Backend:
         as text with its sources (for copy and export; ``answered``: it added to ``history`` and
         ``groups``)."""
         chat, history, groups, turns = list(chat or []), list(history or []), list(groups or []), list(turns or [])
+        # Only the latest answer offers follow-up questions.
+        chat = [{**m, "content": render.without_follow_ups(m.get("content"))} if isinstance(m, dict) else m
+                for m in chat]
         question = (question or "").strip()
         if not question:
             yield chat, history, groups, render.sources_panel(groups), "", turns
@@ -275,10 +322,13 @@ class Backend:
             assert answer is not None, "the assistant's stream ends with the answer"
             answer = public_answer(answer, self.folders)
             records = self.store().articles().values()
+            answer = linked(answer, records)
             authors = {r.source: r.author for r in records if r.author}
             dated = {r.source: r.published_from for r in records if r.published_from}
             text = render.answer_text(answer, authors)
-            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text)}
+            suggested = self.follow_ups(answer, [str(t.get("question", "")) for t in turns[:-1]])
+            chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text,
+                                                                           follow_ups=suggested)}
             groups.append(render.sources_html(answer, turn, names, authors, dated))
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
             turns[-1] = {"question": question, "answer": text, "answered": True}
@@ -295,6 +345,36 @@ class Backend:
         question, chat, history, groups, turns = forget_last(chat, history, groups, turns)
         yield from self.turn(question, chat, history, groups, llm, top_k, sources, after, before, turns)
 
+    def edit(self, edited: dict | None, chat: list, history: list, groups: list, turns: list, llm: str,
+             top_k: float, sources: list[str] | None, after: str, before: str
+             ) -> Iterator[tuple[list, list, list, str, str, list]]:
+        """Ask an earlier question again as edited (the page's Edit on a question): the
+        conversation from that question on gives way to its new answer. ``edited`` is
+        ``{"index", "value", "previous"}``: the question's place among the chat messages, its new
+        text and what the message showed (an unchanged or emptied question is asked again whole)."""
+        edited = edited if isinstance(edited, dict) else {}
+        index, turns = edited.get("index"), list(turns or [])
+        if not isinstance(index, int) or index < 0 or index % 2 or index // 2 >= len(turns):
+            groups = list(groups or [])
+            yield list(chat or []), list(history or []), groups, render.sources_panel(groups), "", turns
+            return
+        position = index // 2
+        question = render.question_text(edited.get("value"))
+        if not question or question == render.question_text(edited.get("previous")):
+            question = str(turns[position].get("question", "")) or question
+        chat, history, groups, turns = earlier_turns(chat, history, groups, turns, position)
+        yield from self.turn(question, chat, history, groups, llm, top_k, sources, after, before, turns)
+
+    def follow_ups(self, answer: Answer, asked: Sequence[str] = ()) -> list[str]:
+        """Two or three questions the articles ``answer`` cites can answer (:func:`rag.suggest.follow_ups`),
+        not ``asked`` before, for the chips under it; none when they cannot be worked out (the
+        answer stands without them)."""
+        try:
+            return follow_ups(answer, article_reader(self.store()), asked=asked)
+        except Exception:  # noqa: BLE001 - suggestions are extra; a failure costs only them
+            log.exception("no follow-up questions for %r", answer.question)
+            return []
+
     def add_upload(self, temporary: Path, name: str, report: Callable[[float, str], None]) -> tuple[str, str]:
         """Save and index one uploaded file; ``(kind, message)`` with kind ``ok`` or ``error``. It is
         saved, cited and filtered under the name it was uploaded with; a name already taken in the
@@ -307,7 +387,7 @@ class Backend:
                 report(0.05, f"Saving {shown}")
                 saved = self.uploads.save(temporary, name, self._taken_names())
                 report(0.2, f"Indexing {shown}: cleaning, splitting into passages, embedding")
-                result = ingest_paths(self.config, [saved], progress=False, store=self.store(), embedder=self.embedder)
+                result = ingest_paths(self.config, [saved], progress=False, store=self.writer(), embedder=self.embedder)
                 if result.skipped:
                     self.uploads.forget(saved)
                     return "error", self.public(f"{shown} was not indexed: {result.skipped[0].reason}")
@@ -338,7 +418,7 @@ class Backend:
         if not legacy:
             return done
         with self._writing:
-            store = self.store()
+            store = self.writer()
             self.embedder()  # loaded before anything is removed: a model that fails to load removes nothing
             for saved, uploaded in legacy:
                 try:
@@ -369,7 +449,7 @@ class Backend:
             record = self.store().articles().get(article_id)
             if record is None:
                 raise InputError("that article is no longer indexed: reload the page")
-            self.store().remove_article(record.id)
+            self.writer().remove_article(record.id)
             self.uploads.forget(record.source)
             self.refresh()
             return f"Removed “{record.display_title()}”."
@@ -463,9 +543,60 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         shown = render.filter_chips(chosen, *days)
         return shown, gr.Button(visible=bool(shown))
 
-    def restore(saved: dict | None) -> tuple:
+    def restore(saved: dict | None, archive: dict | None) -> tuple:
+        """The page as this browser left it: its current conversation and the list of the others."""
         chat, history, groups, turns = restored_conversation(saved)
-        return chat, history, groups, turns, render.sources_panel(groups), render.conversation_tools(turns)
+        saved = saved if isinstance(saved, dict) else {}
+        current = {"id": str(saved.get("id") or saved_list.new_id()), "title": str(saved.get("title") or "")}
+        shelf = [c for c in saved_list.shelf_from(archive) if c["id"] != current["id"]]
+        return (chat, history, groups, turns, render.sources_panel(groups), render.conversation_tools(turns),
+                current, shelf, listed(current, turns, shelf), current["title"])
+
+    # --- the saved conversations (ui.conversations): new, open, rename, delete ---------------------
+
+    def listed(current: dict, turns: list, shelf: list, dropped: int = 0) -> Any:
+        return gr.Radio(choices=saved_list.choices(current, turns, shelf), value=current["id"],
+                        info=saved_list.list_note(dropped))
+
+    def kept(chat: list, history: list, groups: list, turns: list, current: dict) -> dict:
+        """The current conversation as the browser keeps it, with its id and name."""
+        return {**saved_conversation(chat, history, groups, turns), "id": current["id"],
+                "title": current.get("title", "")}
+
+    def opened(conversation: dict | None, shelf: list, dropped: int = 0) -> tuple:
+        """The page showing ``conversation`` (a new one when None), the others on the shelf."""
+        conversation = conversation or {**saved_conversation([], [], [], []), "id": saved_list.new_id(), "title": ""}
+        chat, history, groups, turns = restored_conversation(conversation)
+        current = {"id": conversation["id"], "title": conversation.get("title", "")}
+        return (chat, history, groups, turns, render.sources_panel(groups), conversation,
+                render.conversation_tools(turns), current, shelf, saved_list.archived(shelf),
+                listed(current, turns, shelf, dropped), current["title"])
+
+    def start_new(chat: list, history: list, groups: list, turns: list, current: dict, shelf: list) -> tuple:
+        """New chat: the current conversation goes into the list (if it asked anything), a new one begins."""
+        shelf, dropped = saved_list.shelve(shelf, kept(chat, history, groups, turns, current))
+        return opened(None, shelf, dropped)
+
+    def switch(chosen: str | None, chat: list, history: list, groups: list, turns: list, current: dict,
+               shelf: list) -> tuple:
+        """Open the conversation chosen in the list; the current one goes into the list."""
+        conversation, others = saved_list.take(shelf, chosen or "")
+        if conversation is None:  # the current one, or one this browser no longer has
+            return opened(kept(chat, history, groups, turns, current), shelf)
+        others, dropped = saved_list.shelve(others, kept(chat, history, groups, turns, current))
+        return opened(conversation, others, dropped)
+
+    def rename(name: str, chat: list, history: list, groups: list, turns: list, current: dict, shelf: list) -> tuple:
+        current = {**current, "title": " ".join((name or "").split())[:200]}
+        return current, kept(chat, history, groups, turns, current), listed(current, turns, shelf)
+
+    def ask_delete(turns: list, current: dict) -> tuple:
+        title = render.conversation_title(turns, current.get("title", ""))
+        return gr.Row(visible=True), render.delete_conversation_html(title)
+
+    def delete(shelf: list) -> tuple:
+        """Delete the current conversation; the latest of the others (or a new one) opens."""
+        return (*opened(shelf[0] if shelf else None, list(shelf[1:])), gr.Row(visible=False))
 
     def restored_settings(chosen: dict | None) -> tuple:
         """The answerer and passage count this browser chose before (each only if still valid here)."""
@@ -474,11 +605,19 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         k = chosen.get("top_k")
         return answerer, k if isinstance(k, (int, float)) and 1 <= k <= 20 else config.top_k
 
-    def keep(chat: list, history: list, groups: list, turns: list) -> tuple:
+    def keep(chat: list, history: list, groups: list, turns: list, current: dict, shelf: list) -> tuple:
         # Copy and export give what the browser keeps, as after a reload (and a long paste is not
-        # sent back to the browser, whole, in every answer's tools).
-        saved = saved_conversation(chat, history, groups, turns)
-        return saved, render.conversation_tools(saved["turns"])
+        # sent back to the browser, whole, in every answer's tools). The list names a new
+        # conversation by its first question.
+        saved = kept(chat, history, groups, turns, current)
+        return saved, render.conversation_tools(saved["turns"]), listed(current, saved["turns"], shelf)
+
+    def edit_started(data: gr.EditData) -> tuple:
+        """Which question was edited and to what (for the answer that follows), and Stop shown."""
+        index = data.index if isinstance(data.index, int) else -1
+        edited = {"index": index, "value": render.message_text(data.value),
+                  "previous": render.message_text(data.previous_value)}
+        return edited, gr.Button(visible=False), gr.Button(visible=True)
 
     # delete_cache: Gradio's copies of uploads and other temporary files go after an hour.
     with gr.Blocks(title="News RAG: ask the articles", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
@@ -492,15 +631,33 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         saved = gr.BrowserState(saved_conversation([], [], [], []), storage_key="rag-conversation")
         # The answer settings a person chose, kept in this browser like the conversation.
         preferred = gr.BrowserState({}, storage_key="rag-settings")
+        # The other conversations, kept in this browser too (ui.conversations), and which one is shown.
+        archive = gr.BrowserState(saved_list.archived([]), storage_key="rag-conversations")
+        shelf = gr.State([])
+        current = gr.State({"id": "", "title": ""})
+        edited = gr.State({})
+        with gr.Sidebar(label="Conversations", open=False, elem_id="conversations-bar"):
+            conversations = gr.Radio([], label="Conversations", elem_id="conversations",
+                                     info=saved_list.list_note())
+            name = gr.Textbox(label="Name", placeholder="its first question", max_lines=1,
+                              elem_id="conversation-name")
+            with gr.Row():
+                rename_button = gr.Button("Rename", size="sm", elem_id="rename-conversation")
+                delete_button = gr.Button("Delete…", size="sm", variant="stop", elem_id="delete-conversation")
+            with gr.Row(visible=False, elem_id="delete-confirmation") as delete_row:
+                delete_text = gr.HTML(js_on_load=None, elem_id="delete-question")
+                delete_confirm = gr.Button("Yes, delete it", size="sm", variant="stop", elem_id="delete-confirm")
+                delete_cancel = gr.Button("Cancel", size="sm", elem_id="delete-cancel")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5, min_width=300):
                         # No Gradio copy buttons: they copy a message's HTML. Each answer has its own
                         # "Copy" (text, [n] markers and sources), and the tools below copy or export all.
+                        # editable: a question can be edited and asked again (Backend.edit).
                         chat = gr.Chatbot(label="Conversation", show_label=False, height=440, render_markdown=False,
                                           sanitize_html=True, feedback_options=None, elem_id="chat", buttons=[],
-                                          placeholder="Ask a question about the indexed articles.")
+                                          placeholder="Ask a question about the indexed articles.", editable="user")
                         tools = gr.HTML(js_on_load=None, elem_id="conversation-tools")
                         with gr.Row(equal_height=True, elem_id="filters-row"):
                             active = gr.HTML(js_on_load=None, elem_id="active-filters")
@@ -509,7 +666,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                         with gr.Row():
                             # No max_length: a long paste is sent whole, and the answer's note says
                             # how much of it the assistant used (max_question_chars).
-                            question = gr.Textbox(show_label=False, placeholder="Ask a question, then press Enter",
+                            question = gr.Textbox(label="Question", show_label=False,
+                                                  placeholder="Ask a question, then press Enter",
                                                   scale=5, elem_id="question", container=False, min_width=160)
                             ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=60)
                             stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=60,
@@ -562,7 +720,7 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         streaming = lambda: (gr.Button(visible=False), gr.Button(visible=True))  # noqa: E731 - Stop while it streams
         done = lambda: (gr.Button(visible=True), gr.Button(visible=False))  # noqa: E731
         running = []
-        for trigger, event in ((question.submit, dict(asked, api_name="ask")),
+        for trigger, event in ((question.submit, dict(asked, api_name="ask", api_description=API_DESCRIPTIONS["ask"])),
                                (ask_button.click, dict(asked, api_visibility="private")),
                                (chat.retry, dict(asked, fn=backend.retry, inputs=[*conversation, *settings],
                                                  api_visibility="private"))):
@@ -571,14 +729,33 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
             # Ask comes back at once, then the conversation is kept in the browser: keeping it goes
             # through the queue, so a question asked meanwhile must not have its Stop hidden after.
             answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(
-                keep, inputs=conversation, outputs=[saved, tools], api_visibility="private")
+                keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
+                api_visibility="private")
+        # Edit on an earlier question: it is asked again as edited, in its place (what followed it goes).
+        answering = chat.edit(edit_started, outputs=[edited, *buttons], queue=False, api_visibility="private").then(
+            **dict(asked, fn=backend.edit, inputs=[edited, *conversation, *settings], api_visibility="private"))
+        running.append(answering)
+        answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(
+            keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
+            api_visibility="private")
         stop_button.click(None, cancels=running, api_visibility="private", queue=False).then(
             stop, inputs=[chat, turns], outputs=[chat, turns], api_visibility="private", queue=False).then(
-            keep, inputs=conversation, outputs=[saved, tools], api_visibility="private").then(
+            keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
+            api_visibility="private").then(
             done, outputs=buttons, api_visibility="private", queue=False)
-        emptied = lambda: ([], [], [], [], render.sources_panel([]), saved_conversation([], [], [], []), "")  # noqa: E731
-        clear.click(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
-        chat.clear(emptied, outputs=[*conversation, sources, saved, tools], api_visibility="private")
+        # The saved conversations: New chat keeps the current one in the list; the list opens one.
+        switched = [*conversation, sources, saved, tools, current, shelf, archive, conversations, name]
+        for trigger in (clear.click, chat.clear):
+            trigger(start_new, inputs=[*conversation, current, shelf], outputs=switched, api_visibility="private")
+        conversations.input(switch, inputs=[conversations, *conversation, current, shelf], outputs=switched,
+                            api_visibility="private")
+        gr.on([rename_button.click, name.submit], rename, inputs=[name, *conversation, current, shelf],
+              outputs=[current, saved, conversations], api_visibility="private")
+        delete_button.click(ask_delete, inputs=[turns, current], outputs=[delete_row, delete_text],
+                            api_visibility="private", queue=False)
+        delete_confirm.click(delete, inputs=[shelf], outputs=[*switched, delete_row], api_visibility="private")
+        delete_cancel.click(lambda: gr.Row(visible=False), outputs=[delete_row], api_visibility="private",
+                            queue=False)
         # A date box shows the day it was read as once the person leaves it (only that box is
         # written, so a reply cannot undo typing in the other one); the chips follow every change,
         # one listener at a time so that the last values win.
@@ -592,15 +769,19 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         if writable:
             # The progress shows once, where the file was dropped (not over every part it updates).
             files.upload(upload, inputs=[files], outputs=[files, *view], concurrency_limit=1,
-                         concurrency_id="store-writes", api_name=UPLOAD_API, show_progress_on=[files])
+                         concurrency_id="store-writes", api_name=UPLOAD_API, show_progress_on=[files],
+                         api_description=API_DESCRIPTIONS[UPLOAD_API].format(mb=f"{config.max_file_mb:g}"))
             remove_button.click(ask_remove, inputs=[chosen], outputs=[confirm_row, confirm_text, status],
                                 api_visibility="private")
             confirm_button.click(remove, inputs=[chosen], outputs=[confirm_row, *view], concurrency_limit=1,
-                                 concurrency_id="store-writes", api_name=REMOVE_API)
+                                 concurrency_id="store-writes", api_name=REMOVE_API,
+                                 api_description=API_DESCRIPTIONS[REMOVE_API])
             cancel_button.click(lambda: gr.Row(visible=False), outputs=[confirm_row], api_visibility="private",
                                 queue=False)
         demo.load(articles_view, outputs=view, api_visibility="private")
-        demo.load(restore, inputs=[saved], outputs=[*conversation, sources, tools], api_visibility="private")
+        demo.load(restore, inputs=[saved, archive],
+                  outputs=[*conversation, sources, tools, current, shelf, conversations, name],
+                  api_visibility="private")
         demo.load(restored_settings, inputs=[preferred], outputs=[llm, top_k], api_visibility="private", queue=False)
         gr.on([llm.input, top_k.release], lambda answerer, k: {"llm": answerer, "top_k": k}, inputs=[llm, top_k],
               outputs=[preferred], api_visibility="private", queue=False)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from html import escape
+from html import escape, unescape
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from typing import Any, Iterable, Mapping, Sequence
 
 from index.cleaning import DATE_ORIGINS, made_from_sentence, one_line, paired_quotes, truncate_words
@@ -92,12 +92,12 @@ def supported_line(answer: Answer) -> str:
     return f"{checked} of {total} {noun} checked against their sources"
 
 
-def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
+def answer_html(answer: Answer, turn: int, copy: str = "", follow_ups: Sequence[str] = ()) -> str:
     """The chat bubble of a finished answer: an abstention with why (its explanation: the reason
     in words, and under filters what they left out and how to widen them), the versions of a
     disagreement side by side, or the answer with its chips; then the assistant's notes and the
     checked-sentences line with a Copy button that copies ``copy`` (the answer as text, see
-    :func:`answer_text`)."""
+    :func:`answer_text`); last, the suggested ``follow_ups`` (:func:`follow_ups_html`)."""
     cited = [c.n for c in answer.citations]
     if answer.abstained:
         why = f'<p class="why">Why: {_e(answer.explanation)}</p>' if answer.explanation else ""
@@ -120,7 +120,35 @@ def answer_html(answer: Answer, turn: int, copy: str = "") -> str:
     button = copy_button(copy, "Copy", "Copy this answer as text, with its sources") if copy else ""
     footer = (f'<p class="supported {status}">{_e(supported_line(answer))}<span class="dim">{extra}</span>'
               f"{button}</p>")
-    return f'<div class="answer" id="{answer_anchor(turn)}">{body}{notes}{footer}{details_html(answer)}</div>'
+    return (f'<div class="answer" id="{answer_anchor(turn)}">{body}{notes}{footer}{details_html(answer)}'
+            f"{follow_ups_html(follow_ups)}</div>")
+
+
+def follow_ups_html(questions: Sequence[str]) -> str:
+    """Suggested follow-up questions (:func:`rag.suggest.follow_ups`) as buttons under an answer:
+    the page's script asks the one clicked. Nothing when there are none."""
+    if not questions:
+        return ""
+    buttons = "".join(f'<button type="button" class="follow-up">{_e(q)}</button>' for q in questions)
+    return (f'<div class="follow-ups" role="group" aria-label="Suggested follow-up questions">'
+            f'<span class="dim">Ask next:</span>{buttons}</div>')
+
+
+_FOLLOW_UPS = re.compile(r'<div class="follow-ups".*?</div>', re.S)
+
+
+def without_follow_ups(content: str | list | dict | None) -> str | list | dict | None:
+    """A chat message without its suggested follow-ups (only the latest answer offers them);
+    any other message is returned as it is."""
+    text = message_text(content)
+    return _FOLLOW_UPS.sub("", text) if 'class="follow-ups"' in text else content
+
+
+def question_text(content: str | list | dict | None) -> str:
+    """The question a chat message shows (:func:`question_html`), as text: what a person edits
+    (a long question's shown part, without its length)."""
+    text = re.sub(r'<span class="dim">\([\d,]+ characters in all\)</span>', "", message_text(content))
+    return unescape(re.sub(r"<[^>]*>", "", text)).strip()
 
 
 def answered_how(answerer: str) -> str:
@@ -153,18 +181,23 @@ def details_html(answer: Answer) -> str:
             f'<p class="dim">{_e(" · ".join(parts))}</p>{why}</details>')
 
 
+#: A streaming answer's status line when nothing more precise is said: the search, until its first
+#: sentence has been checked (a model says meanwhile that it reads, writes, checks sentence n), then the check.
+SEARCHING, CHECKING = "Searching the articles", "Checking sentences against their sources"
+
+
 def streaming_html(sentences: Sequence[str], turn: int, draft: str = "", status: str = "") -> str:
     """The chat bubble while an answer streams: the sentences checked so far, then what a model
     has written but not had checked yet (``draft``, marked as such), then what is happening
-    (``status``; by default the check) with the seconds since the answer began (kept by the
-    page's script)."""
+    (``status``; by default: the search, until a sentence has been checked; then the check) with
+    the seconds since the answer began (kept by the page's script)."""
     text = " ".join(sentences)
     shown = f'<p class="answer-text">{with_chips(text, turn)}</p>' if text else ""
     if draft:
         shown += (f'<p class="draft" title="Written by the model, not checked against the articles yet">'
                   f'{_e(draft)}</p>')
         status = status or "Writing; the grey text is not checked yet"
-    status = status or "Checking sentences against their sources"
+    status = status or (CHECKING if sentences else SEARCHING)
     line = f'<p class="supported dim status">{_e(status)}…<span class="elapsed"></span></p>'
     return f'<div class="answer streaming" id="{answer_anchor(turn)}">{shown}{line}</div>'
 
@@ -303,11 +336,26 @@ def _source_card(citation: Citation, turn: int, names: Mapping[str, str], author
         f'<div class="source-head"><span class="chip static">[{citation.n}]</span>'
         f"{_source_label(citation, author, dated_from)}</div>"
         f'<blockquote class="passage">{highlight(citation)}</blockquote>'
-        f'<div class="source-foot"><span class="source-file dim">{_e(file)}</span>'
+        f'<div class="source-foot"><span class="source-file dim">{_e(file)}</span>{original_link(citation.url)}'
         f'<a class="back-to-answer" href="#{answer_anchor(turn)}" data-turn="{turn}" data-n="{citation.n}">'
         "↑ Back to the answer</a></div>"
         "</article>"
     )
+
+
+def original_link(url: str | None) -> str:
+    """A link to the original article, opened in a new tab (``rel="noopener"``: the page it
+    opens cannot reach this one); nothing unless ``url`` is an ``http``/``https`` address."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return (f'<a class="original" href="{_e(url)}" target="_blank" rel="noopener noreferrer" '
+            f'title="{_e(url)}">Original article ↗</a>')
 
 
 def display_name(source: str, names: Mapping[str, str]) -> str:
@@ -442,11 +490,14 @@ def _md_line(text: str) -> str:
     return _md_text(" ".join(text.split()))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}<>#|!]|^[-+]|^\d+\.)", re.MULTILINE)
+_MD_SPECIAL = re.compile(r"([\\`*_{}<>#|!]|^[-+])", re.MULTILINE)
+#: A number that would start an ordered list ("495. [1] The census…"): its dot or parenthesis is
+#: escaped ("495\."), which Markdown shows as written (a backslash before the digits would show).
+_MD_NUMBERED = re.compile(r"^(\d+)([.)])", re.MULTILINE)
 
 
 def _md_text(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_NUMBERED.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def conversation_tools(turns: Sequence[Mapping[str, Any]]) -> str:
@@ -478,6 +529,29 @@ def kept_note(kept: Sequence[Mapping[str, Any]]) -> str:
         notes.append(f"{cut} long question{'s are' if cut > 1 else ' is'} kept in this browser cut to "
                      f"{'their' if cut > 1 else 'its'} first {SAVED_QUESTION_CHARS:,} characters.")
     return " ".join(notes)
+
+
+#: How much of its name (or first question) the conversation list shows.
+CONVERSATION_TITLE_CHARS = 60
+NEW_CONVERSATION = "New conversation"
+
+
+def conversation_title(turns: Sequence[Mapping[str, Any]], title: str = "") -> str:
+    """What the conversation list calls a conversation: the name it was given, else its first
+    question kept in this browser, else "New conversation" (plain text: Gradio shows it as text)."""
+    if title and title.strip():
+        return shorten(title, CONVERSATION_TITLE_CHARS)
+    for turn in turns:
+        question = str(turn.get("question", ""))
+        if question.strip() and not turn.get("dropped"):
+            return shorten(question, CONVERSATION_TITLE_CHARS)
+    return NEW_CONVERSATION
+
+
+def delete_conversation_html(title: str) -> str:
+    """The question "Delete…" asks before it deletes a conversation."""
+    return (f'<p class="confirm">Delete “{_e(title)}” from this browser? Its questions and answers go; '
+            "this cannot be undone.</p>")
 
 
 def dropped_turn() -> list[dict[str, str]]:

@@ -1,6 +1,19 @@
 """The page's CSS (class names are those of :mod:`ui.render`)."""
 
 CSS = """
+/* One font for bold text too. Gradio's theme gives "Source Sans Pro" (and "IBM Plex Mono") a
+   semibold file that holds a few letters ("A", "B"), so a bold heading was set in two fonts: those
+   letters in it, the rest in whatever bold font the system has. Gradio ships each family's full
+   bold beside it: bold and semibold text use that (served by the page itself, as the regular
+   weight is; nothing is fetched from the web). After the theme's rules, these win for 600. */
+@font-face { font-family: "Source Sans Pro"; src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2")
+             format("woff2"); font-weight: 600; font-style: normal; }
+@font-face { font-family: "Source Sans Pro"; src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2")
+             format("woff2"); font-weight: 700; font-style: normal; }
+@font-face { font-family: "IBM Plex Mono"; src: url("static/fonts/IBMPlexMono/IBMPlexMono-Bold.woff2")
+             format("woff2"); font-weight: 600; font-style: normal; }
+@font-face { font-family: "IBM Plex Mono"; src: url("static/fonts/IBMPlexMono/IBMPlexMono-Bold.woff2")
+             format("woff2"); font-weight: 700; font-style: normal; }
 .answer p, .question { margin: 0 0 .4em 0; line-height: 1.5; }
 .chip { display: inline-block; padding: 0 .35em; margin: 0 .1em; border-radius: .6em; font-size: .85em;
         font-weight: 600; text-decoration: none !important; background: var(--color-accent-soft);
@@ -30,6 +43,11 @@ CSS = """
 .source:target, .source:focus { box-shadow: 0 0 0 3px var(--color-accent); outline: none; }
 .source-foot { display: flex; justify-content: space-between; align-items: baseline; gap: .5em; }
 .back-to-answer { font-size: .8em; white-space: nowrap; }
+.source-foot .original { font-size: .8em; white-space: nowrap; margin-left: auto; }
+.follow-ups { display: flex; flex-wrap: wrap; gap: .35em; align-items: center; margin-top: .5em; font-size: .85em; }
+.follow-up { padding: .15em .7em; border-radius: 1em; border: 1px solid var(--color-accent); cursor: pointer;
+             background: var(--color-accent-soft); color: inherit; text-align: left; }
+.follow-up:hover, .follow-up:focus-visible { background: var(--color-accent); color: white; }
 .sources-heading .asked { font-weight: 400; }
 .copy-text { margin-left: .6em; padding: 0 .5em; font-size: .85em; border: 1px solid var(--border-color-primary);
              border-radius: .4em; background: var(--background-fill-secondary); color: inherit; cursor: pointer; }
