@@ -26,7 +26,7 @@ import numpy as np
 
 from index.text import fold, sentence_spans
 from rag import nlp
-from rag.conversation import standalone
+from rag.conversation import last_answer, standalone
 from rag.dates import month_years
 from rag.lexical import content_terms, looks_like_instruction, numbers
 
@@ -77,6 +77,8 @@ class Analysis:
     #: 1 when the question asks for the latest of something ("the latest talks"), -1 for the first
     #: ("the earliest attempt"), 0 otherwise (:data:`_LATER`, :data:`_EARLIER`).
     recency: int = 0
+    #: A follow-up's previous answer, as the user was shown it ("" otherwise): what not to say again.
+    said: str = ""
     vector: Any = field(default=None, repr=False, compare=False)  # the standalone question's embedding
 
     @property
@@ -113,6 +115,7 @@ class Analyser:
             numbers=frozenset(numbers(query)),
             dates=frozenset(month_years(query)), about_article=None if instruction else _about_article(doc),
             instruction=instruction, vector=vector, recency=recency(doc),
+            said=last_answer(history) if query != question else "",
         )
 
     def _asked(self, doc) -> tuple[frozenset[str], bool, str]:

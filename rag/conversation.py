@@ -36,6 +36,14 @@ def user_turns(history: Iterable[Any] | None) -> list[str]:
     return [t.strip() for t in turns if t and t.strip()]
 
 
+def last_answer(history: Iterable[Any] | None) -> str:
+    """The assistant's last answer in ``history`` ({"role", "content"} messages or (user,
+    assistant) pairs; "" when it holds none)."""
+    answers = [item.get("content") if isinstance(item, dict) and item.get("role") == "assistant" else
+               item[1] if isinstance(item, (tuple, list)) and len(item) > 1 else None for item in history or []]
+    return next((a for a in reversed(answers) if isinstance(a, str) and a.strip()), "")
+
+
 def is_follow_up(question: str) -> bool:
     if _LEADS.match(question):
         return True

@@ -448,6 +448,9 @@ class FocusedComposer(Composer):
         if self.prefer_typed and analysis.asked and not first.values:
             first = next((c for c in candidates[:3] if c.values), first)
         first = self._latest(analysis, first, candidates)
+        if analysis.said and first.text in analysis.said:  # a follow-up: what was just said is not its answer
+            first = next((c for c in candidates if c.text not in analysis.said
+                          and c.score >= self.relative_floor * first.score), first)
         single = single_valued(analysis)
         chosen = [first]
         chosen_terms = [term_set(first.text)]
@@ -458,7 +461,7 @@ class FocusedComposer(Composer):
         for candidate in candidates:
             if len(chosen) == self.max_sentences or candidate.score < self.relative_floor * first.score:
                 break
-            if candidate is first or candidate is follow:
+            if candidate is first or candidate is follow or (analysis.said and candidate.text in analysis.said):
                 continue
             if single and candidate.values and first.values and not candidate.values & first.values:
                 continue  # another value of the asked fact, not flagged as a disagreement

@@ -89,12 +89,19 @@ def test_no_disagreement_when_the_articles_agree_in_other_words(assistant: Assis
 
 def test_a_follow_ups_lead_answers_it_not_the_question_before(assistant: Assistant) -> None:
     """Issue 32.6: the reader read a follow-up joined with the question before it, and marked that
-    question's answer: "And how did Zelensky describe them?" led with "Vladimir Medinsky."."""
+    question's answer: "And how did Zelensky describe them?" led with "Vladimir Medinsky.", and
+    with the sentence the previous answer had just quoted. Neither is said again."""
     before = "Who called the talks businesslike?"
     earlier = assistant.ask(before)
     assert earlier.text.startswith("Vladimir Medinsky. [1]")
     answer = assistant.ask("And how did Zelensky describe them?", history=[(before, earlier.text)])
-    assert not answer.abstained and not answer.text.startswith("Vladimir Medinsky")
+    assert answer.text.startswith("Ukrainian President Volodymyr Zelensky described the negotiations as “not easy,”")
+    assert "businesslike" not in answer.text  # what the previous answer said is not said again
+    from rag.conversation import last_answer
+
+    assert last_answer([{"role": "user", "content": before}, {"role": "assistant", "content": "Medinsky. [1]"},
+                        {"role": "user", "content": "And?"}]) == "Medinsky. [1]"
+    assert last_answer([(before, earlier.text)]) == earlier.text and last_answer([before]) == ""
     first = "How many prisoners did each side agree to exchange in Istanbul in May 2025?"
     palace = assistant.ask("And in which palace were those talks held?", history=[first])
     assert palace.text.startswith("Istanbul’s Dolmabahçe Palace. [1]")  # the answering words, then the sentence
