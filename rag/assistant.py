@@ -165,7 +165,9 @@ class Assistant:
         abstention under filters, with what they left out of the indexed articles."""
         effect = None
         if reason is not None and plan.filters is not None and not plan.filters.is_empty():
-            effect = filter_effect(plan.filters, self.corpus.articles().values(), self.corpus.titles())
+            records = self.corpus.articles().values()
+            titles = {name: r.display_title() for r in records for name in (r.source, Path(r.source).name)}
+            effect = filter_effect(plan.filters, records, titles)
         return summarize(plan.decision, plan.analysis, reason=reason, threshold=self.policy.threshold,
                          weights=getattr(self.policy.abstainer, "weights", None), known=self.corpus.known,
                          filters=effect, record=plan.missing)

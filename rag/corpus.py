@@ -54,9 +54,6 @@ class Corpus:
         """The readable articles' records by id (without their text)."""
         return self.store.articles()
 
-    def titles(self) -> dict[str, str]:
-        """Each article's title as shown, by its source and by its file name (what filters name)."""
-        return {name: r.display_title() for r in self.articles().values() for name in (r.source, Path(r.source).name)}
 
     def committed(self, hit: Hit) -> bool:
         """False for passages of an article version still being written (or left by a killed write)."""

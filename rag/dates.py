@@ -15,7 +15,7 @@ import re
 from datetime import date
 
 from index.errors import InputError
-from index.text import MONTH_PATTERN, MONTHS, fold
+from index.text import MONTH_PATTERN, MONTHS, fold, month_number
 
 #: What the message for an unreadable date suggests, and the page shows as its placeholder.
 EXAMPLES = "2025-06-01, June 2025 or last week"
@@ -92,15 +92,16 @@ def _may_is_month(text: str) -> bool:
     return bool(re.search(r"\bMay\b(?=\s+\d)|\bin\s+May\b|\bMay\s+\d{4}\b|\bof\s+May\b", text))
 
 
-_A_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+#: A year named in a text (1950-2099), as the retriever's date hints and :func:`times` read them.
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
 def times(text: str, published: str | None = None) -> list[tuple[int, int]]:
     """When ``text`` says something happened, as (year, month) pairs, a year named alone as
     (year, 0): "in May 2025" -> [(2025, 5)], "since 2022" -> [(2022, 0)]; a text that names no
     time gets its article's publication date (``published``, ISO), if any."""
-    found = {(int(y), MONTHS.index(m) + 1) for m, y in (my.rsplit(" ", 1) for my in month_years(text))}
-    found |= {(int(y), 0) for y in _A_YEAR.findall(text) if not any(y == str(f[0]) for f in found)}
+    found = {(int(y), month_number(m)) for m, y in (my.rsplit(" ", 1) for my in month_years(text))}
+    found |= {(int(y), 0) for y in YEAR.findall(text) if not any(y == str(f[0]) for f in found)}
     if not found and published:
         when = date.fromisoformat(published)
         found = {(when.year, when.month)}

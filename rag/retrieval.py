@@ -11,7 +11,6 @@ A month or year named in the question ("in May 2025") boosts passages that menti
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,14 +21,13 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.records import Hit, day_number
-from rag.dates import human_date, month_years, parse_range
+from rag.dates import YEAR, human_date, month_years, parse_range
 from rag.corpus import Corpus
 from rag.lexical import content_terms, jaccard, term_set
 
 RRF_K = 60
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
 Mode = Literal["hybrid", "dense", "keyword"]
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,6 @@ class Retriever:
                  duplicate_overlap: float = 0.5, diversity_margin: float = 0.1, dense_weight: float = 1.0,
                  keyword_weight: float = 1.0):
         self.corpus = corpus
-        self.store = corpus.store  # searched here; read through the corpus everywhere else
         self.weights = {"dense": dense_weight, "keyword": keyword_weight, "date": 1.0}
         self.diversity_margin = diversity_margin
         self.embedder = embedder
@@ -122,6 +119,11 @@ class Retriever:
         self.duplicate_overlap = duplicate_overlap
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
+
+    @property
+    def store(self):
+        """The store the corpus reads, searched here (read through the corpus everywhere else)."""
+        return self.corpus.store
 
     def question_vector(self, question: str) -> np.ndarray:
         """The question's embedding, remembered for the next few calls (an answer may search several
@@ -252,7 +254,7 @@ def date_hints(question: str) -> list[str]:
     """The months and years the question names, as :func:`rag.dates.month_years` reads them
     ("June 2, 2025" and "June 2025" -> "june 2025"), and years named alone ("2022")."""
     found = sorted(month_years(question))
-    return found + [y for y in _YEAR.findall(question) if not any(y in f for f in found)]
+    return found + [y for y in YEAR.findall(question) if not any(y in f for f in found)]
 
 
 def _date_boost(question: str, hits: dict[str, Hit]) -> list[str]:
@@ -262,7 +264,7 @@ def _date_boost(question: str, hits: dict[str, Hit]) -> list[str]:
         return []
     boosted = []
     for hit_id, hit in hits.items():
-        named = month_years(hit.text) | set(_YEAR.findall(hit.text))  # read as the question's are
+        named = month_years(hit.text) | set(YEAR.findall(hit.text))  # read as the question's are
         published = hit.metadata.get("published") or ""
         if named.intersection(hints) or any(_published_in(published, h) for h in hints):
             boosted.append(hit_id)

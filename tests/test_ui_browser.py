@@ -164,6 +164,17 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
+def remove(page, title: str) -> None:
+    """Remove the article whose title starts with ``title`` in the Articles tab (confirmed), and
+    wait for the status line to say so."""
+    open_tab(page, "Articles")
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=title).click()
+    page.click("#remove")
+    page.click("#remove-confirm")
+    page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
+
+
 def upload(page, path: Path, expected: str) -> None:
     """Upload ``path`` in the Articles tab and wait for ``expected`` in the status line; the
     progress shows in the upload box only, never over the other parts of the page it updates."""
@@ -1018,12 +1029,7 @@ def test_a_source_card_links_to_the_original_web_page_in_a_new_tab(page, tmp_pat
     assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel").split()
     assert page.locator("#sources .source a.original").count() == page.locator("#sources .source").filter(
         has_text="Lake Orsa").count()  # the seeds are saved as text, with no address: no link on theirs
-    open_tab(page, "Articles")  # leave the shared store as it was
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name="Ferry returns to Lake Orsa").click()
-    page.click("#remove")
-    page.click("#remove-confirm")
-    page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
+    remove(page, "Ferry returns to Lake Orsa")  # leave the shared store as it was
 
 
 # ---- issue 32: a number kept on every surface; the upload limit, bold text, "Use via API" and a
@@ -1106,12 +1112,7 @@ def test_a_how_many_answer_keeps_its_number_on_every_surface(browser, server: Se
         finally:
             api.stop()
 
-        open_tab(page, "Articles")  # leave the shared store as it was
-        page.locator("#remove-choice input").click()
-        page.get_by_role("option", name="Saimaa census counts").click()
-        page.click("#remove")
-        page.click("#remove-confirm")
-        page.wait_for_function("() => document.querySelector('#upload-status')?.innerText.includes('Removed')")
+        remove(page, "Saimaa census counts")  # leave the shared store as it was
     assert {surface: leading_number(text) for surface, text in shown.items()} == dict.fromkeys(shown, "495"), shown
     assert all("495 ringed seals" in text for text in shown.values()), shown
 
