@@ -4,7 +4,7 @@
 
 For each corpus (default: the seeds alone), one extractive Assistant is built over its store
 (``benchmarks.ingest``'s, built untimed if missing) and served by ``rag serve``'s app
-(:func:`rag.serve.start`: uvicorn in a thread of this process, on a free loopback port). Each gold
+(:func:`ui.serve.start`: uvicorn in a thread of this process, on a free loopback port). Each gold
 question (with its history) is then asked both ways, in turn, the order rotating (the
 ``benchmarks.common.interleaved`` loop, after warm-up questions):
 
@@ -39,8 +39,8 @@ def run_size(articles: int, repeats: int, limit: int | None) -> dict[str, Any]:
     from openai import OpenAI
 
     from rag.assistant import build_assistant
-    from rag.pool import Assistants
-    from rag.serve import start
+    from ui.pool import Assistants
+    from ui.serve import start
 
     path = common.prepared_store(articles)
     model = common.embedder(path)

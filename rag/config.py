@@ -98,7 +98,7 @@ class Config(BaseModel):
         "shipped",
         description="The reader that scores answer sentences and marks the answering words: 'shipped' (the "
         "cross-encoder trained here, rag/reader/model), a path to another reader exported by "
-        "python -m rag.reader.train, or 'none' to score sentences without it.",
+        "python -m training.reader, or 'none' to score sentences without it.",
     )
 
     # Answering.

@@ -9,21 +9,21 @@
 #      suite's dev half ("Normans"), per question (details.json, normans-details.json), so that
 #      what each kind adds is compared question by question. (6,000-pair pilots were tried first:
 #      too few pairs to train the heads at all, top-1 0.21 against the bi-encoder's 0.62.)
-# Install the main run's model with: .venv/bin/python -m rag.reader.train --pairs 200000 --install
+# Install the main run's model with: .venv/bin/python -m training.reader --pairs 200000 --install
 # Progress: .cache/reader-train/progress.log (pairs/s, loss, hours trained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 py=.venv/bin/python
 if [[ ! -f .cache/reader-train/metrics.json ]]; then
-    $py -m rag.reader.train --pairs 200000 >> .cache/reader-train.log 2>&1
+    $py -m training.reader --pairs 200000 >> .cache/reader-train.log 2>&1
 fi
 for kind in all other cut; do
     work=.cache/reader-ablate-$kind
     if [[ ! -f $work/metrics.json ]]; then
         without=()
         [[ $kind != all ]] && without=(--without "$kind")
-        $py -m rag.reader.train --pairs 30000 --int8-only --work "$work" "${without[@]}" >> ".cache/ablate-$kind.log" 2>&1
+        $py -m training.reader --pairs 30000 --int8-only --work "$work" "${without[@]}" >> ".cache/ablate-$kind.log" 2>&1
     fi
     if [[ ! -f $work/normans-dev.txt ]]; then
         $py -m evals.reader --split dev --details "$work/normans-details.json" "$work/reader-int8.onnx" \

@@ -15,8 +15,8 @@ from rag.analysis import Analysis
 from rag.assistant import Assistant
 from rag.format import details, format_answer
 from rag.policy import NOTHING_RETRIEVED, Composer, Decision, Policy
-from rag.serve import tail
 from ui import render
+from ui.serve import tail
 
 
 @pytest.mark.parametrize("question, filters, reason, words", [

@@ -9,7 +9,10 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 
-PACKAGES = ("index", "rag", "evals", "ui")
+PACKAGES = ("index", "rag", "evals", "ui", "training")
+#: The packages each one may import: index <- rag <- (evals, ui), and the trainer on top.
+MAY_IMPORT = {"index": set(), "rag": {"index"}, "evals": {"index", "rag"}, "ui": {"index", "rag"},
+              "training": {"index", "rag", "evals"}}
 
 
 def _imported(path: Path) -> set[str]:
@@ -64,11 +67,15 @@ def _cycle(package: str) -> list[str] | None:
     return _find_cycle(graph)
 
 
+def _package_imports(packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
+    """Which of ``packages`` each one imports (its modules', subpackages included)."""
+    return {package: {name.split(".")[0] for path in (ROOT / package).rglob("*.py") for name in _imported(path)}
+            & set(packages) - {package} for package in packages}
+
+
 def _package_cycle(packages: tuple[str, ...] = PACKAGES) -> list[str] | None:
     """A cycle among the project's packages (each package's modules, subpackages included)."""
-    graph = {package: {name.split(".")[0] for path in (ROOT / package).rglob("*.py") for name in _imported(path)}
-             & set(packages) - {package} for package in packages}
-    return _find_cycle(graph)
+    return _find_cycle(_package_imports(packages))
 
 
 def test_rag_has_no_circular_import() -> None:
@@ -77,8 +84,12 @@ def test_rag_has_no_circular_import() -> None:
 
 def test_the_packages_import_each_other_one_way() -> None:
     """index <- rag <- (evals, ui): the command line finds the commands of evals and ui through
-    entry points (rag/cli.py), so rag imports neither (issue 20.5)."""
+    entry points (rag/cli.py), so rag imports neither (issue 20.5); training sits on top of them
+    (it may import index, rag and evals) and nothing imports it (issue 31.5)."""
     assert _package_cycle() is None, " -> ".join(_package_cycle() or [])
+    wrong = {package: sorted(imported - MAY_IMPORT[package])
+             for package, imported in _package_imports().items() if imported - MAY_IMPORT[package]}
+    assert not wrong, f"imports against the layers (package: what it may not import): {wrong}"
 
 
 def test_the_package_cycle_finder_finds_one(tmp_path, monkeypatch) -> None:

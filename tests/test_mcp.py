@@ -25,11 +25,11 @@ from mcp.client.streamable_http import streamable_http_client
 from openai import OpenAI
 
 from rag.assistant import Assistant
-from rag.mcp_server import create_server
-from rag.pool import Assistants
-from rag.serve import start
 from tests.conftest import ROOT, free_port, serve
 from tests.test_serve import TOKEN, _outside_address
+from ui.mcp import create_server
+from ui.pool import Assistants
+from ui.serve import start
 
 pytestmark = pytest.mark.slow
 PRISONERS = "How many prisoners did each side exchange in Istanbul?"

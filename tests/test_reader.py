@@ -11,8 +11,8 @@ import pytest
 
 from index.errors import ModelError
 from rag.reader import DEFAULT_MODEL, MODEL_DIR, Item, Reader, load_reader
-from rag.reader.train import HELD_APART, TRAINING_DATA, held_apart
 from tests.conftest import shared_data
+from training.reader import HELD_APART, TRAINING_DATA, held_apart
 
 KELMAR = [
     Item("The Varn river flows through Kelmar before it reaches the northern lake.", "Kelmar"),
@@ -61,7 +61,7 @@ def test_the_shipped_reader_is_shared_and_can_be_turned_off() -> None:
 def test_a_damaged_model_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "reader.onnx"
     broken.write_bytes(DEFAULT_MODEL.read_bytes()[:5000])
-    with pytest.raises(ModelError, match="could not be loaded.*python -m rag.reader.train"):
+    with pytest.raises(ModelError, match="could not be loaded.*python -m training.reader"):
         Reader(broken).read("Which river?", KELMAR[:1])
 
 
@@ -144,15 +144,16 @@ def _squad_file(tmp_path: Path) -> Path:
 
 
 def test_training_pairs_follow_the_recipe(tmp_path: Path) -> None:
-    """The trainer's pairs (rag.reader.train.build_examples) on two small articles: each positive
+    """The trainer's pairs (training.reader.build_examples) on two small articles: each positive
     marks its answer; no negative states the answer; "other" negatives come from another article;
     the crowd-written question's pairs are weighted; an inferred answer start that repeats picks
     the sentence closest to the question (here "boats from 1912", not "opened in 1912")."""
-    from rag.reader.train import Recipe, _bi_encoder, build_examples, load_articles
+    from evals.reader import bi_encoder, load_articles
+    from training.reader import Recipe, build_examples
 
     articles = load_articles(_squad_file(tmp_path), sha256=None)
     recipe = Recipe(paragraph=1, article=1, other=1, cut=1.0, swap=0.0, crowd=4.0)
-    examples = build_examples(articles, list(articles), 13, _bi_encoder(), recipe)
+    examples = build_examples(articles, list(articles), 13, bi_encoder(), recipe)
     positives = [e for e in examples if e.label == 1]
     assert len(positives) == 6
     for e in positives:

@@ -22,9 +22,9 @@ from rag.answer import StreamEvent
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.config import Config
-from rag.pool import Assistants
-from rag.serve import start
 from tests.conftest import free_port, serve
+from ui.pool import Assistants
+from ui.serve import start
 
 pytestmark = pytest.mark.slow
 TOKEN = "s3cret-token-for-tests"
@@ -206,8 +206,8 @@ def test_serve_help_names_every_field_and_error_status_it_can_send() -> None:
     """Issue 21: `rag serve --help` is complete: every citation field the endpoint sends, every
     field beside the text, every error status, and the page's limits as the code has them."""
     from rag.answer import Answer, Citation
-    from rag.pool import CONCURRENCY, QUEUE_SIZE
-    from rag.serve import details
+    from ui.pool import CONCURRENCY, QUEUE_SIZE
+    from ui.serve import details
 
     text = " ".join(CliRunner().invoke(main, ["serve", "--help"]).output.split())
     citation = Citation(n=1, source="/srv/a.txt", title="A", published=None, quote="q", start=0, end=1, score=1.0)

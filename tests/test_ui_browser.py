@@ -24,8 +24,8 @@ from rag.assistant import build_assistant
 from rag.config import Config
 from rag.llms import default_gguf
 from tests.conftest import ROOT, free_port
-from rag.pool import CONCURRENCY, available_answerers
 from ui.app import launch
+from ui.pool import CONCURRENCY, available_answerers
 
 pytestmark = pytest.mark.slow
 
@@ -1069,8 +1069,8 @@ def test_a_how_many_answer_keeps_its_number_on_every_surface(browser, server: Se
     from openai import OpenAI
 
     from rag.cli import main
-    from rag.pool import Assistants
-    from rag.serve import start
+    from ui.pool import Assistants
+    from ui.serve import start
 
     path = tmp_path / "saimaa seals.txt"
     path.write_text(SAIMAA, encoding="utf-8")

@@ -18,8 +18,8 @@ from rag.config import Config
 from rag.llms import default_gguf
 from rag.retrieval import Passage
 from ui import render
-from rag.pool import answerer_config, answerer_help, available_answerers
 from ui.app import describe, make_filters
+from ui.pool import answerer_config, answerer_help, available_answerers
 from ui.uploads import Uploads, check_upload, display_name, upload_name
 
 HOSTILE = ('<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> '

@@ -36,14 +36,14 @@ from rag.assistant import Assistant
 from rag.build import ingest_paths, open_reader, open_store, uploads_folder
 from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
-from rag.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
 from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
-from rag.serve import forwarded_allow_ips
 from rag.suggest import article_reader, follow_ups
 from ui import conversations as saved_list, render
 from ui.guard import Guard, LoginLimiter
+from ui.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
 from ui.script import SCRIPT
+from ui.serve import forwarded_allow_ips
 from ui.style import CSS
 from ui.uploads import ALLOWED, Uploads, display_name, upload_name
 
@@ -812,7 +812,7 @@ def launch(config: Config, host: str = "127.0.0.1", port: int = 7860, *, open_br
 @contextmanager
 def _forwarded_allow_ips(trusted: str) -> Iterator[None]:
     """Gradio makes its uvicorn server's settings itself, with uvicorn's default of trusting
-    ``X-Forwarded-For`` from any loopback client (:func:`rag.serve.forwarded_allow_ips` says why
+    ``X-Forwarded-For`` from any loopback client (:func:`ui.serve.forwarded_allow_ips` says why
     that will not do); the ``FORWARDED_ALLOW_IPS`` variable, read as those settings are made (in
     ``launch``, before it returns), is the one way to change it. Set for that time only."""
     before = os.environ.get("FORWARDED_ALLOW_IPS")

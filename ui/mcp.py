@@ -11,7 +11,7 @@ passages retrieval finds, with their scores) and ``list_articles``. Resources: e
 cleaned text, ``article://<id>`` (the ids ``list_articles`` gives). Sources are file names, never server paths; over HTTP, errors and an
 answer's notes name none either (the store's folder is ``<store>``: :func:`rag.public.public_text`),
 as the page's and ``rag serve``'s do; over stdio, the user's own client gets them whole. Work is
-bounded like the chat page's (:data:`rag.pool.CONCURRENCY` at once); a failing call is an error
+bounded like the chat page's (:data:`ui.pool.CONCURRENCY` at once); a failing call is an error
 result, and the server goes on.
 """
 
@@ -29,9 +29,9 @@ from starlette.types import Receive, Scope, Send
 
 from index.errors import RagError
 from rag.format import details
-from rag.pool import CONCURRENCY, Assistants
 from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
+from ui.pool import CONCURRENCY, Assistants
 
 #: Where the streamable HTTP transport answers (``rag mcp --http``, and under ``rag chat --api``).
 PATH = "/mcp"
@@ -195,7 +195,7 @@ def create_server(pool: Assistants, *, network: bool = False) -> MCPServer:
 class Mounted:
     """The MCP server over streamable HTTP as one ASGI endpoint, to route at :data:`PATH` of another
     app over the same ``pool`` (``rag chat --api`` puts it beside the OpenAI-compatible API, see
-    :func:`rag.serve.create_app`). :meth:`running` must be entered while it serves: the app's
+    :func:`ui.serve.create_app`). :meth:`running` must be entered while it serves: the app's
     lifespan. On a loopback ``host`` the SDK's DNS-rebinding protection applies, as with ``rag mcp
     --http``."""
 

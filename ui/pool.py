@@ -4,8 +4,8 @@ on first use, all sharing one embedding model; and the limits every front end ap
     pool = Assistants(load_config())
     pool.assistant(pool.default_answerer()).ask("Who mediated the Geneva talks?")
 
-The chat page (``ui.app.Backend``), the OpenAI-compatible endpoint (:mod:`rag.serve`) and the MCP
-server (:mod:`rag.mcp_server`) all take their assistants from here; started together (``rag chat
+The chat page (``ui.app.Backend``), the OpenAI-compatible endpoint (:mod:`ui.serve`) and the MCP
+server (:mod:`ui.mcp`) all take their assistants from here; started together (``rag chat
 --api``) they share one pool, so one embedding model and one store reader.
 """
 

