@@ -35,17 +35,25 @@ MODES = ("dense", "keyword", "hybrid")
 
 
 class CachedEmbedder(Embedder):
-    """Returns stored vectors by passage text; texts it doesn't know go to the real model (counted)."""
+    """Returns stored vectors by passage text; texts it doesn't know go to the real model (counted).
+    Questions are remembered apart (a model with prompts embeds them otherwise)."""
 
     def __init__(self, inner: Embedder, vectors: dict[str, np.ndarray]):
         self.inner, self.name, self.dimension, self.vectors, self.misses = inner, inner.name, inner.dimension, vectors, 0
+        self.questions: dict[str, np.ndarray] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self.vectors]
+        return self._cached(texts, self.vectors, self.inner.embed)
+
+    def _embed_query(self, texts: list[str]) -> np.ndarray:
+        return self._cached(texts, self.questions, self.inner.embed_query)
+
+    def _cached(self, texts: list[str], vectors: dict[str, np.ndarray], embed) -> np.ndarray:
+        missing = [t for t in texts if t not in vectors]
         if missing:
             self.misses += len(missing)
-            self.vectors.update(zip(missing, self.inner.embed(missing)))
-        return np.stack([self.vectors[t] for t in texts])
+            vectors.update(zip(missing, embed(missing)))
+        return np.stack([vectors[t] for t in texts])
 
 
 def stored_vectors(store: Path, page: int = 5000) -> dict[str, np.ndarray]:
@@ -131,7 +139,7 @@ def run_size(articles: common.Key, rounds: int, repeats: int, limit: int | None)
             assistants[kind], load[kind] = common.timed(
                 lambda: build_assistant(configs[kind](rounds - 1), embedder=cached))
         queries = common.gold_queries(limit, articles)
-        cached.embed([q.text for q in queries])  # every question's vector is cached: the stores are compared
+        cached.embed_query([q.text for q in queries])  # every question's vector is cached: the stores are compared
         calls = {f"{kind} {mode}": (lambda q, r=assistants[kind].retriever, m=mode: r.retrieve(q.text, top_k=5, mode=m))
                  for kind in ("embedded", "server") for mode in MODES}
         times = common.interleaved(calls, queries, repeats, label=f"[{articles} articles] retrieval")

@@ -86,7 +86,7 @@ def run(article_sizes: list[int], quick: bool = False, passages: int | None = No
             seconds[name].append(took)
     rates = {name: summary(len(texts) / s for s in values) for name, values in seconds.items()}
     queries = common.gold_queries()
-    single = common.interleaved({name: (lambda q, e=encoders[name]: e.embed([q.text])) for name in names}, queries,
+    single = common.interleaved({name: (lambda q, e=encoders[name]: e.embed_query([q.text])) for name in names}, queries,
                                 repeats=1, warm_up=0, label="encoders: one question at a time, as retrieval does")
     result: dict[str, Any] = {
         "key": "encoders", "passages": len(texts), "rounds": rounds,

@@ -56,6 +56,9 @@ class TimedEmbedder(Embedder):
         finally:
             self.seconds += time.perf_counter() - began
 
+    def _embed_query(self, texts: list[str]):
+        return self.inner._embed_query(texts)  # ingest embeds passages only; questions are not timed
+
 
 def raw_encode(model: Any, backend: str, texts: list[str]) -> Any:
     """The encoder alone on ``texts``: ``SentenceTransformer.encode`` for ``torch`` (called as the

@@ -45,9 +45,9 @@ def run_size(articles: common.Key, repeats: int, limit: int | None) -> dict[str,
         systems["starter"] = lambda q: starter.retrieve(q.text, top_k=5)
     except ImportError as error:
         say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
-    vectors = {q.text: model.embed([q.text])[0] for q in queries}
+    vectors = {q.text: model.embed_query([q.text])[0] for q in queries}
     parts: dict[str, Callable[[common.Query], Any]] = {
-        "embed question": lambda q: model.embed([q.text]),
+        "embed question": lambda q: model.embed_query([q.text]),
         "Chroma query (k=30)": lambda q: retriever.store.search(vectors[q.text], 30),
     }
     ranked: dict[str, dict[str, list[str]]] = {name: {} for name in systems}

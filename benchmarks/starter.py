@@ -42,7 +42,7 @@ def onnx_embed_model(embedder: Any) -> Any:
 
     class OnnxEmbedding(BaseEmbedding):
         def _get_query_embedding(self, query: str) -> list[float]:
-            return embedder.embed([query])[0].tolist()
+            return embedder.embed_query([query])[0].tolist()
 
         def _get_text_embedding(self, text: str) -> list[float]:
             return embedder.embed([text])[0].tolist()

@@ -130,10 +130,10 @@ def _embed_again(store: Store, damaged: set[str], embedder: Callable[[], Embedde
                          manifest.chunk_max_chars)
         batch.append((replace(record, passages=len(passages)), passages))  # the chunker may have changed
         if sum(len(p) for _, p in batch) >= batch_passages:
-            embed_and_write(store, model, batch)
+            embed_and_write(store, model, batch, manifest.passage_header)
             batch.clear()
     if batch:
-        embed_and_write(store, model, batch)
+        embed_and_write(store, model, batch, manifest.passage_header)
 
 
 def _notes(health: Health) -> list[str]:

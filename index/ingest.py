@@ -26,7 +26,7 @@ from index.cleaning import CLEANER_VERSION, clean
 from index.embedding import Embedder
 from index.errors import InputError, StoreError
 from index.loading import Problem, RawFile, article_key, discover, read_file
-from index.records import ArticleRecord, Manifest, Repair
+from index.records import ArticleRecord, Manifest, Repair, headed
 from index.store import Store
 
 
@@ -119,12 +119,15 @@ def ingest(
     batch_passages: int = 1024,
     on_article: Callable[[str, str], None] | None = None,
     rebuild: bool = False,
+    passage_header: bool = False,
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``store``.
 
     ``embedder`` is called at most once, and only when something needs embedding, so an ingest of
     unchanged articles never loads the model. ``embedding_model`` is the name the manifest records.
     ``on_article(action, source)`` is told of each article as soon as it is committed or skipped.
+    ``passage_header``: embed each passage under its article's title, date and section (:func:`headed`);
+    the manifest records it, so a store is never searched with passages embedded both ways.
     The whole ingest holds the store's writer lock (:meth:`Store.writing`); ``rebuild`` empties
     the store first, under that lock (never while another process writes). ``prune`` removes articles whose files are gone; a prune that would
     remove every indexed article is refused unless ``prune`` is 2 or more (asked twice).
@@ -143,7 +146,7 @@ def ingest(
         finished = {r.article_id: "added" if r.new else "updated" for r in report.repaired if r.finished}
         stored_manifest = store.manifest()
         wanted = Manifest(embedding_model, stored_manifest.dimension if stored_manifest else 0,
-                          chunking.sentences, chunking.overlap, chunking.max_chars)
+                          chunking.sentences, chunking.overlap, chunking.max_chars, passage_header=passage_header)
         if stored_manifest is not None:
             store.check_manifest(wanted, create=False)
         for problem in problems:
@@ -172,8 +175,8 @@ def ingest(
                 continue
             buffer.append(work)
             if sum(len(w.passages) for w in buffer) >= batch_passages:
-                _flush(buffer, store, get_embedder, report)
-        _flush(buffer, store, get_embedder, report)
+                _flush(buffer, store, get_embedder, report, passage_header)
+        _flush(buffer, store, get_embedder, report, passage_header)
 
         if prune:
             gone = [record for record in stored.values() if not record.location().exists()]
@@ -234,10 +237,12 @@ def _prepare(
     return _Work(record, passages, previous)
 
 
-def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[ArticleRecord, Sequence[Chunk]]]) -> None:
-    """Embed these articles' passages in one batch, then write them in one batch (each article
-    all-or-nothing, see :meth:`Store.write_articles`)."""
-    vectors = model.embed([p.text for _, passages in batch for p in passages])
+def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[ArticleRecord, Sequence[Chunk]]],
+                    header: bool = False) -> None:
+    """Embed these articles' passages in one batch (each under its header, :func:`headed`, when
+    ``header``), then write them in one batch (each article all-or-nothing, see :meth:`Store.write_articles`)."""
+    vectors = model.embed([headed(record.passage_metadata(p), p.text) if header else p.text
+                           for record, passages in batch for p in passages])
     items, offset = [], 0
     for record, passages in batch:
         items.append((record, passages, vectors[offset:offset + len(passages)]))
@@ -245,11 +250,12 @@ def embed_and_write(store: Store, model: Embedder, batch: Sequence[tuple[Article
     store.write_articles(items)
 
 
-def _flush(buffer: list[_Work], store: Store, get_embedder: Callable[[], Embedder], report: IngestReport) -> None:
+def _flush(buffer: list[_Work], store: Store, get_embedder: Callable[[], Embedder], report: IngestReport,
+           header: bool) -> None:
     """Embed and write the buffered articles, and count them."""
     if not buffer:
         return
-    embed_and_write(store, get_embedder(), [(work.record, work.passages) for work in buffer])
+    embed_and_write(store, get_embedder(), [(work.record, work.passages) for work in buffer], header)
     for work in buffer:
         report.passages_embedded += len(work.passages)
         report.record("updated" if work.previous is not None else "added", work.record.source)

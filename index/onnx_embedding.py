@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import DEFAULT_MODEL, Embedder, canonical_name, default_cache_dir, model_folder
+from index.embedding import DEFAULT_MODEL, Embedder, canonical_name, default_cache_dir, model_folder, prompts
 from index.errors import ModelError
 
 _log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class OnnxEmbedder(Embedder):
 
     Tokenised by the model's ``tokenizer.json`` and truncated at its ``max_seq_length``; pooled
     as its ``1_Pooling/config.json`` says (mean or CLS); batches sorted by length, as
-    sentence-transformers does, so that padding stays short.
+    sentence-transformers does, so that padding stays short; each side's prompt (if the model has
+    one) put before the text, as sentence-transformers does.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, quantized: bool = False, batch_size: int = 64,
@@ -58,8 +59,15 @@ class OnnxEmbedder(Embedder):
         self._session, self._tokenizer = _load_onnx(folder, quantized, cache)
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self._query_prompt, self._document_prompt = prompts(folder)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._document_prompt + t for t in texts] if self._document_prompt else texts)
+
+    def _embed_query(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._query_prompt + t for t in texts] if self._query_prompt else texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for begin in range(0, len(texts), self.batch_size):

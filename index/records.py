@@ -27,6 +27,8 @@ class Manifest:
     chunk_overlap: int
     chunk_max_chars: int
     schema: int = SCHEMA_VERSION
+    # Passages embedded under their header (:func:`headed`); False in stores made before it was kept.
+    passage_header: bool = False
 
     def differences(self, other: "Manifest") -> list[str]:
         """Human-readable ``name: stored -> wanted`` for every setting that differs."""
@@ -101,6 +103,16 @@ class ArticleRecord:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in metadata.items() if key in known}
         return cls(id=record_id, text=document or "", **values)
+
+
+def headed(metadata: dict[str, Any], text: str) -> str:
+    """A passage as it is embedded when the store embeds headers: under its article's title, date
+    and section heading (a passage that says "the talks" or "the company" is then found by what they
+    are). ``metadata`` is the passage's (:meth:`ArticleRecord.passage_metadata`, a hit's)."""
+    published = metadata.get("published")
+    day = date.fromisoformat(published).strftime("%-d %B %Y") if published else ""
+    lines = [metadata.get("title", ""), day, metadata.get("section", "")]
+    return "\n".join([*(line for line in lines if line), text])
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def chunk_settings(config: Config) -> ChunkSettings:
 def expected_manifest(config: Config, dimension: int) -> Manifest:
     chunking = chunk_settings(config)
     return Manifest(embedding_name(config), dimension, chunking.sentences, chunking.overlap,
-                    chunking.max_chars)
+                    chunking.max_chars, passage_header=config.passage_header)
 
 
 def ingest_paths(
@@ -92,7 +92,7 @@ def ingest_paths(
     report = ingest(
         [*paths, *([kept] if kept else [])], store, embedder or embedder_factory(config), embedding_name(config),
         chunking=chunk_settings(config), max_file_bytes=file_size_limit(config.max_file_mb),
-        prune=prune, progress=progress, on_article=on_article, rebuild=rebuild,
+        prune=prune, progress=progress, on_article=on_article, rebuild=rebuild, passage_header=config.passage_header,
     )
     if aside is not None:
         report.notes.append(f"the damaged database was moved to {aside} (delete it when all is well)")

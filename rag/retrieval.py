@@ -20,7 +20,7 @@ from typing import Literal, Mapping
 import numpy as np
 
 from index.embedding import Embedder
-from index.records import Hit, day_number
+from index.records import Hit, day_number, headed
 from rag.dates import YEAR, human_date, month_years, parse_range
 from rag.corpus import Corpus
 from rag.lexical import content_terms, jaccard, term_set
@@ -131,7 +131,7 @@ class Retriever:
         with self._lock:
             vector = self._vectors.get(question)
         if vector is None:
-            vector = self.embedder.embed([question])[0]
+            vector = self.embedder.embed_query([question])[0]
             with self._lock:
                 if len(self._vectors) >= 256:
                     self._vectors.pop(next(iter(self._vectors)))
@@ -231,8 +231,10 @@ class Retriever:
         """The cosine of each passage with the question vector (for those only keyword search found)."""
         if not hits:
             return {}
-        if self.store.damage():  # no stored vector can be read: embed the passages again
-            return {h.id: float(v @ vector) for h, v in zip(hits, self.embedder.embed([h.text for h in hits]))}
+        if self.store.damage():  # no stored vector can be read: embed the passages again, as they were
+            manifest = self.store.manifest()
+            texts = [headed(h.metadata, h.text) if manifest and manifest.passage_header else h.text for h in hits]
+            return {h.id: float(v @ vector) for h, v in zip(hits, self.embedder.embed(texts))}
         vectors = self.store.vectors([h.id for h in hits])
         return {hit_id: float(v @ vector) for hit_id, v in vectors.items()}
 

