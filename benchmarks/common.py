@@ -408,10 +408,15 @@ def gold_queries(limit: int | None = None, articles: Key = 0) -> list[Query]:
 def news_questions(split: str) -> list[dict[str, Any]]:
     """The news suite's gold questions of ``split`` (dev: ``bbc_dev_questions.jsonl``, test:
     ``bbc_questions.jsonl``), or with ``scale-dev`` the dev questions written for the whole corpus
-    (``bbc_scale_dev_questions.jsonl``): their articles are all in the BBC corpus."""
-    from evals.suite import load_suite, scale_dev_questions
+    (``bbc_scale_dev_questions.jsonl``), with ``dev-translated`` the dev questions in French, German
+    and Spanish: their articles are all in the BBC corpus."""
+    from evals.suite import load_suite, scale_dev_questions, translated_dev_questions
 
-    return scale_dev_questions() if split == "scale-dev" else load_suite("news", split).questions
+    if split == "scale-dev":
+        return scale_dev_questions()
+    if split == "dev-translated":
+        return translated_dev_questions()
+    return load_suite("news", split).questions
 
 
 def recall_at_5(ranked: dict[str, list[str]], queries: Sequence[Query]) -> float | None:

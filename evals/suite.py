@@ -44,6 +44,9 @@ NEWS_DEV_QUESTIONS = DATA / "bbc_dev_questions.jsonl"
 #: 171 more dev questions on 60 other BBC articles (bbc_scale_articles.json), asked of the whole
 #: corpus only (benchmarks.quality, scripts/fit_abstention.py): choices at scale rest on more than 50.
 SCALE_DEV_QUESTIONS = DATA / "bbc_scale_dev_questions.jsonl"
+#: The 50 news dev questions translated by hand into French, German and Spanish (one language
+#: each, in turn): does a question in another language find the English passage?
+TRANSLATED_DEV_QUESTIONS = DATA / "bbc_dev_questions_translated.jsonl"
 
 SUITES = ("seeds", "squad", "news")
 #: The public data sets (:data:`rag.public_data.DATA_SETS`) each suite reads.
@@ -97,6 +100,11 @@ def write_news_articles(folder: Path, split: str) -> Path:
 def scale_dev_questions() -> list[dict[str, Any]]:
     """The dev questions written to be asked of the whole BBC corpus (:data:`SCALE_DEV_QUESTIONS`)."""
     return load_questions(SCALE_DEV_QUESTIONS, "dev")
+
+
+def translated_dev_questions() -> list[dict[str, Any]]:
+    """The news dev questions in French, German and Spanish (:data:`TRANSLATED_DEV_QUESTIONS`)."""
+    return load_questions(TRANSLATED_DEV_QUESTIONS, "dev")
 
 
 def load_suite(name: str, split: str = "all", *, questions: Path | None = None,

@@ -259,3 +259,23 @@ def test_squad_split_is_the_frozen_rule() -> None:
     counts = {(q["type"], q["split"]) for q in questions}
     assert len(counts) == 4
     assert sum(q["split"] == "dev" for q in questions) == 104
+
+
+def test_translated_dev_questions_mirror_the_english_ones_in_the_language_they_say() -> None:
+    """bbc_dev_questions_translated.jsonl: each English dev question once, in French, German or
+    Spanish in turn, with its answers and evidence unchanged (the articles stay English); the
+    language identifier reads each as the language it claims, or as none (a question of names)."""
+    from evals.suite import translated_dev_questions
+    from rag import nlp
+
+    english = [json.loads(line) for line in NEWS_DEV_QUESTIONS.open(encoding="utf-8")]
+    translated = translated_dev_questions()
+    assert len(translated) == len(english)
+    for n, (q, t) in enumerate(zip(english, translated)):
+        assert t["lang"] == ("fr", "de", "es")[n % 3] and t["id"] == f"{q['id']}-{t['lang']}"
+        assert t["question_en"] == q["question"] and t["question"] != q["question"]
+        assert {k: v for k, v in t.items() if k not in ("id", "question", "question_en", "lang", "history")} == \
+            {k: v for k, v in q.items() if k not in ("id", "question", "history")}
+    read_as = [nlp.language(t["question"]) for t in translated]
+    assert all(code in (t["lang"], None) for code, t in zip(read_as, translated)), read_as
+    assert sum(code == t["lang"] for code, t in zip(read_as, translated)) >= 45
