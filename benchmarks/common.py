@@ -296,6 +296,23 @@ def store_path(articles: Key) -> Path:
     return CACHE / f"store-{articles}"
 
 
+#: Ways to embed the corpus that ``benchmarks.embedders`` compares, by name: the settings each
+#: changes (everything else is the project's default).
+EMBEDDERS: dict[str, dict[str, Any]] = {
+    "minilm": {},
+    "minilm-int8": {"embedding_backend": "onnx-int8"},
+    "minilm+header": {"passage_header": True},
+    "e5": {"embedding_model": "multilingual-e5-small"},
+    "e5+header": {"embedding_model": "multilingual-e5-small", "passage_header": True},
+}
+
+
+def embedder_store(variant: str) -> Path:
+    """The store of the whole BBC corpus embedded the ``variant`` way (:data:`EMBEDDERS`): the
+    default's is :func:`store_path`\ ("bbc"), the others' are built by ``benchmarks.embedders``."""
+    return store_path("bbc") if variant == "minilm" else CACHE / f"store-bbc-{variant}"
+
+
 def starter_path(articles: Key) -> Path:
     return CACHE / f"starter-{articles}"
 

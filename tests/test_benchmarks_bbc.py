@@ -111,3 +111,34 @@ def test_quality_scores_each_answerable_question_on_its_top_ten_in_the_mode_aske
     assert retriever.calls == [("How much did Baikal pay?", 10, "keyword")]
     assert scores == {"a": {"recall@1": 0.0, "recall@5": 1.0, "mrr@10": 0.5, "ndcg@10": pytest.approx(0.63, abs=0.01)}}
     assert quality.cell({"mean": 0.5, "ci": (0.25, 0.75)}) == "0.50 (0.25–0.75)"
+
+
+def test_embedders_recall_at_depth_counts_each_quote_once_up_to_each_depth():
+    """benchmarks.embedders' depth figures, on a fake retriever (the retriever is beside the
+    point): a quote found at rank 3 counts from depth 3 on; a question without evidence is skipped."""
+    from types import SimpleNamespace
+
+    from benchmarks import embedders
+
+    class Retriever:
+        def retrieve(self, question, top_k, mode):
+            assert (top_k, mode) == (max(embedders.DEPTHS), "hybrid")
+            return [SimpleNamespace(text=t) for t in ("Nothing.", "Still nothing.", "Baikal paid 260.75bn roubles.",
+                                                       "Rosneft bought Baikal.")]
+
+    questions = [
+        {"id": "a", "question": "How much did Baikal pay, and who bought it?", "answerable": True,
+         "evidence": [{"doc": "x.txt", "quote": "Baikal paid 260.75bn roubles"},
+                      {"doc": "x.txt", "quote": "Rosneft bought Baikal"}]},
+        {"id": "b", "question": "Who won the 2006 auction?", "answerable": False, "evidence": []},
+    ]
+    depth = embedders.recall_at_depth(Retriever(), questions)
+    assert depth == {"@1": 0.0, "@3": 0.5, "@5": 1.0, "@10": 1.0, "@20": 1.0, "@30": 1.0, "@50": 1.0}
+
+
+def test_quality_on_an_embedder_whose_store_is_missing_says_how_to_build_it(tmp_path, monkeypatch):
+    from benchmarks import quality
+
+    monkeypatch.setattr(common, "CACHE", tmp_path)
+    with pytest.raises(SystemExit, match="python -m benchmarks.embedders --variants e5 first"):
+        quality.measure("bbc", "dev", [0.5], [], variant="e5")
