@@ -78,6 +78,9 @@ HELD_APART = ("The_Legend_of_Zelda:_Twilight_Princess", "To_Kill_a_Mockingbird")
 HELD_APART_SHARE = 20
 #: Questions per held-apart article that the figures read (the first by the SHA-256 of their id).
 HELD_APART_QUESTIONS = 25
+#: A batch that takes longer than this many seconds was paused (SIGSTOP, to give a test run the
+#: CPU) or the machine slept; it counts this long, so that "hours trained" is time spent training.
+PAUSED_AFTER = 30.0
 #: The kinds of negative pairs, each switchable for an ablation (``--without``).
 NEGATIVE_KINDS = ("paragraph", "article", "other", "cut", "swap", "crowd")
 
@@ -379,8 +382,9 @@ def train(args) -> tuple[Path, float]:
     model.train()
     bar = tqdm(total=len(batches), initial=step, unit="batch", dynamic_ncols=True)
     running = None
-    clock, since = time.time(), step
+    busy, since = 0.0, step  # seconds spent on the batches since the last checkpoint
     while step < len(batches):
+        began = time.time()
         ids, mask, types, labels, weights, starts, ends, has_span = _batch_tensors(tokenizer, batches[step])
         logit, start_logits, end_logits = model(ids, mask, types)
         loss = (bce(logit, labels) * weights).sum() / weights.sum()
@@ -396,14 +400,14 @@ def train(args) -> tuple[Path, float]:
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
+        busy += min(time.time() - began, PAUSED_AFTER)
         if step % args.checkpoint_every == 0 or step == len(batches):
-            elapsed = time.time() - clock
-            seconds += elapsed
+            seconds += busy
             pairs = sum(len(b) for b in batches[since:step])
             with (work / "progress.log").open("a") as log:  # the run's own record: pairs/s, loss, hours
                 log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} step {step}/{len(batches)} loss {running:.4f} "
-                          f"{pairs / elapsed:.1f} pairs/s, {seconds / 3600:.2f} h trained\n")
-            clock, since = time.time(), step
+                          f"{pairs / busy:.1f} pairs/s, {seconds / 3600:.2f} h trained\n")
+            busy, since = 0.0, step
             staged = checkpoint.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "schedule": schedule.state_dict(), "step": step, "seconds": seconds,
