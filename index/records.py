@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunk
+from index.text import human_date
 
 
 SCHEMA_VERSION = 1
@@ -109,9 +110,7 @@ def headed(metadata: dict[str, Any], text: str) -> str:
     """A passage as it is embedded when the store embeds headers: under its article's title, date
     and section heading (a passage that says "the talks" or "the company" is then found by what they
     are). ``metadata`` is the passage's (:meth:`ArticleRecord.passage_metadata`, a hit's)."""
-    published = metadata.get("published")
-    day = date.fromisoformat(published).strftime("%-d %B %Y") if published else ""
-    lines = [metadata.get("title", ""), day, metadata.get("section", "")]
+    lines = [metadata.get("title", ""), human_date(metadata.get("published")), metadata.get("section", "")]
     return "\n".join([*(line for line in lines if line), text])
 
 

@@ -17,7 +17,8 @@ Words
 
 Months
     :data:`MONTHS`, their short forms and :func:`month_number`: what the cleaner reads a dateline
-    with and what the question, passage and draft readers of :mod:`rag.dates` look for.
+    with and what the question, passage and draft readers of :mod:`rag.dates` look for;
+    :func:`human_date`, how a date is written for a reader.
 
 How :func:`units` reads article structure: the cleaned text is a sequence of paragraphs separated
 by blank lines. Prose paragraphs are split into sentences; headings, labels and question headings
@@ -35,6 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -219,3 +221,16 @@ MONTH_PATTERN = "|".join(MONTHS)
 def month_number(name: str) -> int:
     """1 for "January" (any case), ... 12 for "December"; ValueError for anything else."""
     return MONTHS.index(name.lower()) + 1
+
+
+def human_date(day: date | str | None) -> str:
+    """"June 12, 2025" for a date or its ISO form ("" for None; text that is not an ISO date is
+    returned as it is)."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return f"{MONTHS[day.month - 1].capitalize()} {day.day}, {day.year}"

@@ -3,7 +3,8 @@
 ``parse_day`` reads what a person writes in a date filter ("2025-06-01", "June 2025",
 "1 March", "last week", "yesterday") with dateparser, the well-kept library for this; the
 start of a period is taken for a "from" bound and its end for an "until" bound, so "June 2025"
-covers the whole month whichever side it is on. ``human_date`` writes an ISO date for a reader.
+covers the whole month whichever side it is on. ``human_date`` writes an ISO date for a reader
+(defined in :mod:`index.text`, which ingest shares, and given here with the rest).
 ``month_years`` and ``months`` read the months a question, a passage or a draft sentence names,
 the same way for each (retrieval's date boost, the answer policy and the citation check), by
 the month names of :mod:`index.text`, which the cleaner reads datelines with.
@@ -15,7 +16,7 @@ import re
 from datetime import date
 
 from index.errors import InputError
-from index.text import MONTH_PATTERN, MONTHS, fold, month_number
+from index.text import MONTH_PATTERN, MONTHS, fold, human_date, month_number
 
 #: What the message for an unreadable date suggests, and the page shows as its placeholder.
 EXAMPLES = "2025-06-01, June 2025 or last week"
@@ -58,19 +59,6 @@ def parse_range(after: str | date | None, before: str | date | None,
         raise InputError(f"the 'from' date ({first.isoformat()}) is after the 'until' date ({last.isoformat()}): "
                          "swap them")
     return first, last
-
-
-def human_date(day: date | str | None) -> str:
-    """"June 12, 2025" for a date or its ISO form ("" for None; text that is not an ISO date is
-    returned as it is)."""
-    if not day:
-        return ""
-    if isinstance(day, str):
-        try:
-            day = date.fromisoformat(day)
-        except ValueError:
-            return day
-    return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
 _MONTH_YEAR = re.compile(rf"\b({MONTH_PATTERN})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(\d{{4}})\b")
