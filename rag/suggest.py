@@ -19,8 +19,8 @@ something (a proper noun or a named entity). Negated and modal sentences ("would
 asked back. The only words named here are English's own function words (the question words, the
 forms of "do", "in", "at", "as"); nothing is tuned on particular articles.
 
-    from rag.suggest import follow_ups, article_reader
-    questions = follow_ups(answer, article_reader(assistant_store))
+    from rag.suggest import follow_ups
+    questions = follow_ups(answer, assistant.corpus.article_text)
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ class _Suggestion:
     distance: int     # characters between the sentence and the nearest quoted span of its article
 
 
-def follow_ups(answer: Answer, article_text: Callable[[Citation], str | None], limit: int = LIMIT,
+def follow_ups(answer: Answer, article_text: Callable[[str], str | None], limit: int = LIMIT,
                asked: Iterable[str] = ()) -> list[str]:
     """Up to ``limit`` follow-up questions that the articles ``answer`` cites can answer, each made
     from a sentence of one of them that the answer does not quote (nearest to the quoted words
-    first, one article after another). ``article_text(citation)`` gives the cleaned text of a
-    cited article (the text the citation's ``start`` and ``end`` index), or None when it cannot be
-    read (:func:`article_reader` reads it from a store). ``asked``: the conversation's earlier
+    first, one article after another). ``article_text(article_id)`` gives the cleaned text of a
+    cited article (the text the citation's ``start`` and ``end`` index), or "" or None when it
+    cannot be read: :meth:`rag.corpus.Corpus.article_text`. ``asked``: the conversation's earlier
     questions, not suggested again (nor in other words). None for an abstention, and fewer (or
     none) when the articles give no sentence that reads back as a clear question."""
     if answer.abstained or not answer.citations or limit <= 0:
@@ -75,30 +75,14 @@ def follow_ups(answer: Answer, article_text: Callable[[Citation], str | None], l
     earlier = [set(content_terms(text)) for text in (answer.question, answer.standalone_question, *asked)]
     articles: dict[str, list[Citation]] = {}
     for citation in answer.citations:
-        articles.setdefault(citation.source, []).append(citation)
+        if citation.passage is not None:  # a citation names its article through its passage
+            articles.setdefault(citation.passage.article_id, []).append(citation)
     found: list[_Suggestion] = []
-    for rank, cited in enumerate(articles.values()):
-        text = article_text(cited[0])
+    for rank, (article_id, cited) in enumerate(articles.items()):
+        text = article_text(article_id)
         if text:
             found += _from_article(text, [(c.start, c.end) for c in cited], rank)
     return _choose(found, [terms for terms in earlier if terms], limit)
-
-
-def article_reader(store: Any) -> Callable[[Citation], str | None]:
-    """``article_text`` for :func:`follow_ups` from an :class:`index.store.Store` (or a reader of
-    one): a cited article's text, found by its passage's article id, each read once."""
-    texts: dict[str, str | None] = {}
-
-    def read(citation: Citation) -> str | None:
-        article_id = citation.passage.article_id if citation.passage is not None else None
-        if article_id is None:
-            return None
-        if article_id not in texts:
-            record = store.article(article_id)
-            texts[article_id] = record.text if record is not None else None
-        return texts[article_id]
-
-    return read
 
 
 def _from_article(text: str, quoted: list[tuple[int, int]], rank: int) -> list[_Suggestion]:
@@ -308,4 +292,4 @@ def _lemma(token: Any) -> str:
     return lemmas[0] if lemmas else ""
 
 
-__all__ = ["LIMIT", "article_reader", "follow_ups", "questions"]
+__all__ = ["LIMIT", "follow_ups", "questions"]

@@ -4,13 +4,11 @@ the seeds); the last test asks the suggestions for a seed answer and checks that
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rag import nlp
 from rag.answer import Answer, Citation
-from rag.suggest import article_reader, follow_ups, questions
+from rag.suggest import follow_ups, questions
 
 ARTICLE = """Envoys from Norland and Sudmark meet in Vienna over the Kessel harbour
 
@@ -58,69 +56,73 @@ def test_a_sentence_that_would_give_a_vague_question_gives_none(text: str) -> No
     assert questions(sentence(text)) == []
 
 
-def answer_citing(quote: str, question: str, text: str = ARTICLE) -> Answer:
+def citing(quote: str, n: int = 1, article_id: str = "a1", text: str = ARTICLE) -> Citation:
+    """A citation of ``quote`` in ``text``, through a passage of the article ``article_id``."""
+    from rag.retrieval import Passage
+
     start = text.index(quote)
-    citation = Citation(n=1, source="/articles/vienna.html", title="Envoys meet in Vienna", published=None,
-                        quote=quote, start=start, end=start + len(quote), score=1.0)
-    return Answer(question=question, text=f"{quote} [1]", abstained=False, citations=[citation], supported=(1, 1),
-                  answerer="extractive", timings={})
+    passage = Passage(id=f"p{n}", text=quote, article_id=article_id, source="/articles/vienna.html",
+                      title="Envoys meet in Vienna", start=start, end=start + len(quote), published=None, outlet=None,
+                      score=1.0, similarity=1.0)
+    return Citation(n=n, source=passage.source, title=passage.title, published=None, quote=quote, start=start,
+                    end=start + len(quote), score=1.0, passage=passage)
+
+
+def answer_citing(quote: str, question: str, text: str = ARTICLE) -> Answer:
+    return Answer(question=question, text=f"{quote} [1]", abstained=False, citations=[citing(quote, text=text)],
+                  supported=(1, 1), answerer="extractive", timings={})
 
 
 def test_follow_ups_come_from_the_cited_article_never_from_what_the_answer_quotes() -> None:
     answer = answer_citing(RETURNED, "What did Norland give back to Sudmark?")
-    suggested = follow_ups(answer, lambda citation: ARTICLE)
+    suggested = follow_ups(answer, lambda article_id: ARTICLE)
     made = {q for line in ARTICLE.splitlines()[2:] for text in line.split(". ") if text
             for _, q in questions(sentence(text))}
     assert 2 <= len(suggested) <= 3 and set(suggested) <= made, suggested
     assert not any("fishing boats" in q for q in suggested)  # the quoted sentence is the answer itself
     assert len({q.split()[0] for q in suggested}) == len(suggested)  # kinds varied: Where, When, How ...
-    assert follow_ups(answer, lambda citation: ARTICLE, limit=1) == suggested[:1]
+    assert follow_ups(answer, lambda article_id: ARTICLE, limit=1) == suggested[:1]
 
 
 def test_no_follow_ups_without_an_answer_or_the_cited_text() -> None:
     answer = answer_citing(RETURNED, "What did Norland give back?")
-    assert follow_ups(answer, lambda citation: None) == []
+    assert follow_ups(answer, lambda article_id: None) == []
     abstained = Answer(question="Who won the 1930 World Cup?", text="The articles don't say.", abstained=True,
                        citations=[], supported=(0, 0), answerer="abstained", timings={})
-    assert follow_ups(abstained, lambda citation: ARTICLE) == []
+    assert follow_ups(abstained, lambda article_id: ARTICLE) == []
 
 
 def test_a_follow_up_that_only_repeats_a_question_asked_is_left_out() -> None:
     answer = answer_citing(RETURNED, "Where did delegations from Norland and Sudmark meet in Vienna?")
-    assert "Where did delegations from Norland and Sudmark meet?" not in follow_ups(answer, lambda c: ARTICLE)
+    assert "Where did delegations from Norland and Sudmark meet?" not in follow_ups(answer, lambda article_id: ARTICLE)
     weber = "How did Sudmark's foreign minister Tomas Weber describe the talks?"
-    assert weber in follow_ups(answer, lambda c: ARTICLE)
-    assert weber not in follow_ups(answer, lambda c: ARTICLE, asked=["How did Tomas Weber describe the talks?"])
+    assert weber in follow_ups(answer, lambda article_id: ARTICLE)
+    assert weber not in follow_ups(answer, lambda article_id: ARTICLE, asked=["How did Tomas Weber describe the talks?"])
 
 
-def test_the_article_reader_reads_each_cited_article_once_by_its_id() -> None:
-    from rag.retrieval import Passage
+def test_each_cited_article_is_read_once_by_its_id() -> None:
+    """Two citations of one article read it once, by its passage's article id; a citation with
+    no passage names no article to read."""
+    reads: list[str] = []
 
-    class Store:
-        reads: list[str] = []
+    def article_text(article_id: str) -> str:
+        reads.append(article_id)
+        return ARTICLE
 
-        def article(self, article_id: str):
-            self.reads.append(article_id)
-            return type("Record", (), {"text": ARTICLE})() if article_id == "a1" else None
-
-    passage = Passage(id="p", text=RETURNED, article_id="a1", source="/articles/vienna.html", title="Envoys",
-                      start=0, end=len(RETURNED), published=None, outlet=None, score=1.0, similarity=1.0)
-    cited = Citation(n=1, source=passage.source, title="Envoys", published=None, quote=RETURNED, start=0,
-                     end=len(RETURNED), score=1.0, passage=passage)
-    store = Store()
-    read = article_reader(store)
-    assert read(cited) == ARTICLE and read(cited) == ARTICLE and store.reads == ["a1"]
-    assert read(Citation(n=2, source="x", title="x", published=None, quote="q", start=0, end=1, score=1.0)) is None
+    quoted = "Sudmark's foreign minister Tomas Weber described the talks as difficult."
+    bare = Citation(n=3, source="x", title="x", published=None, quote="q", start=0, end=1, score=1.0)
+    answer = Answer(question="What did Norland give back?", text=f"{RETURNED} [1] {quoted} [2]", abstained=False,
+                    citations=[citing(RETURNED), citing(quoted, n=2), bare], supported=(2, 2),
+                    answerer="extractive", timings={})
+    assert follow_ups(answer, article_text) and reads == ["a1"]
 
 
 @pytest.mark.slow
-def test_each_follow_up_of_a_seed_answer_is_answered_from_the_articles(assistant, seed_store: Path) -> None:
+def test_each_follow_up_of_a_seed_answer_is_answered_from_the_articles(assistant) -> None:
     """Asking a suggestion yields an answer, not "the articles don't say", from an article the
     first answer cited."""
-    from index.store import Store
-
     answer = assistant.ask("How many prisoners did each side exchange in Istanbul?")
-    suggested = follow_ups(answer, article_reader(Store.open(path=seed_store)))
+    suggested = follow_ups(answer, assistant.corpus.article_text)
     assert 2 <= len(suggested) <= 3, suggested
     cited = {c.source for c in answer.citations}
     for question in suggested:

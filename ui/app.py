@@ -38,7 +38,7 @@ from rag.config import Config
 from rag.dates import EXAMPLES as DATE_EXAMPLES, parse_day, parse_range
 from rag.public import public_answer, public_text, served_folders
 from rag.retrieval import Filters
-from rag.suggest import article_reader, follow_ups
+from rag.suggest import follow_ups
 from ui import conversations as saved_list, render
 from ui.guard import Guard, LoginLimiter
 from ui.pool import CONCURRENCY, QUEUE_SIZE, AssistantFactory, Assistants, answerer_help, answerer_problems
@@ -326,7 +326,7 @@ class Backend:
             authors = {r.source: r.author for r in records if r.author}
             dated = {r.source: r.published_from for r in records if r.published_from}
             text = render.answer_text(answer, authors)
-            suggested = self.follow_ups(answer, [str(t.get("question", "")) for t in turns[:-1]])
+            suggested = self.follow_ups(answer, llm, [str(t.get("question", "")) for t in turns[:-1]])
             chat[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, copy=text,
                                                                            follow_ups=suggested)}
             groups.append(render.sources_html(answer, turn, names, authors, dated))
@@ -365,12 +365,13 @@ class Backend:
         chat, history, groups, turns = earlier_turns(chat, history, groups, turns, position)
         yield from self.turn(question, chat, history, groups, llm, top_k, sources, after, before, turns)
 
-    def follow_ups(self, answer: Answer, asked: Sequence[str] = ()) -> list[str]:
-        """Two or three questions the articles ``answer`` cites can answer (:func:`rag.suggest.follow_ups`),
-        not ``asked`` before, for the chips under it; none when they cannot be worked out (the
-        answer stands without them)."""
+    def follow_ups(self, answer: Answer, llm: str, asked: Sequence[str] = ()) -> list[str]:
+        """Two or three questions the articles ``answer`` cites can answer (:func:`rag.suggest.follow_ups`,
+        reading them through the corpus of the assistant ``llm`` that answered), not ``asked``
+        before, for the chips under it; none when they cannot be worked out (the answer stands
+        without them)."""
         try:
-            return follow_ups(answer, article_reader(self.store()), asked=asked)
+            return follow_ups(answer, self.assistant(llm).corpus.article_text, asked=asked)
         except Exception:  # noqa: BLE001 - suggestions are extra; a failure costs only them
             log.exception("no follow-up questions for %r", answer.question)
             return []
