@@ -83,10 +83,9 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     from evals.metrics import paired_difference
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
-
-    questions = common.news_questions(split)
     from rag.build import embedder_factory
 
+    questions = common.news_questions(split)
     if store == "bbc":
         path = common.prepared_store("bbc") if variant == "minilm" else common.embedder_store(variant)
         if not common.is_ready(path):
@@ -95,9 +94,10 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     else:
         path = suite_store(split, variant)
     settings = dict(common.EMBEDDERS[variant])
-    model = embedder_factory(common.config(path, **settings))()
-    default = common.config(path, **settings).dense_weight
-    assistant = build_assistant(common.config(path, **settings), embedder=model)
+    config = common.config(path, **settings)
+    model = embedder_factory(config)()
+    default = config.dense_weight
+    assistant = build_assistant(config, embedder=model)
     retriever = assistant.retriever
     say(f"[{store}, {split}] retrieval: dense, keyword, fused at {weights}")
     rows: dict[str, dict[str, dict[str, float]]] = {
@@ -121,7 +121,7 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     answers = []
     for weight in dict.fromkeys([default, *answer_weights]):
         say(f"[{store}, {split}] answers at dense weight {weight:g}")
-        scored = build_assistant(common.config(path, dense_weight=weight, **settings), embedder=model)
+        scored = build_assistant(config.replace(dense_weight=weight), embedder=model)
         report = run_eval(scored, questions, name=f"dense weight {weight:g}", progress=False, suite="news")
         answers.append({"dense_weight": weight, "default": weight == default,
                         **{m: {"mean": report.metrics.get(m), "ci": report.intervals.get(m)} for m in ANSWER_METRICS}})

@@ -95,7 +95,9 @@ def load_articles(path: Path, sha256: str | None = None) -> dict[str, tuple[list
     return articles
 
 
-def _norm(text: str) -> str:
+def normalized(text: str) -> str:
+    """``text`` lower-cased, punctuation as spaces, white space folded: how an answer is compared
+    (exact match, F1) and how the trainer tells a sentence that holds the answer text."""
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
@@ -139,7 +141,7 @@ def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]
                 rows[system]["top3"].append(bool(golds & set(order[:3])))
             gold = reader.read(q.question, [items[q.gold]])[0]
             predicted = items[q.gold].sentence[gold.start:gold.end]
-            exact.append(max(_norm(predicted) == _norm(a) for a in q.answers))
+            exact.append(max(normalized(predicted) == normalized(a) for a in q.answers))
             f1.append(max(_f1(predicted, a) for a in q.answers))
     result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
     for system in rows:
@@ -176,7 +178,7 @@ def _bootstrap(statistic, n: int, samples: int = 1000, seed: int = 0) -> list[fl
 
 
 def _f1(predicted: str, gold: str) -> float:
-    p, g = _norm(predicted).split(), _norm(gold).split()
+    p, g = normalized(predicted).split(), normalized(gold).split()
     common = sum(min(p.count(w), g.count(w)) for w in set(p))
     if not p or not g or not common:
         return float(p == g)

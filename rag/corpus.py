@@ -54,7 +54,6 @@ class Corpus:
         """The readable articles' records by id (without their text)."""
         return self.store.articles()
 
-
     def committed(self, hit: Hit) -> bool:
         """False for passages of an article version still being written (or left by a killed write)."""
         self.keyword_index()

@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.reader import Question, _norm, base_model, bi_encoder, evaluate, load_articles, take_details
+from evals.reader import Question, base_model, bi_encoder, evaluate, load_articles, normalized, take_details
 from rag import public_data
 from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
@@ -164,10 +164,10 @@ def build_examples(articles, names: list[str], seed: int, encoder, recipe: Recip
             gold = q.gold
             if q.answerable and q.others:  # the answer text is in several sentences: the closest one
                 gold = max((q.gold, *q.others), key=lambda s: cosine[s])
-            answer_texts = [_norm(a) for a in q.answers if _norm(a)]
+            answer_texts = [normalized(a) for a in q.answers if normalized(a)]
 
             def usable(s: int) -> bool:
-                text = _norm(items[s].sentence)
+                text = normalized(items[s].sentence)
                 return s != gold and not (q.answerable and any(a in text for a in answer_texts))
 
             home = paragraph_of[gold if gold is not None else near[0]]
@@ -187,7 +187,7 @@ def build_examples(articles, names: list[str], seed: int, encoder, recipe: Recip
             examples += [Example(q.question, items[s], 0, kind=kind, weight=weight) for s, kind in zip(chosen, kinds)]
             for elsewhere_name, s in elsewhere:
                 sentence = articles[elsewhere_name][0][s]
-                if not any(a in _norm(sentence.sentence) for a in answer_texts):
+                if not any(a in normalized(sentence.sentence) for a in answer_texts):
                     examples.append(Example(q.question, sentence, 0, kind="other" if q.answerable else "crowd",
                                             weight=weight))
             if not q.answerable:
@@ -231,7 +231,7 @@ def _without_answer(item: Item, span: tuple[int, int], answer_texts: list[str]) 
     """The gold sentence with its answer cut out: a sentence about exactly what was asked that no
     longer states the answer (teaches the reader to look for the answer, not the topic)."""
     sentence = " ".join((item.sentence[:span[0]] + " " + item.sentence[span[1]:]).split())
-    if len(sentence.split()) < 5 or any(a in _norm(sentence) for a in answer_texts):
+    if len(sentence.split()) < 5 or any(a in normalized(sentence) for a in answer_texts):
         return None
     return Item(sentence, item.title, item.before)
 
@@ -245,7 +245,7 @@ def _swap_entity(question: str, ents, sentence: str, entities: dict[str, list[st
     if not options:
         return None
     text, label = rng.choice(options)
-    others = [o for o in entities.get(label, []) if o.lower() not in lowered and _norm(o) != _norm(text)]
+    others = [o for o in entities.get(label, []) if o.lower() not in lowered and normalized(o) != normalized(text)]
     if not others:
         return None
     return question.replace(text, rng.choice(others), 1)

@@ -720,30 +720,29 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         buttons = [ask_button, stop_button]
         streaming = lambda: (gr.Button(visible=False), gr.Button(visible=True))  # noqa: E731 - Stop while it streams
         done = lambda: (gr.Button(visible=True), gr.Button(visible=False))  # noqa: E731
+        keeping = dict(fn=keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
+                       api_visibility="private")
         running = []
+
+        def answered(started: Any, event: dict) -> None:
+            """After ``started`` (Stop shown), the answer ``event`` streams; then Ask comes back at
+            once, and the conversation is kept in the browser: keeping it goes through the queue, so
+            a question asked meanwhile must not have its Stop hidden after."""
+            answering = started.then(**event)
+            running.append(answering)
+            answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(**keeping)
+
         for trigger, event in ((question.submit, dict(asked, api_name="ask", api_description=API_DESCRIPTIONS["ask"])),
                                (ask_button.click, dict(asked, api_visibility="private")),
                                (chat.retry, dict(asked, fn=backend.retry, inputs=[*conversation, *settings],
                                                  api_visibility="private"))):
-            answering = trigger(streaming, outputs=buttons, queue=False, api_visibility="private").then(**event)
-            running.append(answering)
-            # Ask comes back at once, then the conversation is kept in the browser: keeping it goes
-            # through the queue, so a question asked meanwhile must not have its Stop hidden after.
-            answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(
-                keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
-                api_visibility="private")
+            answered(trigger(streaming, outputs=buttons, queue=False, api_visibility="private"), event)
         # Edit on an earlier question: it is asked again as edited, in its place (what followed it goes).
-        answering = chat.edit(edit_started, outputs=[edited, *buttons], queue=False, api_visibility="private").then(
-            **dict(asked, fn=backend.edit, inputs=[edited, *conversation, *settings], api_visibility="private"))
-        running.append(answering)
-        answering.then(done, outputs=buttons, queue=False, api_visibility="private").then(
-            keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
-            api_visibility="private")
+        answered(chat.edit(edit_started, outputs=[edited, *buttons], queue=False, api_visibility="private"),
+                 dict(asked, fn=backend.edit, inputs=[edited, *conversation, *settings], api_visibility="private"))
         stop_button.click(None, cancels=running, api_visibility="private", queue=False).then(
             stop, inputs=[chat, turns], outputs=[chat, turns], api_visibility="private", queue=False).then(
-            keep, inputs=[*conversation, current, shelf], outputs=[saved, tools, conversations],
-            api_visibility="private").then(
-            done, outputs=buttons, api_visibility="private", queue=False)
+            **keeping).then(done, outputs=buttons, api_visibility="private", queue=False)
         # The saved conversations: New chat keeps the current one in the list; the list opens one.
         switched = [*conversation, sources, saved, tools, current, shelf, archive, conversations, name]
         for trigger in (clear.click, chat.clear):
