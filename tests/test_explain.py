@@ -24,7 +24,7 @@ from ui.serve import tail
      "This reads as an instruction to the assistant, not a question about the articles"),
     ("What is it?", None, explain.NOTHING_TO_LOOK_FOR, "The question has no word to look for in the articles"),
     ("What is the capital of France?", None, explain.UNSURE, "Not sure enough to answer: the chance that the "
-     "articles answer this is 0.39, below the 0.56 needed. What weighed most: the passage found closest to the "
+     "articles answer this is 0.39, below the 0.61 needed. What weighed most: the passage found closest to the "
      "question has a similarity of 0.22"),
     ("Who wrote the article about the roadblocks to peace talks and what comes next?", None, explain.RECORD_MISSING,
      "The article the question is about, “Russia-Ukraine Peace Talks Face Roadblocks: What’s Next?”, names no author."),
@@ -103,7 +103,7 @@ def test_an_answer_says_how_sure_it_was_and_what_weighed_most(assistant: Assista
     assert not answer.abstained and decision.reason == explain.ANSWERED and decision.confidence == answer.confidence
     assert 1 <= len(decision.factors) <= explain.MOST_FACTORS and all(f.effect > 0 for f in decision.factors)
     assert answer.explanation.startswith(f"Answered: the chance that the articles answer this is "
-                                         f"{answer.confidence:.2f}, at or above the 0.56 needed. What weighed most: ")
+                                         f"{answer.confidence:.2f}, at or above the 0.61 needed. What weighed most: ")
     assert "a close sentence states an amount, which the question asks for" in answer.explanation
     unsure = assistant.ask("What is the capital of France?").decision
     assert unsure.factors and all(f.effect < 0 for f in unsure.factors)  # what held it back
@@ -125,7 +125,7 @@ def test_every_surface_shows_the_same_words_and_one_citation_shape(assistant: As
     why = declined.explanation
     data = declined.to_dict()
     assert (data["reason"], data["explanation"], data["confidence"]) == ("unsure", why, round(declined.confidence, 4))
-    assert data["threshold"] == 0.56 and data["factors"][0]["words"] in why and data["notes"] == []
+    assert data["threshold"] == 0.61 and data["factors"][0]["words"] in why and data["notes"] == []
     assert details(declined)["explanation"] == why and details(declined)["reason"] == "unsure"
     assert f"Why: {why}" in format_answer(declined, width=10_000)
     assert f"Why: {why}" in render.answer_text(declined)

@@ -489,7 +489,7 @@ def test_an_abstention_says_why_in_words_under_it(page) -> None:
     bubble = page.locator("#chat .answer").last
     why = bubble.locator(".abstained .why").inner_text()
     assert why.startswith("Why: Not sure enough to answer: the chance that the articles answer this is 0."), why
-    assert "below the 0.56 needed. What weighed most:" in why, why
+    assert "below the 0.61 needed. What weighed most:" in why, why
     assert bubble.locator(".supported").inner_text().startswith("Not answered")
     assert "Nothing is cited: the answer says why." in page.locator("#sources .source-group").first.inner_text()
     page.get_by_text("Answer settings").click()
