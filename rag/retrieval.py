@@ -12,6 +12,7 @@ A month or year named in the question ("in May 2025") boosts passages that menti
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -126,14 +127,25 @@ class Reranker:
         self.depth = depth
         self.rank_weight = rank_weight
         self.chars = chars
+        self.windows = os.environ.get("EXPERIMENT_RERANK_WINDOWS") == "1"  # experiment only (branch)
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         from rag.reader import Item
 
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        readings = self.reader.read(question, [Item(p.text[: self.chars], p.title) for p in head])
-        order = sorted(range(len(head)), key=lambda i: (-(readings[i].p - self.rank_weight * i), i))
-        return [replace(head[i], reader=readings[i].p) for i in order] + tail
+        if not self.windows:
+            chances = [r.p for r in self.reader.read(question, [Item(p.text[: self.chars], p.title) for p in head])]
+        else:  # every window of ``chars`` characters, the passage's chance the best of its windows'
+            items, owner = [], []
+            for k, p in enumerate(head):
+                for start in range(0, max(len(p.text), 1), self.chars):
+                    items.append(Item(p.text[start:start + self.chars], p.title))
+                    owner.append(k)
+            chances = [0.0] * len(head)
+            for k, r in zip(owner, self.reader.read(question, items)):
+                chances[k] = max(chances[k], r.p)
+        order = sorted(range(len(head)), key=lambda i: (-(chances[i] - self.rank_weight * i), i))
+        return [replace(head[i], reader=chances[i]) for i in order] + tail
 
 
 class Retriever:
