@@ -28,6 +28,7 @@ from benchmarks import common
 from benchmarks.common import say, summary
 
 OURS, STARTER = "ours (extractive)", "starter (extractive, top-k 2)"
+NO_RERANKING, NO_READER = "ours without reranking", "ours without the reader"
 
 
 def run_size(articles: common.Key, repeats: int, limit: int | None, llm_questions: int) -> dict[str, Any]:
@@ -52,8 +53,7 @@ def run_size(articles: common.Key, repeats: int, limit: int | None, llm_question
 
     # The default (the reader reranks passages and reads sentences), without the reranking, and
     # without the reader at all (the fused ranking and scorer alone), side by side.
-    systems = {OURS: ask, "ours without reranking": asker(rerank_depth=0),
-               "ours without the reader": asker(reader_model="none")}
+    systems = {OURS: ask, NO_RERANKING: asker(rerank_depth=0), NO_READER: asker(reader_model="none")}
     try:
         starter = common.prepared_starter(articles, assistant.answerer, top_k=2)
         systems[STARTER] = lambda q: starter.ask(q.question, history=list(q.history) or None)
@@ -66,15 +66,14 @@ def run_size(articles: common.Key, repeats: int, limit: int | None, llm_question
 
     total = common.interleaved(systems, queries, repeats, retrieval_part, warm_up=2,
                                label=f"[{articles} articles] extractive answers")
-    names = list(systems)
     stats = {name: summary(values) for name, values in total.items()}
     result: dict[str, Any] = {
         "articles": articles, "passages": assistant.retriever.store.count(), "queries": len(queries),
         "repeats": repeats, "load_s": load_s, "answer_ms": stats,
         "retrieve_part_ms": {name: summary(values) for name, values in retrieve.items()},
-        "starter_over_ours_median": common.ratio(stats.get(STARTER, {}).get("median"), stats[names[0]]["median"]),
-        "reader_over_plain_median": common.ratio(stats[names[0]]["median"], stats[names[2]]["median"]),
-        "over_without_reranking": {k: common.ratio(stats[names[0]][k], stats[names[1]][k]) for k in ("median", "p95")},
+        "starter_over_ours_median": common.ratio(stats.get(STARTER, {}).get("median"), stats[OURS]["median"]),
+        "reader_over_plain_median": common.ratio(stats[OURS]["median"], stats[NO_READER]["median"]),
+        "over_without_reranking": {k: common.ratio(stats[OURS][k], stats[NO_RERANKING][k]) for k in ("median", "p95")},
     }
     if llm_questions:
         result["local"] = first_token(path, model, [q for q in queries if q.answerable][:llm_questions])

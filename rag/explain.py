@@ -266,14 +266,11 @@ def _words(name: str, value: float, analysis: Analysis, decision: policy.Decisio
         kind = _kind(analysis.asked)
         return (f"a close sentence states {kind}, which the question asks for" if value else
                 f"none of the closest sentences states {kind}, which the question asks for")
-    if name == "reader":
+    if name in ("reader", "passage_reader"):
         chance = 1 / (1 + math.exp(-value))
         said = "less than a 1%" if chance < 0.01 else f"a {chance:.0%}"
-        return f"the reader model gives the best sentence {said} chance of answering the question"
-    if name == "passage_reader":
-        chance = 1 / (1 + math.exp(-value))
-        said = "less than a 1%" if chance < 0.01 else f"a {chance:.0%}"
-        return f"the reader model gives the best passage found {said} chance of answering the question"
+        what = "sentence" if name == "reader" else "passage found"
+        return f"the reader model gives the best {what} {said} chance of answering the question"
     if name == "missing_names":
         names = list(dict.fromkeys(text for text, label in analysis.entities if label in nlp.NAME_LABELS))
         count = len(analysis.names)

@@ -12,7 +12,6 @@ A month or year named in the question ("in May 2025") boosts passages that menti
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -122,28 +121,27 @@ class Reranker:
 
     CHARS = 400
 
-    def __init__(self, reader, depth: int = 10, rank_weight: float = 0.01, chars: int = CHARS):
+    def __init__(self, reader, depth: int, rank_weight: float, chars: int = CHARS, all_windows: bool = False):
         self.reader = reader
         self.depth = depth
         self.rank_weight = rank_weight
         self.chars = chars
-        self.windows = os.environ.get("EXPERIMENT_RERANK_WINDOWS") == "1"  # experiment only (branch)
+        # An experiment (branch issue-28-reader, not a setting yet): read every window of ``chars``
+        # characters, a passage's chance the best of its windows'.
+        self.all_windows = all_windows
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         from rag.reader import Item
 
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        if not self.windows:
-            chances = [r.p for r in self.reader.read(question, [Item(p.text[: self.chars], p.title) for p in head])]
-        else:  # every window of ``chars`` characters, the passage's chance the best of its windows'
-            items, owner = [], []
-            for k, p in enumerate(head):
-                for start in range(0, max(len(p.text), 1), self.chars):
-                    items.append(Item(p.text[start:start + self.chars], p.title))
-                    owner.append(k)
-            chances = [0.0] * len(head)
-            for k, r in zip(owner, self.reader.read(question, items)):
-                chances[k] = max(chances[k], r.p)
+        items, owner = [], []
+        for k, p in enumerate(head):
+            starts = range(0, max(len(p.text), 1), self.chars) if self.all_windows else (0,)
+            items += [Item(p.text[start:start + self.chars], p.title) for start in starts]
+            owner += [k] * len(starts)
+        chances = [0.0] * len(head)
+        for k, reading in zip(owner, self.reader.read(question, items)):
+            chances[k] = max(chances[k], reading.p)
         order = sorted(range(len(head)), key=lambda i: (-(chances[i] - self.rank_weight * i), i))
         return [replace(head[i], reader=chances[i]) for i in order] + tail
 
