@@ -117,7 +117,7 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     reader = getattr(assistant.policy.scorer, "reader", None)  # none when reader_model is "none"
     for depth, rank_weight, chars in reranks if reader is not None else ():
         retriever.reranker = Reranker(reader, depth, rank_weight, chars)
-        rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, {chars} characters"] = \
+        rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, windows of {chars} characters"] = \
             retrieval_by_question(retriever, questions, "hybrid")
     retriever.reranker = configured
     single = {name: _figure(rows[name], "recall@5")["mean"] for name in ("dense", "keyword (BM25)")}
@@ -218,8 +218,8 @@ def main() -> None:
                    help="how the stores are embedded (benchmarks.embedders builds the BBC store of each)")
     p.add_argument("--rerank", type=_rerank, nargs="*", default=[], metavar="DEPTH:RANK_WEIGHT[:CHARS]",
                    help="reranked rows besides the configured one: how many fused passages the reader reads, "
-                   "the weight of their fused place, and how many of each passage's first characters it "
-                   "reads (default 400)")
+                   "the weight of their fused place, and the window it reads each passage in, in characters "
+                   "(default 400)")
     common.add_data_option(p)
     args = p.parse_args()
     common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here

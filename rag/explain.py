@@ -268,7 +268,10 @@ def _words(name: str, value: float, analysis: Analysis, decision: policy.Decisio
                 f"none of the closest sentences states {kind}, which the question asks for")
     if name in ("reader", "passage_reader"):
         chance = 1 / (1 + math.exp(-value))
-        said = "less than a 1%" if chance < 0.01 else f"a {chance:.0%}"
+        percent = round(chance * 100)
+        # "an 8%", "an 11%", "an 18%", "an 80%" ... as they are said
+        said = "less than a 1%" if chance < 0.01 else \
+            f"{'an' if str(percent).startswith('8') or percent in (11, 18) else 'a'} {percent}%"
         what = "sentence" if name == "reader" else "passage found"
         return f"the reader model gives the best {what} {said} chance of answering the question"
     if name == "missing_names":

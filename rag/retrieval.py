@@ -110,25 +110,24 @@ class Reranker:
     """The fused ranking's first ``depth`` passages, each read by the reader, a cross-encoder
     (:mod:`rag.reader`), and put in order of the reader's chance that the passage answers the
     question minus ``rank_weight`` times its place in the fused ranking (so that where the reader
-    hesitates between passages, the fusion's order stands). The reader reads a passage's first
-    ``chars`` characters with its article's title: about 90 tokens, so that question, passage and
-    title fit the reader's 128 (a whole passage pushed the title out, and ranked worse on the dev
-    questions). Passages past ``depth`` follow in the fused order. The fused ranking holds the right
-    passage in its first 10 far more often than in its first 5; the reader, which reads question and
-    passage together, brings it up. Depth, rank weight and length were chosen on the dev questions
-    against the whole BBC corpus (docs/benchmarks.md, "Reranking by the reader").
+    hesitates between passages, the fusion's order stands). The reader reads a passage whole, in
+    windows of ``chars`` characters, each with its article's title (about 90 tokens, so that
+    question, window and title fit the reader's 128; a whole passage at once pushed the title out
+    and ranked worse), and the passage's chance is its best window's (reading only the first window
+    missed answers later in a passage: SQuAD's gold span fell by 0.06 on the dev questions).
+    Passages past ``depth`` follow in the fused order. The fused ranking holds the right passage in
+    its first 10 far more often than in its first 5; the reader, which reads question and passage
+    together, brings it up. Depth, rank weight and window were chosen on the dev questions against
+    the whole BBC corpus (docs/benchmarks.md, "Reranking by the reader").
     """
 
     CHARS = 400
 
-    def __init__(self, reader, depth: int, rank_weight: float, chars: int = CHARS, all_windows: bool = False):
+    def __init__(self, reader, depth: int, rank_weight: float, chars: int = CHARS):
         self.reader = reader
         self.depth = depth
         self.rank_weight = rank_weight
         self.chars = chars
-        # An experiment (branch issue-28-reader, not a setting yet): read every window of ``chars``
-        # characters, a passage's chance the best of its windows'.
-        self.all_windows = all_windows
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         from rag.reader import Item
@@ -136,7 +135,7 @@ class Reranker:
         head, tail = ranked[: self.depth], ranked[self.depth:]
         items, owner = [], []
         for k, p in enumerate(head):
-            starts = range(0, max(len(p.text), 1), self.chars) if self.all_windows else (0,)
+            starts = range(0, max(len(p.text), 1), self.chars)
             items += [Item(p.text[start:start + self.chars], p.title) for start in starts]
             owner += [k] * len(starts)
         chances = [0.0] * len(head)
@@ -187,9 +186,11 @@ class Retriever:
             self._vectors.clear()
 
     def retrieve(self, question: str, top_k: int = 5, filters: Filters | None = None,
-                 mode: Mode = "hybrid") -> list[Passage]:
+                 mode: Mode = "hybrid", *, asked: str | None = None) -> list[Passage]:
         """The ``top_k`` most relevant passages, diverse across articles. While the store's vector
-        index is damaged (:meth:`Store.damage`), keyword search only."""
+        index is damaged (:meth:`Store.damage`), keyword search only. ``asked`` is the question in
+        the user's words when ``question`` is a follow-up joined with the one before it: the
+        searches need both, the reranking reader reads only what was asked (as the policy's does)."""
         if self.store.damage():
             mode = "keyword"
         vector = self.question_vector(question)
@@ -221,7 +222,7 @@ class Retriever:
         similarities = cosines | self._similarities(vector, [hits[i] for i in order if i not in cosines])
         candidates = [Passage.from_hit(hits[i], fused[i], similarities[i]) for i in order]
         if self.reranker is not None:
-            candidates = self.reranker.rerank(question, candidates)
+            candidates = self.reranker.rerank(asked or question, candidates)
         return [replace(p, rank=n + 1) for n, p in enumerate(self._diverse(candidates, top_k))]
 
     def _dense_search(self, vector: np.ndarray, filters: Filters | None, where: dict | None) -> list[Hit]:
