@@ -7,7 +7,7 @@ the ``local`` answerer (SmolLM2-135M through llama.cpp).
 For each corpus, the store from ``benchmarks.ingest`` (built, untimed, if missing) is opened as
 ``rag`` opens it (``rag.assistant.build_assistant``, timed once as "load"), so latencies are "after
 load". After two warm-up questions, each gold question (with its history) is asked of ours and
-of the starter, alternating which goes first, ``--repeats`` times: median and p95 of the whole
+of the starter, the order rotating, ``--repeats`` times: median and p95 of the whole
 ``ask``, and of its retrieval part (``answer.timings``). Each ask is a new question to the
 retriever (its cache of recent question vectors is emptied first).
 
@@ -27,6 +27,9 @@ from typing import Any
 from benchmarks import common
 from benchmarks.common import say, summary
 
+OURS, STARTER = "ours (extractive)", "starter (extractive, top-k 2)"
+NO_RERANKING, NO_READER = "ours without reranking", "ours without the reader"
+
 
 def run_size(articles: common.Key, repeats: int, limit: int | None, llm_questions: int) -> dict[str, Any]:
     from rag.assistant import build_assistant
@@ -40,17 +43,20 @@ def run_size(articles: common.Key, repeats: int, limit: int | None, llm_question
         assistant.retriever.clear_question_cache()  # a new question: no cached question vector
         return assistant.ask(q.question, history=list(q.history) or None)
 
-    plain, _ = common.timed(lambda: build_assistant(common.config(path, reader_model="none"), embedder=model))
+    def asker(**settings: Any):
+        other = build_assistant(common.config(path, **settings), embedder=model)
 
-    def ask_plain(q: common.Query):
-        plain.retriever.clear_question_cache()
-        return plain.ask(q.question, history=list(q.history) or None)
+        def ask_other(q: common.Query):
+            other.retriever.clear_question_cache()
+            return other.ask(q.question, history=list(q.history) or None)
+        return ask_other
 
-    # The policy with the reader (the default) and without it (the fused scorer alone), side by side.
-    systems = {"ours (extractive)": ask, "ours without the reader": ask_plain}
+    # The default (the reader reranks passages and reads sentences), without the reranking, and
+    # without the reader at all (the fused ranking and scorer alone), side by side.
+    systems = {OURS: ask, NO_RERANKING: asker(rerank_depth=0), NO_READER: asker(reader_model="none")}
     try:
         starter = common.prepared_starter(articles, assistant.answerer, top_k=2)
-        systems["starter (extractive, top-k 2)"] = lambda q: starter.ask(q.question, history=list(q.history) or None)
+        systems[STARTER] = lambda q: starter.ask(q.question, history=list(q.history) or None)
     except ImportError as error:
         say(f"starter skipped: {error} (scripts/install.sh installs llama-index)")
     retrieve: dict[str, list[float]] = {name: [] for name in systems}
@@ -60,15 +66,14 @@ def run_size(articles: common.Key, repeats: int, limit: int | None, llm_question
 
     total = common.interleaved(systems, queries, repeats, retrieval_part, warm_up=2,
                                label=f"[{articles} articles] extractive answers")
-    names = list(systems)
     stats = {name: summary(values) for name, values in total.items()}
     result: dict[str, Any] = {
         "articles": articles, "passages": assistant.retriever.store.count(), "queries": len(queries),
         "repeats": repeats, "load_s": load_s, "answer_ms": stats,
         "retrieve_part_ms": {name: summary(values) for name, values in retrieve.items()},
-        "starter_over_ours_median": common.ratio(stats.get(names[-1], {}).get("median"), stats[names[0]]["median"])
-        if len(names) > 2 else None,
-        "reader_over_plain_median": common.ratio(stats[names[0]]["median"], stats[names[1]]["median"]),
+        "starter_over_ours_median": common.ratio(stats.get(STARTER, {}).get("median"), stats[OURS]["median"]),
+        "reader_over_plain_median": common.ratio(stats[OURS]["median"], stats[NO_READER]["median"]),
+        "over_without_reranking": {k: common.ratio(stats[OURS][k], stats[NO_RERANKING][k]) for k in ("median", "p95")},
     }
     if llm_questions:
         result["local"] = first_token(path, model, [q for q in queries if q.answerable][:llm_questions])
@@ -111,7 +116,7 @@ def report_table(results: list[dict[str, Any]]) -> str:
     for r in results:
         for name, stats in r["answer_ms"].items():
             rows.append([r["articles"], r["passages"], name, stats["median"], stats["p95"],
-                         r["retrieve_part_ms"][name]["median"], common.fmt(r["load_s"], 1) if "ours" in name else ""])
+                         r["retrieve_part_ms"][name]["median"], common.fmt(r["load_s"], 1) if name == OURS else ""])
         local = r.get("local")
         if local:
             rows.append([r["articles"], r["passages"], "local: first `Assistant.stream` event",

@@ -309,7 +309,7 @@ EMBEDDERS: dict[str, dict[str, Any]] = {
 
 def embedder_store(variant: str) -> Path:
     """The store of the whole BBC corpus embedded the ``variant`` way (:data:`EMBEDDERS`): the
-    default's is :func:`store_path`\ ("bbc"), the others' are built by ``benchmarks.embedders``."""
+    default's is ``store_path("bbc")``, the others' are built by ``benchmarks.embedders``."""
     return store_path("bbc") if variant == "minilm" else CACHE / f"store-bbc-{variant}"
 
 

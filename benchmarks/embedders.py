@@ -87,7 +87,7 @@ def measure(variant: str, splits: list[str], rebuild: bool) -> dict[str, Any]:
     from rag.assistant import build_assistant
 
     path, timing = store(variant, rebuild)
-    settings = common.config(path, **VARIANTS[variant])
+    settings = common.config(path, rerank_depth=0, **VARIANTS[variant])  # the first stage: no reader reranking
     assistant = build_assistant(settings)
     retriever = assistant.retriever
     result: dict[str, Any] = {"key": variant, "settings": VARIANTS[variant], "embedder": assistant.retriever.embedder.name,

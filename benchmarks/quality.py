@@ -3,6 +3,7 @@
 
     .venv/bin/python -m benchmarks.quality [--split dev scale-dev test] [--weights 0 0.25 0.5 1 2 10]
                                            [--answer-weights 0.5 1] [--embedder e5]
+                                           [--rerank 20:0.02 10:0.01:600]
 
 For each split (dev: 50 questions on 12 articles; ``scale-dev``: 171 more dev questions on 60 other
 articles, asked of the whole corpus only; test: 63 on 17) and each store (``suite``: the split's own
@@ -12,9 +13,11 @@ the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if miss
 * **retrieval**: recall@5 and MRR@10 (:func:`evals.metrics.retrieval_scores`, the eval's own: a
   passage is relevant when it holds a gold evidence quote) of dense search alone, BM25 alone and
   the fused retriever at each dense weight of ``--weights`` (BM25's weight is 1; 0 is BM25 through
-  the fusion), top 10 after the retriever's diversity step, as ``rag eval`` retrieves; over the
-  answerable questions, with 95% bootstrap intervals and the paired difference of each fused row
-  minus the better single retriever of that split and store;
+  the fusion), and the fused ranking (configured dense weight) reranked by the reader at each
+  ``depth:rank_weight[:chars]`` of ``--rerank`` (:class:`rag.retrieval.Reranker`; the configured
+  one first); top 10 after the retriever's diversity step, as ``rag eval`` retrieves; over the
+  answerable questions, with 95% bootstrap intervals and the paired difference of each fused or
+  reranked row minus the better single retriever of that split and store;
 * **answers**: :func:`evals.runner.run` (what ``rag eval`` runs) with the default answerer at the
   configured dense weight and at each of ``--answer-weights``: key-fact recall, correct and false
   abstention, citation correctness and evidence cited, with their intervals.
@@ -22,7 +25,7 @@ the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if miss
 ``--embedder`` measures stores embedded another way (``benchmarks.common.EMBEDDERS``: e5, passage
 headers ...); ``benchmarks.embedders`` builds their BBC store first.
 
-Weights are chosen on the dev splits only (``--split dev scale-dev``); the test split is reported,
+Weights and reranking depths are chosen on the dev splits only (``--split dev scale-dev``); the test split is reported,
 never used to choose. Results go to ``benchmarks/results/quality.json``.
 """
 
@@ -79,11 +82,12 @@ def _figure(by_question: dict[str, dict[str, float]], metric: str) -> dict[str, 
 
 
 def measure(store: str, split: str, weights: list[float], answer_weights: list[float],
-            variant: str = "minilm") -> dict[str, Any]:
+            variant: str = "minilm", reranks: list[tuple[int, float, int]] = ()) -> dict[str, Any]:
     from evals.metrics import paired_difference
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
     from rag.build import embedder_factory
+    from rag.retrieval import Reranker
 
     questions = common.news_questions(split)
     if store == "bbc":
@@ -99,7 +103,8 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     default = config.dense_weight
     assistant = build_assistant(config, embedder=model)
     retriever = assistant.retriever
-    say(f"[{store}, {split}] retrieval: dense, keyword, fused at {weights}")
+    configured, retriever.reranker = retriever.reranker, None  # the single and fused rows read no reranker
+    say(f"[{store}, {split}] retrieval: dense, keyword, fused at {weights}, reranked at {reranks}")
     rows: dict[str, dict[str, dict[str, float]]] = {
         "dense": retrieval_by_question(retriever, questions, "dense"),
         "keyword (BM25)": retrieval_by_question(retriever, questions, "keyword")}
@@ -107,13 +112,21 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
         retriever.weights["dense"] = weight  # the fusion's only difference between the rows
         rows[f"fused, dense weight {weight:g}"] = retrieval_by_question(retriever, questions, "hybrid")
     retriever.weights["dense"] = default
+    if configured is not None:
+        reranks = list(dict.fromkeys([(configured.depth, configured.rank_weight, configured.chars), *reranks]))
+    reader = getattr(assistant.policy.scorer, "reader", None)  # none when reader_model is "none"
+    for depth, rank_weight, chars in reranks if reader is not None else ():
+        retriever.reranker = Reranker(reader, depth, rank_weight, chars)
+        rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, windows of {chars} characters"] = \
+            retrieval_by_question(retriever, questions, "hybrid")
+    retriever.reranker = configured
     single = {name: _figure(rows[name], "recall@5")["mean"] for name in ("dense", "keyword (BM25)")}
     better = max(single, key=lambda name: single[name])
     retrieval = []
     for name, by_question in rows.items():
         entry = {"retriever": name, "recall@5": _figure(by_question, "recall@5"),
                  "mrr@10": _figure(by_question, "mrr@10")}
-        if name.startswith("fused"):
+        if name.startswith(("fused", "reranked")):
             for metric in ("recall@5", "mrr@10"):
                 entry[f"{metric} minus {better}"] = paired_difference(
                     {q: s[metric] for q, s in by_question.items()}, {q: s[metric] for q, s in rows[better].items()})
@@ -171,11 +184,24 @@ def report_table(results: list[dict[str, Any]]) -> str:
 
 
 def run(splits: list[str], weights: list[float], answer_weights: list[float],
-        stores: tuple[str, ...] = ("suite", "bbc"), variant: str = "minilm") -> list[dict[str, Any]]:
-    results = [measure(store, split, weights, answer_weights, variant) for split in splits for store in stores
+        stores: tuple[str, ...] = ("suite", "bbc"), variant: str = "minilm",
+        reranks: list[tuple[int, float, int]] = ()) -> list[dict[str, Any]]:
+    results = [measure(store, split, weights, answer_weights, variant, reranks) for split in splits for store in stores
                if not (split == "scale-dev" and store == "suite")]  # written for the whole corpus only
     print("\n## Quality at scale (news questions)\n\n" + report_table(results))
     return results
+
+
+def _rerank(value: str) -> tuple[int, float, int]:
+    import argparse
+
+    from rag.retrieval import Reranker
+
+    try:
+        depth, weight, *chars = value.split(":")
+        return int(depth), float(weight), int(chars[0]) if chars else Reranker.CHARS
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"'{value}' is not DEPTH:RANK_WEIGHT[:CHARS] (e.g. 20:0.02)") from None
 
 
 def main() -> None:
@@ -190,10 +216,14 @@ def main() -> None:
                    help="dense weights to score answers at besides the configured one")
     p.add_argument("--embedder", choices=list(common.EMBEDDERS), default="minilm",
                    help="how the stores are embedded (benchmarks.embedders builds the BBC store of each)")
+    p.add_argument("--rerank", type=_rerank, nargs="*", default=[], metavar="DEPTH:RANK_WEIGHT[:CHARS]",
+                   help="reranked rows besides the configured one: how many fused passages the reader reads, "
+                   "the weight of their fused place, and the window it reads each passage in, in characters "
+                   "(default 400)")
     common.add_data_option(p)
     args = p.parse_args()
     common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here
-    results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder)
+    results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder, args.rerank)
     say(f"wrote {common.save('quality', results)}")
 
 

@@ -1,5 +1,7 @@
 """Retrieval latency: ``Retriever.retrieve(question, top_k=5, mode=...)`` in the dense, keyword and
-fused (hybrid) modes, against the llama-index starter's retriever (top-k 5), per gold question.
+fused (hybrid) modes, the fused ranking reranked by the reader (``reranked``: what answering
+calls, :class:`rag.retrieval.Reranker`), against the llama-index starter's retriever (top-k 5),
+per gold question.
 
     .venv/bin/python -m benchmarks.retrieval [--articles N ...] [--quick]
 
@@ -22,7 +24,7 @@ from typing import Any, Callable
 from benchmarks import common
 from benchmarks.common import say, summary
 
-SYSTEMS = ("dense", "keyword", "hybrid", "starter")
+SYSTEMS = ("dense", "keyword", "hybrid", "reranked", "starter")
 
 
 def run_size(articles: common.Key, repeats: int, limit: int | None) -> dict[str, Any]:
@@ -32,14 +34,24 @@ def run_size(articles: common.Key, repeats: int, limit: int | None) -> dict[str,
     model = common.embedder(path)
     assistant, load_s = common.timed(lambda: build_assistant(common.config(path), embedder=model))
     retriever = assistant.retriever
+    reranker, retriever.reranker = retriever.reranker, None
     queries = common.gold_queries(limit, articles)
 
     def fresh(q: common.Query, mode: str) -> list:
         retriever.clear_question_cache()
         return retriever.retrieve(q.text, top_k=5, mode=mode)
 
+    def reranked(q: common.Query) -> list:
+        retriever.reranker = reranker
+        try:
+            return fresh(q, "hybrid")
+        finally:
+            retriever.reranker = None
+
     systems: dict[str, Callable[[common.Query], list]] = {
         mode: (lambda q, mode=mode: fresh(q, mode)) for mode in SYSTEMS[:3]}
+    if reranker is not None:
+        systems["reranked"] = reranked
     try:
         starter = common.prepared_starter(articles, assistant.answerer, top_k=5)
         systems["starter"] = lambda q: starter.retrieve(q.text, top_k=5)

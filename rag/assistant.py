@@ -124,7 +124,7 @@ class Assistant:
         question, analysis = self.questions.read(question, history, notes)
         analysed = time.perf_counter()
         passages = [] if analysis.instruction else self.retriever.retrieve(analysis.standalone, top_k=top_k,
-                                                                           filters=filters)
+                                                                           filters=filters, asked=analysis.question)
         retrieved = time.perf_counter()
         damaged = self.corpus.damage_note() if passages else None
         if damaged:

@@ -27,7 +27,7 @@ from rag.drafting import Drafter, ModelDrafter, QuotedDrafter
 from rag.llms import LLMSettings, build_llm
 from rag.question import QuestionReader
 from rag.record_answers import RecordAnswerer
-from rag.retrieval import Retriever
+from rag.retrieval import Reranker, Retriever
 
 
 def open_store(config: Config) -> Store:
@@ -157,10 +157,13 @@ def build_pipeline(config: Config, embedder: Embedder | None = None) -> Pipeline
     store.check_manifest(expected_manifest(config, embedder.dimension))
     corpus = Corpus(store, keyword_folder=keyword_folder(config))
     corpus.warm()  # build the keyword index now, not during the first question
-    retriever = Retriever(corpus, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight)
+    reader = load_reader(config.reader_model)
+    reranker = Reranker(reader, config.rerank_depth, config.rerank_rank_weight) \
+        if reader is not None and config.rerank_depth else None
+    retriever = Retriever(corpus, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
+                          reranker=reranker)
     analyser = Analyser(embed=embedder.embed, question_vector=retriever.question_vector)
     fused = FusedScorer(embed=embedder.embed, idf=corpus.idf, article_text=corpus.article_text)
-    reader = load_reader(config.reader_model)
     policy = Policy(fused if reader is None else ReaderScorer(fused, reader), threshold=config.abstain_threshold)
     answerer = build_answerer(config, policy, analyser)
     drafter = QuotedDrafter(answerer) if isinstance(answerer, ExtractiveAnswerer) else \

@@ -45,8 +45,10 @@ _FROM_KIND = {"answer": ANSWERED, "differ": DIFFER, "record": RECORD}
 #: How many factors a summary keeps, and the least effect (log-odds) one must have.
 MOST_FACTORS, LEAST_EFFECT = 3, 0.05
 #: The features of which more is more reason to answer, each with its neutral value (the reader's
-#: is log-odds: 0 is even odds); the others count what is missing, and none missing is neutral.
-_FOR_ANSWERING = {"coverage": 0.5, "cosine": 0.5, "similarity": 0.5, "typed": 0.5, "reader": 0.0}
+#: two are log-odds: 0 is even odds, and what a passage not read gets); the others count what is
+#: missing, and none missing is neutral.
+_FOR_ANSWERING = {"coverage": 0.5, "cosine": 0.5, "similarity": 0.5, "typed": 0.5, "reader": 0.0,
+                  "passage_reader": 0.0}
 
 #: What a question asks for, in words, from the entity labels it asks (the first that applies).
 _KINDS = ((frozenset({"DATE", "TIME"}), "a date or time"),
@@ -264,10 +266,14 @@ def _words(name: str, value: float, analysis: Analysis, decision: policy.Decisio
         kind = _kind(analysis.asked)
         return (f"a close sentence states {kind}, which the question asks for" if value else
                 f"none of the closest sentences states {kind}, which the question asks for")
-    if name == "reader":
+    if name in ("reader", "passage_reader"):
         chance = 1 / (1 + math.exp(-value))
-        said = "less than a 1%" if chance < 0.01 else f"a {chance:.0%}"
-        return f"the reader model gives the best sentence {said} chance of answering the question"
+        percent = round(chance * 100)
+        # "an 8%", "an 11%", "an 18%", "an 80%" ... as they are said
+        said = "less than a 1%" if chance < 0.01 else \
+            f"{'an' if str(percent).startswith('8') or percent in (11, 18) else 'a'} {percent}%"
+        what = "sentence" if name == "reader" else "passage found"
+        return f"the reader model gives the best {what} {said} chance of answering the question"
     if name == "missing_names":
         names = list(dict.fromkeys(text for text, label in analysis.entities if label in nlp.NAME_LABELS))
         count = len(analysis.names)

@@ -85,7 +85,8 @@ def _collect_group(name: str, suite, config: Config, embedder, grid: list[tuple[
     knobs = ("fused_weight", "type_bonus") if isinstance(scorer, ReaderScorer) else ("cosine_weight", "type_bonus")
     for gold in suite.questions:
         analysis = assistant.questions.analyser.analyse(gold["question"], gold.get("history") or None)
-        passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k)
+        passages = assistant.retriever.retrieve(analysis.standalone, top_k=assistant.config.top_k,
+                                                asked=analysis.question)
         right = {}
         for weights in grid:
             for knob, value in zip(knobs, weights):

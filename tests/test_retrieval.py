@@ -118,3 +118,48 @@ def test_a_date_is_read_the_same_in_the_question_and_in_the_passages() -> None:
     assert _date_boost("What was agreed on June 2, 2025?", hits) == ["day", "month", "dated"]
     assert _date_boost("What happened in 2024?", hits) == ["year"]
     assert _date_boost("What was agreed?", hits) == []
+
+
+def _passage(n: int, article: str = "a"):
+    from rag.retrieval import Passage
+
+    return Passage(id=f"p{n}", text=f"Passage {n}.", article_id=article, source=f"{article}.txt", title="T",
+                   start=0, end=10, published=None, outlet=None, score=1.0 / (n + 1), similarity=0.5)
+
+
+def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place() -> None:
+    """The ordering rule alone, with a fake reader (the model is beside the point): the first
+    ``depth`` passages are put in order of chance minus rank weight x fused place; a near tie keeps
+    the fused order; passages past ``depth`` follow unread, in the fused order."""
+    from types import SimpleNamespace
+
+    from rag.retrieval import Reranker
+
+    chances = {"Passage 0.": 0.10, "Passage 1.": 0.90, "Passage 2.": 0.91, "Passage 3.": 0.99}
+    read: list[str] = []
+
+    class Reader:
+        def read(self, question, items):
+            read.extend(item.sentence for item in items)
+            return [SimpleNamespace(p=chances[item.sentence]) for item in items]
+
+    ranked = [_passage(n) for n in range(5)]
+    out = Reranker(Reader(), depth=3, rank_weight=0.02).rerank("q", ranked)
+    # 0.90 - 0.02 beats 0.91 - 0.04: the fused order stands where the reader hesitates
+    assert [p.id for p in out] == ["p1", "p2", "p0", "p3", "p4"]
+    assert read == ["Passage 0.", "Passage 1.", "Passage 2."]  # the tail is not read
+    assert [p.reader for p in out] == [0.90, 0.91, 0.10, None, None]
+    assert [p.id for p in Reranker(Reader(), depth=3, rank_weight=0.0).rerank("q", ranked)][:2] == ["p2", "p1"]
+
+
+def test_answering_reranks_with_the_shipped_reader_unless_told_not_to(seed_store: Path, real_embedder) -> None:
+    """The assistant's retriever reads the fused top passages with the real reader (each returned
+    passage carries its chance); ``rerank_depth=0`` turns the step off."""
+    from rag.assistant import build_assistant
+    from rag.config import Config
+
+    question = "Who mediated the talks in Geneva?"
+    reranked = build_assistant(Config(store_path=seed_store), embedder=real_embedder).retriever.retrieve(question)
+    assert reranked and all(p.reader is not None and 0.0 <= p.reader <= 1.0 for p in reranked)
+    plain = build_assistant(Config(store_path=seed_store, rerank_depth=0), embedder=real_embedder).retriever
+    assert plain.reranker is None and all(p.reader is None for p in plain.retrieve(question))

@@ -74,7 +74,7 @@ def test_the_markdown_sources_list_has_one_line_a_source_without_list_debris(cli
     """Issue 32.7: a quote spanning a list's intro and its first item was listed as "deeply
     entrenched: - Territory …" in the Markdown "Sources"; it reads as the page and the CLI show
     it, and a title's lost opening quote mark is put back."""
-    content = ask(client, "What are the core obstacles blocking peace?").choices[0].message.content
+    content = ask(client, "What are the main hurdles to peace?").choices[0].message.content
     sources = content.split("\n\n**Sources**\n\n")[1].splitlines()
     assert sources and all(line.startswith("- [") for line in sources), content
     listed = next(line for line in sources if "Territory and Annexations" in line)
