@@ -15,7 +15,6 @@ from rag.analysis import Analysis
 from rag.assistant import Assistant
 from rag.format import details, format_answer
 from rag.policy import NOTHING_RETRIEVED, Composer, Decision, Policy
-from tests import known_regressions
 from ui import render
 from ui.serve import tail
 
@@ -121,7 +120,6 @@ def test_a_record_answer_says_how_it_answered(assistant: Assistant) -> None:
     assert record.explanation == "Answered from the article's record (its byline and dates), not from its sentences."
 
 
-@pytest.mark.xfail(strict=True, reason=known_regressions.DIFFER)
 def test_a_disagreement_says_how_it_answered(assistant: Assistant) -> None:
     differ = assistant.ask("How long has the Russia-Ukraine war been going on?")
     assert differ.decision.reason == explain.DIFFER

@@ -123,6 +123,13 @@ def test_disagreement_needs_different_values_from_different_articles() -> None:
     assert detector.detect(where, [geneva, _candidate(0, "Vienna hosted them.", 1.9, {"vienna"})], passages) == []
     assert detector.detect(where, [geneva, _candidate(1, passages[1].text, 1.0, {"vienna"})], passages) == []
     assert detector.detect(_analysis({"GPE"}, plural=True), [geneva, vienna], passages) == []
+    # A much weaker sentence still counts when the reader marked the value in both with confidence.
+    sure = lambda c, span: replace(c, reader=0.2, answer=(c.text.index(span), c.text.index(span) + len(span)),
+                                   answer_p=0.8)  # noqa: E731
+    far_vienna = _candidate(1, passages[1].text, 1.0, {"vienna"})
+    assert detector.detect(where, [sure(geneva, "Geneva"), sure(far_vienna, "Vienna")], passages) == \
+        [sure(geneva, "Geneva"), sure(far_vienna, "Vienna")]
+    assert detector.detect(where, [sure(geneva, "Geneva"), sure(far_vienna, "talks")], passages) == []
 
 
 def test_the_composer_leads_with_the_asked_fact_and_leaves_out_other_values() -> None:

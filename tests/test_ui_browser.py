@@ -23,7 +23,6 @@ import pytest
 from rag.assistant import build_assistant
 from rag.config import Config
 from rag.llms import default_gguf
-from tests import known_regressions
 from tests.conftest import ROOT, free_port
 from ui.app import launch
 from ui.pool import CONCURRENCY, available_answerers
@@ -220,7 +219,6 @@ def test_an_answer_cites_its_source_and_a_chip_shows_it(page) -> None:
     assert page.locator("#chat .abstained").count() == 1 and "Not in the articles" in last_answer(page)
 
 
-@pytest.mark.xfail(strict=True, reason=known_regressions.DIFFER)
 def test_a_disagreement_shows_each_version_side_by_side(page) -> None:
     ask(page, "How long has the Russia-Ukraine war been going on?")  # four years, or its third year
     assert page.locator("#chat .versions .version").count() >= 2
