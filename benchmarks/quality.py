@@ -87,6 +87,7 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
     from rag.build import embedder_factory
+    from rag.reader import load_reader
     from rag.retrieval import Reranker
 
     questions = common.news_questions(split)
@@ -114,7 +115,7 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     retriever.weights["dense"] = default
     if configured is not None:
         reranks = list(dict.fromkeys([(configured.depth, configured.rank_weight, configured.chars), *reranks]))
-    reader = getattr(assistant.policy.scorer, "reader", None)  # none when reader_model is "none"
+    reader = load_reader(config.reader_model)  # the pipeline's own (one per process); None for "none"
     for depth, rank_weight, chars in reranks if reader is not None else ():
         retriever.reranker = Reranker(reader, depth, rank_weight, chars)
         rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, windows of {chars} characters"] = \

@@ -398,9 +398,10 @@ class EntityDisagreement(DisagreementDetector):
         best = next((c for c in candidates[:3] if c.values), None)
         if best is None:
             return []
+        best_sure = _sure(best)
         versions: dict[str, Candidate] = {}
         for candidate in candidates[:self.pool]:
-            if candidate.score < self.closeness * best.score and not (_sure(best) and _sure(candidate)):
+            if candidate.score < self.closeness * best.score and not (best_sure and _sure(candidate)):
                 continue
             article = passages[candidate.passage].article_id
             if candidate.values and article not in versions \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -150,6 +151,14 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     assert read == ["Passage 0.", "Passage 1.", "Passage 2."]  # the tail is not read
     assert [p.reader for p in out] == [0.90, 0.91, 0.10, None, None]
     assert [p.id for p in Reranker(Reader(), depth=3, rank_weight=0.0).rerank("q", ranked)][:2] == ["p2", "p1"]
+    # A passage is read whole, window by window, and its chance is its best window's: here the
+    # answer is in the second window of the fused first passage's text.
+    chances.update({"Passage 0.": 0.05, " The answe": 0.95, "r.": 0.05})
+    read.clear()
+    long = [replace(ranked[0], text="Passage 0. The answer."), *ranked[1:]]
+    out = Reranker(Reader(), depth=2, rank_weight=0.0, chars=10).rerank("q", long)
+    assert read == ["Passage 0.", " The answe", "r.", "Passage 1."] and [p.id for p in out][:2] == ["p0", "p1"]
+    assert out[0].reader == 0.95
 
 
 def test_answering_reranks_with_the_shipped_reader_unless_told_not_to(seed_store: Path, real_embedder) -> None:
