@@ -63,6 +63,11 @@ def encode(tokenizer, question: str, items: Sequence[Item]):
     (for offsets), for ``tokenizer`` (a ``tokenizers.Tokenizer`` with truncation set by
     :func:`load_tokenizer`)."""
     encodings = tokenizer.encode_batch([(question, pair_text(item)) for item in items])
+    return (*pad(encodings), encodings)
+
+
+def pad(encodings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, attention mask and token types of ``encodings``, padded to the longest."""
     width = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(encodings), width), dtype=np.int64)
     mask = np.zeros_like(ids)
@@ -72,7 +77,7 @@ def encode(tokenizer, question: str, items: Sequence[Item]):
         ids[row, :n] = e.ids
         mask[row, :n] = 1
         types[row, :n] = e.type_ids
-    return ids, mask, types, encodings
+    return ids, mask, types
 
 
 def sentence_tokens(encoding, sentence_length: int) -> list[int]:
@@ -93,10 +98,9 @@ def load_tokenizer(path: Path = TOKENIZER):
 class Reader:
     """The trained reader on onnxruntime. ``read(question, items)`` gives one :class:`Reading` per item."""
 
-    def __init__(self, model: Path | str = DEFAULT_MODEL, tokenizer: Path | str = TOKENIZER, batch_size: int = 48):
+    def __init__(self, model: Path | str = DEFAULT_MODEL, tokenizer: Path | str = TOKENIZER):
         self.model = Path(model)
         self.tokenizer_path = Path(tokenizer)
-        self.batch_size = batch_size
         self._lock = threading.Lock()
         self._session = None
         self._tokenizer = None
@@ -121,18 +125,22 @@ class Reader:
         return self._session, self._tokenizer
 
     def read(self, question: str, items: Sequence[Item]) -> list[Reading]:
+        """One reading per item, in the items' order. Each item is read alone: the int8 model
+        quantises its activations over the whole input, so in a batch an item's chance moved with
+        its neighbours and their padding (by 0.017 on average, up to 0.22, on the BBC store's
+        questions); alone, a sentence reads the same wherever it was found. Alone is also quicker
+        than one padded batch (0.79 of the time on those questions) and as close to the float
+        model (0.016 on average)."""
         if not items:
             return []
         session, tokenizer = self._load()
-        readings: list[Reading] = []
-        for first in range(0, len(items), self.batch_size):
-            batch = list(items[first:first + self.batch_size])
-            ids, mask, types, encodings = encode(tokenizer, question, batch)
+        readings = []
+        for item, encoding in zip(items, tokenizer.encode_batch([(question, pair_text(item)) for item in items])):
+            ids, mask, types = pad([encoding])
             logits, starts, ends = session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                       "token_type_ids": types})
-            for row, item in enumerate(batch):
-                start, end, span_p = best_span(starts[row], ends[row], encodings[row], len(item.sentence))
-                readings.append(Reading(float(_sigmoid(logits[row])), start, end, span_p))
+            start, end, span_p = best_span(starts[0], ends[0], encoding, len(item.sentence))
+            readings.append(Reading(float(_sigmoid(logits[0])), start, end, span_p))
         return readings
 
 
