@@ -6,7 +6,11 @@
 For every question of the chosen half of "Normans" (``evals/squad.py``; never trained on), the 30
 sentences of the article closest to the question by the bi-encoder are the candidates: top-1 and
 top-3 answer sentence by the reader against the bi-encoder's own order, answerable-vs-not AUC of
-each one's best score, and the reader's span exact match and F1 on the gold sentence
+each one's best score, and the reader's span exact match and F1 on the gold sentence. The reader
+is measured twice: reading each candidate sentence alone (with its title and the sentence before,
+as it was trained), and "in windows", as answering reads (each window of whole sentences that
+holds a candidate read once; a sentence's chance is its window's times its share of the answer's
+start; the AUC is of the best window's chance)
 (:func:`evaluate`, with which the trainer, ``python -m training.reader``, measures its held-apart
 articles too). Compare readers on ``dev``; ``test`` is for reporting.
 """
@@ -26,7 +30,7 @@ import numpy as np
 from evals import squad
 from index.chunking import units
 from rag import public_data
-from rag.reader import DEFAULT_MODEL, TOKENIZER, Item, Reader
+from rag.reader import DEFAULT_MODEL, TOKENIZER, WINDOW_CHARS, Item, Reader
 
 
 @dataclass
@@ -119,30 +123,44 @@ def evaluate(model_path: Path, tokenizer_path: Path, sets: dict, candidates: int
 
 
 def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]]], candidates: int) -> dict:
-    rows = {"reader": {"top1": [], "top3": []}, "bi-encoder": {"top1": [], "top3": []}}
-    best = {"reader": [], "bi-encoder": []}
-    answerable, exact, f1 = [], [], []
+    systems = ("reader", "reader in windows", "bi-encoder")
+    rows = {system: {"top1": [], "top3": []} for system in systems}
+    best = {system: [] for system in systems}
+    spans = {"reader": ([], []), "reader in windows": ([], [])}  # exact match, F1 on the gold sentence
+    answerable = []
     for items, questions in groups:
         sentences = encoder.encode([i.sentence for i in items], batch_size=64, normalize_embeddings=True)
         asked = encoder.encode([q.question for q in questions], batch_size=64, normalize_embeddings=True)
+        packed = sentence_windows(items)
+        window_of = {s: w for w, window in enumerate(packed) for s in window}
         for q, vector in zip(questions, asked):
             cosine = sentences @ vector
             pool = list(np.argsort(-cosine)[:candidates])
             readings = reader.read(q.question, [items[s] for s in pool])
-            by_reader = [pool[k] for k in np.argsort([-r.p for r in readings])]
+            # as answering reads: each window holding a candidate read once, each sentence's
+            # reading taken from its window's (rag.reader.Reader.read_window)
+            windowed, window_p = {}, []
+            for w in sorted({window_of[s] for s in pool} | ({window_of[q.gold]} if q.answerable else set())):
+                p, found = read_window(reader, q.question, items, packed[w])
+                windowed.update(found)
+                window_p.append(p)
+            orders = {"reader": [pool[k] for k in np.argsort([-r.p for r in readings])],
+                      "reader in windows": sorted(pool, key=lambda s: -windowed[s].p), "bi-encoder": pool}
             best["reader"].append(max(r.p for r in readings))
+            best["reader in windows"].append(max(window_p))
             best["bi-encoder"].append(float(cosine[pool[0]]))
             answerable.append(q.answerable)
             if not q.answerable:
                 continue
             golds = {q.gold, *q.others}
-            for system, order in (("reader", by_reader), ("bi-encoder", pool)):
+            for system, order in orders.items():
                 rows[system]["top1"].append(order[0] in golds)
                 rows[system]["top3"].append(bool(golds & set(order[:3])))
-            gold = reader.read(q.question, [items[q.gold]])[0]
-            predicted = items[q.gold].sentence[gold.start:gold.end]
-            exact.append(max(normalized(predicted) == normalized(a) for a in q.answers))
-            f1.append(max(_f1(predicted, a) for a in q.answers))
+            for system, gold in (("reader", reader.read(q.question, [items[q.gold]])[0]),
+                                 ("reader in windows", windowed[q.gold])):
+                predicted = items[q.gold].sentence[gold.start:gold.end]
+                spans[system][0].append(max(normalized(predicted) == normalized(a) for a in q.answers))
+                spans[system][1].append(max(_f1(predicted, a) for a in q.answers))
     result = {system: {k: round(float(np.mean(v)), 3) for k, v in r.items()} for system, r in rows.items()}
     for system in rows:
         result[system]["top1_ci"] = _bootstrap(lambda pick: float(np.mean(np.asarray(rows[system]["top1"])[pick])),
@@ -153,12 +171,42 @@ def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]
             result[system]["auc"] = round(_auc(best[system], answerable), 3)
             result[system]["auc_ci"] = _bootstrap(lambda pick: _auc(list(scores[pick]), list(labels[pick])),
                                                   len(labels))
-    result["span"] = {"exact": round(float(np.mean(exact)), 3), "f1": round(float(np.mean(f1)), 3)}
+    result["span"] = {"exact": round(float(np.mean(spans["reader"][0])), 3), "f1": round(float(np.mean(spans["reader"][1])), 3)}
+    result["reader in windows"]["span"] = {"exact": round(float(np.mean(spans["reader in windows"][0])), 3),
+                                           "f1": round(float(np.mean(spans["reader in windows"][1])), 3)}
     result["questions"] = {"answerable": int(sum(answerable)), "unanswerable": int(len(answerable) - sum(answerable))}
     # per question, for paired comparisons of two readers (python -m evals.reader --details)
     result["per_question"] = {"answerable": [bool(a) for a in answerable], "reader_best": [round(b, 5) for b in best["reader"]],
                               "reader_top1": [bool(t) for t in rows["reader"]["top1"]]}
     return result
+
+
+def sentence_windows(items: list[Item], chars: int = WINDOW_CHARS) -> list[list[int]]:
+    """The article's sentences (indices into ``items``) packed as answering packs a passage
+    (:func:`rag.reader.windows`): consecutive sentences of one paragraph (a paragraph starts where
+    an item has no sentence before it), joined by a space, up to ``chars`` characters."""
+    packed: list[list[int]] = []
+    length = 0
+    for s, item in enumerate(items):
+        size = len(item.sentence)
+        if packed and item.before and length + 1 + size <= chars:
+            packed[-1].append(s)
+            length += 1 + size
+        else:
+            packed.append([s])
+            length = size
+    return packed
+
+
+def read_window(reader: Reader, question: str, items: list[Item], window: list[int]) -> tuple[float, dict]:
+    """The window's chance and a reading of each of its sentences (by index into ``items``)."""
+    text, offsets = "", []
+    for s in window:
+        text += (" " if text else "")
+        offsets.append((len(text), len(text) + len(items[s].sentence)))
+        text += items[s].sentence
+    p, readings = reader.read_window(question, text, items[window[0]].title, offsets)
+    return p, dict(zip(window, readings))
 
 
 def take_details(result: dict) -> dict:

@@ -13,7 +13,7 @@ A month or year named in the question ("in May 2025") boosts passages that menti
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal, Mapping
@@ -25,6 +25,7 @@ from index.records import Hit, day_number, headed
 from rag.dates import YEAR, human_date, month_years, parse_range
 from rag.corpus import Corpus
 from rag.lexical import content_terms, jaccard, term_set
+from rag.reader import WINDOW_CHARS, PassageReading
 
 RRF_K = 60
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
@@ -95,7 +96,14 @@ class Passage:
     rank: int = 0
     section: str = ""  # the heading the passage sits under, when it does not start with it
     url: str | None = None  # the address of the original article, where its web page states one
-    reader: float | None = None  # the reranker's chance that the passage answers the question (None: not read)
+    #: The reranker's reading of the passage (None: not read): its chance that the passage answers
+    #: the question, and each sentence's reading, which the policy reuses.
+    reading: PassageReading | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def reader(self) -> float | None:
+        """The reranker's chance that the passage answers the question (None: not read)."""
+        return None if self.reading is None else self.reading.p
 
     @classmethod
     def from_hit(cls, hit: Hit, score: float, similarity: float) -> "Passage":
@@ -111,38 +119,29 @@ class Reranker:
     (:mod:`rag.reader`), and put in order of the reader's chance that the passage answers the
     question minus ``rank_weight`` times its place in the fused ranking (so that where the reader
     hesitates between passages, the fusion's order stands). The reader reads a passage whole, in
-    windows of ``chars`` characters, each with its article's title (about 90 tokens, so that
-    question, window and title fit the reader's 128; a whole passage at once pushed the title out
-    and ranked worse), and the passage's chance is its best window's (reading only the first window
-    missed answers later in a passage: SQuAD's gold span fell by 0.06 on the dev questions).
-    Passages past ``depth`` follow in the fused order. The fused ranking holds the right passage in
-    its first 10 far more often than in its first 5; the reader, which reads question and passage
-    together, brings it up. Depth, rank weight and window were chosen on the dev questions against
-    the whole BBC corpus (docs/benchmarks.md, "Reranking by the reader").
+    windows of whole sentences up to ``chars`` characters, each with its article's title (about 90
+    tokens, so that question, window and title fit the reader's 128; a whole passage at once pushed
+    the title out and ranked worse), and the passage's chance is its best window's (reading only
+    the first window missed answers later in a passage: SQuAD's gold span fell by 0.06 on the dev
+    questions). Each passage keeps its reading (``Passage.reading``): the policy takes its
+    sentences' readings from it rather than reading them again. Passages past ``depth`` follow in
+    the fused order. The fused ranking holds the right passage in its first 10 far more often than
+    in its first 5; the reader, which reads question and passage together, brings it up. Depth,
+    rank weight and window were chosen on the dev questions against the whole BBC corpus
+    (docs/benchmarks.md, "Reranking by the reader").
     """
 
-    CHARS = 400
-
-    def __init__(self, reader, depth: int, rank_weight: float, chars: int = CHARS):
+    def __init__(self, reader, depth: int, rank_weight: float, chars: int = WINDOW_CHARS):
         self.reader = reader
         self.depth = depth
         self.rank_weight = rank_weight
         self.chars = chars
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
-        from rag.reader import Item
-
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        items, owner = [], []
-        for k, p in enumerate(head):
-            starts = range(0, max(len(p.text), 1), self.chars)
-            items += [Item(p.text[start:start + self.chars], p.title) for start in starts]
-            owner += [k] * len(starts)
-        chances = [0.0] * len(head)
-        for k, reading in zip(owner, self.reader.read(question, items)):
-            chances[k] = max(chances[k], reading.p)
-        order = sorted(range(len(head)), key=lambda i: (-(chances[i] - self.rank_weight * i), i))
-        return [replace(head[i], reader=chances[i]) for i in order] + tail
+        readings = [self.reader.read_passage(question, p.text, p.title, self.chars) for p in head]
+        order = sorted(range(len(head)), key=lambda i: (-(readings[i].p - self.rank_weight * i), i))
+        return [replace(head[i], reading=readings[i]) for i in order] + tail
 
 
 class Retriever:

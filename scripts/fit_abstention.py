@@ -46,6 +46,13 @@ DEV_SUITES = ("seeds", "squad", "news")
 SCALE_GROUP = "news@bbc"
 GROUPS = (*DEV_SUITES, SCALE_GROUP)
 PENALTIES = (1.0, 10.0, 50.0, 200.0)
+#: The side of zero each feature's weight may take with ``--signed``: +1 where more of it is
+#: evidence that the articles answer (words, meaning and the reader's chances found), -1 where more
+#: of it is evidence that they do not (the question's names, dates and words missing or unseen).
+#: Fixed from what each feature measures, not from any fit.
+SIGNS = {"coverage": 1, "cosine": 1, "similarity": 1, "typed": 1, "missing_names": -1, "unseen": -1,
+         "missing_dates": -1, "missing_words": -1, "rarest_missing": -1, "unseen_nouns": -1, "date_conflict": -1,
+         "reader": 1, "passage_reader": 1}
 MAX_FALSE_ABSTENTION = 0.10
 
 
@@ -115,21 +122,23 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cross_validated_auc(x: np.ndarray, y: np.ndarray, sample: np.ndarray, suites: np.ndarray, l2: float,
-                        folds: int = 10) -> float:
+                        folds: int = 10, signs: np.ndarray | None = None) -> float:
     """Mean over the suites of the AUC of out-of-fold predictions (folds fixed by a seeded shuffle)."""
     order = np.random.default_rng(0).permutation(len(y))
     p = np.zeros(len(y))
     for k in range(folds):
         held = order[k::folds]
         kept = np.setdiff1d(order, held)
-        w, b = fit(x[kept], y[kept], sample[kept], l2=l2, steps=4000)
+        w, b = fit(x[kept], y[kept], sample[kept], l2=l2, steps=4000, signs=signs)
         p[held] = 1 / (1 + np.exp(-(x[held] @ w + b)))
     return float(np.nanmean([auc(p[suites == n], y[suites == n]) for n in dict.fromkeys(suites)]))
 
 
-def fit(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0, steps: int = 20000, rate: float = 0.5):
+def fit(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0, steps: int = 20000, rate: float = 0.5,
+        signs: np.ndarray | None = None):
     """Weighted logistic regression by gradient descent on standardised features; weights returned
-    for the raw features."""
+    for the raw features. With ``signs`` (+1, -1 or 0 per feature), each weight is kept on its
+    side of zero (projected gradient descent; 0: either side)."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / scale
     w, b = np.zeros(x.shape[1]), 0.0
@@ -138,6 +147,8 @@ def fit(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0, steps
         p = 1 / (1 + np.exp(-(z @ w + b)))
         w -= rate * (z.T @ (sample * (p - y)) + l2 * w / len(y))
         b -= rate * float(np.sum(sample * (p - y)))
+        if signs is not None:
+            w = np.where(signs * w < 0, 0.0, w)
     return w / scale, b - float(np.sum(w * mean / scale))
 
 
@@ -148,6 +159,8 @@ def main() -> None:
     parser.add_argument("--load", help="fit on the features of an earlier --dump instead of running the policy")
     parser.add_argument("--reader", default="shipped", help="reader_model to run the policy with ('none': without)")
     parser.add_argument("--drop", default="", help="comma-separated features to leave out of the fit")
+    parser.add_argument("--signed", action="store_true",
+                        help="keep each weight on the side of zero its feature's meaning gives it (SIGNS)")
     parser.add_argument("--ablate", action="store_true",
                         help="also print the cross-validated AUC with each feature left out in turn")
     parser.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS),
@@ -192,15 +205,17 @@ def main() -> None:
     suites = np.array([r[0] for r in rows])
     groups = list(dict.fromkeys(suites))
     sample = np.array([1.0 / np.sum(suites == r[0]) for r in rows])
-    scores = {l2: cross_validated_auc(x, y, sample, suites, l2) for l2 in PENALTIES}
+    signs = np.array([SIGNS[FEATURES[i]] for i in used], dtype=float) if args.signed else None
+    scores = {l2: cross_validated_auc(x, y, sample, suites, l2, signs=signs) for l2 in PENALTIES}
     print("10-fold cross-validated AUC (mean over suites) by L2 penalty: "
           + ", ".join(f"{l2:g}: {v:.3f}" for l2, v in scores.items()))
     l2 = max(scores, key=scores.get)
     if args.ablate:
         for k, i in enumerate(used):
             kept = [j for j in range(len(used)) if j != k]
-            print(f"  without {FEATURES[i]}: {cross_validated_auc(x[:, kept], y, sample, suites, l2):.3f}")
-    w, b = fit(x, y, sample, l2=l2)
+            print(f"  without {FEATURES[i]}: "
+                  f"{cross_validated_auc(x[:, kept], y, sample, suites, l2, signs=None if signs is None else signs[kept]):.3f}")
+    w, b = fit(x, y, sample, l2=l2, signs=signs)
     weights = dict(zip([FEATURES[i] for i in used], w))
     print(f"L2 = {l2:g}")
     print("WEIGHTS = {" + ", ".join(f'"{f}": {weights.get(f, 0.0):.3f}' for f in FEATURES) + "}")

@@ -109,6 +109,7 @@ def test_a_follow_ups_lead_answers_it_not_the_question_before(assistant: Assista
     assert lead.endswith("Dolmabahçe Palace.") and len(lead) < 40, palace.text
 
 
+@pytest.mark.xfail(strict=True, reason=known_regressions.LATEST_TALKS)
 def test_the_latest_talks_are_not_the_earliest(assistant: Assistant) -> None:
     """Issue 32.6: "Where were the latest talks held?" led with the March 2022 talks. (Which talks
     were the latest the articles say only in relative terms: Geneva's were "nearly four years after

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import ModelError
-from rag.reader import DEFAULT_MODEL, MODEL_DIR, Item, Reader, load_reader
+from rag.reader import DEFAULT_MODEL, MODEL_DIR, Item, Reader, load_reader, windows
 from tests.conftest import shared_data
 from training.reader import HELD_APART, TRAINING_DATA, held_apart
 
@@ -21,6 +21,14 @@ KELMAR = [
     Item("Its harbour froze over in the winter of 1987 for the first time in a century.", "Kelmar"),
 ]
 
+#: (question, the sentence of KELMAR that answers it, the answering words)
+KELMAR_QUESTIONS = [
+    ("Which river flows through Kelmar?", 0, "Varn"),
+    ("How many people live in Kelmar?", 1, "40,000"),
+    ("Who is the mayor of Kelmar?", 2, "Ilse Brandt"),
+    ("When did the harbour first freeze in a hundred years?", 3, "1987"),
+]
+
 
 @pytest.fixture(scope="module")
 def reader() -> Reader:
@@ -29,12 +37,7 @@ def reader() -> Reader:
     return shipped
 
 
-@pytest.mark.parametrize("question, answer, words", [
-    ("Which river flows through Kelmar?", 0, "Varn"),
-    ("How many people live in Kelmar?", 1, "40,000"),
-    ("Who is the mayor of Kelmar?", 2, "Ilse Brandt"),
-    ("When did the harbour first freeze in a hundred years?", 3, "1987"),
-])
+@pytest.mark.parametrize("question, answer, words", KELMAR_QUESTIONS)
 def test_the_reader_picks_the_answering_sentence_and_marks_the_words(reader, question, answer, words) -> None:
     readings = reader.read(question, KELMAR)
     best = max(range(len(KELMAR)), key=lambda i: readings[i].p)
@@ -42,6 +45,33 @@ def test_the_reader_picks_the_answering_sentence_and_marks_the_words(reader, que
     reading = readings[answer]
     assert reading.p > 5 * max(r.p for i, r in enumerate(readings) if i != answer)
     assert words in KELMAR[answer].sentence[reading.start:reading.end]
+
+
+@pytest.mark.parametrize("question, answer, words", KELMAR_QUESTIONS)
+def test_reading_a_passage_gives_each_sentence_its_share_of_the_windows_chance(reader, question, answer, words) -> None:
+    """As answering reads: the four sentences as one passage, in windows of whole sentences (two
+    here); the passage's chance is its best window's, and each sentence's reading comes from its
+    window: the answering sentence gets most of it, and its marked words are its own."""
+    text = " ".join(item.sentence for item in KELMAR)
+    starts = [text.index(item.sentence) for item in KELMAR]
+    reading = reader.read_passage(question, text, "Kelmar", chars=160)
+    assert sorted(reading.sentences) == starts
+    chances = [reading.sentences[start].p for start in starts]
+    assert max(range(4), key=chances.__getitem__) == answer, [round(c, 3) for c in chances]
+    assert chances[answer] > 5 * max(c for i, c in enumerate(chances) if i != answer)
+    assert reading.p >= chances[answer] and reading.question == question
+    best = reading.sentences[starts[answer]]
+    assert words in KELMAR[answer].sentence[best.start:best.end]
+
+
+def test_windows_hold_whole_sentences_up_to_the_length() -> None:
+    text = "One short sentence here. Another short one. " + "A long sentence " * 20 + "ends. Last one."
+    packed = windows(text, chars=50)
+    assert [[text[a:b] for a, b in w] for w in packed] == [
+        ["One short sentence here.", "Another short one."],  # 43 characters: both fit
+        ["A long sentence " * 20 + "ends."],  # longer than 50: a window alone
+        ["Last one."]]
+    assert windows("") == [[(0, 0)]]
 
 
 def test_a_near_miss_scores_below_the_question_it_was_made_from(reader) -> None:

@@ -132,17 +132,16 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     """The ordering rule alone, with a fake reader (the model is beside the point): the first
     ``depth`` passages are put in order of chance minus rank weight x fused place; a near tie keeps
     the fused order; passages past ``depth`` follow unread, in the fused order."""
-    from types import SimpleNamespace
-
+    from rag.reader import PassageReading
     from rag.retrieval import Reranker
 
     chances = {"Passage 0.": 0.10, "Passage 1.": 0.90, "Passage 2.": 0.91, "Passage 3.": 0.99}
     read: list[str] = []
 
     class Reader:
-        def read(self, question, items):
-            read.extend(item.sentence for item in items)
-            return [SimpleNamespace(p=chances[item.sentence]) for item in items]
+        def read_passage(self, question, text, title="", chars=400):
+            read.append(text)
+            return PassageReading(question, chances[text], {})
 
     ranked = [_passage(n) for n in range(5)]
     out = Reranker(Reader(), depth=3, rank_weight=0.02).rerank("q", ranked)
@@ -150,15 +149,8 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     assert [p.id for p in out] == ["p1", "p2", "p0", "p3", "p4"]
     assert read == ["Passage 0.", "Passage 1.", "Passage 2."]  # the tail is not read
     assert [p.reader for p in out] == [0.90, 0.91, 0.10, None, None]
+    assert out[0].reading.question == "q"  # kept for the policy, which reuses it for the same question
     assert [p.id for p in Reranker(Reader(), depth=3, rank_weight=0.0).rerank("q", ranked)][:2] == ["p2", "p1"]
-    # A passage is read whole, window by window, and its chance is its best window's: here the
-    # answer is in the second window of the fused first passage's text.
-    chances.update({"Passage 0.": 0.05, " The answe": 0.95, "r.": 0.05})
-    read.clear()
-    long = [replace(ranked[0], text="Passage 0. The answer."), *ranked[1:]]
-    out = Reranker(Reader(), depth=2, rank_weight=0.0, chars=10).rerank("q", long)
-    assert read == ["Passage 0.", " The answe", "r.", "Passage 1."] and [p.id for p in out][:2] == ["p0", "p1"]
-    assert out[0].reader == 0.95
 
 
 def test_answering_reranks_with_the_shipped_reader_unless_told_not_to(seed_store: Path, real_embedder) -> None:
@@ -172,3 +164,31 @@ def test_answering_reranks_with_the_shipped_reader_unless_told_not_to(seed_store
     assert reranked and all(p.reader is not None and 0.0 <= p.reader <= 1.0 for p in reranked)
     plain = build_assistant(Config(store_path=seed_store, rerank_depth=0), embedder=real_embedder).retriever
     assert plain.reranker is None and all(p.reader is None for p in plain.retrieve(question))
+
+
+def test_the_policy_reuses_the_rerankers_reading_of_a_passage_for_the_same_question(seed_store: Path,
+                                                                                     real_embedder) -> None:
+    """A passage is read once per question: the scorer takes its sentences' readings from the
+    reranker's reading, and reads a passage again only for another question (a follow-up's own
+    words) or where the reranker did not read it."""
+    from rag.assistant import build_assistant
+    from rag.config import Config
+    from rag.policy import ReaderScorer
+
+    assistant = build_assistant(Config(store_path=seed_store), embedder=real_embedder)
+    scorer = assistant.policy.scorer
+    assert isinstance(scorer, ReaderScorer)
+    question = "Who mediated the talks in Geneva?"
+    passage = assistant.retriever.retrieve(question)[0]
+    calls: list[str] = []
+    real = scorer.reader.read_passage
+
+    def counted(asked, text, title="", chars=400):
+        calls.append(asked)
+        return real(asked, text, title, chars)
+
+    scorer.reader = type("Counted", (), {"read_passage": staticmethod(counted)})()
+    assert scorer.reading(question, passage) is passage.reading and calls == []
+    other = scorer.reading("Where were the talks held?", passage)
+    assert calls == ["Where were the talks held?"] and other.question == "Where were the talks held?"
+    assert sorted(other.sentences) == sorted(passage.reading.sentences)

@@ -9,6 +9,12 @@ with two heads (see ``rag/reader/model/MODEL_CARD.md``; retrain with ``python -m
 It ships as int8 ONNX and runs on onnxruntime, so the answering process never imports torch; the
 session is loaded once per process, on first use, and shared.
 
+Answering reads passages first (:meth:`Reader.read_passage`): each passage in windows of whole
+sentences, each sentence's reading taken from its window's (its chance is the window's chance
+times the share of the answer's start the span head puts inside the sentence). A passage is read
+once, for reranking and for narrowing its sentences down; only the few best sentences are then
+read alone, as the reader was trained (:meth:`Reader.read`; see ``rag.policy.ReaderScorer``).
+
 Training and answering format their inputs with the same function, :func:`encode`.
 """
 
@@ -22,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from index.errors import ModelError
+from index.text import units
 
 MODEL_DIR = Path(__file__).parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "reader-int8.onnx"
@@ -32,6 +39,9 @@ MAX_TOKENS = 128
 #: The longest answer span, in tokens.
 MAX_SPAN = 30
 _SEP = " [SEP] "
+#: Characters per window when a passage is read: whole sentences up to this length, so that
+#: question, window and title fit the reader's 128 tokens (a longer sentence is a window alone).
+WINDOW_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,29 @@ class Reading:
     start: int  # the answering words: sentence[start:end] (0, 0 when none was found)
     end: int
     span_p: float  # the chance of that span among the sentence's spans
+
+
+@dataclass(frozen=True)
+class PassageReading:
+    """A passage read window by window for ``question``: its chance (its best window's) and each
+    sentence's reading, by the sentence's offset in the passage (``sentences[start]``; the span's
+    offsets are the sentence's own)."""
+
+    question: str
+    p: float
+    sentences: dict[int, Reading]
+
+
+def windows(text: str, chars: int = WINDOW_CHARS) -> list[list[tuple[int, int]]]:
+    """``text``'s sentences (and headings) as (start, end), packed in order into windows of at
+    most ``chars`` characters each; a longer sentence is a window alone."""
+    packed: list[list[tuple[int, int]]] = []
+    for unit in units(text):
+        if packed and unit.end - packed[-1][0][0] <= chars:
+            packed[-1].append((unit.start, unit.end))
+        else:
+            packed.append([(unit.start, unit.end)])
+    return packed or [[(0, len(text))]]
 
 
 def pair_text(item: Item) -> str:
@@ -143,6 +176,29 @@ class Reader:
             readings.append(Reading(float(_sigmoid(logits[0])), start, end, span_p))
         return readings
 
+    def read_passage(self, question: str, text: str, title: str = "", chars: int = WINDOW_CHARS) -> PassageReading:
+        """``text`` read in :func:`windows` of whole sentences, each window alone with ``title``."""
+        best, sentences = 0.0, {}
+        for window in windows(text, chars):
+            first = window[0][0]
+            p, readings = self.read_window(question, text[first:window[-1][1]], title,
+                                           [(start - first, end - first) for start, end in window])
+            best = max(best, p)
+            sentences.update({start: reading for (start, _), reading in zip(window, readings)})
+        return PassageReading(question, best, sentences)
+
+    def read_window(self, question: str, text: str, title: str, sentences: list[tuple[int, int]]
+                    ) -> tuple[float, list[Reading]]:
+        """One window (``text``, with its article's ``title``) read alone: its chance of answering
+        the question, and a reading of each of its ``sentences`` (start, end offsets into ``text``;
+        :func:`sentence_readings`)."""
+        session, tokenizer = self._load()
+        encoding = tokenizer.encode_batch([(question, pair_text(Item(text, title)))])[0]
+        ids, mask, types = pad([encoding])
+        logits, starts, ends = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        p = float(_sigmoid(logits[0]))
+        return p, sentence_readings(p, starts[0], ends[0], encoding, sentences)
+
 
 _shared: dict[str, Reader] = {}
 _shared_lock = threading.Lock()
@@ -166,6 +222,28 @@ def load_reader(model: str = "shipped") -> Reader | None:
         return _shared[key]
 
 
+def sentence_readings(p: float, start_logits: np.ndarray, end_logits: np.ndarray, encoding,
+                      sentences: list[tuple[int, int]]) -> list[Reading]:
+    """One reading per sentence (start, end) of a window read with chance ``p``: the sentence's
+    chance is ``p`` times the share of the start distribution (softmax over the window's tokens)
+    inside it; its span is the best (start, end) inside it, with the chance of that span among
+    the sentence's spans (offsets are the sentence's own)."""
+    tokens = np.asarray(sentence_tokens(encoding, max((end for _, end in sentences), default=0)), dtype=np.int64)
+    starts = _softmax(start_logits[tokens]) if len(tokens) else tokens
+    offsets = encoding.offsets
+    readings = []
+    for first, last in sentences:
+        inside = [k for k, t in enumerate(tokens) if offsets[t][0] >= first and offsets[t][1] <= last]
+        if not inside:  # nothing of it within the reader's 128 tokens
+            readings.append(Reading(0.0, 0, 0, 0.0))
+            continue
+        own = tokens[inside]
+        i, j, span_p = _best_pair(start_logits[own], end_logits[own])
+        readings.append(Reading(p * float(starts[inside].sum()), offsets[own[i]][0] - first,
+                                offsets[own[j]][1] - first, span_p))
+    return readings
+
+
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, encoding, sentence_length: int
               ) -> tuple[int, int, float]:
     """The highest-scoring (start, end) inside the sentence, as character offsets, and its chance
@@ -174,13 +252,20 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, encoding, senten
     if not tokens:
         return 0, 0, 0.0
     index = np.asarray(tokens)
-    s = _softmax(start_logits[index])
-    e = _softmax(end_logits[index])
-    joint = np.triu(np.outer(s, e))
-    joint -= np.triu(joint, MAX_SPAN)  # at most MAX_SPAN tokens long
-    i, j = np.unravel_index(int(np.argmax(joint)), joint.shape)
+    i, j, chance = _best_pair(start_logits[index], end_logits[index])
     offsets = encoding.offsets
-    return offsets[tokens[i]][0], offsets[tokens[j]][1], float(joint[i, j])
+    return offsets[tokens[i]][0], offsets[tokens[j]][1], chance
+
+
+def _best_pair(start_logits: np.ndarray, end_logits: np.ndarray) -> tuple[int, int, float]:
+    """The (start, end) token pair with the highest chance (softmax over the tokens given, start
+    times end; at most MAX_SPAN tokens long), and that chance."""
+    s = _softmax(start_logits)
+    e = _softmax(end_logits)
+    joint = np.triu(np.outer(s, e))
+    joint -= np.triu(joint, MAX_SPAN)
+    i, j = np.unravel_index(int(np.argmax(joint)), joint.shape)
+    return int(i), int(j), float(joint[i, j])
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
