@@ -196,11 +196,11 @@ def run(splits: list[str], weights: list[float], answer_weights: list[float],
 def _rerank(value: str) -> tuple[int, float, int]:
     import argparse
 
-    from rag.retrieval import Reranker
+    from rag.reader import WINDOW_CHARS
 
     try:
         depth, weight, *chars = value.split(":")
-        return int(depth), float(weight), int(chars[0]) if chars else Reranker.CHARS
+        return int(depth), float(weight), int(chars[0]) if chars else WINDOW_CHARS
     except (ValueError, IndexError):
         raise argparse.ArgumentTypeError(f"'{value}' is not DEPTH:RANK_WEIGHT[:CHARS] (e.g. 20:0.02)") from None
 
