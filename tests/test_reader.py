@@ -205,3 +205,17 @@ def test_training_pairs_follow_the_recipe(tmp_path: Path) -> None:
     cuts = [e for e in examples if e.kind == "cut"]
     assert cuts and all(e.label == 0 for e in cuts)
     assert "1850" not in next(e for e in cuts if e.question.startswith("When was the Varn")).item.sentence
+
+
+def test_the_reader_in_windows_is_measured_on_windows_of_one_paragraph(tmp_path: Path) -> None:
+    """``evals.reader``'s "reader in windows" packs an article's sentences as answering packs a
+    passage: consecutive sentences of one paragraph, up to the window's length; a paragraph's
+    first sentence starts a window."""
+    from evals.reader import load_articles, sentence_windows
+
+    items, paragraph_of, _ = load_articles(_squad_file(tmp_path), sha256=None)["Kelmar"]
+    packed = sentence_windows(items, chars=80)
+    assert sorted(s for window in packed for s in window) == list(range(len(items)))
+    assert all(len({paragraph_of[s] for s in window}) == 1 for window in packed)
+    assert all(len(" ".join(items[s].sentence for s in window)) <= 80 for window in packed if len(window) > 1)
+    assert [len(w) for w in packed] == [2, 1, 1, 2, 2]  # 41 + 1 + 51 characters do not fit in 80
