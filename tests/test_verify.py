@@ -11,6 +11,8 @@ from dataclasses import replace
 from rag.answerers import Answerer
 from rag.assistant import Assistant
 from rag.drafting import ModelDrafter
+from rag.policy import Policy
+from rag.retrieval import Filters
 from rag.verify import Claim, Verifier, split_draft
 
 
@@ -29,8 +31,14 @@ class ScriptedAnswerer(Answerer):
         yield words[-1]
 
 
-def with_answerer(assistant: Assistant, draft: str) -> Assistant:
-    return Assistant(assistant.config, replace(assistant.pipeline, drafter=ModelDrafter(ScriptedAnswerer(draft))))
+def with_answerer(assistant: Assistant, draft: str, threshold: float | None = None) -> Assistant:
+    """The assistant with the scripted draft; with ``threshold``, its policy abstains only below it
+    (where whether to abstain is beside the point)."""
+    policy = assistant.pipeline.policy
+    if threshold is not None:
+        policy = Policy(policy.scorer, policy.abstainer, policy.disagreement, policy.composer, threshold=threshold)
+    return Assistant(assistant.config, replace(assistant.pipeline, policy=policy,
+                                               drafter=ModelDrafter(ScriptedAnswerer(draft))))
 
 
 def test_split_draft_reads_markers_before_and_after_the_full_stop() -> None:
@@ -51,9 +59,12 @@ def test_a_sentence_with_a_made_up_number_is_removed(assistant: Assistant) -> No
 
 
 def test_missing_and_wrong_citations_are_fixed(assistant: Assistant) -> None:
+    # The reader gives the two sentences this asks about a few percent (it is weak on "how did X
+    # describe"), and the policy is not sure enough to answer: here the verifier is what is tested.
     scripted = with_answerer(assistant, (
         "Swiss officials described the dialogue as constructive in tone. "  # no marker
-        "Russian negotiator Vladimir Medinsky characterized the discussions as businesslike. [9]"))  # no passage 9
+        "Russian negotiator Vladimir Medinsky characterized the discussions as businesslike. [9]"),  # no passage 9
+        threshold=0.0)
     answer = scripted.ask("How did Swiss officials and the Russian negotiator Medinsky describe the Geneva talks?")
     assert answer.supported[0] == 2
     for citation in answer.citations:
@@ -71,7 +82,9 @@ def test_when_nothing_is_supported_the_extractive_answer_is_used(assistant: Assi
 
 
 def test_negation_and_swapped_names_are_not_supported(assistant: Assistant) -> None:
-    passages = assistant.retriever.retrieve("How did Medinsky characterize the Geneva discussions?", top_k=5)
+    # The article that quotes Medinsky (the reader ranks its passage low for this question).
+    passages = assistant.retriever.retrieve("How did Medinsky characterize the Geneva discussions?", top_k=5,
+                                            filters=Filters(sources=("001_e1a75e9ba97278eb.txt",)))
     verifier = Verifier()
     assert verifier.check_claim(Claim("Vladimir Medinsky characterized the discussions as businesslike.", ()), passages)
     assert not verifier.check_claim(Claim("Vladimir Putin characterized the discussions as businesslike.", ()), passages)
