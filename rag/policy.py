@@ -524,12 +524,17 @@ class FocusedComposer(Composer):
 
     def _latest(self, analysis: Analysis, first: Candidate, candidates: list[Candidate]) -> Candidate:
         """For a question about the latest (or first) of something, when ``first`` names a time:
-        the sentence within ``relative_floor`` of it (stating the asked type, if ``first`` does)
-        that names the latest (or earliest) time, if later (or earlier) than ``first``'s."""
+        the sentence close to it (stating the asked type, if ``first`` does) that names the latest
+        (or earliest) time, if later (or earlier) than ``first``'s. Close: a score within
+        ``relative_floor`` of ``first``'s, or a reader's chance within ``relative_floor`` of the
+        best sentence's (the reader's chances spread the scores wide: "the first talks" and "the
+        earliest formal attempts" can both read as answers and score far apart)."""
         if not analysis.recency or first.when is None:
             return first
-        close = [c for c in candidates if c.when is not None and c.score >= self.relative_floor * first.score
-                 and (c.values or not first.values)]
+        best_reader = max((c.reader for c in candidates if c.reader is not None), default=None)
+        close = [c for c in candidates if c.when is not None and (c.values or not first.values) and (
+            c.score >= self.relative_floor * first.score
+            or (best_reader and c.reader is not None and c.reader >= self.relative_floor * best_reader))]
         if analysis.recency > 0:  # ties go to the higher score: the candidates come best first
             best = max(close, key=lambda c: c.when)
             return best if best.when > first.when else first

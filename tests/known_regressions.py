@@ -1,12 +1,6 @@
 """Behaviours the reader trained on all of SQuAD (issue 28) lost on the seeds, kept as strict
 xfails so that each is seen again, and noticed when it comes back. Each says what happens now."""
 
-#: "Where were the first talks held?": the reader ranks "these were the first direct peace talks in
-#: over three years" (May 2025) far above "the earliest formal attempts, the Istanbul talks in March
-#: 2022", too far for the composer's relative floor to compare their dates.
-FIRST_TALKS = ("known regression (issue 28): 'the first direct peace talks in over three years' (May 2025) "
-               "outranks 'the Istanbul talks in March 2022' too far for the dates to be compared")
-
 #: "Where were the latest talks held?" (since passages are read in windows of whole sentences).
 LATEST_TALKS = ("known regression (issue 28): with passages read in windows, 'Where were the latest talks held?' "
                 "leads with 'the Istanbul talks in March 2022': the sentence the reader ranks first states no place "

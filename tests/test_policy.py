@@ -291,5 +291,9 @@ def test_a_question_about_the_latest_or_the_first_leads_with_the_latest_or_the_e
     assert FocusedComposer().compose(first, [new, old, weak])[0] is old
     assert FocusedComposer().compose(_analysis(), [old, undated, new])[0] is old  # no time asked about
     assert FocusedComposer().compose(latest, [undated, old, new])[0] is undated  # the best names no time
+    # Scores far apart, but the reader finds both about as likely to answer: their dates decide.
+    read_new, read_old = replace(new, score=2.4, reader=0.9), replace(old, score=1.4, reader=0.8)
+    assert FocusedComposer().compose(first, [read_new, read_old])[0] is read_old
+    assert FocusedComposer().compose(first, [read_new, replace(read_old, reader=0.5)])[0] is read_new
     assert [recency(nlp.parse(q)) for q in ("Where were the latest talks held?", "What was the most recent offer?",
                                             "Who made the first offer?", "Who made the offer?")] == [1, 1, -1, 0]
