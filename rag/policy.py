@@ -39,6 +39,7 @@ from index.chunking import units
 from rag import nlp
 from rag.analysis import Analysis
 from rag.retrieval import Passage
+from rag.reader import Item, PassageReading, Reading
 from rag.dates import month_years, times
 from rag.lexical import (
     containment, content_terms, fold, looks_like_instruction, number_values, stem_in, term_set,
@@ -212,8 +213,6 @@ class ReaderScorer(SentenceScorer):
         return self.base.idf
 
     def score(self, analysis: Analysis, passages: list[Passage]) -> list[Candidate]:
-        from rag.reader import Item
-
         ranked = self.base.score(analysis, passages)
         head, tail = ranked[: self.pool], ranked[self.pool:]
         if not head:
@@ -245,11 +244,11 @@ class ReaderScorer(SentenceScorer):
         floor = min((c.score for c in read), default=0.0)
         return read + [replace(c, score=floor - 1.0 + c.score * 1e-3) for c in unread + tail]
 
-    def _scored(self, candidate: Candidate, reading, fused: float) -> Candidate:
+    def _scored(self, candidate: Candidate, reading: Reading, fused: float) -> Candidate:
         return replace(candidate, score=reading.p + self.fused_weight * fused, reader=reading.p,
                        answer=(reading.start, reading.end), answer_p=reading.span_p)
 
-    def reading(self, question: str, passage: Passage):
+    def reading(self, question: str, passage: Passage) -> PassageReading:
         """The passage's reading for ``question``: the reranker's, else read now."""
         if passage.reading is not None and passage.reading.question == question:
             return passage.reading
