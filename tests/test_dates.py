@@ -3,12 +3,13 @@ pure functions."""
 
 from datetime import date
 
+import gradio as gr
 import pytest
 
 from index.errors import InputError
 from rag.dates import human_date, parse_day, parse_range
 from rag.retrieval import Filters
-from ui.app import make_filters, normalised_day
+from ui.app import make_filters, normalised_day, rewritten_day
 
 TODAY = date(2026, 12, 2)
 
@@ -51,6 +52,10 @@ def test_the_api_the_cli_and_the_page_read_dates_the_same_way() -> None:
     assert normalised_day("June 2025", end=True) == "2025-06-30"
     assert normalised_day("last weak") == "last weak"
     assert normalised_day("") == ""
+    # ... and writes the box only when that reads differently: the value sent on leaving it can be
+    # older than the typing (empty, after a quick fill), and writing it back erased the typing.
+    assert rewritten_day("June 2025", end=True) == "2025-06-30"
+    assert rewritten_day("") == rewritten_day("2025-01-01") == rewritten_day("last weak") == gr.skip()
 
 
 def test_a_date_is_shown_in_words() -> None:

@@ -91,6 +91,12 @@ def normalised_day(text: str, end: bool = False) -> str:
     return day.isoformat() if day else ""
 
 
+def rewritten_day(text: str, end: bool = False):
+    """:func:`normalised_day` for the box, or no update (``gr.skip()``) when it reads the same."""
+    day = normalised_day(text, end)
+    return gr.skip() if day == text else day
+
+
 def forget_last(chat: list, history: list, groups: list, turns: list) -> tuple[str, list, list, list, list]:
     """The last question, and the conversation without it: its two chat messages, and (if it was
     answered) its two history messages and its sources group."""
@@ -757,10 +763,12 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
         delete_cancel.click(lambda: gr.Row(visible=False), outputs=[delete_row], api_visibility="private",
                             queue=False)
         # A date box shows the day it was read as once the person leaves it (only that box is
-        # written, so a reply cannot undo typing in the other one); the chips follow every change,
-        # one listener at a time so that the last values win.
+        # written, so a reply cannot undo typing in the other one, and only when the day reads
+        # differently: the value sent on leaving can be older than what was typed last, and writing
+        # it back erased the typing); the chips follow every change, one listener at a time so that
+        # the last values win.
         for box, end in ((after, False), (before, True)):
-            gr.on([box.blur, box.submit], lambda text, end=end: normalised_day(text, end), inputs=[box], outputs=[box],
+            gr.on([box.blur, box.submit], lambda text, end=end: rewritten_day(text, end), inputs=[box], outputs=[box],
                   api_visibility="private", queue=False)
         gr.on([pick.change, after.change, before.change], chips, inputs=[pick, after, before],
               outputs=[active, clear_filters], api_visibility="private", trigger_mode="always_last",
