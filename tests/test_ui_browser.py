@@ -156,6 +156,21 @@ def ask(page, question: str, timeout: float = 60_000) -> None:
         arg=before, timeout=timeout)
 
 
+def fill_box(page, selector: str, text: str) -> None:
+    """Fill a box of the answer settings. Opening the settings renders their boxes, and a box
+    filled within milliseconds of that can be replaced by an empty one (seen: the date box empty
+    straight after the fill, 3 runs in 10); a person cannot type that fast. So fill until the box
+    holds the text."""
+    box = page.locator(selector)
+    for _ in range(5):
+        if box.input_value() != text:
+            box.fill(text)
+        page.wait_for_timeout(200)  # still holds it a moment later
+        if box.input_value() == text:
+            return
+    raise AssertionError(f"{selector} did not take {text!r}")
+
+
 def last_answer(page) -> str:
     return page.locator("#chat .answer, #chat .error").last.inner_text()
 
@@ -431,8 +446,8 @@ def test_stop_ends_a_streaming_answer_and_the_page_answers_again(page, server: S
 
 def test_filters_show_as_chips_and_a_filtered_abstention_says_what_they_left_out(page) -> None:
     page.get_by_text("Answer settings").click()
-    page.fill("#after textarea", "2025-01-01")
-    page.fill("#before textarea", "2025-12-31")
+    fill_box(page, "#after textarea", "2025-01-01")
+    fill_box(page, "#before textarea", "2025-12-31")
     page.locator("#before textarea").press("Tab")
     page.get_by_text("Answer settings").click()  # closed again: the chips still show the filters
     # Each box's change updates the chips; wait for the reply that read both boxes.
@@ -469,7 +484,7 @@ def test_an_article_filter_is_named_by_the_articles_title_in_its_chip_and_its_no
     chip = page.locator("#active-filters .filter-chip").first
     assert chip.inner_text() == "Only “Internationally mediated efforts to end the Russia-Ukraine…”"
     assert chip.get_attribute("title") == headline  # the whole title, on hover
-    page.fill("#after textarea", "2025-01-01")  # seed 003 states no date: nothing is left to search
+    fill_box(page, "#after textarea", "2025-01-01")  # seed 003 states no date: nothing is left to search
     page.locator("#after textarea").press("Tab")
     page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('January 1')")
     ask(page, "Who mediated the Geneva talks?")
@@ -496,7 +511,7 @@ def test_an_abstention_says_why_in_words_under_it(page) -> None:
     assert bubble.locator(".supported").inner_text().startswith("Not answered")
     assert "Nothing is cited: the answer says why." in page.locator("#sources .source-group").first.inner_text()
     page.get_by_text("Answer settings").click()
-    page.fill("#after textarea", "2040-01-01")
+    fill_box(page, "#after textarea", "2040-01-01")
     page.locator("#after textarea").press("Tab")
     page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('January 1, 2040')")
     page.get_by_text("Answer settings").click()  # closed again, the chat in view
@@ -552,10 +567,10 @@ def test_an_answer_says_how_it_was_made_in_words_and_keeps_timings_in_its_detail
 def test_a_date_is_read_as_typed_and_nonsense_is_pointed_out_before_asking(page) -> None:
     page.get_by_text("Answer settings").click()
     assert "June 2025" in page.locator("#after textarea").get_attribute("placeholder")
-    page.fill("#before textarea", "June 2025")
+    fill_box(page, "#before textarea", "June 2025")
     page.locator("#before textarea").press("Tab")  # leaving the box shows the day it was read as
     page.wait_for_function("() => document.querySelector('#before textarea').value === '2025-06-30'")
-    page.fill("#after textarea", "last weak")
+    fill_box(page, "#after textarea", "last weak")
     page.locator("#after textarea").press("Tab")
     page.wait_for_selector("#active-filters .filter-chip.problem")
     problem = page.locator("#active-filters .filter-chip.problem").inner_text()
@@ -563,7 +578,7 @@ def test_a_date_is_read_as_typed_and_nonsense_is_pointed_out_before_asking(page)
     assert page.locator("#after textarea").input_value() == "last weak"  # kept, to be corrected
     ask(page, "Who mediated the Geneva talks?")  # asking says the same, not "Something went wrong"
     assert "is not a date" in last_answer(page) and "Something went wrong" not in last_answer(page)
-    page.fill("#after textarea", "2025")
+    fill_box(page, "#after textarea", "2025")
     page.locator("#after textarea").press("Tab")
     page.wait_for_function("() => document.querySelector('#after textarea').value === '2025-01-01'")
     page.wait_for_function("() => !document.querySelector('#active-filters .filter-chip.problem')")
@@ -723,7 +738,7 @@ def test_an_uploaded_pdf_is_dated_by_its_byline_and_its_source_card_says_so(page
     page.screenshot(path=str(ARTIFACTS / "pdf-dated-by-its-byline.png"))
 
     page.get_by_text("Answer settings").click()
-    page.fill("#after textarea", "2026-06-01")
+    fill_box(page, "#after textarea", "2026-06-01")
     page.locator("#after textarea").press("Tab")
     page.wait_for_function("() => document.querySelector('#active-filters')?.innerText.includes('June 1, 2026')")
     ask(page, otso)
