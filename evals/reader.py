@@ -30,7 +30,7 @@ import numpy as np
 from evals import squad
 from index.chunking import units
 from rag import public_data
-from rag.reader import DEFAULT_MODEL, TOKENIZER, WINDOW_CHARS, Item, Reader
+from rag.reader import DEFAULT_MODEL, TOKENIZER, WINDOW_CHARS, Item, Reader, pack
 
 
 @dataclass
@@ -183,18 +183,16 @@ def _evaluate_set(reader, encoder, groups: list[tuple[list[Item], list[Question]
 
 def sentence_windows(items: list[Item], chars: int = WINDOW_CHARS) -> list[list[int]]:
     """The article's sentences (indices into ``items``) packed as answering packs a passage
-    (:func:`rag.reader.windows`): consecutive sentences of one paragraph (a paragraph starts where
-    an item has no sentence before it), joined by a space, up to ``chars`` characters."""
+    (:func:`rag.reader.pack`): each paragraph's sentences (a paragraph starts where an item has no
+    sentence before it) joined by a space, in windows of up to ``chars`` characters."""
     packed: list[list[int]] = []
-    length = 0
-    for s, item in enumerate(items):
-        size = len(item.sentence)
-        if packed and item.before and length + 1 + size <= chars:
-            packed[-1].append(s)
-            length += 1 + size
-        else:
-            packed.append([s])
-            length = size
+    paragraph: dict[tuple[int, int], int] = {}  # the paragraph's sentence spans -> item index
+    for s, item in enumerate(items + [Item("")]):  # the empty item closes the last paragraph
+        if not item.before and paragraph:
+            packed += [[paragraph[span] for span in window] for window in pack(list(paragraph), chars)]
+            paragraph = {}
+        start = max((end for _, end in paragraph), default=-1) + 1
+        paragraph[(start, start + len(item.sentence))] = s
     return packed
 
 

@@ -52,8 +52,8 @@ def test_the_api_the_cli_and_the_page_read_dates_the_same_way() -> None:
     assert normalised_day("June 2025", end=True) == "2025-06-30"
     assert normalised_day("last weak") == "last weak"
     assert normalised_day("") == ""
-    # ... and writes the box only when that reads differently: the value sent on leaving it can be
-    # older than the typing (empty, after a quick fill), and writing it back erased the typing.
+    # ... and writes the box only when that reads differently (writing back the value sent on
+    # leaving it could replace newer typing).
     assert rewritten_day("June 2025", end=True) == "2025-06-30"
     assert rewritten_day("") == rewritten_day("2025-01-01") == rewritten_day("last weak") == gr.skip()
 

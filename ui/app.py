@@ -764,9 +764,8 @@ def build_app(config: Config, assistant_factory: AssistantFactory | None = None,
                             queue=False)
         # A date box shows the day it was read as once the person leaves it (only that box is
         # written, so a reply cannot undo typing in the other one, and only when the day reads
-        # differently: the value sent on leaving can be older than what was typed last, and writing
-        # it back erased the typing); the chips follow every change, one listener at a time so that
-        # the last values win.
+        # differently: writing back the value sent on leaving could replace newer typing); the
+        # chips follow every change, one listener at a time so that the last values win.
         for box, end in ((after, False), (before, True)):
             gr.on([box.blur, box.submit], lambda text, end=end: rewritten_day(text, end), inputs=[box], outputs=[box],
                   api_visibility="private", queue=False)

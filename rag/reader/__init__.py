@@ -74,14 +74,21 @@ class PassageReading:
 
 def windows(text: str, chars: int = WINDOW_CHARS) -> list[list[tuple[int, int]]]:
     """``text``'s sentences (and headings) as (start, end), packed in order into windows of at
-    most ``chars`` characters each; a longer sentence is a window alone."""
+    most ``chars`` characters each (:func:`pack`)."""
+    return pack([(unit.start, unit.end) for unit in units(text)], chars) or [[(0, len(text))]]
+
+
+def pack(spans: Sequence[tuple[int, int]], chars: int = WINDOW_CHARS) -> list[list[tuple[int, int]]]:
+    """Sentence spans (start, end) of one text, in order, packed into windows that run at most
+    ``chars`` characters from their first sentence's start to their last one's end; a longer
+    sentence is a window alone."""
     packed: list[list[tuple[int, int]]] = []
-    for unit in units(text):
-        if packed and unit.end - packed[-1][0][0] <= chars:
-            packed[-1].append((unit.start, unit.end))
+    for start, end in spans:
+        if packed and end - packed[-1][0][0] <= chars:
+            packed[-1].append((start, end))
         else:
-            packed.append([(unit.start, unit.end)])
-    return packed or [[(0, len(text))]]
+            packed.append([(start, end)])
+    return packed
 
 
 def pair_text(item: Item) -> str:
@@ -166,14 +173,11 @@ class Reader:
         model (0.016 on average)."""
         if not items:
             return []
-        session, tokenizer = self._load()
         readings = []
-        for item, encoding in zip(items, tokenizer.encode_batch([(question, pair_text(item)) for item in items])):
-            ids, mask, types = pad([encoding])
-            logits, starts, ends = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                      "token_type_ids": types})
-            start, end, span_p = best_span(starts[0], ends[0], encoding, len(item.sentence))
-            readings.append(Reading(float(_sigmoid(logits[0])), start, end, span_p))
+        for item in items:
+            p, starts, ends, encoding = self._run(question, item)
+            start, end, span_p = best_span(starts, ends, encoding, len(item.sentence))
+            readings.append(Reading(p, start, end, span_p))
         return readings
 
     def read_passage(self, question: str, text: str, title: str = "", chars: int = WINDOW_CHARS) -> PassageReading:
@@ -192,12 +196,17 @@ class Reader:
         """One window (``text``, with its article's ``title``) read alone: its chance of answering
         the question, and a reading of each of its ``sentences`` (start, end offsets into ``text``;
         :func:`sentence_readings`)."""
+        p, starts, ends, encoding = self._run(question, Item(text, title))
+        return p, sentence_readings(p, starts, ends, encoding, sentences)
+
+    def _run(self, question: str, item: Item):
+        """The model on one (question, item) pair: its chance, start and end logits, and the
+        encoding (for offsets)."""
         session, tokenizer = self._load()
-        encoding = tokenizer.encode_batch([(question, pair_text(Item(text, title)))])[0]
+        encoding = tokenizer.encode_batch([(question, pair_text(item))])[0]
         ids, mask, types = pad([encoding])
         logits, starts, ends = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        p = float(_sigmoid(logits[0]))
-        return p, sentence_readings(p, starts[0], ends[0], encoding, sentences)
+        return float(_sigmoid(logits[0])), starts[0], ends[0], encoding
 
 
 _shared: dict[str, Reader] = {}
