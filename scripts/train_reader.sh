@@ -9,13 +9,15 @@
 #      suite's dev half ("Normans"), per question (details.json, normans-details.json), so that
 #      what each kind adds is compared question by question. (6,000-pair pilots were tried first:
 #      too few pairs to train the heads at all, top-1 0.21 against the bi-encoder's 0.62.)
+# `scripts/train_reader.sh ablation` runs the ablation alone (the shipped reader is the main run's).
 # Install the main run's model with: .venv/bin/python -m training.reader --pairs 200000 --install
 # Progress: .cache/reader-train/progress.log (pairs/s, loss, hours trained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 py=.venv/bin/python
-if [[ ! -f .cache/reader-train/metrics.json ]]; then
+mkdir -p .cache
+if [[ "${1:-}" != ablation && ! -f .cache/reader-train/metrics.json ]]; then
     $py -m training.reader --pairs 200000 >> .cache/reader-train.log 2>&1
 fi
 for kind in all other cut; do
