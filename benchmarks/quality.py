@@ -1,12 +1,13 @@
 """Quality at scale: the news suite's gold questions asked against the whole BBC corpus indexed
 (2,225 files, 2,127 distinct articles), beside the same questions against the suite's own articles.
 
-    .venv/bin/python -m benchmarks.quality [--split dev scale-dev test] [--weights 0 0.25 0.5 1 2 10]
+    .venv/bin/python -m benchmarks.quality [--split dev scale-dev test dev-translated] [--weights 0 0.25 0.5 1 2 10]
                                            [--answer-weights 0.5 1] [--embedder e5]
                                            [--rerank 20:0.02 10:0.01:600]
 
 For each split (dev: 50 questions on 12 articles; ``scale-dev``: 171 more dev questions on 60 other
-articles, asked of the whole corpus only; test: 63 on 17) and each store (``suite``: the split's own
+articles, asked of the whole corpus only; test: 63 on 17; ``dev-translated``, asked only when named:
+the dev questions in French, German and Spanish, of the dev articles) and each store (``suite``: the split's own
 articles, indexed as ``rag eval --suite news`` indexes them; ``bbc``: the whole corpus,
 the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if missing):
 
@@ -49,6 +50,7 @@ def suite_store(split: str, variant: str = "minilm") -> Path:
     from evals.suite import load_suite
     from rag.build import ingest_paths
 
+    split = "dev" if split == "dev-translated" else split  # the dev questions, translated: the dev articles
     path = common.CACHE / (f"store-news-{split}" + ("" if variant == "minilm" else f"-{variant}"))
     if not common.is_ready(path):
         say(f"indexing the news suite's {split} articles (untimed) ...")
@@ -209,7 +211,7 @@ def main() -> None:
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--split", nargs="+", choices=SPLITS, default=list(SPLITS))
+    p.add_argument("--split", nargs="+", choices=(*SPLITS, "dev-translated"), default=list(SPLITS))
     p.add_argument("--store", nargs="+", choices=["suite", "bbc"], default=["suite", "bbc"])
     p.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS),
                    help="dense weights of the fused rows (BM25's is 1)")

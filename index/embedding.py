@@ -55,6 +55,9 @@ class Embedder(ABC):
     name: str
     #: Vector length, recorded in the store's manifest.
     dimension: int
+    #: Whether the model matches texts across languages (a question in French finds an English
+    #: passage): its model card declares more than one language (:func:`multilingual`).
+    multilingual: bool = False
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed passages (what is searched) as a ``(len(texts), dimension)`` float32 array of unit vectors."""
@@ -82,6 +85,10 @@ class SentenceTransformerEmbedder(Embedder):
         self.name = canonical_name(model)
         self.batch_size = batch_size
         self._model = load_sentence_transformer(model)
+        try:
+            self.multilingual = multilingual(model_folder(model))
+        except ModelError:  # loaded from a folder only sentence-transformers knows: no card to read
+            self.multilingual = False
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension  # the older name, sentence-transformers < 6
         dimension = get_dimension()
@@ -157,6 +164,23 @@ def prompts(folder: Path) -> tuple[str, str]:
     named = (json.loads(settings.read_text()).get("prompts") or {}) if settings.exists() else {}
     document = next((named[key] for key in ("document", "passage", "corpus") if named.get(key)), "")
     return named.get("query") or "", document
+
+
+def multilingual(folder: Path) -> bool:
+    """Whether the model in ``folder`` declares more than one language: the ``language`` of its
+    model card (the README's front matter, as on the Hugging Face hub; "multilingual" counts).
+    all-MiniLM-L6-v2 declares "en"; a model without a card is taken as monolingual."""
+    card = folder / "README.md"
+    if not card.exists():
+        return False
+    from huggingface_hub import ModelCard
+
+    try:
+        declared = ModelCard.load(card).data.language
+    except Exception:  # noqa: BLE001 - an unreadable card says nothing about languages
+        return False
+    languages = [declared] if isinstance(declared, str) else list(declared or [])
+    return len(languages) > 1 or "multilingual" in languages
 
 
 def _looks_like_path(model: str) -> bool:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import DEFAULT_MODEL, Embedder, canonical_name, default_cache_dir, model_folder, prompts
+from index.embedding import (DEFAULT_MODEL, Embedder, canonical_name, default_cache_dir, model_folder,
+                             multilingual, prompts)
 from index.errors import ModelError
 
 _log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class OnnxEmbedder(Embedder):
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._query_prompt, self._document_prompt = prompts(folder)
+        self.multilingual = multilingual(folder)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return self._encode([self._document_prompt + t for t in texts] if self._document_prompt else texts)

@@ -136,6 +136,9 @@ class Assistant:
 
     def _answer(self, plan: Plan, text: str, citations: list[Citation], answerer: str, supported: tuple[int, int],
                 drafted: tuple[int, int] | None = None, differ: bool = False, confidence: float | None = None) -> Answer:
+        language = language_note(plan.question, plan.passages, answered=True)
+        if language:
+            plan.notes.append(language)
         return Answer(question=plan.question, text=text, abstained=False, citations=citations, answerer=answerer,
                       disagreement=differ, supported=supported, timings=plan.timings,
                       standalone_question=plan.standalone, notes=tuple(plan.notes), passages=plan.passages,
@@ -149,7 +152,7 @@ class Assistant:
         kind = plan.decision.kind
         reason = reason_of(kind, plan.decision.reason) if kind == "abstain" else \
             RECORD_MISSING if kind == "record" else NOTHING_CHECKED
-        language = language_note(plan.question, plan.passages)
+        language = language_note(plan.question, plan.passages, across=self.retriever.embedder.multilingual)
         if language:
             plan.notes.append(language)
         first = self.corpus.article_text(plan.passages[0].article_id) if plan.passages else ""

@@ -50,13 +50,26 @@ def _section(text: str, offset: int) -> str:
     return heading
 
 
-def language_note(question: str, passages: list[Passage]) -> str | None:
-    """Why a question found nothing, when it is written in a language the passages it reached
-    are not (the models here are English-only)."""
+def language_note(question: str, passages: list[Passage], *, answered: bool = False,
+                  across: bool = False) -> str | None:
+    """What to say when a question is written in another language than the passages it reached.
+    For an answer: that its quotes are in the articles' language. For an abstention: why (the
+    models that find and check an answer's words read English) and what to do; ``across`` when
+    the embedder matches texts across languages, so the passages shown were found by meaning."""
     asked = nlp.language(question)
-    if asked is None or asked == "en" or (passages and nlp.language(" ".join(p.text for p in passages[:3])) == asked):
+    if asked is None or asked == "en":
         return None
-    return (f"the question seems to be in {nlp.language_name(asked)}, but the articles searched and the models "
+    found = nlp.language(" ".join(p.text for p in passages[:3])) if passages else None
+    if passages and found == asked:
+        return None
+    name = nlp.language_name(asked)
+    if answered:
+        return None if found is None else \
+            f"the question seems to be in {name}; the articles quoted are in {nlp.language_name(found)}"
+    if across and passages:
+        return (f"the question seems to be in {name}: the passages below were found by meaning, across "
+                "languages, but the models that find and check an answer's words read English: ask in English")
+    return (f"the question seems to be in {name}, but the articles searched and the models "
             "here are English: ask in English")
 
 

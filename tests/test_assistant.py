@@ -231,7 +231,7 @@ def test_an_english_question_gets_no_language_hint(assistant) -> None:
     assert answer.abstained and not any("seems to be in" in note for note in answer.notes), answer.notes
 
 
-def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_hint() -> None:
+def test_the_language_note_names_the_languages_only_where_they_differ() -> None:
     # Articles in French, asked about in French: the language is not the reason nothing was found.
     from rag.notes import language_note as _language_note
     from rag.retrieval import Passage
@@ -244,6 +244,13 @@ def test_a_question_in_the_language_of_the_passages_it_reached_gets_no_language_
     assert _language_note(question, [french]) is None
     assert "seems to be in French" in _language_note(question, [english])
     assert _language_note("Who mediated in Geneva?", [french]) is None
+    # An answer to it, quoting the English articles, says they are in English; an abstention after a
+    # search by meaning across languages says so, and still to ask in English.
+    assert _language_note(question, [english], answered=True) == \
+        "the question seems to be in French; the articles quoted are in English"
+    assert _language_note(question, [french], answered=True) is None
+    assert _language_note("Who mediated in Geneva?", [english], answered=True) is None
+    assert "found by meaning, across languages" in _language_note(question, [english], across=True)
 
 
 def _with_model(assistant: Assistant, model: Answerer) -> Assistant:

