@@ -156,12 +156,12 @@ def onnx_model_path(folder: Path, quantized: bool, cache: Path | None) -> Path:
 
 def portable_int8(path: Path) -> None:
     """Make the int8 model at ``path`` compute the same on every x86-64 CPU, in place (the
-    ``onnx-int8`` embedder here, the reader in ``training.reader``): each
-    ``MatMulInteger``'s int8 weights become uint8 (``w + 128``, zero point ``+ 128``), the same
-    integers once the zero point is subtracted. onnxruntime multiplies uint8 activations by int8
-    weights with an instruction (``vpmaddubsw``) that saturates at 16 bits on CPUs without
-    AVX-512 VNNI (AMD EPYC, older Intel), so such a model reads differently there than on a
-    VNNI CPU (the reader's logits for one question moved by 0.09 and 0.21 on an AMD EPYC). uint8 by uint8 is multiplied
+    ``onnx-int8`` embedder here, the reader in ``training.reader``): each ``MatMulInteger``'s int8
+    weights become uint8 (``w + 128``, zero point ``+ 128``), the same integers once the zero
+    point is subtracted. onnxruntime multiplies uint8 activations by int8 weights with an
+    instruction (``vpmaddubsw``) that saturates at 16 bits on CPUs without AVX-512 VNNI (AMD
+    EPYC, older Intel), so such a model reads differently there than on a VNNI CPU (the reader's
+    logits for one question moved by 0.09 and 0.21 on an AMD EPYC). uint8 by uint8 is multiplied
     exactly on both, so every CPU gets the VNNI CPU's figures."""
     import onnx
     from onnx import numpy_helper

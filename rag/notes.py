@@ -67,7 +67,7 @@ def language_note(question: str, passages: list[Passage], *, answered: bool = Fa
         return None if found is None else \
             f"the question seems to be in {name}; the articles quoted are in {nlp.language_name(found)}"
     if across and passages:
-        return (f"the question seems to be in {name}: the passages below were found by meaning, across "
+        return (f"the question seems to be in {name}: the closest passages were found by meaning, across "
                 "languages, but the models that find and check an answer's words read English: ask in English")
     return (f"the question seems to be in {name}, but the articles searched and the models "
             "here are English: ask in English")
