@@ -111,6 +111,12 @@ def language(text: str) -> str | None:
     return code if probability >= LANGUAGE_MIN else None
 
 
+def passages_language(texts: list[str]) -> str | None:
+    """The language of a ranking's passages, as :func:`language` reads its top three joined (the
+    collection's language, as far as a question reached it)."""
+    return language(" ".join(texts[:3])) if texts else None
+
+
 def language_name(code: str) -> str:
     """"French" for "fr" (Babel's English names), or the code itself when Babel has no name."""
     from babel import Locale, UnknownLocaleError

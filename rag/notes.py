@@ -59,7 +59,7 @@ def language_note(question: str, passages: list[Passage], *, answered: bool = Fa
     asked = nlp.language(question)
     if asked is None or asked == "en":
         return None
-    found = nlp.language(" ".join(p.text for p in passages[:3])) if passages else None
+    found = nlp.passages_language([p.text for p in passages])
     if passages and found == asked:
         return None
     name = nlp.language_name(asked)

@@ -239,7 +239,7 @@ class Retriever:
         if not self.embedder.multilingual or not dense:
             return False
         asked = nlp.language(question)
-        return asked is not None and nlp.language(" ".join(h.text for h in dense[:3])) not in (asked, None)
+        return asked is not None and nlp.passages_language([h.text for h in dense]) not in (asked, None)
 
     def _dense_search(self, vector: np.ndarray, filters: Filters | None, where: dict | None) -> list[Hit]:
         """Chroma's nearest neighbours; within a few articles, an exact comparison instead."""
