@@ -3,7 +3,7 @@
 
     .venv/bin/python -m benchmarks.quality [--split dev scale-dev test dev-translated] [--weights 0 0.25 0.5 1 2 10]
                                            [--answer-weights 0.5 1] [--embedder e5]
-                                           [--rerank 20:0.02 10:0.01:600]
+                                           [--rerank 20:0.02 10:0.01:600] [--answer-rerank 20:0.02]
 
 For each split (dev: 50 questions on 12 articles; ``scale-dev``: 171 more dev questions on 60 other
 articles, asked of the whole corpus only; test: 63 on 17; ``dev-translated``, asked only when named:
@@ -20,7 +20,8 @@ the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if miss
   answerable questions, with 95% bootstrap intervals and the paired difference of each fused or
   reranked row minus the better single retriever of that split and store;
 * **answers**: :func:`evals.runner.run` (what ``rag eval`` runs) with the default answerer at the
-  configured dense weight and at each of ``--answer-weights``: key-fact recall, correct and false
+  configured dense weight and at each of ``--answer-weights`` (and with the reranker set as each of
+  ``--answer-rerank``): key-fact recall, correct and false
   abstention, citation correctness and evidence cited, with their intervals.
 
 ``--embedder`` measures stores embedded another way (``benchmarks.common.EMBEDDERS``: e5, passage
@@ -84,7 +85,8 @@ def _figure(by_question: dict[str, dict[str, float]], metric: str) -> dict[str, 
 
 
 def measure(store: str, split: str, weights: list[float], answer_weights: list[float],
-            variant: str = "minilm", reranks: list[tuple[int, float, int]] = ()) -> dict[str, Any]:
+            variant: str = "minilm", reranks: list[tuple[int, float, int]] = (),
+            answer_reranks: list[tuple[int, float, int]] = ()) -> dict[str, Any]:
     from evals.metrics import paired_difference
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
@@ -135,11 +137,17 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
                     {q: s[metric] for q, s in by_question.items()}, {q: s[metric] for q, s in rows[better].items()})
         retrieval.append(entry)
     answers = []
-    for weight in dict.fromkeys([default, *answer_weights]):
-        say(f"[{store}, {split}] answers at dense weight {weight:g}")
-        scored = build_assistant(config.replace(dense_weight=weight), embedder=model)
+    configured_rerank = (config.rerank_depth, config.rerank_rank_weight)
+    runs = [(weight, configured_rerank) for weight in dict.fromkeys([default, *answer_weights])]
+    runs += [(default, (depth, rank_weight)) for depth, rank_weight, _ in answer_reranks
+             if (depth, rank_weight) != configured_rerank]
+    for weight, (depth, rank_weight) in runs:
+        say(f"[{store}, {split}] answers at dense weight {weight:g}, reranking depth {depth}")
+        scored = build_assistant(config.replace(dense_weight=weight, rerank_depth=depth,
+                                                rerank_rank_weight=rank_weight), embedder=model)
         report = run_eval(scored, questions, name=f"dense weight {weight:g}", progress=False, suite="news")
-        answers.append({"dense_weight": weight, "default": weight == default,
+        answers.append({"dense_weight": weight, "rerank": [depth, rank_weight],
+                        "default": (weight, (depth, rank_weight)) == (default, configured_rerank),
                         **{m: {"mean": report.metrics.get(m), "ci": report.intervals.get(m)} for m in ANSWER_METRICS}})
     key = f"{store}-{split}" + ("" if variant == "minilm" else f"-{variant}")
     return {"key": key, "articles": key, "store": store, "split": split, "embedder": variant,
@@ -176,11 +184,12 @@ def report_table(results: list[dict[str, Any]]) -> str:
                                    difference(e.get(f"mrr@10 minus {better}")),
                                    better if e["retriever"].startswith("fused") else ""])
         for a in r["answers"]:
-            answer_rows.append([_corpus(r), f"{a['dense_weight']:g}" + (" (default)" if a["default"] else "")]
+            rerank = f", reranking {a['rerank'][0]}:{a['rerank'][1]:g}" if a.get("rerank") else ""
+            answer_rows.append([_corpus(r), f"{a['dense_weight']:g}{rerank}" + (" (default)" if a["default"] else "")]
                                + [cell(a[m]) for m in ANSWER_METRICS])
     first = common.table(["split, store", "retriever", "recall@5", "MRR@10", "recall@5 minus the better single",
                           "MRR@10 minus the better single", "better single"], retrieval_rows)
-    second = common.table(["split, store", "dense weight", "key-fact recall", "correct abstention",
+    second = common.table(["split, store", "dense weight, reranking depth:rank weight", "key-fact recall", "correct abstention",
                            "false abstention", "citation correct", "evidence cited", "recall@5 (fused)",
                            "MRR@10 (fused)"], answer_rows)
     return first + "\n\n" + second
@@ -188,8 +197,9 @@ def report_table(results: list[dict[str, Any]]) -> str:
 
 def run(splits: list[str], weights: list[float], answer_weights: list[float],
         stores: tuple[str, ...] = ("suite", "bbc"), variant: str = "minilm",
-        reranks: list[tuple[int, float, int]] = ()) -> list[dict[str, Any]]:
-    results = [measure(store, split, weights, answer_weights, variant, reranks) for split in splits for store in stores
+        reranks: list[tuple[int, float, int]] = (),
+        answer_reranks: list[tuple[int, float, int]] = ()) -> list[dict[str, Any]]:
+    results = [measure(store, split, weights, answer_weights, variant, reranks, answer_reranks) for split in splits for store in stores
                if not (split == "scale-dev" and store == "suite")]  # written for the whole corpus only
     print("\n## Quality at scale (news questions)\n\n" + report_table(results))
     return results
@@ -223,10 +233,14 @@ def main() -> None:
                    help="reranked rows besides the configured one: how many fused passages the reader reads, "
                    "the weight of their fused place, and the window it reads each passage in, in characters "
                    "(default 400)")
+    p.add_argument("--answer-rerank", type=_rerank, nargs="*", default=[], metavar="DEPTH:RANK_WEIGHT",
+                   help="reranking settings to score answers at besides the configured one (at the configured "
+                   "dense weight)")
     common.add_data_option(p)
     args = p.parse_args()
     common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here
-    results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder, args.rerank)
+    results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder, args.rerank,
+                  args.answer_rerank)
     say(f"wrote {common.save('quality', results)}")
 
 

@@ -27,7 +27,7 @@ COMPARED = ("key_fact_recall", "all_facts", "gold_span", "citation_correct", "ci
 SUITE_TITLES = {
     "seeds": "seeds: the team's gold questions on the five seed articles",
     "squad": "squad: SQuAD 2.0 dev, article \"Normans\" (one article of 39 paragraphs)",
-    "news": "news: 17 BBC News articles (2004-2005), gold questions frozen as test",
+    "news": "news: BBC News articles (2004-2005), 12 in the dev half and 17 in the test half (frozen as test)",
 }
 
 #: Columns of the per-suite summary (the README's table).
