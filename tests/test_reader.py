@@ -254,3 +254,40 @@ def test_the_int8_reader_multiplies_exactly_on_every_cpu(tmp_path: Path) -> None
     initializers = {i.name: i.data_type for i in shipped.graph.initializer}
     weights = [initializers[n.input[1]] for n in shipped.graph.node if n.op_type == "MatMulInteger"]
     assert weights and set(weights) == {TensorProto.UINT8}
+
+
+def test_the_ablation_table_compares_each_arm_with_all_question_by_question(tmp_path: Path) -> None:
+    """training.ablation reads the arms' per-question outcomes (the recorded 'all' arm, and an
+    'other' arm made from it here with one held-apart answer lost and every unanswerable question's
+    chance raised above the answerable ones'): the differences it reports follow from those edits."""
+    from training.ablation import RECORDED, record, table
+
+    all_arm = RECORDED / "all"
+    assert (all_arm / "details.json").is_file(), "the measured 'all' arm is kept in the repository"
+    cache = tmp_path / ".cache"
+    for arm in ("all", "other"):
+        (cache / f"reader-ablate-{arm}").mkdir(parents=True)
+        for name in ("details.json", "normans-details.json", "metrics.json"):
+            (cache / f"reader-ablate-{arm}" / name).write_text((all_arm / name).read_text())
+    details = json.loads((all_arm / "details.json").read_text())
+    sino = details["reader-int8.onnx"]["Sino-Tibetan_relations_during_the_Ming_dynasty"]
+    first_hit = sino["reader_top1"].index(True)
+    sino["reader_top1"][first_hit] = False
+    twilight = details["reader-int8.onnx"]["The_Legend_of_Zelda:_Twilight_Princess"]
+    twilight["reader_best"] = [0.0 if a else 1.0 for a in twilight["answerable"]]
+    (cache / "reader-ablate-other" / "details.json").write_text(json.dumps(details))
+    (cache / "reader-ablate-cut").mkdir()  # an arm still training (no figures yet) is left out
+
+    import training.ablation as ablation
+
+    kept = tmp_path / "recorded"
+    original, ablation.RECORDED = ablation.RECORDED, kept
+    try:
+        assert record(cache) == ["all", "other"]
+        rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in table(kept).splitlines()}
+    finally:
+        ablation.RECORDED = original
+    lost = -1 / len(sino["reader_top1"])
+    assert f"| {lost:+.3f} (" in rows[("Sino-Tibetan relations (held apart)", "other")]
+    assert "| 0.000 |" in rows[("Twilight Princess (held apart)", "other")]  # every unanswerable above
+    assert not any(arm == "cut" for _, arm in rows)

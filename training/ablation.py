@@ -1,0 +1,129 @@
+"""The ablation of the reader's negatives, as a table (``scripts/train_reader.sh ablation`` trains
+and measures the arms; this reads what they wrote):
+
+    python -m training.ablation --record   # copy the measured arms' outcomes out of .cache, into the repo
+    python -m training.ablation            # markdown: each arm's figures, and each minus "all"
+
+Each arm (``.cache/reader-ablate-<arm>``: ``all``, ``other`` = without the ``other`` negatives,
+``cut`` = without ``cut``) writes its held-apart outcomes (``details.json``, per question),
+the SQuAD suite's dev half's (``normans-details.json``) and its ``metrics.json``. ``--record``
+keeps them in ``training/ablation-results/<arm>/`` (a few tens of KB, committed), because ``.cache`` does
+not always survive to the next session, and one arm costs about 40 minutes on two cores. For each set: top-1 (the answering sentence
+first among the 30 the bi-encoder finds closest in its article) over the answerable questions,
+and answerable-vs-not AUC of the reader's best chance where the set has both kinds (Twilight
+Princess's 160 crowd-written unanswerable questions, and Normans dev's). Differences are an
+arm minus ``all``, question by question, with 95% paired-bootstrap intervals. An arm not yet
+measured (or a set it was not measured on) is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+ARMS = ("all", "other", "cut")
+#: Where the measured arms' outcomes are kept (committed).
+RECORDED = Path(__file__).parent / "ablation-results"
+FILES = ("details.json", "normans-details.json", "metrics.json")
+#: The sets compared: the held-apart articles, and the SQuAD suite's dev half ("Normans").
+SETS = {"The_Legend_of_Zelda:_Twilight_Princess": "Twilight Princess (held apart)",
+        "Sino-Tibetan_relations_during_the_Ming_dynasty": "Sino-Tibetan relations (held apart)",
+        "To_Kill_a_Mockingbird": "To Kill a Mockingbird (held apart)",
+        "held-apart-432": "23 held-apart articles of the 432",
+        "normans-dev": "Normans, dev half"}
+
+
+def load_arm(folder: Path) -> dict[str, dict] | None:
+    """{set: per-question outcomes} of one arm, or None while it is not measured."""
+    held, normans = folder / "details.json", folder / "normans-details.json"
+    if not held.is_file() or not normans.is_file():
+        return None
+    sets = json.loads(held.read_text())["reader-int8.onnx"]
+    (normans_sets,) = json.loads(normans.read_text()).values()
+    return {**sets, **normans_sets}
+
+
+def top1(outcome: dict, pick: np.ndarray | None = None) -> float:
+    hits = np.asarray(outcome["reader_top1"], dtype=float)
+    return float(hits.mean() if pick is None else hits[pick].mean())
+
+
+def auc(outcome: dict, pick: np.ndarray | None = None) -> float:
+    """Answerable-vs-not AUC of the reader's best chance (ties count half), by ranks: the same
+    figure as ``evals.reader``'s, quick enough to bootstrap."""
+    scores, labels = np.asarray(outcome["reader_best"]), np.asarray(outcome["answerable"], dtype=bool)
+    if pick is not None:
+        scores, labels = scores[pick], labels[pick]
+    positives, negatives = int(labels.sum()), int((~labels).sum())
+    if not positives or not negatives:
+        return float("nan")
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)
+    ranks = ((last - counts + 1 + last) / 2)[inverse]  # tied scores share their average rank
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def paired(statistic, arm: dict, base: dict, n: int, samples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """``statistic(arm) - statistic(base)`` and its 95% paired-bootstrap interval over ``n`` questions."""
+    rng = np.random.default_rng(seed)
+    diffs = sorted(d for d in (statistic(arm, pick) - statistic(base, pick)
+                               for pick in (rng.integers(0, n, n) for _ in range(samples))) if d == d)
+    return (statistic(arm, None) - statistic(base, None), diffs[int(0.025 * len(diffs))],
+            diffs[int(0.975 * len(diffs)) - 1])
+
+
+def record(cache: Path) -> list[str]:
+    """Copy each measured arm's outcomes from ``cache`` into :data:`RECORDED`; the arms copied."""
+    copied = []
+    for arm in ARMS:
+        source = cache / f"reader-ablate-{arm}"
+        if load_arm(source) is not None:
+            (RECORDED / arm).mkdir(parents=True, exist_ok=True)
+            for name in FILES:
+                shutil.copy(source / name, RECORDED / arm / name)
+            copied.append(arm)
+    return copied
+
+
+def table(root: Path = RECORDED) -> str:
+    arms = {arm: load_arm(root / arm) for arm in ARMS}
+    arms = {arm: sets for arm, sets in arms.items() if sets is not None}
+    if "all" not in arms:
+        raise SystemExit(f"no measured 'all' arm in {root}: run scripts/train_reader.sh ablation, "
+                         "then python -m training.ablation --record")
+    rows = ["| set | arm | top-1 | top-1 minus all | AUC | AUC minus all |", "|---|---|---|---|---|---|"]
+    for name, label in SETS.items():
+        base = arms["all"].get(name)
+        if base is None:
+            continue
+        answerable = len(base["reader_top1"])
+        both = 0 < sum(base["answerable"]) < len(base["answerable"])
+        for arm, sets in arms.items():
+            outcome = sets.get(name)
+            if outcome is None:  # that arm was measured on fewer sets
+                continue
+            cells = [label, arm, f"{top1(outcome):.3f}", "", f"{auc(outcome):.3f}" if both else "–", ""]
+            if arm != "all":
+                cells[3] = "{:+.3f} ({:+.3f} to {:+.3f})".format(*paired(top1, outcome, base, answerable))
+                if both:
+                    cells[5] = "{:+.3f} ({:+.3f} to {:+.3f})".format(*paired(auc, outcome, base, len(base["answerable"])))
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", default=".cache", help="the folder holding reader-ablate-<arm>/ (for --record)")
+    parser.add_argument("--record", action="store_true", help=f"first copy the measured arms into {RECORDED}")
+    args = parser.parse_args(argv)
+    if args.record:
+        print(f"recorded: {', '.join(record(Path(args.cache))) or 'no measured arm'}")
+    print(table())
+
+
+if __name__ == "__main__":
+    main()
