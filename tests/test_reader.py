@@ -278,15 +278,9 @@ def test_the_ablation_table_compares_each_arm_with_all_question_by_question(tmp_
     (cache / "reader-ablate-other" / "details.json").write_text(json.dumps(details))
     (cache / "reader-ablate-cut").mkdir()  # an arm still training (no figures yet) is left out
 
-    import training.ablation as ablation
-
     kept = tmp_path / "recorded"
-    original, ablation.RECORDED = ablation.RECORDED, kept
-    try:
-        assert record(cache) == ["all", "other"]
-        rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in table(kept).splitlines()}
-    finally:
-        ablation.RECORDED = original
+    assert record(cache, kept) == ["all", "other"]
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in table(kept).splitlines()}
     lost = -1 / len(sino["reader_top1"])
     assert f"| {lost:+.3f} (" in rows[("Sino-Tibetan relations (held apart)", "other")]
     assert "| 0.000 |" in rows[("Twilight Princess (held apart)", "other")]  # every unanswerable above

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.reader import _auc
+
 ARMS = ("all", "other", "cut")
 #: Where the measured arms' outcomes are kept (committed).
 RECORDED = Path(__file__).parent / "ablation-results"
@@ -53,18 +55,8 @@ def top1(outcome: dict, pick: np.ndarray | None = None) -> float:
 
 
 def auc(outcome: dict, pick: np.ndarray | None = None) -> float:
-    """Answerable-vs-not AUC of the reader's best chance (ties count half), by ranks: the same
-    figure as ``evals.reader``'s, quick enough to bootstrap."""
     scores, labels = np.asarray(outcome["reader_best"]), np.asarray(outcome["answerable"], dtype=bool)
-    if pick is not None:
-        scores, labels = scores[pick], labels[pick]
-    positives, negatives = int(labels.sum()), int((~labels).sum())
-    if not positives or not negatives:
-        return float("nan")
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    last = np.cumsum(counts)
-    ranks = ((last - counts + 1 + last) / 2)[inverse]  # tied scores share their average rank
-    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    return _auc(scores, labels) if pick is None else _auc(scores[pick], labels[pick])
 
 
 def paired(statistic, arm: dict, base: dict, n: int, samples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
@@ -76,15 +68,15 @@ def paired(statistic, arm: dict, base: dict, n: int, samples: int = 2000, seed: 
             diffs[int(0.975 * len(diffs)) - 1])
 
 
-def record(cache: Path) -> list[str]:
-    """Copy each measured arm's outcomes from ``cache`` into :data:`RECORDED`; the arms copied."""
+def record(cache: Path, to: Path = RECORDED) -> list[str]:
+    """Copy each measured arm's outcomes from ``cache`` into ``to``; the arms copied."""
     copied = []
     for arm in ARMS:
         source = cache / f"reader-ablate-{arm}"
         if load_arm(source) is not None:
-            (RECORDED / arm).mkdir(parents=True, exist_ok=True)
+            (to / arm).mkdir(parents=True, exist_ok=True)
             for name in FILES:
-                shutil.copy(source / name, RECORDED / arm / name)
+                shutil.copy(source / name, to / arm / name)
             copied.append(arm)
     return copied
 
