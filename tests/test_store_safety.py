@@ -138,9 +138,9 @@ def _damage_vector_index(store: Path, part: str = "links") -> Path:
     """Garbage bytes in the passages' vector index file, as a disk error or a copy cut short
     leaves them (Chroma writes the index to disk past 1,000 passages), in one ``part`` of the
     record of the middle passage: its list of neighbours ("links": loading the index then kills
-    the process with SIGSEGV), its label ("label": reading its vector raises) or its vector
-    ("vector": it reads back as not-a-number). Where random damage falls decides which, so the
-    store must turn each into the same message. The record layout is read from hnswlib's header
+    the process with SIGSEGV, or on some machines a read raises), its label ("label": reading its
+    vector raises) or its vector ("vector": it reads back as not-a-number). Where random damage
+    falls decides which, so the store must turn each into the same message. The record layout is read from hnswlib's header
     (``header.bin``: Chroma's format version as an int, then offsetLevel0, max_elements,
     cur_element_count, size_data_per_element, label_offset and offsetData as size_t)."""
     (segment,) = [p.parent for p in store.glob("*/index_metadata.pickle")]
@@ -350,11 +350,14 @@ def test_the_probe_of_the_vector_index_runs_once_per_change(tmp_path: Path, monk
     assert Store.open(path=store_path).damage() and len(probes) == 2  # the verdict is kept too
 
 
-@pytest.mark.parametrize("part, verdict", [("links", "killed a test process with signal"),
-                                           ("label", "reading it failed"),
-                                           ("vector", "reading it failed (some stored vectors are not numbers)")])
+@pytest.mark.parametrize("part, verdicts", [
+    # broken links kill the loading process on some machines and make a read raise on others
+    # (CI, 2026-12-06: "Error getting embedding"): either is the damage found, so either passes
+    ("links", ("killed a test process with signal", "reading it failed (")),
+    ("label", ("reading it failed",)),
+    ("vector", ("reading it failed (some stored vectors are not numbers)",))])
 def test_damage_anywhere_in_the_vector_index_is_found_before_it_is_loaded(tmp_path: Path, part: str,
-                                                                          verdict: str) -> None:
+                                                                          verdicts: tuple[str, ...]) -> None:
     """Before, the probe caught only the damage that crashes the loading process; on another
     machine the same garbage bytes fell where reading a vector raises instead, and `rag ask` failed
     with "check it with doctor" (CI, 2026-12-02). Each outcome is now the same damage verdict,
@@ -368,7 +371,8 @@ def test_damage_anywhere_in_the_vector_index_is_found_before_it_is_loaded(tmp_pa
     assert module.probe(store_path) == {}
     _damage_vector_index(store_path, part)
     found = module.probe(store_path)
-    assert list(found) == [Store.open(path=store_path).name] and verdict in found[Store.open(path=store_path).name]
+    name = Store.open(path=store_path).name
+    assert list(found) == [name] and any(verdict in found[name] for verdict in verdicts), found
     module.Folder._open.clear()
     with pytest.raises(StoreError, match="vector index of the store .* is damaged"):
         Store.open(path=store_path).search([0.0] * 64, 5)
