@@ -2,7 +2,7 @@
 
     python -m training.reader --pairs 200000             # builds the pairs, trains (checkpoints; run again to resume)
     python -m training.reader --pairs 200000 --install   # the same run, resumed to its end, then installed here
-    scripts/train_reader.sh                              # that run, then the ablation of the kinds of negative
+    scripts/train_reader.sh                              # a run on all the pairs (resumable); `ablation`: the arms
     python -m training.ablation --record                 # the ablation's arms kept in the repo, as a table
     python -m training.reader --evaluate-only            # the shipped model's held-apart figures again
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
