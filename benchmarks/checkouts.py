@@ -7,7 +7,8 @@ packages), over one seeds store built by this checkout. The workers are driven q
 question, the order rotating between them (so drift on a shared machine hits both alike): the
 84 gold questions, extractive, after three warm-up questions, ``--repeats`` passes. Then ``rag
 ask`` cold start (spawn to exit, peak RSS), the checkouts alternating. Prints medians, p95s and
-the ratio of the second checkout to the first.
+the ratio of the second checkout to the first, and the questions the two answer differently (a
+change meant only to be quicker should have none).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from benchmarks import common
 from benchmarks.cold_start import measure
 
-# Reads questions (JSON lines) on stdin, answers each, and writes the milliseconds it took.
+# Reads questions (JSON lines) on stdin, answers each, and writes the milliseconds it took and the answer.
 _WORKER = """
 import json, sys, time
 from rag.assistant import build_assistant
@@ -34,8 +35,8 @@ print("ready", flush=True)
 for line in sys.stdin:
     query = json.loads(line)
     began = time.perf_counter()
-    assistant.ask(query["question"], history=query["history"] or None)
-    print((time.perf_counter() - began) * 1000, flush=True)
+    answer = assistant.ask(query["question"], history=query["history"] or None)
+    print(json.dumps({"ms": (time.perf_counter() - began) * 1000, "answer": answer.text}), flush=True)
 """
 
 
@@ -50,11 +51,14 @@ class _Worker:
                                         stderr=subprocess.DEVNULL, text=True)
         if self.process.stdout.readline().strip() != "ready":
             raise RuntimeError(f"the worker of {checkout} did not start")
+        self.answers: dict[common.Query, str] = {}  # the last answer to each question
 
     def ask(self, query: common.Query) -> float:
         self.process.stdin.write(json.dumps({"question": query.question, "history": list(query.history)}) + "\n")
         self.process.stdin.flush()
-        return float(self.process.stdout.readline())
+        reply = json.loads(self.process.stdout.readline())
+        self.answers[query] = reply["answer"]
+        return float(reply["ms"])
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -98,11 +102,18 @@ def main() -> None:
                        rows))
     print(f"\n{len(times[names[0]])} answers each, {args.runs} cold starts each, {time.strftime('%Y-%m-%d')}, "
           f"{os.cpu_count()} CPUs")
+    before, after = (workers[name].answers for name in names)
+    differ = [query.question for query in before if before[query] != after.get(query)]
+    print(f"answers that differ between the checkouts: {len(differ)} of {len(before)}"
+          + "".join(f"\n  {question}" for question in differ))
 
 
 def _commit(path: Path) -> str:
+    """The checkout's commit, with "+ changes" when its files differ from it."""
     found = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return found.stdout.strip() or "?"
+    changed = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True).stdout.strip()
+    return (found.stdout.strip() or "?") + (" + changes" if changed else "")
 
 
 if __name__ == "__main__":

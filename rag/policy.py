@@ -220,7 +220,7 @@ class ReaderScorer(SentenceScorer):
         # The question asked now, in the user's words: a follow-up joined with the question before
         # it ("... (Following up on: Who called the talks businesslike?)") had the reader mark the
         # earlier question's answer. Retrieval, which needs both, had the joined question.
-        readings = {index: self.reading(analysis.question, passages[index]) for index in {c.passage for c in head}}
+        readings = self.readings(analysis.question, passages, sorted({c.passage for c in head}))
         read, unread = [], []
         for c in head:
             r = readings[c.passage].sentences.get(c.start)
@@ -250,9 +250,18 @@ class ReaderScorer(SentenceScorer):
 
     def reading(self, question: str, passage: Passage) -> PassageReading:
         """The passage's reading for ``question``: the reranker's, else read now."""
-        if passage.reading is not None and passage.reading.question == question:
-            return passage.reading
-        return self.reader.read_passage(question, passage.text, passage.title)
+        return self.readings(question, [passage], [0])[0]
+
+    def readings(self, question: str, passages: list[Passage], indices: list[int]) -> dict[int, PassageReading]:
+        """:meth:`reading` of each of ``passages[i]`` for i in ``indices``, by index; the passages
+        the reranker did not read for this question are read together (side by side)."""
+        kept = {i: passages[i].reading for i in indices
+                if passages[i].reading is not None and passages[i].reading.question == question}
+        unread = [i for i in indices if i not in kept]
+        if unread:
+            fresh = self.reader.read_passages(question, [(passages[i].text, passages[i].title) for i in unread])
+            kept.update(zip(unread, fresh))
+        return kept
 
 
 def _when(candidate: Candidate, passages: list[Passage], recency: int) -> tuple[int, int] | None:

@@ -142,7 +142,7 @@ class Reranker:
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        readings = [self.reader.read_passage(question, p.text, p.title, self.chars) for p in head]
+        readings = self.reader.read_passages(question, [(p.text, p.title) for p in head], self.chars)
         order = sorted(range(len(head)), key=lambda i: (-(readings[i].p - self.rank_weight * i), i))
         return [replace(head[i], reading=readings[i]) for i in order] + tail
 

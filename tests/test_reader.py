@@ -64,6 +64,19 @@ def test_reading_a_passage_gives_each_sentence_its_share_of_the_windows_chance(r
     assert words in KELMAR[answer].sentence[best.start:best.end]
 
 
+def test_reading_side_by_side_gives_what_reading_in_turn_gives() -> None:
+    """The reader reads the windows of one call on several workers at once; the readings come
+    back in the passages' order, each the same as one worker reading them one after another."""
+    text = " ".join(item.sentence for item in KELMAR)
+    passages = [(text, "Kelmar"), (KELMAR[2].sentence, "Kelmar"), (text[::-1][:200], "Namlek")]
+    parallel, serial = Reader(workers=2), Reader(workers=1)
+    for question, _, _ in KELMAR_QUESTIONS:
+        side_by_side = parallel.read_passages(question, passages, chars=160)
+        assert side_by_side == [serial.read_passage(question, body, title, chars=160) for body, title in passages]
+        assert parallel.read(question, KELMAR) == serial.read(question, KELMAR)
+    assert parallel._pool is not None and serial._pool is None  # the first really read side by side
+
+
 def test_windows_hold_whole_sentences_up_to_the_length() -> None:
     text = "One short sentence here. Another short one. " + "A long sentence " * 20 + "ends. Last one."
     packed = windows(text, chars=50)

@@ -138,9 +138,9 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     read: list[str] = []
 
     class Reader:
-        def read_passage(self, question, text, title="", chars=400):
-            read.append(text)
-            return PassageReading(question, chances[text], {})
+        def read_passages(self, question, passages, chars=400):
+            read.extend(text for text, _ in passages)
+            return [PassageReading(question, chances[text], {}) for text, _ in passages]
 
     ranked = [_passage(n) for n in range(5)]
     out = Reranker(Reader(), depth=3, rank_weight=0.02).rerank("q", ranked)
@@ -180,13 +180,13 @@ def test_the_policy_reuses_the_rerankers_reading_of_a_passage_for_the_same_quest
     question = "Who mediated the talks in Geneva?"
     passage = assistant.retriever.retrieve(question)[0]
     calls: list[str] = []
-    real = scorer.reader.read_passage
+    real = scorer.reader.read_passages
 
-    def counted(asked, text, title="", chars=400):
+    def counted(asked, passages, chars=400):
         calls.append(asked)
-        return real(asked, text, title, chars)
+        return real(asked, passages, chars)
 
-    scorer.reader = type("Counted", (), {"read_passage": staticmethod(counted)})()
+    scorer.reader = type("Counted", (), {"read_passages": staticmethod(counted)})()
     assert scorer.reading(question, passage) is passage.reading and calls == []
     other = scorer.reading("Where were the talks held?", passage)
     assert calls == ["Where were the talks held?"] and other.question == "Where were the talks held?"
