@@ -77,6 +77,25 @@ def test_reading_side_by_side_gives_what_reading_in_turn_gives() -> None:
     assert parallel._pool is not None and serial._pool is None  # the first really read side by side
 
 
+def test_a_process_forked_after_reading_reads_too(reader) -> None:
+    """A forked child inherits the reader but not its pool's threads: it makes its own (before,
+    its reads would have waited forever on threads that do not exist in it)."""
+    import multiprocessing
+
+    question = KELMAR_QUESTIONS[0][0]
+    expected = reader.read(question, KELMAR)  # the pool exists and has run
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=lambda: results.put(reader.read(question, KELMAR)))
+    child.start()
+    child.join(timeout=60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked child's read did not finish"
+    assert results.get(timeout=5) == expected
+
+
 def test_windows_hold_whole_sentences_up_to_the_length() -> None:
     text = "One short sentence here. Another short one. " + "A long sentence " * 20 + "ends. Last one."
     packed = windows(text, chars=50)

@@ -160,6 +160,7 @@ class Reader:
         self._session = None
         self._tokenizer = None
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     def _load(self):
         with self._lock:
@@ -182,18 +183,21 @@ class Reader:
                 except Exception as error:  # a damaged file: say which, and how to get it back
                     raise ModelError(f"the reader model '{self.model}' could not be loaded ({error}); reinstall "
                                      "the project, or train it with: python -m training.reader") from None
-                if self.workers > 1:
-                    self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reader")
         return self._session, self._tokenizer
 
     def _map(self, read: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
         """``read`` on each input, in order: side by side on the reader's workers (one pool per
-        reader, shared by the requests of a process, so that they never run more reads at once
-        than there are cores)."""
+        reader and process, shared by the process's requests, so that they never run more reads
+        at once than there are cores; a process forked from one that read gets its own)."""
         self._load()
-        if self._pool is None or len(inputs) < 2:
+        if self.workers < 2 or len(inputs) < 2:
             return [read(one) for one in inputs]
-        return list(self._pool.map(read, inputs))
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():  # a forked child has no threads
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reader")
+                self._pool_pid = os.getpid()
+            pool = self._pool
+        return list(pool.map(read, inputs))
 
     def read(self, question: str, items: Sequence[Item]) -> list[Reading]:
         """One reading per item, in the items' order. Each item is read alone: the int8 model
