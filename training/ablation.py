@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.reader import _auc
+from evals.reader import _auc, _bootstrap
 
 ARMS = ("all", "other", "cut")
 #: Where the measured arms' outcomes are kept (committed).
@@ -59,13 +59,11 @@ def auc(outcome: dict, pick: np.ndarray | None = None) -> float:
     return _auc(scores, labels) if pick is None else _auc(scores[pick], labels[pick])
 
 
-def paired(statistic, arm: dict, base: dict, n: int, samples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """``statistic(arm) - statistic(base)`` and its 95% paired-bootstrap interval over ``n`` questions."""
-    rng = np.random.default_rng(seed)
-    diffs = sorted(d for d in (statistic(arm, pick) - statistic(base, pick)
-                               for pick in (rng.integers(0, n, n) for _ in range(samples))) if d == d)
-    return (statistic(arm, None) - statistic(base, None), diffs[int(0.025 * len(diffs))],
-            diffs[int(0.975 * len(diffs)) - 1])
+def paired(statistic, arm: dict, base: dict, n: int) -> tuple[float, float, float]:
+    """``statistic(arm) - statistic(base)`` and its 95% paired-bootstrap interval over ``n``
+    questions (both arms resampled with the same questions)."""
+    low, high = _bootstrap(lambda pick: statistic(arm, pick) - statistic(base, pick), n, samples=2000)
+    return statistic(arm, None) - statistic(base, None), low, high
 
 
 def record(cache: Path, to: Path = RECORDED) -> list[str]:
