@@ -230,14 +230,19 @@ def _shift_weights(source: Path, target: Path, onnx_type: str, by: int) -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def _vnni() -> bool:
-    """Whether this CPU has AVX-512 VNNI (from /proc/cpuinfo; False where it cannot be read)."""
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this CPU, from /proc/cpuinfo (empty where it cannot be read)."""
     try:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
-        return False
+        return frozenset()
     found = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
-    return bool(found) and {"avx512_vnni", "avx512bw"} <= set(found.group(1).split())
+    return frozenset(found.group(1).split()) if found else frozenset()
+
+
+def _vnni() -> bool:
+    """Whether this CPU has AVX-512 VNNI."""
+    return {"avx512_vnni", "avx512bw"} <= cpu_flags()
 
 
 def default_cache() -> Path:

@@ -4,7 +4,8 @@
 #   scripts/train_reader.sh            the run on all the pairs (shuffled once), one epoch: 344,724
 #      pairs in 21,546 batches as built on 2026-12-06 (the shipped reader's build counted 344,581:
 #      building is not bit-identical across machines), about 5.5 hours on two idle cores at the
-#      measured 16-21 pairs/s, so it spans sessions. The shipped reader is the first 200,000 of
+#      measured 16-21 pairs/s in float32, about 3.5 in bfloat16 autocast (25 pairs/s, where the CPU
+#      has AVX-512 BF16 or AMX: training.reader --precision auto), so it spans sessions. The shipped reader is the first 200,000 of
 #      the same pairs (reproduce it with
 #      .venv/bin/python -m training.reader --pairs 200000 --install). When this run ends, compare
 #      its figures (.cache/reader-train-all/metrics.json) with the shipped metrics.json and, if they
