@@ -164,6 +164,26 @@ def test_the_shipped_models_figures_are_recorded_beside_it() -> None:
     assert all(normans[f"normans-{s}"]["questions"]["unanswerable"] > 0 for s in ("dev", "test"))
 
 
+def test_the_reader_evaluation_runs_end_to_end_on_a_slice_of_normans() -> None:
+    """``evals.reader.evaluate`` (what ``python -m evals.reader`` and the trainer's last step run)
+    on a few questions of the SQuAD suite's dev half, with the shipped reader: every system gives
+    its figures, and the per-question outcomes line up with the questions. (It once called a
+    reader method that had been renamed, and only a full run, hours in, would have shown it.)"""
+    from evals.reader import evaluate, normans_sets, take_details
+
+    (items, questions), = normans_sets(["dev"])["normans-dev"]
+    few = [q for q in questions if q.answerable][:4] + [q for q in questions if not q.answerable][:3]
+    result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json", {"slice": [(items, few)]})
+    figures = result["slice"]
+    details = take_details(result)["slice"]
+    assert figures["questions"] == {"answerable": 4, "unanswerable": 3}
+    for system in ("reader", "reader in windows", "bi-encoder"):
+        assert 0.0 <= figures[system]["top1"] <= figures[system]["top3"] <= 1.0
+        assert 0.0 <= figures[system]["auc"] <= 1.0
+    assert len(details["answerable"]) == 7 and len(details["reader_top1"]) == 4
+    assert all(0.0 <= p <= 1.0 for p in details["reader_best"])
+
+
 def test_the_reader_is_measured_on_the_squad_suites_halves_as_the_suite_splits_them() -> None:
     """``python -m evals.reader`` reads "Normans" (never trained on) with the suite's own split."""
     from evals import squad

@@ -226,9 +226,8 @@ class Reader:
         def one(job: tuple[int, str, str, list[tuple[int, int]]]) -> tuple[float, list[Reading]]:
             _, text, title, window = job
             first = window[0][0]
-            p, starts, ends, encoding = self._run(question, Item(text[first:window[-1][1]], title))
-            return p, sentence_readings(p, starts, ends, encoding, [(start - first, end - first)
-                                                                   for start, end in window])
+            return self.read_window(question, text[first:window[-1][1]], title,
+                                    [(start - first, end - first) for start, end in window])
 
         best = [0.0] * len(passages)
         sentences: list[dict[int, Reading]] = [{} for _ in passages]
@@ -236,6 +235,15 @@ class Reader:
             best[index] = max(best[index], p)
             sentences[index].update({start: reading for (start, _), reading in zip(window, readings)})
         return [PassageReading(question, p, read) for p, read in zip(best, sentences)]
+
+    def read_window(self, question: str, text: str, title: str, sentences: list[tuple[int, int]]
+                    ) -> tuple[float, list[Reading]]:
+        """One window (``text``, with its article's ``title``) read alone: its chance of answering
+        the question, and a reading of each of its ``sentences`` (start, end offsets into ``text``;
+        :func:`sentence_readings`). What :meth:`read_passages` does for each window, and what
+        ``evals.reader`` measures."""
+        p, starts, ends, encoding = self._run(question, Item(text, title))
+        return p, sentence_readings(p, starts, ends, encoding, sentences)
 
     def _run(self, question: str, item: Item):
         """The model on one (question, item) pair: its chance, start and end logits, and the
