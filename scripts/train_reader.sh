@@ -5,11 +5,14 @@
 #      pairs in 21,546 batches as built on 2026-12-06 (the shipped reader's build counted 344,581:
 #      building is not bit-identical across machines), about 5.5 hours on two idle cores at the
 #      measured 16-21 pairs/s in float32, about 3.5 in bfloat16 autocast (25 pairs/s, where the CPU
-#      has AVX-512 BF16 or AMX: training.reader --precision auto), so it spans sessions. The shipped reader is the first 200,000 of
-#      the same pairs (reproduce it with
-#      .venv/bin/python -m training.reader --pairs 200000 --install). When this run ends, compare
-#      its figures (.cache/reader-train-all/metrics.json) with the shipped metrics.json and, if they
-#      are better, install it with
+#      has AVX-512 BF16 or AMX: training.reader --precision auto), so it spans sessions. The
+#      shipped reader is the first 200,000 of the same pairs, in float32 (reproduce it with
+#      .venv/bin/python -m training.reader --pairs 200000 --precision fp32 --install).
+#      When this run ends (it then measures itself on the held-apart articles and on Normans dev),
+#      compare it with the shipped reader question by question:
+#      .venv/bin/python -m training.ablation --arms shipped=training/reader-results/shipped \
+#          all=.cache/reader-train-all --base shipped
+#      and, if it is better, install it with
 #      .venv/bin/python -m training.reader --pairs 0 --work .cache/reader-train-all --install
 #      (then refit abstention: scripts/fit_abstention.py). Progress: .cache/reader-train-all/progress.log.
 #   scripts/train_reader.sh ablation   the ablation (done; its figures are in training/ablation-results/
@@ -30,8 +33,14 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 py=.venv/bin/python
 mkdir -p .cache
 if [[ "${1:-}" != ablation ]]; then
-    if [[ ! -f .cache/reader-train-all/metrics.json ]]; then
-        $py -m training.reader --pairs 0 --work .cache/reader-train-all >> .cache/reader-train-all.log 2>&1
+    work=.cache/reader-train-all
+    if [[ ! -f $work/metrics.json ]]; then
+        $py -m training.reader --pairs 0 --work $work >> .cache/reader-train-all.log 2>&1
+    fi
+    if [[ ! -f $work/normans-details.json ]]; then
+        $py -m evals.reader --split dev --details "$work/normans-details.tmp" "$work/reader-int8.onnx" \
+            > "$work/normans-dev.txt" 2>> .cache/reader-train-all.log
+        mv "$work/normans-details.tmp" "$work/normans-details.json"
     fi
     exit 0
 fi

@@ -3,6 +3,8 @@ and measures the arms; this reads what they wrote):
 
     python -m training.ablation --record   # copy the measured arms' outcomes out of .cache, into the repo
     python -m training.ablation            # markdown: each arm's figures, and each minus "all"
+    python -m training.ablation --arms shipped=training/reader-results/shipped \
+        all=.cache/reader-train-all --base shipped   # any readers so measured, each minus the base
 
 Each arm (``.cache/reader-ablate-<arm>``: ``all``, ``other`` = without the ``other`` negatives,
 ``cut`` = without ``cut``) writes its held-apart outcomes (``details.json``, per question),
@@ -13,7 +15,10 @@ first among the 30 the bi-encoder finds closest in its article) over the answera
 and answerable-vs-not AUC of the reader's best chance where the set has both kinds (Twilight
 Princess's 160 crowd-written unanswerable questions, and Normans dev's). Differences are an
 arm minus ``all``, question by question, with 95% paired-bootstrap intervals. An arm not yet
-measured (or a set it was not measured on) is left out.
+measured (or a set it was not measured on) is left out. ``--arms`` compares any folders holding
+those two files the same way (the shipped reader's: ``python -m training.reader --evaluate-only
+--details DIR/details.json`` and ``python -m evals.reader --split dev --details
+DIR/normans-details.json``), each minus ``--base``.
 """
 
 from __future__ import annotations
@@ -79,15 +84,19 @@ def record(cache: Path, to: Path = RECORDED) -> list[str]:
     return copied
 
 
-def table(root: Path = RECORDED) -> str:
-    arms = {arm: load_arm(root / arm) for arm in ARMS}
+def table(folders: dict[str, Path] | None = None, base_arm: str = "all") -> str:
+    """The markdown table of the arms in ``folders`` ({name: folder}; default: the recorded
+    ablation), each minus ``base_arm``."""
+    folders = folders or {arm: RECORDED / arm for arm in ARMS}
+    arms = {arm: load_arm(folder) for arm, folder in folders.items()}
     arms = {arm: sets for arm, sets in arms.items() if sets is not None}
-    if "all" not in arms:
-        raise SystemExit(f"no measured 'all' arm in {root}: run scripts/train_reader.sh ablation, "
-                         "then python -m training.ablation --record")
-    rows = ["| set | arm | top-1 | top-1 minus all | AUC | AUC minus all |", "|---|---|---|---|---|---|"]
+    if base_arm not in arms:
+        raise SystemExit(f"no measured '{base_arm}' arm in {folders.get(base_arm)}: run scripts/train_reader.sh "
+                         "ablation, then python -m training.ablation --record (or see --help for --arms)")
+    rows = [f"| set | arm | top-1 | top-1 minus {base_arm} | AUC | AUC minus {base_arm} |", "|---|---|---|---|---|---|"]
+    arms = {base_arm: arms[base_arm], **arms}  # the base's row first
     for name, label in SETS.items():
-        base = arms["all"].get(name)
+        base = arms[base_arm].get(name)
         if base is None:
             continue
         answerable = len(base["reader_top1"])
@@ -97,7 +106,7 @@ def table(root: Path = RECORDED) -> str:
             if outcome is None:  # that arm was measured on fewer sets
                 continue
             cells = [label, arm, f"{top1(outcome):.3f}", "", f"{auc(outcome):.3f}" if both else "–", ""]
-            if arm != "all":
+            if arm != base_arm:
                 cells[3] = "{:+.3f} ({:+.3f} to {:+.3f})".format(*paired(top1, outcome, base, answerable))
                 if both:
                     cells[5] = "{:+.3f} ({:+.3f} to {:+.3f})".format(*paired(auc, outcome, base, len(base["answerable"])))
@@ -109,10 +118,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", default=".cache", help="the folder holding reader-ablate-<arm>/ (for --record)")
     parser.add_argument("--record", action="store_true", help=f"first copy the measured arms into {RECORDED}")
+    parser.add_argument("--arms", nargs="+", metavar="NAME=DIR",
+                        help="compare these folders instead (each with details.json and normans-details.json)")
+    parser.add_argument("--base", default="all", help="the arm the others are compared with (default: all)")
     args = parser.parse_args(argv)
     if args.record:
         print(f"recorded: {', '.join(record(Path(args.cache))) or 'no measured arm'}")
-    print(table())
+    folders = None
+    if args.arms:
+        pairs = [arm.partition("=") for arm in args.arms]
+        if any(not sep or not name for name, sep, _ in pairs):
+            parser.error("--arms takes NAME=DIR, e.g. shipped=training/reader-results/shipped")
+        folders = {name: Path(folder) for name, _, folder in pairs}
+    print(table(folders, args.base))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
     scripts/train_reader.sh                              # a run on all the pairs (resumable); `ablation`: the arms
     python -m training.ablation --record                 # the ablation's arms kept in the repo, as a table
     python -m training.reader --evaluate-only            # the shipped model's held-apart figures again
+    python -m training.ablation --arms shipped=training/reader-results/shipped \
+        all=.cache/reader-train-all --base shipped      # a run against the shipped reader, question by question
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
 
 A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
@@ -513,6 +515,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--install", action="store_true",
                         help=f"copy the int8 model, tokenizer and metrics into {MODEL_DIR}")
     parser.add_argument("--evaluate-only", action="store_true", help="evaluate the shipped model and stop")
+    parser.add_argument("--details", metavar="FILE",
+                        help="with --evaluate-only: also write each question's outcome here, as a run's "
+                             "details.json (for python -m training.ablation --arms)")
     parser.add_argument("--export-checkpoint", metavar="DIR",
                         help="export the latest checkpoint (of a run still going, say) into DIR and stop")
     args = parser.parse_args(argv)
@@ -528,8 +533,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.evaluate_only:
         result = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json", held_apart_sets())
-        take_details(result)
+        details = take_details(result)
         print(json.dumps(result, indent=2))
+        if args.details:  # as a run's details.json: for a paired comparison with another run (training.ablation)
+            Path(args.details).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.details).write_text(json.dumps({"reader-int8.onnx": details}) + "\n")
         if args.record:
             metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
             metrics["reader-int8.onnx"] = result
@@ -543,9 +551,8 @@ def main(argv: list[str] | None = None) -> None:
         sets = {name: sets[name] for name in args.held_apart_sets}
     started = time.time()
     work, seconds = train(args)
-    metrics = {"settings": {k: v for k, v in vars(args).items() if k not in ("install", "evaluate_only", "record",
-                                                                             "export_checkpoint", "int8_only",
-                                                                             "held_apart_sets")},
+    not_settings = ("install", "evaluate_only", "record", "details", "export_checkpoint", "int8_only", "held_apart_sets")
+    metrics = {"settings": {k: v for k, v in vars(args).items() if k not in not_settings},
                "minutes": round((time.time() - started) / 60, 1),  # this process: training, export, figures
                "hours_trained": round(seconds / 3600, 2)}  # all the processes that trained the run
     details = {}
