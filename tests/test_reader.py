@@ -184,6 +184,25 @@ def test_the_reader_evaluation_runs_end_to_end_on_a_slice_of_normans() -> None:
     assert all(0.0 <= p <= 1.0 for p in details["reader_best"])
 
 
+def test_installing_a_finished_run_copies_it_without_training_or_measuring_again(tmp_path: Path, monkeypatch) -> None:
+    """``python -m training.reader --install --work DIR`` on a run that has finished (its
+    metrics.json is written last) copies its files over the shipped ones, and neither resumes
+    training nor measures it again (half an hour on two cores)."""
+    import training.reader as trainer
+
+    work, shipped = tmp_path / "run", tmp_path / "shipped"
+    work.mkdir()
+    shipped.mkdir()
+    for name in ("reader-int8.onnx", "tokenizer.json", "metrics.json"):
+        (work / name).write_text(f"the run's {name}")
+    monkeypatch.setattr(trainer, "MODEL_DIR", shipped)
+    monkeypatch.setattr(trainer, "train", lambda args: pytest.fail("a finished run was trained again"))
+    monkeypatch.setattr(trainer, "held_apart_sets", lambda: pytest.fail("a finished run was measured again"))
+    trainer.main(["--install", "--work", str(work)])
+    assert {f.name: f.read_text() for f in shipped.iterdir()} == \
+        {name: f"the run's {name}" for name in ("reader-int8.onnx", "tokenizer.json", "metrics.json")}
+
+
 def test_the_reader_is_measured_on_the_squad_suites_halves_as_the_suite_splits_them() -> None:
     """``python -m evals.reader`` reads "Normans" (never trained on) with the suite's own split."""
     from evals import squad

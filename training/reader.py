@@ -513,7 +513,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record", action="store_true",
                         help="with --evaluate-only: write the figures into the shipped metrics.json")
     parser.add_argument("--install", action="store_true",
-                        help=f"copy the int8 model, tokenizer and metrics into {MODEL_DIR}")
+                        help=f"copy the int8 model, tokenizer and metrics into {MODEL_DIR} (a finished run's "
+                             "as they are; an unfinished one is first resumed to its end and measured)")
     parser.add_argument("--evaluate-only", action="store_true", help="evaluate the shipped model and stop")
     parser.add_argument("--details", metavar="FILE",
                         help="with --evaluate-only: also write each question's outcome here, as a run's "
@@ -543,6 +544,10 @@ def main(argv: list[str] | None = None) -> None:
             metrics["reader-int8.onnx"] = result
             (MODEL_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         return
+    finished = Path(args.work) / "metrics.json"  # written last, when a run has trained and measured itself
+    if args.install and finished.is_file():
+        _install(Path(args.work))  # a finished run: not exported and measured again (half an hour)
+        return
     sets = held_apart_sets()
     if args.held_apart_sets:
         unknown = set(args.held_apart_sets) - set(sets)
@@ -563,9 +568,14 @@ def main(argv: list[str] | None = None) -> None:
     (work / "details.json").write_text(json.dumps(details) + "\n")  # per question, for paired comparisons
     (work / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if args.install:
-        for name in ("reader-int8.onnx", "tokenizer.json", "metrics.json"):
-            shutil.copy(work / name, MODEL_DIR / name)
-        print(f"installed into {MODEL_DIR}")
+        _install(work)
+
+
+def _install(work: Path) -> None:
+    """Copy a finished run's int8 model, tokenizer and figures over the shipped ones."""
+    for name in ("reader-int8.onnx", "tokenizer.json", "metrics.json"):
+        shutil.copy(work / name, MODEL_DIR / name)
+    print(f"installed {work} into {MODEL_DIR}")
 
 
 if __name__ == "__main__":
