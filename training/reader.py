@@ -556,7 +556,8 @@ def main(argv: list[str] | None = None) -> None:
         sets = {name: sets[name] for name in args.held_apart_sets}
     started = time.time()
     work, seconds = train(args)
-    not_settings = ("install", "evaluate_only", "record", "details", "export_checkpoint", "int8_only", "held_apart_sets")
+    not_settings = ("install", "evaluate_only", "record", "details", "export_checkpoint", "int8_only",
+                    "held_apart_sets")
     metrics = {"settings": {k: v for k, v in vars(args).items() if k not in not_settings},
                "minutes": round((time.time() - started) / 60, 1),  # this process: training, export, figures
                "hours_trained": round(seconds / 3600, 2)}  # all the processes that trained the run
