@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from evals import squad
@@ -244,3 +245,29 @@ def test_what_a_generative_answerer_contributed_is_scored_and_reported() -> None
     assert "What the generative answerers contributed, and what it cost:" in summary
     row = next(line for line in summary.splitlines() if line.startswith("| local | 0.50"))
     assert row.count("|") == 6
+
+
+def test_two_eval_runs_are_compared_question_by_question(tmp_path: Path) -> None:
+    """``python -m evals.compare BEFORE AFTER``: each metric's means and its paired difference
+    (after minus before) follow from the questions' scores, and the answers that changed are counted."""
+    from evals.compare import compare, load_run
+
+    def run(folder: str, recalls: list[float], answers: list[str]) -> Path:
+        results = [{"id": f"q{i}", "scores": {"key_fact_recall": r, "false_abstention": None}, "answer": {"answer": a}}
+                   for i, (r, a) in enumerate(zip(recalls, answers))]
+        path = tmp_path / folder
+        path.mkdir()
+        (path / "results.json").write_text(json.dumps({"reports": [
+            {"suite": "news", "name": "extractive", "results": results},
+            {"suite": "seeds", "name": folder, "results": results}]}))  # another answerer: not compared
+        return path
+
+    before = load_run(run("before", [1.0, 0.5, 0.0, 1.0], ["a", "b", "c", "d"]))
+    after = load_run(run("after", [1.0, 1.0, 0.5, 1.0], ["a", "B", "C", "d"]))
+    table = compare(before, after)
+    line = next(row for row in table.splitlines() if "| news | extractive | key_fact_recall |" in row)
+    assert "| 0.625 | 0.875 | +0.250 (" in line
+    assert "news (extractive): 2 of 4 answers changed" in table
+    assert "false_abstention" not in table and "seeds" not in table  # nothing scored; not the same answerer
+    with pytest.raises(SystemExit, match="no eval results"):
+        load_run(tmp_path / "missing")
