@@ -248,13 +248,9 @@ class ReaderScorer(SentenceScorer):
         return replace(candidate, score=reading.p + self.fused_weight * fused, reader=reading.p,
                        answer=(reading.start, reading.end), answer_p=reading.span_p)
 
-    def reading(self, question: str, passage: Passage) -> PassageReading:
-        """The passage's reading for ``question``: the reranker's, else read now."""
-        return self.readings(question, [passage], [0])[0]
-
     def readings(self, question: str, passages: list[Passage], indices: list[int]) -> dict[int, PassageReading]:
-        """:meth:`reading` of each of ``passages[i]`` for i in ``indices``, by index; the passages
-        the reranker did not read for this question are read together (side by side)."""
+        """The reading of each of ``passages[i]`` for i in ``indices``, by index: the reranker's
+        where it read the passage for ``question``; the others are read now, together (side by side)."""
         kept = {i: passages[i].reading for i in indices
                 if passages[i].reading is not None and passages[i].reading.question == question}
         unread = [i for i in indices if i not in kept]

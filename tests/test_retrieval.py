@@ -187,7 +187,7 @@ def test_the_policy_reuses_the_rerankers_reading_of_a_passage_for_the_same_quest
         return real(asked, passages, chars)
 
     scorer.reader = type("Counted", (), {"read_passages": staticmethod(counted)})()
-    assert scorer.reading(question, passage) is passage.reading and calls == []
-    other = scorer.reading("Where were the talks held?", passage)
+    assert scorer.readings(question, [passage], [0])[0] is passage.reading and calls == []
+    other = scorer.readings("Where were the talks held?", [passage], [0])[0]
     assert calls == ["Where were the talks held?"] and other.question == "Where were the talks held?"
     assert sorted(other.sentences) == sorted(passage.reading.sentences)
