@@ -71,7 +71,7 @@ class Answer:
         return explain(self.decision)
 
     def to_dict(self) -> dict[str, Any]:
-        """The answer as data (``rag ask --json``; the README's "Asking questions" documents it)."""
+        """The answer as data (``rag ask --json``; docs/cli.md's "Asking questions" documents it)."""
         decision = self.decision
         return {
             "question": self.question,

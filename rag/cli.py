@@ -203,7 +203,7 @@ def answer_options(function):
 @click.argument("question")
 @answer_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (Answer.to_dict(): the answer, "
-              "why it answered or abstained, its confidence, notes and citations; the README documents it).")
+              "why it answered or abstained, its confidence, notes and citations; docs/cli.md documents it).")
 @click.option("--source", "sources", multiple=True, help="Only this article (file name or path); repeatable.")
 @click.option("--after", default=None, help="Only articles published on/after this day (2025-06-01, 'June 2025', 'last week').")
 @click.option("--before", default=None, help="Only articles published on/before this day ('June 2025' means to its end).")

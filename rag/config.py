@@ -31,7 +31,7 @@ DEFAULT_CONFIG_FILE = "rag.toml"
 
 
 class Config(BaseModel):
-    """Every setting, with its default and meaning. ``rag --help`` and the README list the same."""
+    """Every setting, with its default and meaning. docs/configuration.md lists the same (a test keeps them equal)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,7 +92,7 @@ class Config(BaseModel):
     rerank_depth: int = Field(
         10, ge=0, le=60,
         description="How many of the fused ranking's first passages the reader reads (each passage whole, in "
-        "windows of 400 characters with its title) and reorders before the diversity step (0: no reranking; needs a "
+        "windows of whole sentences up to 400 characters, with its title) and reorders before the diversity step (0: no reranking; needs a "
         "reader_model).",
     )
     rerank_rank_weight: float = Field(
@@ -113,8 +113,8 @@ class Config(BaseModel):
     reader_model: str = Field(
         "shipped",
         description="The reader that scores answer sentences and marks the answering words: 'shipped' (the "
-        "cross-encoder trained here, rag/reader/model), a path to another reader exported by "
-        "python -m training.reader, or 'none' to score sentences without it.",
+        "cross-encoder trained here, rag/reader/model), the path of another reader's .onnx file (its tokenizer.json beside it, as "
+        "python -m training.reader exports it), or 'none' to score sentences without it.",
     )
 
     # Answering.
@@ -207,7 +207,7 @@ class Config(BaseModel):
 
     def llm_reads_chosen(self) -> bool:
         """Whether the generative answerer is given only the sentences the policy chose (see
-        ``llm_context``; measured on the seeds' dev half, README "What the local model contributes")."""
+        ``llm_context``; measured on the seeds' dev half, docs/evaluation.md, "What the local model contributes")."""
         if self.llm_context == "auto":
             return self.llm == "local" and not self.llm_model
         return self.llm_context == "chosen"

@@ -1,4 +1,5 @@
-"""Every `rag` command and option shown in the README and docs/ exists in the real CLI.
+"""Every `rag` command and option shown in the README and docs/ exists in the real CLI, and
+docs/configuration.md's table lists every setting of `rag.config.Config` with its default.
 
 Each command line in a fenced console/shell block (`$ rag ...`, `$ .venv/bin/rag ...`, with any
 environment assignments before it) is parsed against `rag.cli.main` with click's own objects:
@@ -15,6 +16,7 @@ import click
 import pytest
 
 from rag.cli import main
+from rag.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -117,3 +119,52 @@ def test_the_checker_rejects_what_does_not_exist():
     assert problems("rag --store .rag") == ["no subcommand"]
     assert command_lines("```console\n$ rag doctor\nrag output, not a command\n```\n"
                          "```python\nrag ask x\n```\n") == ["rag doctor"]
+
+
+def documented_settings(text: str) -> dict[str, str]:
+    """Setting name -> its default as docs/configuration.md's table gives it (a row may hold
+    several: "`a` / `b` | `1` / `2`", or one default for all: "`a` / `b` | unset")."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        names = [n.strip().strip("`") for n in cells[0].split(" / ")]
+        defaults = [d.strip() for d in cells[1].split(" / ")]
+        if len(defaults) == 1:
+            defaults *= len(names)
+        assert len(names) == len(defaults), line
+        found.update(zip(names, defaults))
+    return found
+
+
+def default_problem(name: str, shown: str) -> str | None:
+    """Why the documented default ``shown`` is not ``Config``'s, or None when it is. A setting
+    whose default is None ("unset", or what unset means) may be described in words."""
+    value = Config.model_fields[name].default
+    if value is None:
+        return None
+    if not (shown.startswith("`") and shown.endswith("`")):
+        return f"{name}: shown as {shown!r}, not as a value"
+    shown = shown.strip("`")
+    if isinstance(value, bool):
+        same = shown == str(value).lower()
+    elif isinstance(value, (int, float)):
+        same = float(shown) == float(value)
+    else:
+        same = shown == str(value)
+    return None if same else f"{name}: the docs say {shown}, the code {value!r}"
+
+
+def test_the_configuration_page_lists_every_setting_with_its_default():
+    shown = documented_settings((ROOT / "docs" / "configuration.md").read_text(encoding="utf-8"))
+    assert sorted(shown) == sorted(Config.model_fields)
+    assert [p for p in (default_problem(n, d) for n, d in shown.items()) if p] == []
+
+
+def test_the_settings_check_catches_a_wrong_default():
+    assert default_problem("top_k", "`5`") is None
+    assert default_problem("top_k", "`6`") == "top_k: the docs say 6, the code 5"
+    assert default_problem("passage_header", "`true`") is not None
+    assert default_problem("abstain_threshold", "`0.60`") is None
+    assert default_problem("cache_dir", "`~/.cache/rag`") is None  # None: described, not a value

@@ -150,7 +150,7 @@ def mcp_command(ctx: click.Context, http_port: int | None, **settings: Any) -> N
     \b
     Tools: ask (a question, optional filters -> the checked answer, citations, abstained,
     confidence, notes), search (passages with scores), list_articles. Resources: each
-    article's cleaned text, article://<id>. The README has the desktop client's config.
+    article's cleaned text, article://<id>. docs/serve-and-mcp.md has the desktop client's config.
     """
     from ui.mcp import run
     from ui.pool import Assistants

@@ -31,8 +31,8 @@ QUEUE_SIZE = 200
 AssistantFactory = Callable[[Config], Assistant]
 
 
-#: Why the shipped local model is not offered beside extractive unless asked for (measured: README,
-#: "What the local model contributes").
+#: Why the shipped local model is not offered beside extractive unless asked for (measured:
+#: docs/evaluation.md, "What the local model contributes").
 SMALL_MODEL = ("the shipped local model (SmolLM2-135M) rarely writes a sentence the articles support, so it is "
                "offered only when chosen: start with --llm local, or set llm_model to a bigger GGUF")
 
