@@ -31,7 +31,8 @@ DEFAULT_CONFIG_FILE = "rag.toml"
 
 
 class Config(BaseModel):
-    """Every setting, with its default and meaning. docs/configuration.md lists the same (a test keeps them equal)."""
+    """Every setting, with its default and meaning. docs/configuration.md lists the same (a test
+    keeps the two equal)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,8 +93,8 @@ class Config(BaseModel):
     rerank_depth: int = Field(
         10, ge=0, le=60,
         description="How many of the fused ranking's first passages the reader reads (each passage whole, in "
-        "windows of whole sentences up to 400 characters, with its title) and reorders before the diversity step (0: no reranking; needs a "
-        "reader_model).",
+        "windows of whole sentences up to 400 characters, with its title) and reorders before the diversity "
+        "step (0: no reranking; needs a reader_model).",
     )
     rerank_rank_weight: float = Field(
         0.01, ge=0, le=1,
@@ -113,8 +114,9 @@ class Config(BaseModel):
     reader_model: str = Field(
         "shipped",
         description="The reader that scores answer sentences and marks the answering words: 'shipped' (the "
-        "cross-encoder trained here, rag/reader/model), the path of another reader's .onnx file (its tokenizer.json beside it, as "
-        "python -m training.reader exports it), or 'none' to score sentences without it.",
+        "cross-encoder trained here, rag/reader/model), the path of another reader's .onnx file (its "
+        "tokenizer.json beside it, as python -m training.reader exports it), or 'none' to score sentences "
+        "without it.",
     )
 
     # Answering.
