@@ -1,7 +1,8 @@
-"""The reader on the SQuAD suite's article, apart from the rest of the answer policy.
+"""The reader on the SQuAD suite's article, and on news, apart from the rest of the answer policy.
 
     python -m evals.reader                          # the shipped reader, dev half
     python -m evals.reader --split test MODEL.onnx  # another reader (its tokenizer.json beside it)
+    python -m evals.reader --split news-dev         # the news dev questions, each in its BBC article
 
 For every question of the chosen half of "Normans" (``evals/squad.py``; never trained on), the 30
 sentences of the article closest to the question by the bi-encoder are the candidates: top-1 and
@@ -13,6 +14,11 @@ holds a candidate read once; a sentence's chance is its window's times its share
 start; the AUC is of the best window's chance)
 (:func:`evaluate`, with which the trainer, ``python -m training.reader``, measures its held-apart
 articles too). Compare readers on ``dev``; ``test`` is for reporting.
+
+``news-dev`` (:func:`news_sets`) asks the same of news, which the reader never trained on: the
+answerable news dev questions and the 171 written for the whole BBC corpus, each among the sentences
+of the article its evidence quotes (top-1, top-3 and span; no AUC, as the unanswerable ones have
+no article).
 """
 
 from __future__ import annotations
@@ -265,17 +271,60 @@ def normans_sets(splits: list[str]) -> dict:
     return {f"normans-{split}": [(items, [q for q in questions if split_of[q.id] == split])] for split in splits}
 
 
+def news_sets() -> dict:
+    """{"news-dev": [(items, questions) per article]}: the answerable news dev questions (the news
+    suite's and the 171 written for the whole corpus; follow-ups left out, as the reader reads one
+    question), each asked of the BBC article its first evidence quote is in, cleaned as ``rag
+    ingest`` cleans it. Its sentences are the items (the article's title, the sentence before);
+    the gold is the sentence holding that quote, and any sentence holding another of its quotes
+    counts too. The answers, for the span, are its key facts' wordings."""
+    from evals.suite import load_suite, scale_dev_questions
+    from index.cleaning import clean
+    from index.loading import read_file
+    from index.text import fold
+
+    corpus = public_data.require("bbc")
+    by_article: dict[str, list[dict]] = {}
+    for q in [*load_suite("news", "dev").questions, *scale_dev_questions()]:
+        if q["answerable"] and q.get("evidence") and not q.get("history"):
+            by_article.setdefault(q["evidence"][0]["doc"], []).append(q)
+    groups = []
+    for doc, asked in sorted(by_article.items()):
+        raw = read_file(corpus / doc, 10 << 20)
+        cleaned = clean(raw.text, raw.kind, raw.properties)
+        sentences = [u for u in units(cleaned.text) if not u.heading]
+        items, previous = [], ""
+        for unit in sentences:
+            sentence = cleaned.text[unit.start:unit.end]
+            items.append(Item(sentence, cleaned.title, previous))
+            previous = sentence
+        folded = [fold(i.sentence) for i in items]
+        questions = []
+        for q in asked:
+            holding = [[s for s, text in enumerate(folded) if fold(e["quote"]) in text] for e in q["evidence"]]
+            if not holding[0]:
+                raise ValueError(f"{q['id']}: no sentence of {doc} holds its evidence quote "
+                                 f"{q['evidence'][0]['quote']!r}")
+            others = tuple(sorted({s for found in holding for s in found} - {holding[0][0]}))
+            answers = [alias for fact in q.get("key_facts", []) for alias in fact] or [q["gold_answer"]]
+            questions.append(Question(q["id"], doc, q["question"], True, answers, holding[0][0], None, None, others))
+        groups.append((items, questions))
+    return {"news-dev": groups}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals.reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", help="reader .onnx files (default: the shipped one)")
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    parser.add_argument("--split", choices=("dev", "test", "all", "news-dev"), default="dev",
+                        help="the halves of Normans (default dev), or news-dev: the news dev questions")
     parser.add_argument("--record", metavar="METRICS_JSON",
-                        help="also write the figures into this metrics.json (under \"normans\", by model file name)")
+                        help="also write the figures into this metrics.json (under \"normans\", or \"news\" for "
+                             "news-dev, by model file name)")
     parser.add_argument("--details", metavar="JSON",
                         help="also write each question's reader outcome here (for a paired comparison of readers)")
     args = parser.parse_args(argv)
     splits = ["dev", "test"] if args.split == "all" else [args.split]
-    sets = normans_sets(splits)
+    sets = news_sets() if args.split == "news-dev" else normans_sets(splits)
     for model in args.models or [str(DEFAULT_MODEL)]:
         path = Path(model)
         tokenizer = path.parent / "tokenizer.json"
@@ -287,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.record:
             record = Path(args.record)
             metrics = json.loads(record.read_text()) if record.is_file() else {}
-            metrics.setdefault("normans", {})[path.name] = result
+            metrics.setdefault("news" if args.split == "news-dev" else "normans", {})[path.name] = result
             record.write_text(json.dumps(metrics, indent=2) + "\n")
 
 

@@ -8,7 +8,8 @@
 #      has AVX-512 BF16 or AMX: training.reader --precision auto), so it spans sessions. The
 #      shipped reader is the first 200,000 of the same pairs, in float32 (reproduce it with
 #      .venv/bin/python -m training.reader --pairs 200000 --precision fp32 --install).
-#      When this run ends (it then measures itself on the held-apart articles and on Normans dev),
+#      When this run ends (it then measures itself on the held-apart articles, on Normans dev and on
+#      the news dev questions, evals.reader --split news-dev),
 #      compare it with the shipped reader question by question:
 #      .venv/bin/python -m training.ablation --arms shipped=training/reader-results/shipped \
 #          all=.cache/reader-train-all --base shipped
@@ -17,8 +18,10 @@
 #      (then refit abstention: scripts/fit_abstention.py). Progress: .cache/reader-train-all/progress.log.
 #   scripts/train_reader.sh ablation   the ablation (done; its figures are in training/ablation-results/
 #      and the model card): 20,000 pairs with every kind of negative, then without one of the common
-#      new kinds at a time (other, cut), each measured on the held-apart articles and on the SQuAD
-#      suite's dev half ("Normans"), per question (details.json, normans-details.json), so that
+#      new kinds at a time (other, cut; swap, added later, 2026-12-06), each in float32 as the first
+#      three ran, measured on the held-apart articles and on the SQuAD suite's dev half ("Normans")
+#      (all and swap on the news dev questions too), per question (details.json,
+#      normans-details.json, news-details.json), so that
 #      what each kind adds is compared question by question. (6,000-pair pilots were tried first:
 #      too few pairs to train the heads at all, top-1 0.21 against the bi-encoder's 0.62. 20,000 rather
 #      than 30,000 so that the pairs and all three runs fit one session: a new session's checkout
@@ -42,21 +45,31 @@ if [[ "${1:-}" != ablation ]]; then
             > "$work/normans-dev.txt" 2>> .cache/reader-train-all.log
         mv "$work/normans-details.tmp" "$work/normans-details.json"
     fi
+    if [[ ! -f $work/news-details.json ]]; then
+        $py -m evals.reader --split news-dev --details "$work/news-details.tmp" "$work/reader-int8.onnx" \
+            > "$work/news-dev.txt" 2>> .cache/reader-train-all.log
+        mv "$work/news-details.tmp" "$work/news-details.json"
+    fi
     exit 0
 fi
-for kind in all other cut; do
+for kind in all other cut swap; do
     work=.cache/reader-ablate-$kind
     if [[ ! -f $work/metrics.json ]]; then
         without=()
         [[ $kind != all ]] && without=(--without "$kind")
         sets=()
         [[ $kind != all ]] && sets=(--held-apart-sets "The_Legend_of_Zelda:_Twilight_Princess")
-        $py -m training.reader --pairs 20000 --int8-only --work "$work" "${without[@]}" "${sets[@]}" \
+        $py -m training.reader --pairs 20000 --int8-only --precision fp32 --work "$work" "${without[@]}" "${sets[@]}" \
             >> ".cache/ablate-$kind.log" 2>&1
     fi
     if [[ ! -f $work/normans-dev.txt ]]; then
         $py -m evals.reader --split dev --details "$work/normans-details.json" "$work/reader-int8.onnx" \
             > "$work/normans-dev.tmp" 2>> ".cache/ablate-$kind.log"
         mv "$work/normans-dev.tmp" "$work/normans-dev.txt"
+    fi
+    if [[ ! -f $work/news-details.json && $kind =~ ^(all|swap)$ ]]; then  # measured on news from the swap arm on
+        $py -m evals.reader --split news-dev --details "$work/news-details.tmp" "$work/reader-int8.onnx" \
+            > "$work/news-dev.txt" 2>> ".cache/ablate-$kind.log"
+        mv "$work/news-details.tmp" "$work/news-details.json"
     fi
 done

@@ -184,6 +184,31 @@ def test_the_reader_evaluation_runs_end_to_end_on_a_slice_of_normans() -> None:
     assert all(0.0 <= p <= 1.0 for p in details["reader_best"])
 
 
+def test_the_news_dev_questions_are_asked_of_their_articles_and_read_there() -> None:
+    """``python -m evals.reader --split news-dev``: every answerable news dev question (the suite's
+    and the corpus-wide ones, follow-ups aside) is asked of the BBC article its evidence quotes,
+    read as answering reads it (title, sentence before); its gold sentence holds the quote; and
+    the evaluation runs on such a set, which has no unanswerable question and so no AUC."""
+    from evals.reader import evaluate, news_sets
+    from evals.suite import load_suite, scale_dev_questions
+    from index.text import fold
+
+    groups = news_sets()["news-dev"]
+    asked = {q.id: (items, q) for items, questions in groups for q in questions}
+    expected = [q for q in (*load_suite("news", "dev").questions, *scale_dev_questions())
+                if q["answerable"] and q.get("evidence") and not q.get("history")]
+    assert sorted(asked) == sorted(q["id"] for q in expected) and len(asked) > 150
+    for q in expected:
+        items, question = asked[q["id"]]
+        assert fold(q["evidence"][0]["quote"]) in fold(items[question.gold].sentence), q["id"]
+        assert items[question.gold].title and question.answers
+    items, questions = groups[0]
+    figures = evaluate(MODEL_DIR / "reader-int8.onnx", MODEL_DIR / "tokenizer.json",
+                       {"slice": [(items, questions[:3])]})["slice"]
+    assert figures["questions"] == {"answerable": min(3, len(questions)), "unanswerable": 0}
+    assert "auc" not in figures["reader"] and 0.0 <= figures["reader"]["top1"] <= 1.0
+
+
 def test_installing_a_finished_run_copies_it_without_training_or_measuring_again(tmp_path: Path, monkeypatch) -> None:
     """``python -m training.reader --install --work DIR`` on a run that has finished (its
     metrics.json is written last) copies its files over the shipped ones, and neither resumes
@@ -393,14 +418,19 @@ def test_the_ablation_table_compares_each_arm_with_all_question_by_question(tmp_
     (cache / "reader-ablate-other" / "details.json").write_text(json.dumps(details))
     (cache / "reader-ablate-cut").mkdir()  # an arm still training (no figures yet) is left out
 
+    (cache / "reader-ablate-all" / "news-details.json").write_text((all_arm / "news-details.json").read_text())
+
     kept = tmp_path / "recorded"
     assert record(cache, kept) == ["all", "other"]
+    assert (kept / "all" / "news-details.json").is_file() and not (kept / "other" / "news-details.json").exists()
     rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line
             for line in table({arm: kept / arm for arm in ("all", "other", "cut")}).splitlines()}
     lost = -1 / len(sino["reader_top1"])
     assert f"| {lost:+.3f} (" in rows[("Sino-Tibetan relations (held apart)", "other")]
     assert "| 0.000 |" in rows[("Twilight Princess (held apart)", "other")]  # every unanswerable above
     assert not any(arm == "cut" for _, arm in rows)
+    news = [arm for label, arm in rows if label.startswith("News dev")]
+    assert news == ["all"]  # measured on news: the 'all' arm only
     # Any two readers, either one the base (how a new run is compared with the shipped reader).
     against_shipped = table({"shipped": kept / "other", "new": kept / "all"}, "shipped")
     rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in against_shipped.splitlines()}

@@ -7,8 +7,10 @@ and measures the arms; this reads what they wrote):
         all=.cache/reader-train-all --base shipped   # any readers so measured, each minus the base
 
 Each arm (``.cache/reader-ablate-<arm>``: ``all``, ``other`` = without the ``other`` negatives,
-``cut`` = without ``cut``) writes its held-apart outcomes (``details.json``, per question),
-the SQuAD suite's dev half's (``normans-details.json``) and its ``metrics.json``. ``--record``
+``cut`` = without ``cut``, ``swap`` = without ``swap``) writes its held-apart outcomes
+(``details.json``, per question), the SQuAD suite's dev half's (``normans-details.json``), the
+news dev questions' where measured (``news-details.json``, ``python -m evals.reader --split
+news-dev --details``) and its ``metrics.json``. ``--record``
 keeps them in ``training/ablation-results/<arm>/`` (a few tens of KB, committed), because ``.cache`` does
 not always survive to the next session, and one arm costs about 40 minutes on two cores. For each set: top-1 (the answering sentence
 first among the 30 the bi-encoder finds closest in its article) over the answerable questions,
@@ -32,16 +34,18 @@ import numpy as np
 
 from evals.reader import _auc, _bootstrap
 
-ARMS = ("all", "other", "cut")
+ARMS = ("all", "other", "cut", "swap")
 #: Where the measured arms' outcomes are kept (committed).
 RECORDED = Path(__file__).parent / "ablation-results"
 FILES = ("details.json", "normans-details.json", "metrics.json")
+OPTIONAL = ("news-details.json",)  # measured for the later arms and readers only
 #: The sets compared: the held-apart articles, and the SQuAD suite's dev half ("Normans").
 SETS = {"The_Legend_of_Zelda:_Twilight_Princess": "Twilight Princess (held apart)",
         "Sino-Tibetan_relations_during_the_Ming_dynasty": "Sino-Tibetan relations (held apart)",
         "To_Kill_a_Mockingbird": "To Kill a Mockingbird (held apart)",
         "held-apart-432": "23 held-apart articles of the 432",
-        "normans-dev": "Normans, dev half"}
+        "normans-dev": "Normans, dev half",
+        "news-dev": "News dev questions, each in its BBC article"}
 
 
 def load_arm(folder: Path) -> dict[str, dict] | None:
@@ -51,7 +55,9 @@ def load_arm(folder: Path) -> dict[str, dict] | None:
         return None
     sets = json.loads(held.read_text())["reader-int8.onnx"]
     (normans_sets,) = json.loads(normans.read_text()).values()
-    return {**sets, **normans_sets}
+    news = folder / "news-details.json"
+    news_sets = next(iter(json.loads(news.read_text()).values())) if news.is_file() else {}
+    return {**sets, **normans_sets, **news_sets}
 
 
 def top1(outcome: dict, pick: np.ndarray | None = None) -> float:
@@ -78,7 +84,7 @@ def record(cache: Path, to: Path = RECORDED) -> list[str]:
         source = cache / f"reader-ablate-{arm}"
         if load_arm(source) is not None:
             (to / arm).mkdir(parents=True, exist_ok=True)
-            for name in FILES:
+            for name in FILES + tuple(n for n in OPTIONAL if (source / n).is_file()):
                 shutil.copy(source / name, to / arm / name)
             copied.append(arm)
     return copied
