@@ -3,6 +3,8 @@ by index/ and rag/ (issue 31.4)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 from datetime import date
 
@@ -23,6 +25,24 @@ def test_sentence_spans_are_exact_offsets() -> None:
     lead = "  One here. Two."
     assert [lead[s:e] for s, e in sentence_spans(lead)] == ["  One here.", "Two."]
     assert sentence_spans("") == [] and sentence_spans("   ") == []
+
+
+def test_the_sentence_model_loads_without_scipy_stats_and_leaves_it_importable() -> None:
+    """NLTK's import pulls in scipy.stats (0.7 s of a cold ``rag ask``) for a statistic nothing
+    here uses: loading the sentence model keeps it out, and it imports as usual afterwards. In a
+    fresh interpreter, as a cold start is (this test process may have scipy.stats already)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from index.text import sentence_spans\n"
+             "assert sentence_spans('Mr. Smith went to Washington. He met the U.S. president.') == [(0, 29), (30, 56)]\n"
+             "assert 'nltk' in sys.modules and 'scipy.stats' not in sys.modules, 'scipy.stats was imported'\n"
+             "import scipy.stats\n"
+             "assert scipy.stats.fisher_exact([[1, 2], [3, 4]]) is not None\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_units_use_the_sentence_splitter_and_keep_headings_and_list_marks_apart() -> None:
