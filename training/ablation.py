@@ -39,7 +39,8 @@ ARMS = ("all", "other", "cut", "swap")
 RECORDED = Path(__file__).parent / "ablation-results"
 FILES = ("details.json", "normans-details.json", "metrics.json")
 OPTIONAL = ("news-details.json",)  # measured for the later arms and readers only
-#: The sets compared: the held-apart articles, and the SQuAD suite's dev half ("Normans").
+#: The sets compared: the held-apart articles, the SQuAD suite's dev half ("Normans") and the news
+#: dev questions.
 SETS = {"The_Legend_of_Zelda:_Twilight_Princess": "Twilight Princess (held apart)",
         "Sino-Tibetan_relations_during_the_Ming_dynasty": "Sino-Tibetan relations (held apart)",
         "To_Kill_a_Mockingbird": "To Kill a Mockingbird (held apart)",
