@@ -276,12 +276,12 @@ def news_sets() -> dict:
     suite's and the 171 written for the whole corpus; follow-ups left out, as the reader reads one
     question), each asked of the BBC article its first evidence quote is in, cleaned as ``rag
     ingest`` cleans it. Its sentences are the items (the article's title, the sentence before);
-    the gold is the sentence holding that quote, and any sentence holding another of its quotes
-    counts too. The answers, for the span, are its key facts' wordings."""
+    the gold is the sentence holding that quote (:func:`evals.metrics.contains_quote`'s match), and
+    any sentence holding another of its quotes counts too. The answers, for the span, are its key facts' wordings."""
+    from evals.metrics import normalise
     from evals.suite import load_suite, scale_dev_questions
     from index.cleaning import clean
     from index.loading import read_file
-    from index.text import fold
 
     corpus = public_data.require("bbc")
     by_article: dict[str, list[dict]] = {}
@@ -298,10 +298,11 @@ def news_sets() -> dict:
             sentence = cleaned.text[unit.start:unit.end]
             items.append(Item(sentence, cleaned.title, previous))
             previous = sentence
-        folded = [fold(i.sentence) for i in items]
+        normalised = [normalise(i.sentence) for i in items]  # evidence is matched as the eval's metrics match it
         questions = []
         for q in asked:
-            holding = [[s for s, text in enumerate(folded) if fold(e["quote"]) in text] for e in q["evidence"]]
+            holding = [[s for s, text in enumerate(normalised) if normalise(e["quote"]) in text]
+                       for e in q["evidence"]]
             if not holding[0]:
                 raise ValueError(f"{q['id']}: no sentence of {doc} holds its evidence quote "
                                  f"{q['evidence'][0]['quote']!r}")

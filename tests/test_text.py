@@ -3,10 +3,9 @@ by index/ and rag/ (issue 31.4)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 

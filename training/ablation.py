@@ -54,11 +54,15 @@ def load_arm(folder: Path) -> dict[str, dict] | None:
     held, normans = folder / "details.json", folder / "normans-details.json"
     if not held.is_file() or not normans.is_file():
         return None
-    sets = json.loads(held.read_text())["reader-int8.onnx"]
-    (normans_sets,) = json.loads(normans.read_text()).values()
     news = folder / "news-details.json"
-    news_sets = next(iter(json.loads(news.read_text()).values())) if news.is_file() else {}
-    return {**sets, **normans_sets, **news_sets}
+    return {**json.loads(held.read_text())["reader-int8.onnx"], **_one_model(normans),
+            **(_one_model(news) if news.is_file() else {})}
+
+
+def _one_model(details: Path) -> dict[str, dict]:
+    """The per-question outcomes in an ``evals.reader --details`` file (one model's, under its path)."""
+    (sets,) = json.loads(details.read_text()).values()
+    return sets
 
 
 def top1(outcome: dict, pick: np.ndarray | None = None) -> float:
