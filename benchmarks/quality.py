@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.quality [--split dev scale-dev test dev-translated] [--weights 0 0.25 0.5 1 2 10]
                                            [--answer-weights 0.5 1] [--embedder e5]
                                            [--rerank 20:0.02 10:0.01:600] [--answer-rerank 20:0.02]
+                                           [--out DIR]
 
 For each split (dev: 50 questions on 12 articles; ``scale-dev``: 171 more dev questions on 60 other
 articles, asked of the whole corpus only; test: 63 on 17; ``dev-translated``, asked only when named:
@@ -22,7 +23,10 @@ the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if miss
 * **answers**: :func:`evals.runner.run` (what ``rag eval`` runs) with the default answerer at the
   configured dense weight and at each of ``--answer-weights`` (and with the reranker set as each of
   ``--answer-rerank``): key-fact recall, correct and false
-  abstention, citation correctness and evidence cited, with their intervals.
+  abstention, citation correctness and evidence cited, with their intervals. ``--out DIR``
+  keeps the default answerer's per-question results as ``rag eval --out`` does (one suite per split
+  and store), so that two checkouts' answers at scale are compared question by question with
+  ``python -m evals.compare BEFORE AFTER``.
 
 ``--embedder`` measures stores embedded another way (``benchmarks.common.EMBEDDERS``: e5, passage
 headers ...); ``benchmarks.embedders`` builds their BBC store first.
@@ -86,7 +90,10 @@ def _figure(by_question: dict[str, dict[str, float]], metric: str) -> dict[str, 
 
 def measure(store: str, split: str, weights: list[float], answer_weights: list[float],
             variant: str = "minilm", reranks: list[tuple[int, float, int]] = (),
-            answer_reranks: list[tuple[int, float, int]] = ()) -> dict[str, Any]:
+            answer_reranks: list[tuple[int, float, int]] = (), kept: list | None = None) -> dict[str, Any]:
+    """One split asked of one store; the default answerer's eval report is appended to ``kept``."""
+    from dataclasses import replace
+
     from evals.metrics import paired_difference
     from evals.runner import run as run_eval
     from rag.assistant import build_assistant
@@ -121,7 +128,9 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
         reranks = list(dict.fromkeys([(configured.depth, configured.rank_weight, configured.chars), *reranks]))
     reader = load_reader(config.reader_model)  # the pipeline's own (one per process); None for "none"
     for depth, rank_weight, chars in reranks if reader is not None else ():
-        retriever.reranker = Reranker(reader, depth, rank_weight, chars)
+        same = configured is not None and (depth, rank_weight, chars) == (configured.depth, configured.rank_weight,
+                                                                          configured.chars)
+        retriever.reranker = configured if same else Reranker(reader, depth, rank_weight, chars)
         rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, windows of {chars} characters"] = \
             retrieval_by_question(retriever, questions, "hybrid")
     retriever.reranker = configured
@@ -146,8 +155,10 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
         scored = build_assistant(config.replace(dense_weight=weight, rerank_depth=depth,
                                                 rerank_rank_weight=rank_weight), embedder=model)
         report = run_eval(scored, questions, name=f"dense weight {weight:g}", progress=False, suite="news")
-        answers.append({"dense_weight": weight, "rerank": [depth, rank_weight],
-                        "default": (weight, (depth, rank_weight)) == (default, configured_rerank),
+        is_default = (weight, (depth, rank_weight)) == (default, configured_rerank)
+        if is_default and kept is not None:  # named by split and store only, so that checkouts pair up
+            kept.append(replace(report, suite=f"news, {split}, {_store_name(store)}", name="default"))
+        answers.append({"dense_weight": weight, "rerank": [depth, rank_weight], "default": is_default,
                         **{m: {"mean": report.metrics.get(m), "ci": report.intervals.get(m)} for m in ANSWER_METRICS}})
     key = f"{store}-{split}" + ("" if variant == "minilm" else f"-{variant}")
     return {"key": key, "articles": key, "store": store, "split": split, "embedder": variant,
@@ -168,8 +179,12 @@ def difference(value: Any) -> str:
     return "" if not value else f"{value[0]:+.3f} ({value[1]:+.2f} to {value[2]:+.2f})"
 
 
+def _store_name(store: str) -> str:
+    return "whole BBC corpus" if store == "bbc" else "suite's own articles"
+
+
 def _corpus(r: dict[str, Any]) -> str:
-    what = "whole BBC corpus" if r["store"] == "bbc" else "suite's own articles"
+    what = _store_name(r["store"])
     embedded = "" if r.get("embedder", "minilm") == "minilm" else f", embedded {r['embedder']}"
     return f"{r['split']}, {what} ({r['indexed_articles']:,} articles, {r['passages']:,} passages{embedded})"
 
@@ -198,10 +213,17 @@ def report_table(results: list[dict[str, Any]]) -> str:
 def run(splits: list[str], weights: list[float], answer_weights: list[float],
         stores: tuple[str, ...] = ("suite", "bbc"), variant: str = "minilm",
         reranks: list[tuple[int, float, int]] = (),
-        answer_reranks: list[tuple[int, float, int]] = ()) -> list[dict[str, Any]]:
-    results = [measure(store, split, weights, answer_weights, variant, reranks, answer_reranks) for split in splits for store in stores
+        answer_reranks: list[tuple[int, float, int]] = (), out: Path | None = None) -> list[dict[str, Any]]:
+    kept: list = []
+    results = [measure(store, split, weights, answer_weights, variant, reranks, answer_reranks, kept)
+               for split in splits for store in stores
                if not (split == "scale-dev" and store == "suite")]  # written for the whole corpus only
     print("\n## Quality at scale (news questions)\n\n" + report_table(results))
+    if out is not None:
+        from evals.report import write_reports
+
+        write_reports(kept, out, command="python -m benchmarks.quality")
+        say(f"wrote the default answerer's results to {out} (python -m evals.compare BEFORE {out})")
     return results
 
 
@@ -236,11 +258,14 @@ def main() -> None:
     p.add_argument("--answer-rerank", type=_rerank, nargs="*", default=[], metavar="DEPTH:RANK_WEIGHT",
                    help="reranking settings to score answers at besides the configured one (at the configured "
                    "dense weight)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="also write the default answerer's per-question results here, as rag eval --out does "
+                   "(compare two checkouts with python -m evals.compare BEFORE AFTER)")
     common.add_data_option(p)
     args = p.parse_args()
     common.bbc()  # both stores are made of BBC articles: a missing corpus stops the run here
     results = run(args.split, args.weights, args.answer_weights, tuple(args.store), args.embedder, args.rerank,
-                  args.answer_rerank)
+                  args.answer_rerank, args.out)
     say(f"wrote {common.save('quality', results)}")
 
 
