@@ -1,11 +1,14 @@
 """Two checkouts of this project side by side: is a change to the answer path any slower?
 
     python -m benchmarks.checkouts ../before .        # a worktree of the old commit, then this one
+    python -m benchmarks.checkouts ../before . --corpus bbc    # against the whole BBC corpus
 
 Each checkout answers in its own worker process (its code on ``PYTHONPATH``, this venv's
-packages), over one seeds store built by this checkout. The workers are driven question by
-question, the order rotating between them (so drift on a shared machine hits both alike): the
-84 gold questions, extractive, after three warm-up questions, ``--repeats`` passes. Then ``rag
+packages), over one store: the seeds, built by the second checkout, or with ``--corpus bbc`` the
+whole BBC corpus's (the store ``benchmarks.ingest --corpus bbc`` keeps, built here, untimed, if
+missing). The workers are driven question by question, the order rotating between them (so drift
+on a shared machine hits both alike): the gold questions (the seeds' 84, or the news suite's 113),
+extractive, after three warm-up questions, ``--repeats`` passes. Then ``rag
 ask`` cold start (spawn to exit, peak RSS), the checkouts alternating. Prints medians, p95s and
 the ratio of the second checkout to the first, and the questions the two answer differently (a
 change meant only to be quicker should have none).
@@ -70,23 +73,32 @@ def main() -> None:
     parser.add_argument("checkouts", nargs=2, type=Path, help="the two project folders: before, after")
     parser.add_argument("--repeats", type=int, default=2, help="passes over the gold questions [2]")
     parser.add_argument("--runs", type=int, default=3, help="cold starts of each [3]")
+    parser.add_argument("--corpus", choices=["seeds", "bbc"], default="seeds",
+                        help="the seed articles and their questions, or the whole BBC corpus and the news suite's "
+                        "questions [seeds]")
+    common.add_data_option(parser)
     args = parser.parse_args()
     checkouts = [path.resolve() for path in args.checkouts]
     names = [f"{path.name} ({_commit(path)})" for path in checkouts]
+    articles = "bbc" if args.corpus == "bbc" else 0
+    queries = common.gold_queries(articles=articles)
     with tempfile.TemporaryDirectory() as folder:
-        store = Path(folder) / "store"
-        subprocess.run([sys.executable, "-m", "rag", "--store", str(store), "ingest", "--no-progress",
-                        str(common.ROOT / "seeds")], cwd=checkouts[1], env=_env(checkouts[1]), check=True,
-                       stdout=subprocess.DEVNULL)
+        if args.corpus == "bbc":
+            store = common.prepared_store("bbc")
+        else:
+            store = Path(folder) / "store"
+            subprocess.run([sys.executable, "-m", "rag", "--store", str(store), "ingest", "--no-progress",
+                            str(common.ROOT / "seeds")], cwd=checkouts[1], env=_env(checkouts[1]), check=True,
+                           stdout=subprocess.DEVNULL)
         workers = dict(zip(names, (_Worker(path, store) for path in checkouts)))
         try:
             times = common.interleaved({name: worker.ask for name, worker in workers.items()},
-                                       common.gold_queries(), args.repeats, label="answering")
+                                       queries, args.repeats, label="answering")
         finally:
             for worker in workers.values():
                 worker.close()
         starts: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-        question = "How many prisoners did each side exchange in Istanbul?"
+        question = queries[0].question if args.corpus == "bbc" else "How many prisoners did each side exchange in Istanbul?"
         for run in range(args.runs):
             for name, path in (zip(names, checkouts) if run % 2 == 0 else reversed(list(zip(names, checkouts)))):
                 command = [sys.executable, "-m", "rag", "--store", str(store), "ask", question]
