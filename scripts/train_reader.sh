@@ -2,8 +2,7 @@
 # The reader's training (issue 28), resumable: run it again after any interruption, in this
 # session or a later one, and it goes on from the last checkpoint (in .cache/, ignored by git).
 #   scripts/train_reader.sh            the run on all the pairs, shuffled once (done 2026-12-06, measured,
-#      not installed:
-#      the model card says why; its figures are in training/reader-results/all/); one epoch: 344,724
+#      not installed: the model card says why; its figures are in training/reader-results/all/); one epoch: 344,724
 #      pairs in 21,546 batches as built on 2026-12-06 (the shipped reader's build counted 344,581:
 #      building is not bit-identical across machines), about 5.5 hours on two idle cores at the
 #      measured 16-21 pairs/s in float32, about 3.5 in bfloat16 autocast (25 pairs/s, where the CPU
