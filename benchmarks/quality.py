@@ -130,7 +130,8 @@ def measure(store: str, split: str, weights: list[float], answer_weights: list[f
     for depth, rank_weight, chars in reranks if reader is not None else ():
         same = configured is not None and (depth, rank_weight, chars) == (configured.depth, configured.rank_weight,
                                                                           configured.chars)
-        retriever.reranker = configured if same else Reranker(reader, depth, rank_weight, chars)
+        retriever.reranker = configured if same else Reranker(
+            reader, depth, rank_weight, chars, idf=getattr(configured, "idf", None))  # read as configured
         rows[f"reranked, depth {depth}, rank weight {rank_weight:g}, windows of {chars} characters"] = \
             retrieval_by_question(retriever, questions, "hybrid")
     retriever.reranker = configured

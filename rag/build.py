@@ -158,7 +158,8 @@ def build_pipeline(config: Config, embedder: Embedder | None = None) -> Pipeline
     corpus = Corpus(store, keyword_folder=keyword_folder(config))
     corpus.warm()  # build the keyword index now, not during the first question
     reader = load_reader(config.reader_model)
-    reranker = Reranker(reader, config.rerank_depth, config.rerank_rank_weight) \
+    reranker = Reranker(reader, config.rerank_depth, config.rerank_rank_weight,
+                        idf=None if config.rerank_whole_passages else corpus.idf) \
         if reader is not None and config.rerank_depth else None
     retriever = Retriever(corpus, embedder, max_per_article=config.max_per_article, dense_weight=config.dense_weight,
                           reranker=reranker)

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Callable, Literal, Mapping
 
 import numpy as np
 
@@ -27,10 +27,11 @@ from index.records import Hit, day_number, headed
 from rag import nlp
 from rag.dates import YEAR, human_date, month_years, parse_range
 from rag.corpus import Corpus
-from rag.lexical import content_terms, jaccard, term_set
-from rag.reader import WINDOW_CHARS, PassageReading
+from rag.lexical import content_terms, jaccard, stem_in, term_set
+from rag.reader import WINDOW_CHARS, PassageReading, windows
 
 RRF_K = 60
+WHOLE_PASSAGES = 5  # the reranker reads this many of the fused ranking's first passages whole (with idf)
 EXACT_SEARCH_LIMIT = 2000  # passages: a filter down to this few is searched exactly, not with the ANN index
 Mode = Literal["hybrid", "dense", "keyword"]
 
@@ -121,30 +122,66 @@ class Reranker:
     """The fused ranking's first ``depth`` passages, each read by the reader, a cross-encoder
     (:mod:`rag.reader`), and put in order of the reader's chance that the passage answers the
     question minus ``rank_weight`` times its place in the fused ranking (so that where the reader
-    hesitates between passages, the fusion's order stands). The reader reads a passage whole, in
-    windows of whole sentences up to ``chars`` characters, each with its article's title (about 90
-    tokens, so that question, window and title fit the reader's 128; a whole passage at once pushed
-    the title out and ranked worse), and the passage's chance is its best window's (reading only
-    the first window missed answers later in a passage: SQuAD's gold span fell by 0.06 on the dev
-    questions). Each passage keeps its reading (``Passage.reading``): the policy takes its
-    sentences' readings from it rather than reading them again. Passages past ``depth`` follow in
-    the fused order. The fused ranking holds the right passage in its first 10 far more often than
-    in its first 5; the reader, which reads question and passage together, brings it up. Depth,
-    rank weight and window were chosen on the dev questions against the whole BBC corpus
-    (docs/benchmarks.md, "Reranking by the reader").
+    hesitates between passages, the fusion's order stands). The reader reads a passage in windows
+    of whole sentences up to ``chars`` characters, each with its article's title (about 90 tokens,
+    so that question, window and title fit the reader's 128; a whole passage at once pushed the
+    title out and ranked worse).
+
+    With ``idf`` (the corpus's), it reads the first ``whole`` passages whole and one window of each
+    of the others: the one whose words hold the largest IDF-weighted share of the question's (on the dev questions against the whole BBC
+    corpus, the window holding the evidence in 90% of the passages that hold it), so that it can
+    read deeper for the same cost; :meth:`complete` then reads the other windows of the passages
+    the answer is given. Without ``idf`` it reads every window. Each passage keeps its reading
+    (``Passage.reading``): the policy takes its sentences' readings from it rather than reading
+    them again. Passages past ``depth`` follow in the fused order. Depth, rank weight, windows
+    and window size were chosen on the dev questions against the whole BBC corpus
+    (docs/benchmarks.md, "Reranking by the reader" and "One window per passage").
     """
 
-    def __init__(self, reader, depth: int, rank_weight: float, chars: int = WINDOW_CHARS):
+    def __init__(self, reader, depth: int, rank_weight: float, chars: int = WINDOW_CHARS,
+                 idf: Callable[[str], float] | None = None, whole: int = WHOLE_PASSAGES):
         self.reader = reader
         self.depth = depth
         self.rank_weight = rank_weight
         self.chars = chars
+        self.idf = idf
+        self.whole = whole  # with idf: the first this many passages are read whole all the same
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        readings = self.reader.read_passages(question, [(p.text, p.title) for p in head], self.chars)
+        only = None if self.idf is None else [
+            range(len(windows(p.text, self.chars))) if i < self.whole else [self._best_window(question, p.text)]
+            for i, p in enumerate(head)]
+        readings = self.reader.read_passages(question, [(p.text, p.title) for p in head], self.chars, only)
         order = sorted(range(len(head)), key=lambda i: (-(readings[i].p - self.rank_weight * i), i))
         return [replace(head[i], reading=readings[i]) for i in order] + tail
+
+    def complete(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """``passages`` with the windows :meth:`rerank` did not read now read too, so that each
+        reading holds every sentence and the passage's chance is its best window's, as when every
+        window is read (the answer policy and its abstention model read both)."""
+        if self.idf is None:
+            return passages
+        missing = [[] if p.reading is None or p.reading.question != question else
+                   [w for w, window in enumerate(windows(p.text, self.chars)) if window[0][0] not in p.reading.sentences]
+                   for p in passages]
+        todo = [i for i, m in enumerate(missing) if m]
+        if not todo:
+            return passages
+        fresh = self.reader.read_passages(question, [(passages[i].text, passages[i].title) for i in todo], self.chars,
+                                          [missing[i] for i in todo])
+        done = list(passages)
+        for i, reading in zip(todo, fresh):
+            done[i] = replace(passages[i], reading=passages[i].reading.merged(reading))
+        return done
+
+    def _best_window(self, question: str, text: str) -> int:
+        """The index of the window of ``text`` whose words hold the largest IDF-weighted share of
+        the question's content words (the first of equals)."""
+        weights = {t: self.idf(t) for t in set(content_terms(question))}
+        scores = [sum(w for t, w in weights.items() if stem_in(t, term_set(text[window[0][0]:window[-1][1]])))
+                  for window in windows(text, self.chars)]
+        return max(range(len(scores)), key=lambda w: (scores[w], -w))
 
 
 class Retriever:
@@ -225,9 +262,13 @@ class Retriever:
         order = sorted(fused, key=lambda i: (-fused[i], i))
         similarities = cosines | self._similarities(vector, [hits[i] for i in order if i not in cosines])
         candidates = [Passage.from_hit(hits[i], fused[i], similarities[i]) for i in order]
-        if self.reranker is not None and not across:  # the reader reads English
+        reranking = self.reranker is not None and not across  # the reader reads English
+        if reranking:
             candidates = self.reranker.rerank(asked or question, candidates)
-        return [replace(p, rank=n + 1) for n, p in enumerate(self._diverse(candidates, top_k))]
+        chosen = self._diverse(candidates, top_k)
+        if reranking:
+            chosen = self.reranker.complete(asked or question, chosen)
+        return [replace(p, rank=n + 1) for n, p in enumerate(chosen)]
 
     def _across_languages(self, question: str, dense: list[Hit]) -> bool:
         """Whether a multilingual embedder found passages in another language than the question's

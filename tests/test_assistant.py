@@ -117,6 +117,7 @@ def test_the_latest_talks_are_not_the_earliest(assistant: Assistant) -> None:
     latest = assistant.ask("Where were the latest talks held?")
     assert not latest.abstained and latest.citations
     assert "2022" not in latest.citations[0].quote
+    assert "Geneva" in latest.citations[0].quote  # not the earliest, and not another earlier round either
 
 
 def test_the_first_talks_are_read_from_the_dates_the_articles_give(assistant: Assistant) -> None:

@@ -138,7 +138,7 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     read: list[str] = []
 
     class Reader:
-        def read_passages(self, question, passages, chars=400):
+        def read_passages(self, question, passages, chars=400, only=None):
             read.extend(text for text, _ in passages)
             return [PassageReading(question, chances[text], {}) for text, _ in passages]
 
@@ -150,6 +150,66 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
     assert [p.reader for p in out] == [0.90, 0.91, 0.10, None, None]
     assert out[0].reading.question == "q"  # kept for the policy, which reuses it for the same question
     assert [p.id for p in Reranker(Reader(), depth=3, rank_weight=0.0).rerank("q", ranked)][:2] == ["p2", "p1"]
+
+
+def test_the_reranker_reads_the_window_that_covers_the_question_and_completes_the_chosen_passages() -> None:
+    """With the corpus's IDF, each passage past the first ``whole`` is read in one window: the one
+    whose words hold the largest IDF-weighted share of the question's (here the last, the only one
+    naming Geneva);
+    :meth:`Reranker.complete` then reads the windows not read yet of the passages given, and
+    merges the readings. A fake reader (the model is beside the point) records what it was asked."""
+    from rag.reader import PassageReading, windows
+    from rag.retrieval import Passage, Reranker
+
+    text = ("The delegations met for a second day of talks on the prisoner exchange and the ceasefire line. "
+            "Officials said the mood in the room was businesslike but guarded throughout the sessions. "
+            "Both sides agreed to meet again before the end of the month to continue the work. "
+            "The talks in Geneva were mediated by the United States, with Turkey attending as an observer.")
+    assert len(windows(text, 200)) >= 2
+    passage = Passage(id="p0", text=text, article_id="a", source="a.txt", title="T", start=0, end=len(text),
+                      published=None, outlet=None, score=1.0, similarity=0.5)
+    asked: list = []
+
+    class Reader:
+        def read_passages(self, question, passages, chars=400, only=None):
+            asked.append(only)
+            found = []
+            for k, (body, _) in enumerate(passages):
+                read = [w for w in range(len(windows(body, chars))) if only is None or w in only[k]]
+                found.append(PassageReading(question, 0.1 * (1 + max(read, default=0)),
+                                            {windows(body, chars)[w][0][0]: w for w in read}))
+            return found
+
+    idf = {"geneva": 5.0, "mediat": 3.0}.get
+    reranker = Reranker(Reader(), depth=3, rank_weight=0.0, chars=200, idf=lambda t: idf(t, 1.0), whole=0)
+    last = len(windows(text, 200)) - 1
+    (read,) = reranker.rerank("Who mediated the Geneva talks?", [passage])
+    assert asked == [[[last]]] and list(read.reading.sentences.values()) == [last]
+    (whole,) = reranker.complete("Who mediated the Geneva talks?", [read])
+    assert asked[-1] == [list(range(last))]  # only the windows not read yet
+    assert sorted(whole.reading.sentences.values()) == list(range(last + 1))
+    assert whole.reading.p == read.reading.p  # the best window's chance, whichever read it
+    assert Reranker(Reader(), depth=3, rank_weight=0.0, chars=200).complete("q", [read]) == [read]  # reading whole
+    first = Reranker(Reader(), depth=3, rank_weight=0.0, chars=200, idf=lambda t: idf(t, 1.0), whole=1)
+    first.rerank("Who mediated the Geneva talks?", [passage])
+    assert asked[-1] == [range(last + 1)]  # the first passage read whole
+
+
+def test_a_passage_the_answer_is_given_is_read_whole_as_if_every_window_were_read(seed_store: Path,
+                                                                                   real_embedder) -> None:
+    """With the real reader on the seeds: the passages retrieved for a question carry the reading
+    of every window, equal to reading each whole (each window is read alone, so the one window
+    the reranker read and the rest read after it give the same figures)."""
+    from rag.assistant import build_assistant
+    from rag.config import Config
+
+    assistant = build_assistant(Config(store_path=seed_store), embedder=real_embedder)
+    assert assistant.retriever.reranker.idf is not None  # one window a passage is the default
+    question = "Who mediated the talks in Geneva?"
+    passages = assistant.retriever.retrieve(question)
+    assert passages
+    whole = assistant.retriever.reranker.reader.read_passages(question, [(p.text, p.title) for p in passages])
+    assert [p.reading for p in passages] == whole
 
 
 def test_answering_reranks_with_the_shipped_reader_unless_told_not_to(seed_store: Path, real_embedder) -> None:
@@ -182,9 +242,9 @@ def test_the_policy_reuses_the_rerankers_reading_of_a_passage_for_the_same_quest
     calls: list[str] = []
     real = scorer.reader.read_passages
 
-    def counted(asked, passages, chars=400):
+    def counted(asked, passages, chars=400, only=None):
         calls.append(asked)
-        return real(asked, passages, chars)
+        return real(asked, passages, chars, only)
 
     scorer.reader = type("Counted", (), {"read_passages": staticmethod(counted)})()
     assert scorer.readings(question, [passage], [0])[0] is passage.reading and calls == []

@@ -25,7 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Collection, Sequence, TypeVar
 
 import numpy as np
 
@@ -74,6 +74,11 @@ class PassageReading:
     question: str
     p: float
     sentences: dict[int, Reading]
+
+    def merged(self, other: "PassageReading") -> "PassageReading":
+        """This reading and ``other`` (of other windows of the same passage, for the same question)
+        as one: the better chance, and every sentence read (this reading's where both read one)."""
+        return PassageReading(self.question, max(self.p, other.p), {**other.sentences, **self.sentences})
 
 
 def windows(text: str, chars: int = WINDOW_CHARS) -> list[list[tuple[int, int]]]:
@@ -217,11 +222,14 @@ class Reader:
         """``text`` read in :func:`windows` of whole sentences, each window alone with ``title``."""
         return self.read_passages(question, [(text, title)], chars)[0]
 
-    def read_passages(self, question: str, passages: Sequence[tuple[str, str]], chars: int = WINDOW_CHARS
-                      ) -> list[PassageReading]:
-        """Each (text, title) read as :meth:`read_passage` reads one; all their windows side by side."""
+    def read_passages(self, question: str, passages: Sequence[tuple[str, str]], chars: int = WINDOW_CHARS,
+                      only: Sequence[Collection[int]] | None = None) -> list[PassageReading]:
+        """Each (text, title) read as :meth:`read_passage` reads one; all their windows side by side.
+        ``only[i]``, when given, holds the indices of the windows of passage i to read (of
+        :func:`windows`); its reading then holds those windows' sentences only, and its chance is
+        their best (:meth:`PassageReading.merged` joins two partial readings)."""
         jobs = [(index, text, title, window) for index, (text, title) in enumerate(passages)
-                for window in windows(text, chars)]
+                for w, window in enumerate(windows(text, chars)) if only is None or w in only[index]]
 
         def one(job: tuple[int, str, str, list[tuple[int, int]]]) -> tuple[float, list[Reading]]:
             _, text, title, window = job
