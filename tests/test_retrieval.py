@@ -155,9 +155,8 @@ def test_the_reranker_orders_the_head_by_the_readers_chance_less_its_fused_place
 def test_the_reranker_reads_the_window_that_covers_the_question_and_completes_the_chosen_passages() -> None:
     """With the corpus's IDF, each passage past the first ``whole`` is read in one window: the one
     whose words hold the largest IDF-weighted share of the question's (here the last, the only one
-    naming Geneva);
-    :meth:`Reranker.complete` then reads the windows not read yet of the passages given, and
-    merges the readings. A fake reader (the model is beside the point) records what it was asked."""
+    naming Geneva); :meth:`Reranker.complete` then reads the windows not read yet of the passages
+    given, and merges the readings. A fake reader (the model is beside the point) records what it was asked."""
     from rag.reader import PassageReading, windows
     from rag.retrieval import Passage, Reranker
 
