@@ -312,6 +312,36 @@ def test_training_pairs_follow_the_recipe(tmp_path: Path) -> None:
     assert "1850" not in next(e for e in cuts if e.question.startswith("When was the Varn")).item.sentence
 
 
+def test_pairs_read_as_windows_keep_their_answer_and_drop_negatives_that_hold_it(tmp_path: Path) -> None:
+    """``training.reader.as_windows`` (``--windows``) on the same two articles: every pair becomes
+    the window of its paragraph that holds its sentence, as answering reads a passage; each
+    positive's span marks the same words in its window; a negative whose window is its positive's,
+    or holds the answer, is dropped; a cut negative is its positive's window without the answer."""
+    from evals.reader import bi_encoder, load_articles, sentence_windows
+    from training.reader import Recipe, as_windows, build_examples
+
+    articles = load_articles(_squad_file(tmp_path), sha256=None)
+    recipe = Recipe(paragraph=1, article=1, other=1, cut=1.0, swap=0.0, crowd=4.0)
+    examples = build_examples(articles, list(articles), 13, bi_encoder(), recipe)
+    windowed = as_windows(examples, articles, 1.0, 13)
+    texts = {" ".join(items[s].sentence for s in window)
+             for items, _, _ in articles.values() for window in sentence_windows(items)}
+    positives = {e.question: e for e in examples if e.label == 1}
+    assert len([e for e in windowed if e.label == 1]) == len(positives)
+    assert 0 < len(windowed) < len(examples)  # the same-window negatives are gone
+    for e in windowed:
+        assert e.item.before == ""
+        gold = positives.get(e.question)
+        if e.label == 1:
+            assert e.item.sentence in texts
+            assert e.item.sentence[e.span[0]:e.span[1]] == gold.item.sentence[gold.span[0]:gold.span[1]]
+        elif gold is not None:
+            answer = gold.item.sentence[gold.span[0]:gold.span[1]]
+            assert answer.lower() not in e.item.sentence.lower(), e
+            assert e.kind == "cut" or e.item.sentence in texts
+    assert as_windows(examples, articles, 0.0, 13) == examples
+
+
 def test_the_reader_in_windows_is_measured_on_windows_of_one_paragraph(tmp_path: Path) -> None:
     """``evals.reader``'s "reader in windows" packs an article's sentences as answering packs a
     passage: consecutive sentences of one paragraph, up to the window's length; a paragraph's

@@ -8,6 +8,8 @@
     python -m training.ablation --arms shipped=training/reader-results/shipped \
         all=.cache/reader-train-all --base shipped      # a run against the shipped reader, question by question
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
+    python -m training.reader --pairs 64000 --windows 0.5 --init .cache/reader-train-all --lr 2e-5 \
+        --work .cache/reader-train-win                  # a fine-tune, half its pairs read as windows
 
 A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
 every 200 batches, and ``progress.log`` (pairs/s, loss, hours trained). The pairs are built once
@@ -68,7 +70,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.reader import Question, base_model, bi_encoder, evaluate, load_articles, normalized, take_details
+from evals.reader import (Question, base_model, bi_encoder, evaluate, load_articles, normalized, sentence_windows,
+                          take_details)
 from rag import public_data
 from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
@@ -210,6 +213,61 @@ def build_examples(articles, names: list[str], seed: int, encoder, recipe: Recip
                     examples.append(Example(q.question, cut, 0, kind="cut"))
     rng.shuffle(examples)
     return examples
+
+
+def as_windows(examples: list[Example], articles, share: float, seed: int,
+               built: list[Example] | None = None) -> list[Example]:
+    """The pairs of a share of the questions (chosen by a seeded hash of the question) read as
+    answering reads a passage: each pair's sentence replaced by the window of whole sentences of
+    its paragraph that holds it (:func:`evals.reader.sentence_windows`, up to
+    :data:`rag.reader.WINDOW_CHARS` characters, with the title and no sentence before), the
+    positive's span moved with it. A negative whose window holds its question's answer text or
+    its positive's window is dropped; ``swap`` pairs stay sentences (the window may state the
+    entity swapped in). The other questions' pairs are kept as they are, so the reader reads both.
+    ``built``: all the pairs built, of which ``examples`` is a sample (a question's positive may be
+    outside the sample, and its negatives are checked against it all the same)."""
+    if not share:
+        return examples
+    where: dict[Item, tuple[Item, int]] = {}  # a sentence -> its window and its offset in the window
+    for items, _, _ in articles.values():
+        for window in sentence_windows(items):
+            text = " ".join(items[s].sentence for s in window)
+            item, offset = Item(text, items[window[0]].title), 0
+            for s in window:
+                where.setdefault(items[s], (item, offset))
+                offset += len(items[s].sentence) + 1
+
+    def chosen(question: str) -> bool:
+        digest = hashlib.sha256(f"{seed}:{question}".encode()).hexdigest()
+        return int(digest[:8], 16) / 0xFFFFFFFF < share
+
+    positives = {e.question: e for e in (built or examples) if e.label == 1 and e.item in where}
+    out: list[Example] = []
+    for e in examples:
+        if e.kind == "swap" or not chosen(e.question):
+            out.append(e)
+            continue
+        gold = positives.get(e.question)
+        answer = normalized(gold.item.sentence[gold.span[0]:gold.span[1]]) if gold and gold.span else ""
+        if e.kind == "cut":  # the positive's window with the cut sentence in place of the gold one
+            if gold is None:
+                continue
+            window, offset = where[gold.item]
+            window = Item(window.sentence[:offset] + e.item.sentence + window.sentence[offset + len(gold.item.sentence):],
+                          window.title)
+        elif e.item in where:
+            window, offset = where[e.item]
+            if e.label == 1:
+                out.append(Example(e.question, window, 1, (e.span[0] + offset, e.span[1] + offset) if e.span else None,
+                                   e.kind, e.weight))
+                continue
+            if gold is not None and window == where[gold.item][0]:
+                continue
+        else:
+            continue
+        if not (answer and answer in normalized(window.sentence)):
+            out.append(Example(e.question, window, 0, kind=e.kind, weight=e.weight))
+    return out
 
 
 def _first_span(sentence: str, answer: str) -> tuple[int, int] | None:
@@ -368,14 +426,18 @@ def train(args) -> tuple[Path, float]:
         staged.write_text(json.dumps([{"q": e.question, "item": e.item.__dict__, "label": e.label, "span": e.span,
                                        "kind": e.kind, "weight": e.weight} for e in examples]))
         staged.replace(examples_file)
-    examples = [e for e in examples if e.kind not in args.without]
+    built, examples = examples, [e for e in examples if e.kind not in args.without]
     if args.pairs:
         examples = examples[:args.pairs]  # the pairs are shuffled: any prefix samples every article
+    if args.windows:
+        examples = as_windows(examples, load_training_articles(), args.windows, args.seed, built)
     kinds = {kind: sum(e.kind == kind for e in examples) for kind in ("gold", *NEGATIVE_KINDS)}
     print(f"{len(examples)} pairs ({kinds}) from {len(articles_names_in(examples))} articles; "
           f"{args.epochs} epoch(s), batch {args.batch}", flush=True)
     tokenizer = load_tokenizer(base / "tokenizer.json")
     model = _torch_model(base)
+    if args.init:  # another run's weights as the start (a fine-tune); its optimizer and schedule are not taken
+        model.load_state_dict(torch.load(Path(args.init) / "checkpoint.pt", weights_only=False)["model"])
     batches = [b for epoch in range(args.epochs) for b in _batches(examples, args.batch, args.seed + epoch)]
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, int(args.warmup * len(batches)), len(batches))
@@ -503,6 +565,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--without", nargs="*", default=[], choices=NEGATIVE_KINDS, metavar="KIND",
                         help="leave these kinds of negative pair out of the built pairs (an ablation): "
                              f"{', '.join(NEGATIVE_KINDS)}")
+    parser.add_argument("--windows", type=float, default=0.0, metavar="SHARE",
+                        help="read this share of the questions' pairs as windows of whole sentences, as answering "
+                             "reads passages, instead of sentences (as_windows)")
+    parser.add_argument("--init", metavar="WORK",
+                        help="start from the weights of another run's checkpoint (its --work folder): a fine-tune")
     parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
                         "else ../shared/data beside the repository)")
     parser.add_argument("--int8-only", action="store_true",
