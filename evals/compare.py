@@ -1,6 +1,7 @@
 """Two ``rag eval`` runs compared question by question (before and after a change):
 
     python -m evals.compare BEFORE AFTER      # folders (or results.json files) that rag eval --out wrote
+    python -m evals.compare BEFORE AFTER --pool "news at scale"   # every suite's questions as one
 
 For each suite both runs scored, with the same answerer: each primary metric and recall@5, its
 mean before and after, and the paired difference (after minus before) with its 95% bootstrap
@@ -8,6 +9,11 @@ interval (:func:`evals.metrics.paired_difference`), then how many answers change
 that excludes 0 is a difference beyond the noise of the questions; for false abstention and the
 forbidden rate, lower is better. This is how a change to the answering code is judged on the dev
 questions (a reader, a setting), without running the old code again.
+
+``--pool NAME`` compares every suite's questions together, as one suite of that name, per
+answerer: what ``benchmarks.quality --out`` writes is one suite per split (the news dev questions
+and the 171 written for the whole corpus), and a change is best judged on all of them at once,
+each question counted once.
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ def load_run(path: Path) -> dict[tuple[str, str], dict[str, dict]]:
         raise SystemExit(f"no eval results at {path}: give a folder that `rag eval --out DIR` wrote, or its results.json")
     return {(report["suite"], report["name"]): {r["id"]: r for r in report["results"]}
             for report in json.loads(path.read_text())["reports"]}
+
+
+def pooled(run: dict[tuple[str, str], dict[str, dict]], name: str) -> dict[tuple[str, str], dict[str, dict]]:
+    """``run`` with every suite's questions as one suite ``name``, per answerer (a question is
+    known by its suite and id, so that two suites' ids never collide)."""
+    pool: dict[tuple[str, str], dict[str, dict]] = {}
+    for (suite, answerer), results in run.items():
+        pool.setdefault((name, answerer), {}).update({f"{suite}: {qid}": r for qid, r in results.items()})
+    return pool
 
 
 def _scores(results: dict[str, dict], metric: str) -> dict[str, float]:
@@ -64,8 +79,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("before", type=Path, help="the run before the change (a rag eval --out folder)")
     parser.add_argument("after", type=Path, help="the run after it")
+    parser.add_argument("--pool", metavar="NAME",
+                        help="compare every suite's questions together, as one suite of this name")
     args = parser.parse_args(argv)
-    print(compare(load_run(args.before), load_run(args.after)))
+    before, after = load_run(args.before), load_run(args.after)
+    if args.pool:
+        before, after = pooled(before, args.pool), pooled(after, args.pool)
+    print(compare(before, after))
 
 
 if __name__ == "__main__":

@@ -271,3 +271,27 @@ def test_two_eval_runs_are_compared_question_by_question(tmp_path: Path) -> None
     assert "false_abstention" not in table and "seeds" not in table  # nothing scored; not the same answerer
     with pytest.raises(SystemExit, match="no eval results"):
         load_run(tmp_path / "missing")
+
+
+def test_two_runs_are_compared_over_all_their_suites_pooled(tmp_path: Path) -> None:
+    """``python -m evals.compare BEFORE AFTER --pool NAME``: the questions of every suite are
+    compared as one suite, each counted once even where two suites use the same ids."""
+    from evals.compare import compare, load_run, pooled
+
+    def run(folder: str, dev: list[float], scale: list[float]) -> Path:
+        def results(recalls):
+            return [{"id": f"q{i}", "scores": {"recall@5": r}, "answer": {"answer": str(r)}} for i, r in enumerate(recalls)]
+        path = tmp_path / folder
+        path.mkdir()
+        (path / "results.json").write_text(json.dumps({"reports": [
+            {"suite": "news, dev", "name": "default", "results": results(dev)},
+            {"suite": "news, scale-dev", "name": "default", "results": results(scale)}]}))
+        return path
+
+    before = pooled(load_run(run("before", [1.0, 0.0], [1.0, 1.0, 0.0, 0.0])), "at scale")
+    after = pooled(load_run(run("after", [1.0, 1.0], [1.0, 1.0, 1.0, 0.0])), "at scale")
+    assert [len(results) for results in before.values()] == [6]
+    table = compare(before, after)
+    line = next(row for row in table.splitlines() if "| at scale | default | recall@5 |" in row)
+    assert "| 0.500 | 0.833 | +0.333 (" in line
+    assert "at scale (default): 2 of 6 answers changed" in table and "scale-dev" not in table
