@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -152,6 +153,33 @@ def fit(x: np.ndarray, y: np.ndarray, sample: np.ndarray, l2: float = 1.0, steps
     return w / scale, b - float(np.sum(w * mean / scale))
 
 
+def write_fit(root: Path, weights: dict[str, float], bias: float, threshold: float) -> None:
+    """Put a fit into the checkout at ``root``: ``WEIGHTS``, ``BIAS`` and ``THRESHOLD`` in
+    ``rag/policy.py`` and the default of ``abstain_threshold`` in ``rag/config.py`` (what
+    ``--write`` does in a scratch checkout that judges a reader; the comments that say how the
+    shipped fit was made, and the docs that quote the threshold, are left for a person to update)."""
+    policy = root / "rag" / "policy.py"
+    text = policy.read_text()
+    pairs = [f'"{f}": {weights.get(f, 0.0):.3f}' for f in FEATURES]
+    lines, line = [], "WEIGHTS = {"
+    for k, pair in enumerate(pairs):
+        piece = pair + (", " if k < len(pairs) - 1 else "}")
+        if len(line) + len(piece.rstrip()) > 119:
+            lines.append(line.rstrip())
+            line = " " * len("WEIGHTS = {")
+        line += piece
+    block = "\n".join(lines + [line]) + f"\nBIAS = {bias:.3f}"
+    text, n = re.subn(r"WEIGHTS = \{.*?\}\nBIAS = -?[0-9.]+", lambda _: block, text, count=1, flags=re.S)
+    text, m = re.subn(r"^THRESHOLD = [0-9.]+$", f"THRESHOLD = {threshold:.2f}", text, count=1, flags=re.M)
+    config = root / "rag" / "config.py"
+    settings, k = re.subn(r"(abstain_threshold: float = Field\(\s*)[0-9.]+", rf"\g<1>{threshold:.2f}",
+                          config.read_text(), count=1)
+    if not (n and m and k):
+        sys.exit(f"could not find WEIGHTS, BIAS and THRESHOLD in {policy} or abstain_threshold in {config}")
+    policy.write_text(text)
+    config.write_text(settings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--grid", action="store_true")
@@ -168,6 +196,9 @@ def main() -> None:
                              "questions against the whole BBC corpus); each group weighs the same")
     parser.add_argument("--data", metavar="DIR", help=f"the public data folder (default: ${public_data.ENV}, "
                         "else ../shared/data beside the project)")
+    parser.add_argument("--write", action="store_true",
+                        help="put the weights and the threshold into this checkout's rag/policy.py and rag/config.py "
+                             "(for a scratch checkout that judges a reader: scripts/judge_reader.sh)")
     args = parser.parse_args()
     if args.data:
         public_data.use(args.data)
@@ -236,6 +267,10 @@ def main() -> None:
     cells = rates(best)
     print(f"abstain_threshold = {best:.2f}: mean correct abstention {np.mean([c for c, _ in cells]):.2f}, "
           f"mean false abstention {np.mean([f for _, f in cells]):.3f} (at most {MAX_FALSE_ABSTENTION})")
+    if args.write:
+        root = Path(__file__).resolve().parents[1]
+        write_fit(root, weights, b, best)
+        print(f"wrote the weights and the threshold into {root}/rag/policy.py and rag/config.py")
 
 
 if __name__ == "__main__":

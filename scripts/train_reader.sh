@@ -20,7 +20,9 @@
 #   scripts/train_reader.sh windows    the shipped reader's recipe (the first 200,000 pairs, from the base
 #      model) with half the questions' pairs read as windows of whole sentences, as answering reads
 #      passages (training.reader --windows 0.5; started 2026-12-06, about 2.5 hours in bfloat16
-#      autocast): the model card's "A run on windows" says how it will be judged. Progress:
+#      autocast): the model card's "A run on windows" says how it will be judged (rule 1:
+#      training.ablation --arms shipped=training/reader-results/shipped windows=.cache/reader-train-windows
+#      --base shipped; rule 2: scripts/judge_reader.sh .cache/reader-train-windows). Progress:
 #      .cache/reader-train-windows/progress.log.
 #   scripts/train_reader.sh ablation   the ablation (done; its figures are in training/ablation-results/
 #      and the model card): 20,000 pairs with every kind of negative, then without one of the common

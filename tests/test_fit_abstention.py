@@ -5,6 +5,7 @@ hour, so only this guards it between refits."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import math
 from pathlib import Path
@@ -46,3 +47,29 @@ def test_the_abstention_refit_collects_the_policys_features_and_fits_them(seed_s
     assert weights.shape == (len(FEATURES),) and math.isfinite(bias)
     # Fitted on these four, it ranks their answerable questions above their unanswerable ones.
     assert script.auc(x @ weights + bias, y) == 1.0
+
+
+def test_a_fit_is_written_into_a_checkout_as_the_policy_reads_it(tmp_path: Path) -> None:
+    """``--write`` (what ``scripts/judge_reader.sh`` runs in its scratch checkout) puts the weights,
+    bias and threshold where the policy and the config read them; the shipped fit written back
+    gives the same files, byte for byte."""
+    import shutil
+
+    from rag import policy
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "rag").mkdir()
+    for name in ("policy.py", "config.py"):
+        shutil.copy(root / "rag" / name, tmp_path / "rag" / name)
+    script = _script()
+    script.write_fit(tmp_path, policy.WEIGHTS, policy.BIAS, policy.THRESHOLD)
+    for name in ("policy.py", "config.py"):
+        assert (tmp_path / "rag" / name).read_text() == (root / "rag" / name).read_text()
+
+    weights = {f: round(0.1 * k - 0.5, 3) for k, f in enumerate(FEATURES)}
+    script.write_fit(tmp_path, weights, -1.25, 0.55)
+    tree = ast.parse((tmp_path / "rag" / "policy.py").read_text())
+    written = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+               if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("WEIGHTS", "BIAS", "THRESHOLD")}
+    assert written == {"WEIGHTS": weights, "BIAS": -1.25, "THRESHOLD": 0.55}
+    assert "abstain_threshold: float = Field(\n        0.55," in (tmp_path / "rag" / "config.py").read_text()

@@ -8,6 +8,7 @@
     python -m training.ablation --arms shipped=training/reader-results/shipped \
         all=.cache/reader-train-all --base shipped      # a run against the shipped reader, question by question
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
+    scripts/judge_reader.sh .cache/reader-train-all      # a run in the answers, against the shipped reader
     python -m training.reader --pairs 64000 --windows 0.5 --init .cache/reader-train-all --lr 2e-5 \
         --work .cache/reader-train-win                  # a fine-tune, half its pairs read as windows
 
