@@ -16,6 +16,7 @@
 # About 25 minutes on two idle cores (the BBC store is built once, in benchmarks/.cache). Remove the
 # scratch checkout afterwards with: git worktree remove --force OUT/checkout
 set -euo pipefail
+failed() { echo "judge_reader.sh: $1 failed; its output is in $2" >&2; tail -5 "$2" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 [[ $# -ge 1 && -f $1/reader-int8.onnx && -f $1/tokenizer.json ]] || {
     echo "usage: scripts/judge_reader.sh WORK [OUT]  (WORK: a training run's folder with reader-int8.onnx and tokenizer.json)" >&2
@@ -36,7 +37,8 @@ if [[ ! -d $tree ]]; then
 fi
 if [[ ! -f $out/fit.log ]]; then
     cp "$work/reader-int8.onnx" "$work/tokenizer.json" "$tree/rag/reader/model/"
-    (cd "$tree" && PYTHONPATH=$tree $py scripts/fit_abstention.py --write > "$out/fit.tmp" 2>&1)
+    (cd "$tree" && PYTHONPATH=$tree $py scripts/fit_abstention.py --write > "$out/fit.tmp" 2>&1) ||
+        failed "the abstention refit" "$out/fit.tmp"
     mv "$out/fit.tmp" "$out/fit.log"
 fi
 for side in shipped candidate; do
@@ -44,11 +46,11 @@ for side in shipped candidate; do
     [[ $side == candidate ]] && dir=$tree
     if [[ ! -f $out/$side-dev/results.json ]]; then
         (cd "$dir" && PYTHONPATH=$dir $py -m rag eval --split dev --no-baseline --out "$out/$side-dev" \
-            > "$out/$side-dev.log" 2>&1)
+            > "$out/$side-dev.log" 2>&1) || failed "rag eval ($side)" "$out/$side-dev.log"
     fi
     if [[ ! -f $out/$side-scale/results.json ]]; then
         (cd "$dir" && PYTHONPATH=$dir $py -m benchmarks.quality --split dev scale-dev --store bbc --weights 0.5 \
-            --out "$out/$side-scale" > "$out/$side-scale.log" 2>&1)
+            --out "$out/$side-scale" > "$out/$side-scale.log" 2>&1) || failed "benchmarks.quality ($side)" "$out/$side-scale.log"
     fi
 done
 {
