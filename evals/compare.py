@@ -27,9 +27,10 @@ from evals.runner import PRIMARY
 
 COMPARED = (*PRIMARY, "recall@5")
 LOWER_IS_BETTER = frozenset({"false_abstention", "forbidden_rate"})
+Run = dict[tuple[str, str], dict[str, dict]]  # {(suite, answerer): {question id: result}}
 
 
-def load_run(path: Path) -> dict[tuple[str, str], dict[str, dict]]:
+def load_run(path: Path) -> Run:
     """{(suite, answerer): {question id: result}} of one run's ``results.json`` (or its folder)."""
     path = path / "results.json" if path.is_dir() else path
     if not path.is_file():
@@ -38,10 +39,10 @@ def load_run(path: Path) -> dict[tuple[str, str], dict[str, dict]]:
             for report in json.loads(path.read_text())["reports"]}
 
 
-def pooled(run: dict[tuple[str, str], dict[str, dict]], name: str) -> dict[tuple[str, str], dict[str, dict]]:
+def pooled(run: Run, name: str) -> Run:
     """``run`` with every suite's questions as one suite ``name``, per answerer (a question is
     known by its suite and id, so that two suites' ids never collide)."""
-    pool: dict[tuple[str, str], dict[str, dict]] = {}
+    pool: Run = {}
     for (suite, answerer), results in run.items():
         pool.setdefault((name, answerer), {}).update({f"{suite}: {qid}": r for qid, r in results.items()})
     return pool

@@ -280,7 +280,8 @@ def test_two_runs_are_compared_over_all_their_suites_pooled(tmp_path: Path) -> N
 
     def run(folder: str, dev: list[float], scale: list[float]) -> Path:
         def results(recalls):
-            return [{"id": f"q{i}", "scores": {"recall@5": r}, "answer": {"answer": str(r)}} for i, r in enumerate(recalls)]
+            return [{"id": f"q{i}", "scores": {"recall@5": r}, "answer": {"answer": str(r)}}
+                    for i, r in enumerate(recalls)]
         path = tmp_path / folder
         path.mkdir()
         (path / "results.json").write_text(json.dumps({"reports": [

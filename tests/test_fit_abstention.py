@@ -70,6 +70,7 @@ def test_a_fit_is_written_into_a_checkout_as_the_policy_reads_it(tmp_path: Path)
     script.write_fit(tmp_path, weights, -1.25, 0.55)
     tree = ast.parse((tmp_path / "rag" / "policy.py").read_text())
     written = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
-               if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("WEIGHTS", "BIAS", "THRESHOLD")}
+               if isinstance(node, ast.Assign)
+               and getattr(node.targets[0], "id", "") in ("WEIGHTS", "BIAS", "THRESHOLD")}
     assert written == {"WEIGHTS": weights, "BIAS": -1.25, "THRESHOLD": 0.55}
     assert "abstain_threshold: float = Field(\n        0.55," in (tmp_path / "rag" / "config.py").read_text()

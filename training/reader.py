@@ -16,8 +16,8 @@ A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): 
 every 200 batches, and ``progress.log`` (pairs/s, loss, hours trained). The pairs are built once
 and cached in ``--pairs-dir`` under a key of the recipe, shared by runs (an ablation filters
 them). Stopping it at any point and running the same command again (the same ``--pairs``,
-``--without`` and ``--epochs``: they set the schedule, and a checkpoint of another schedule is
-refused) resumes from the last checkpoint, in this session or a later one.
+``--without``, ``--windows`` and ``--epochs``: they set the schedule, and a checkpoint of another
+schedule is refused) resumes from the last checkpoint, in this session or a later one.
 
 Data (``rag.public_data``: ``../shared/data`` or ``$RAG_DATA``; frozen by sha256 in
 :data:`TRAINING_DATA`): every article of the SQuAD train set, CC BY-SA 4.0. Its first ten articles
@@ -254,8 +254,8 @@ def as_windows(examples: list[Example], articles, share: float, seed: int,
             if gold is None:
                 continue
             window, offset = where[gold.item]
-            window = Item(window.sentence[:offset] + e.item.sentence + window.sentence[offset + len(gold.item.sentence):],
-                          window.title)
+            after = offset + len(gold.item.sentence)
+            window = Item(window.sentence[:offset] + e.item.sentence + window.sentence[after:], window.title)
         elif e.item in where:
             window, offset = where[e.item]
             if e.label == 1:
@@ -448,8 +448,8 @@ def train(args) -> tuple[Path, float]:
         state = torch.load(checkpoint, weights_only=False)
         if state.get("batches", len(batches)) != len(batches):
             sys.exit(f"the checkpoint in {work} belongs to a run of {state['batches']} batches, and this command "
-                     f"plans {len(batches)}: run it with the options that run had (--pairs, --without, --epochs), "
-                     "or give another --work")
+                     f"plans {len(batches)}: run it with the options that run had (--pairs, --without, --windows, "
+                     "--epochs), or give another --work")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
