@@ -13,6 +13,8 @@
 #                    the news dev questions and the 171 written for the whole BBC corpus, asked of it
 #   compare.md       python -m evals.compare of both, the questions at scale also pooled (221)
 # A step whose output is there already is skipped, so a stopped run is resumed by running it again.
+# An OUT belongs to one candidate (its checkout keeps the reader it was made with); to answer the
+# shipped side once for two candidates, copy one OUT's shipped-dev/ and shipped-scale/ into the other.
 # About 25 minutes on two idle cores (the BBC store is built once, in benchmarks/.cache). Remove the
 # scratch checkout afterwards with: git worktree remove --force OUT/checkout
 set -euo pipefail
