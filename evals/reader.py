@@ -202,13 +202,20 @@ def sentence_windows(items: list[Item], chars: int = WINDOW_CHARS) -> list[list[
     return packed
 
 
-def read_window(reader: Reader, question: str, items: list[Item], window: list[int]) -> tuple[float, dict]:
-    """The window's chance and a reading of each of its sentences (by index into ``items``)."""
+def window_text(items: list[Item], window: list[int]) -> tuple[str, list[tuple[int, int]]]:
+    """The window's sentences (indices into ``items``) joined by a space, as one text, and each
+    sentence's (start, end) in it."""
     text, offsets = "", []
     for s in window:
         text += (" " if text else "")
         offsets.append((len(text), len(text) + len(items[s].sentence)))
         text += items[s].sentence
+    return text, offsets
+
+
+def read_window(reader: Reader, question: str, items: list[Item], window: list[int]) -> tuple[float, dict]:
+    """The window's chance and a reading of each of its sentences (by index into ``items``)."""
+    text, offsets = window_text(items, window)
     p, readings = reader.read_window(question, text, items[window[0]].title, offsets)
     return p, dict(zip(window, readings))
 

@@ -317,15 +317,14 @@ def test_pairs_read_as_windows_keep_their_answer_and_drop_negatives_that_hold_it
     the window of its paragraph that holds its sentence, as answering reads a passage; each
     positive's span marks the same words in its window; a negative whose window is its positive's,
     or holds the answer, is dropped; a cut negative is its positive's window without the answer."""
-    from evals.reader import bi_encoder, load_articles, sentence_windows
+    from evals.reader import bi_encoder, load_articles, sentence_windows, window_text
     from training.reader import Recipe, as_windows, build_examples
 
     articles = load_articles(_squad_file(tmp_path), sha256=None)
     recipe = Recipe(paragraph=1, article=1, other=1, cut=1.0, swap=0.0, crowd=4.0)
     examples = build_examples(articles, list(articles), 13, bi_encoder(), recipe)
     windowed = as_windows(examples, articles, 1.0, 13)
-    texts = {" ".join(items[s].sentence for s in window)
-             for items, _, _ in articles.values() for window in sentence_windows(items)}
+    texts = {window_text(items, window)[0] for items, _, _ in articles.values() for window in sentence_windows(items)}
     positives = {e.question: e for e in examples if e.label == 1}
     assert len([e for e in windowed if e.label == 1]) == len(positives)
     assert 0 < len(windowed) < len(examples)  # the same-window negatives are gone

@@ -72,7 +72,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.reader import (Question, base_model, bi_encoder, evaluate, load_articles, normalized, sentence_windows,
-                          take_details)
+                          take_details, window_text)
 from rag import public_data
 from rag.reader import MODEL_DIR, Item, encode, load_tokenizer, sentence_tokens
 
@@ -232,11 +232,10 @@ def as_windows(examples: list[Example], articles, share: float, seed: int,
     where: dict[Item, tuple[Item, int]] = {}  # a sentence -> its window and its offset in the window
     for items, _, _ in articles.values():
         for window in sentence_windows(items):
-            text = " ".join(items[s].sentence for s in window)
-            item, offset = Item(text, items[window[0]].title), 0
-            for s in window:
+            text, offsets = window_text(items, window)
+            item = Item(text, items[window[0]].title)
+            for s, (offset, _) in zip(window, offsets):
                 where.setdefault(items[s], (item, offset))
-                offset += len(items[s].sentence) + 1
 
     def chosen(question: str) -> bool:
         digest = hashlib.sha256(f"{seed}:{question}".encode()).hexdigest()
