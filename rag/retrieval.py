@@ -150,9 +150,11 @@ class Reranker:
 
     def rerank(self, question: str, ranked: list[Passage]) -> list[Passage]:
         head, tail = ranked[: self.depth], ranked[self.depth:]
-        only = None if self.idf is None else [
-            range(len(windows(p.text, self.chars))) if i < self.whole else [self._best_window(question, p.text)]
-            for i, p in enumerate(head)]
+        only = None
+        if self.idf is not None:
+            weights = {t: self.idf(t) for t in set(content_terms(question))}
+            only = [range(len(windows(p.text, self.chars))) if i < self.whole else [self._best_window(weights, p.text)]
+                    for i, p in enumerate(head)]
         readings = self.reader.read_passages(question, [(p.text, p.title) for p in head], self.chars, only)
         order = sorted(range(len(head)), key=lambda i: (-(readings[i].p - self.rank_weight * i), i))
         return [replace(head[i], reading=readings[i]) for i in order] + tail
@@ -176,10 +178,9 @@ class Reranker:
             done[i] = replace(passages[i], reading=passages[i].reading.merged(reading))
         return done
 
-    def _best_window(self, question: str, text: str) -> int:
-        """The index of the window of ``text`` whose words hold the largest IDF-weighted share of
-        the question's content words (the first of equals)."""
-        weights = {t: self.idf(t) for t in set(content_terms(question))}
+    def _best_window(self, weights: dict[str, float], text: str) -> int:
+        """The index of the window of ``text`` whose words hold the largest share of the question's
+        content words, each weighed by ``weights`` (their IDF; the first of equals)."""
         scores = [sum(w for t, w in weights.items() if stem_in(t, term_set(text[window[0][0]:window[-1][1]])))
                   for window in windows(text, self.chars)]
         return max(range(len(scores)), key=lambda w: (scores[w], -w))
