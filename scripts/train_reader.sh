@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # The reader's training (issue 28), resumable: run it again after any interruption, in this
 # session or a later one, and it goes on from the last checkpoint (in .cache/, ignored by git).
-#   scripts/train_reader.sh            the run on all the pairs, shuffled once (done 2026-12-06, measured,
-#      not installed: the model card says why; its figures are in training/reader-results/all/); one epoch: 344,724
-#      pairs in 21,546 batches as built on 2026-12-06 (the shipped reader's build counted 344,581:
-#      building is not bit-identical across machines), about 5.5 hours on two idle cores at the
-#      measured 16-21 pairs/s in float32, about 3.5 in bfloat16 autocast (25 pairs/s, where the CPU
-#      has AVX-512 BF16 or AMX: training.reader --precision auto), so it spans sessions. The
-#      shipped reader is the first 200,000 of the same pairs, in float32 (reproduce it with
-#      .venv/bin/python -m training.reader --pairs 200000 --precision fp32 --install).
-#      When this run ends (it then measures itself on the held-apart articles, on Normans dev and on
-#      the news dev questions, evals.reader --split news-dev),
-#      compare it with the shipped reader question by question:
-#      .venv/bin/python -m training.ablation --arms shipped=training/reader-results/shipped \
-#          all=.cache/reader-train-all --base shipped
-#      and, if it is better, install it with
-#      .venv/bin/python -m training.reader --pairs 0 --work .cache/reader-train-all --install
-#      (then refit abstention: scripts/fit_abstention.py). Progress: .cache/reader-train-all/progress.log.
-#   scripts/train_reader.sh windows    the shipped reader's recipe (the first 200,000 pairs, from the base
-#      model) with half the questions' pairs read as windows of whole sentences, as answering reads
+#   scripts/train_reader.sh            the shipped reader (installed 2026-12-07), in two stages, each
+#      measured when it ends (held-apart articles, Normans dev, the news dev questions: evals.reader
+#      --split news-dev):
+#      1. every pair built, shuffled once, one epoch (.cache/reader-train-all; 344,724 pairs in
+#         21,546 batches as built on 2026-12-06: building is not bit-identical across machines),
+#         4.8 hours of training on two cores, mostly in bfloat16 autocast (25 pairs/s where the CPU
+#         has AVX-512 BF16 or AMX: training.reader --precision auto; about 5.5 hours in float32);
+#         its figures are kept in training/reader-results/all/;
+#      2. from its weights, a fine-tune on the first 64,000 of the same pairs with half the
+#         questions' pairs read as windows of whole sentences, as answering reads passages
+#         (.cache/reader-train-win: 60,620 pairs, learning rate 2e-5, 0.8 hours); its figures are in
+#         training/reader-results/windows-finetune/.
+#      Install stage 2 with
+#      .venv/bin/python -m training.reader --pairs 64000 --windows 0.5 --init .cache/reader-train-all \
+#          --lr 2e-5 --work .cache/reader-train-win --int8-only --install
+#      then refit abstention: scripts/fit_abstention.py --write. Progress: each folder's progress.log.
+#      The reader shipped before it (2026-12-05 to 2026-12-07) was the first 200,000 pairs in one
+#      stage, float32: .venv/bin/python -m training.reader --pairs 200000 --precision fp32; its
+#      outcomes are in training/reader-results/first-200k/.
+#   scripts/train_reader.sh windows    the recipe of the reader shipped before (the first 200,000 pairs,
+#      from the base model) with half the questions' pairs read as windows of whole sentences, as answering reads
 #      passages (training.reader --windows 0.5; started 2026-12-06, about 2.5 hours in bfloat16
-#      autocast): the model card's "A run on windows" says how it will be judged (rule 1:
-#      training.ablation --arms shipped=training/reader-results/shipped windows=.cache/reader-train-windows
-#      --base shipped; rule 2: scripts/judge_reader.sh .cache/reader-train-windows). Progress:
+#      autocast): the model card's "A run on windows" says how it will be judged, now against the
+#      fine-tune shipped since (rule 1:
+#      training.ablation --arms shipped=training/reader-results/windows-finetune
+#      windows=.cache/reader-train-windows --base shipped; rule 2: scripts/judge_reader.sh
+#      .cache/reader-train-windows). Progress:
 #      .cache/reader-train-windows/progress.log.
 #   scripts/train_reader.sh ablation   the ablation (done; its figures are in training/ablation-results/
 #      and the model card): 20,000 pairs with every kind of negative, then without one of the common
@@ -66,6 +71,8 @@ train_and_measure() {
 case "${1:-}" in
     "")
         train_and_measure .cache/reader-train-all .cache/reader-train-all.log --pairs 0
+        train_and_measure .cache/reader-train-win .cache/reader-train-win.log \
+            --pairs 64000 --windows 0.5 --init .cache/reader-train-all --lr 2e-5 --int8-only
         exit 0 ;;
     windows)
         train_and_measure .cache/reader-train-windows .cache/reader-train-windows.log --pairs 200000 --windows 0.5

@@ -3,8 +3,8 @@ and measures the arms; this reads what they wrote):
 
     python -m training.ablation --record   # copy the measured arms' outcomes out of .cache, into the repo
     python -m training.ablation            # markdown: each arm's figures, and each minus "all"
-    python -m training.ablation --arms shipped=training/reader-results/shipped \
-        all=.cache/reader-train-all --base shipped   # any readers so measured, each minus the base
+    python -m training.ablation --arms shipped=training/reader-results/windows-finetune \
+        all=training/reader-results/all --base shipped   # any readers so measured, each minus the base
 
 Each arm (``.cache/reader-ablate-<arm>``: ``all``, ``other`` = without the ``other`` negatives,
 ``cut`` = without ``cut``, ``swap`` = without ``swap``) writes its held-apart outcomes
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.arms:
         pairs = [arm.partition("=") for arm in args.arms]
         if any(not sep or not name for name, sep, _ in pairs):
-            parser.error("--arms takes NAME=DIR, e.g. shipped=training/reader-results/shipped")
+            parser.error("--arms takes NAME=DIR, e.g. shipped=training/reader-results/windows-finetune")
         folders = {name: Path(folder) for name, _, folder in pairs}
     print(table(folders, args.base))
 

@@ -1,16 +1,16 @@
 """Train the reader (``rag.reader``) offline, from a clone:
 
-    python -m training.reader --pairs 200000             # builds the pairs, trains (checkpoints; run again to resume)
-    python -m training.reader --pairs 200000 --install   # the same run, resumed to its end, then installed here
-    scripts/train_reader.sh                              # a run on all the pairs (resumable); `ablation`: the arms
+    scripts/train_reader.sh                              # the shipped reader: both stages below (resumable)
+    python -m training.reader --pairs 0 --work .cache/reader-train-all    # stage 1: every pair, one epoch
+    python -m training.reader --pairs 64000 --windows 0.5 --init .cache/reader-train-all --lr 2e-5 \
+        --work .cache/reader-train-win --int8-only       # stage 2: a fine-tune, half its pairs read as windows
+    python -m training.reader ... --install              # the same command, run to its end, then installed here
     python -m training.ablation --record                 # the ablation's arms kept in the repo, as a table
     python -m training.reader --evaluate-only            # the shipped model's held-apart figures again
-    python -m training.ablation --arms shipped=training/reader-results/shipped \
-        all=.cache/reader-train-all --base shipped      # a run against the shipped reader, question by question
+    python -m training.ablation --arms shipped=training/reader-results/windows-finetune \
+        new=.cache/reader-train-windows --base shipped  # a run against the shipped reader, question by question
     python -m evals.reader --split dev [MODEL.onnx]      # a reader on the SQuAD suite's dev half
-    scripts/judge_reader.sh .cache/reader-train-all      # a run in the answers, against the shipped reader
-    python -m training.reader --pairs 64000 --windows 0.5 --init .cache/reader-train-all --lr 2e-5 \
-        --work .cache/reader-train-win                  # a fine-tune, half its pairs read as windows
+    scripts/judge_reader.sh .cache/reader-train-windows  # a run in the answers, against the shipped reader
 
 A run lives in its ``--work`` folder (``.cache/reader-train``, ignored by git): ``checkpoint.pt``
 every 200 batches, and ``progress.log`` (pairs/s, loss, hours trained). The pairs are built once
