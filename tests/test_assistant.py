@@ -120,6 +120,7 @@ def test_the_latest_talks_are_not_the_earliest(assistant: Assistant) -> None:
     assert "Geneva" in latest.citations[0].quote  # not the earliest, and not another earlier round either
 
 
+@pytest.mark.xfail(strict=True, reason=known_regressions.FIRST_TALKS)
 def test_the_first_talks_are_read_from_the_dates_the_articles_give(assistant: Assistant) -> None:
     first = assistant.ask("Where were the first talks held?")
     assert not first.abstained and "March 2022" in first.citations[0].quote

@@ -88,7 +88,9 @@ def test_a_shipped_onnx_file_is_used_and_the_export_is_written_once(tmp_path: Pa
 def test_a_store_built_with_int8_vectors_refuses_full_precision_questions(seeds: Path, tmp_path: Path) -> None:
     config = load_config(None, store_path=tmp_path / "store", embedding_backend="onnx-int8")
     ingest_paths(config, [seeds], progress=False)
-    assert build_assistant(config).ask("How many prisoners were exchanged?").citations
+    # a question the seeds answer plainly ("How many prisoners were exchanged?" sits at the threshold
+    # with the reader shipped on 2026-12-07: 0.5997 against 0.60, with int8 vectors)
+    assert build_assistant(config).ask("How many prisoners did each side exchange in Istanbul?").citations
     with pytest.raises(Exception, match=r"\(int8\)' \(store\) vs '.*all-MiniLM-L6-v2' \(now\)"):
         build_assistant(config.replace(embedding_backend="onnx"))
 
